@@ -1,0 +1,86 @@
+//! The simulator's fixed test credentials and timing.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Credentials, accounts and timeouts a [`Simulator`](crate::Simulator) starts with.
+///
+/// Every field has a fixed test value (see [`SimConfig::default`]) so that tests in any language
+/// can hard-code them. `Debug` prints `<redacted>` in place of the secret and the tokens.
+#[derive(Clone)]
+pub struct SimConfig {
+    /// OAuth client id accepted by the token endpoint. Default `"sim-client-id"`.
+    pub client_id: String,
+    /// OAuth client secret accepted by the token endpoint. Default `"sim-client-secret"`.
+    pub client_secret: String,
+    /// Connectivity-management login name for `session/login`. Default `"sim-user"`.
+    pub username: String,
+    /// Connectivity-management password for `session/login`. Default `"sim-password"`.
+    pub password: String,
+    /// A pre-issued bearer token that never expires, like the test token of ThingSpace's own
+    /// simulator. Default `"sim-bearer-token"`.
+    pub bearer_token: String,
+    /// A pre-made session token, valid from start-up and subject to idle expiry like any other
+    /// session. Default `"sim-session-token"`.
+    pub session_token: String,
+    /// How long a session may go unused before it answers `SessionToken.Expired`.
+    /// Default 20 minutes, as documented for ThingSpace.
+    pub session_idle_timeout: Duration,
+    /// Lifetime of the tokens the token endpoint issues. Default one hour, as documented.
+    pub token_lifetime: Duration,
+    /// Billing accounts that exist from start-up.
+    /// Default `["TestAccount-1", "TestAccount-2", "0000123456-00001"]`.
+    pub accounts: Vec<String>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            client_id: "sim-client-id".to_owned(),
+            client_secret: "sim-client-secret".to_owned(),
+            username: "sim-user".to_owned(),
+            password: "sim-password".to_owned(),
+            bearer_token: "sim-bearer-token".to_owned(),
+            session_token: "sim-session-token".to_owned(),
+            session_idle_timeout: Duration::from_secs(20 * 60),
+            token_lifetime: Duration::from_secs(3600),
+            accounts: vec![
+                "TestAccount-1".to_owned(),
+                "TestAccount-2".to_owned(),
+                "0000123456-00001".to_owned(),
+            ],
+        }
+    }
+}
+
+impl fmt::Debug for SimConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const REDACTED: &str = "<redacted>";
+        f.debug_struct("SimConfig")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &REDACTED)
+            .field("username", &self.username)
+            .field("password", &REDACTED)
+            .field("bearer_token", &REDACTED)
+            .field("session_token", &REDACTED)
+            .field("session_idle_timeout", &self.session_idle_timeout)
+            .field("token_lifetime", &self.token_lifetime)
+            .field("accounts", &self.accounts)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_secrets() {
+        let text = format!("{:?}", SimConfig::default());
+        for secret in ["sim-client-secret", "sim-password", "sim-bearer-token", "sim-session-token"] {
+            assert!(!text.contains(secret), "{secret} leaked in {text}");
+        }
+        assert!(text.contains("sim-client-id"));
+        assert!(text.contains("<redacted>"));
+    }
+}

@@ -1,0 +1,94 @@
+//! A local, in-memory stand-in for Verizon ThingSpace's callback-listener API, for tests.
+//!
+//! The simulator serves the OAuth token endpoint, session login and logout, and the callback
+//! register / list / deregister endpoints under `http://127.0.0.1:PORT/api`, with the same JSON
+//! shapes and error codes as the real service. Faults (error answers, delays, dropped or reset
+//! connections, truncated or oversized bodies, redirects) can be injected per request, from Rust
+//! through [`Simulator::inject`] or from any language through the admin endpoints
+//! (`/__admin/...`). It is a plain `std::net` server with a thread per connection, so that every
+//! byte it sends is under the test's control; it shares no code with the client library it
+//! checks.
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! use tscb_sim::{Fault, FaultAction, Simulator};
+//!
+//! let sim = Simulator::start()?;
+//! sim.inject(Fault::new(FaultAction::Respond {
+//!     status: 503,
+//!     content_type: None,
+//!     body: Vec::new(),
+//! }).times(1));
+//!
+//! let mut conn = std::net::TcpStream::connect(sim.addr())?;
+//! conn.write_all(b"GET /api/m2m/v1/callbacks/TestAccount-2 HTTP/1.1\r\nConnection: close\r\n\r\n")?;
+//! let mut answer = String::new();
+//! conn.read_to_string(&mut answer)?;
+//! assert!(answer.starts_with("HTTP/1.1 503 "));
+//! assert_eq!(sim.requests().len(), 1);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! Fixed test credentials are in [`SimConfig::default`].
+//!
+//! # Endpoints (under `/api`)
+//!
+//! | request | checks, in order |
+//! |---|---|
+//! | `POST /ts/v1/oauth2/token` | `Authorization: Basic` client credentials (401 `invalid_client`); `Content-Type: application/x-www-form-urlencoded`, parameters ignored (400 `invalid_request`); `grant_type=client_credentials` (400 `unsupported_grant_type`). While the last issued token is valid, the same token comes back with its remaining lifetime. |
+//! | `POST /m2m/v1/session/login` | bearer; JSON `{"username","password"}` |
+//! | `POST /m2m/v1/session/logout` | bearer, session; ends the session |
+//! | `POST /m2m/v1/callbacks/{account}` | bearer, session, account, body; one registration per service, a second replaces the first |
+//! | `GET /m2m/v1/callbacks/{account}` | bearer, session, account |
+//! | `DELETE /m2m/v1/callbacks/{account}/name/{service}` | bearer, session, account, registration |
+//!
+//! `{account}` and `{service}` are single path segments, percent-decoded. Bearer failures are
+//! gateway faults (`{"fault": {"code": "900902" or "900901", ...}}`, 401); everything else
+//! answers `400 {"errorCode", "errorMessage"}` with the codes ThingSpace documents. Any other
+//! path, and a known path with the wrong method, answers the gateway's
+//! `404 {"fault": {"code": "900906", ...}}` (the gateway does not answer 405).
+//!
+//! HTTP: keep-alive (until `Connection: close`, or HTTP/1.0 without keep-alive); request
+//! bodies by `Content-Length` only (`Transfer-Encoding` gets 501), at most 1 MiB (413);
+//! `Expect: 100-continue` is honoured; a malformed request gets 400 and the connection closes.
+//!
+//! # Admin endpoints (outside `/api`, never recorded, never faulted)
+//!
+//! | request | answer |
+//! |---|---|
+//! | `POST /__admin/faults` with a fault as JSON (below) | 204; 400 with a plain-text reason |
+//! | `DELETE /__admin/faults` | 204, all faults removed |
+//! | `GET /__admin/requests` | 200, `[{"method", "path", "headers": [[name, value], ...], "body", "connection_id"}, ...]`; `body` is the body decoded as lossy UTF-8 |
+//! | `DELETE /__admin/requests` | 204 |
+//! | `POST /__admin/expire-sessions` | 204, as [`Simulator::expire_sessions`] |
+//! | `POST /__admin/accounts` with `{"name": "..."}` | 204, as [`Simulator::add_account`] |
+//!
+//! A fault as JSON: `{"method": "POST" | null, "path_contains": "..." | null, "times": 1 | null,
+//! "action": ACTION, ...}` where ACTION and its fields are
+//!
+//! - `"respond"`: `"status"` (required), `"content_type"` (optional), `"body"` (a string, default empty);
+//! - `"delay"`: `"ms"`;
+//! - `"drop"`, `"reset"`: nothing more;
+//! - `"truncate"`: `"declared"`, `"sent"` (a string);
+//! - `"redirect"`: `"location"`, `"status"` (default 302);
+//! - `"oversized"`: `"bytes"`.
+//!
+//! Unknown fields are refused, so that a misspelt field cannot silently make a different fault.
+//! See [`FaultAction`] for what each action does.
+
+mod admin;
+mod api;
+mod config;
+mod fault;
+mod http;
+mod random;
+mod record;
+mod server;
+mod simulator;
+mod state;
+
+pub use config::SimConfig;
+pub use fault::{Fault, FaultAction};
+pub use record::RecordedRequest;
+pub use simulator::Simulator;
+pub use state::Registration;

@@ -1,0 +1,123 @@
+//! `tscb-sim`: runs the ThingSpace simulator until killed, for tests outside Rust.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use tscb_sim::{SimConfig, Simulator};
+
+const USAGE: &str = "\
+usage: tscb-sim [--listen ADDR] [--session-idle-timeout SECS] [--token-lifetime SECS]
+
+Runs a local stand-in for the ThingSpace callback API until killed.
+The first line printed is `listening on http://HOST:PORT/api`.
+
+  --listen ADDR                 address to listen on (default 127.0.0.1:0, a free port)
+  --session-idle-timeout SECS   idle time after which a session expires (default 1200)
+  --token-lifetime SECS         lifetime of issued access tokens (default 3600)
+  -h, --help                    print this help";
+
+struct Options {
+    listen: String,
+    config: SimConfig,
+}
+
+/// The options to run with, or `None` when help was asked for.
+fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, String> {
+    let mut options = Options { listen: "127.0.0.1:0".to_owned(), config: SimConfig::default() };
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline_value) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag.to_owned(), Some(value.to_owned())),
+            _ => (arg, None),
+        };
+        if flag == "-h" || flag == "--help" {
+            return Ok(None);
+        }
+        let mut value =
+            || inline_value.clone().or_else(|| args.next()).ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--listen" => options.listen = value()?,
+            "--session-idle-timeout" => {
+                options.config.session_idle_timeout = seconds(&flag, &value()?)?;
+            }
+            "--token-lifetime" => options.config.token_lifetime = seconds(&flag, &value()?)?,
+            _ => return Err(format!("unknown argument: {flag}")),
+        }
+    }
+    Ok(Some(options))
+}
+
+/// Fractions are allowed so that tests can use sub-second expiry.
+fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .ok_or_else(|| format!("{flag}: not a number of seconds: {text}"))
+}
+
+fn main() -> ExitCode {
+    let options = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(options)) => options,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("tscb-sim: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let sim = match Simulator::start_with(options.config, &options.listen) {
+        Ok(sim) => sim,
+        Err(e) => {
+            eprintln!("tscb-sim: cannot listen on {}: {e}", options.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = sim.config();
+    let mut out = std::io::stdout().lock();
+    // Whoever started us waits for this line to learn the port, so it goes out alone and first.
+    let _ = writeln!(out, "listening on {}", sim.base_url());
+    let _ = out.flush();
+    let _ = writeln!(out, "bearer token: {}", config.bearer_token);
+    let _ = writeln!(out, "session token: {}", config.session_token);
+    let _ = writeln!(out, "client id: {}", config.client_id);
+    let _ = writeln!(out, "username: {}", config.username);
+    let _ = writeln!(out, "accounts: {}", config.accounts.join(", "));
+    let _ = out.flush();
+    drop(out);
+    loop {
+        std::thread::park();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Option<Options>, String> {
+        parse_args(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn parses_flags_in_both_forms() {
+        let Ok(Some(o)) =
+            parse(&["--listen", "0.0.0.0:9000", "--session-idle-timeout=0.5", "--token-lifetime", "7"])
+        else {
+            panic!("should parse");
+        };
+        assert_eq!(o.listen, "0.0.0.0:9000");
+        assert_eq!(o.config.session_idle_timeout, Duration::from_millis(500));
+        assert_eq!(o.config.token_lifetime, Duration::from_secs(7));
+        assert!(matches!(parse(&["--help"]), Ok(None)));
+    }
+
+    #[test]
+    fn rejects_bad_arguments() {
+        assert!(parse(&["--listen"]).is_err());
+        assert!(parse(&["--token-lifetime", "soon"]).is_err());
+        assert!(parse(&["--token-lifetime", "-1"]).is_err());
+        assert!(parse(&["--frobnicate"]).is_err());
+    }
+}

@@ -1,0 +1,304 @@
+//! The listener, one thread per connection, and the faults that act on the connection itself.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use crate::config::SimConfig;
+use crate::fault::FaultAction;
+use crate::http::{self, RequestReader, Response};
+use crate::record::RecordedRequest;
+use crate::state::State;
+use crate::{admin, api};
+
+/// State shared by the [`Simulator`](crate::Simulator) handle and all server threads.
+pub(crate) struct Shared {
+    pub(crate) config: SimConfig,
+    state: Mutex<State>,
+    /// Checked between requests; `stop_requested` + `stop_signal` wake sleepers in `Delay`.
+    stopping: AtomicBool,
+    stop_requested: Mutex<bool>,
+    stop_signal: Condvar,
+    connections: Mutex<Connections>,
+}
+
+/// Open connections, kept so that shutdown can cut them and wait for their threads.
+#[derive(Default)]
+struct Connections {
+    /// Set at shutdown; afterwards no new connection is taken on.
+    closed: bool,
+    next_id: u64,
+    open: HashMap<u64, OpenConnection>,
+}
+
+struct OpenConnection {
+    /// A second handle to the socket, only for `shutdown` from another thread.
+    stream: TcpStream,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// A poisoned lock only means a thread panicked mid-request; the data is still usable and a
+/// test simulator should keep answering.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    pub(crate) fn new(config: SimConfig) -> Shared {
+        let state = State::new(&config, Instant::now());
+        Shared {
+            config,
+            state: Mutex::new(state),
+            stopping: AtomicBool::new(false),
+            stop_requested: Mutex::new(false),
+            stop_signal: Condvar::new(),
+            connections: Mutex::new(Connections::default()),
+        }
+    }
+
+    pub(crate) fn lock_state(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+
+    fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// Sleeps for `duration` unless shutdown begins first; true when the full time passed.
+    fn sleep_unless_stopping(&self, duration: Duration) -> bool {
+        let deadline = Instant::now().checked_add(duration);
+        let mut stopped = lock(&self.stop_requested);
+        while !*stopped {
+            let wait = match deadline {
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => left,
+                    _ => return true,
+                },
+                // Too far in the future to represent: wait in long steps until shutdown.
+                None => Duration::from_secs(3600),
+            };
+            stopped = self.stop_signal.wait_timeout(stopped, wait).unwrap_or_else(PoisonError::into_inner).0;
+        }
+        false
+    }
+
+    /// Stops the accept loop (once woken) and every connection thread, then waits for the
+    /// connection threads. Their blocking points all end on a socket shutdown or the stop signal.
+    pub(crate) fn stop_connections(&self) {
+        let open = {
+            let mut connections = lock(&self.connections);
+            connections.closed = true;
+            std::mem::take(&mut connections.open)
+        };
+        for connection in open.values() {
+            let _ = connection.stream.shutdown(Shutdown::Both);
+        }
+        for (_, connection) in open {
+            if let Some(thread) = connection.thread {
+                let _ = thread.join();
+            }
+        }
+    }
+
+    pub(crate) fn begin_stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        *lock(&self.stop_requested) = true;
+        self.stop_signal.notify_all();
+    }
+
+    /// Records a non-admin request and takes the fault that answers it, if any.
+    fn record_and_match_fault(&self, req: &http::Request, connection_id: u64) -> Option<FaultAction> {
+        let mut state = self.lock_state();
+        state.requests.push(RecordedRequest {
+            method: req.method.clone(),
+            path: req.target.clone(),
+            headers: req.headers.clone(),
+            body: req.body.clone(),
+            connection_id,
+        });
+        state.faults.take_match(&req.method, &req.target)
+    }
+}
+
+/// Accepts connections until shutdown, giving each its own thread.
+pub(crate) fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
+    for incoming in listener.incoming() {
+        if shared.is_stopping() {
+            break;
+        }
+        let stream = match incoming {
+            Ok(stream) => stream,
+            Err(_) => {
+                // Typically out of file descriptors; back off instead of spinning.
+                shared.sleep_unless_stopping(Duration::from_millis(10));
+                continue;
+            }
+        };
+        // Without it, a keep-alive client that writes head and body separately waits ~40 ms
+        // for each answer (Nagle's algorithm meeting delayed ACKs).
+        let _ = stream.set_nodelay(true);
+        let Ok(shutdown_handle) = stream.try_clone() else {
+            continue;
+        };
+        let id = {
+            let mut connections = lock(&shared.connections);
+            if connections.closed {
+                break;
+            }
+            let id = connections.next_id;
+            connections.next_id += 1;
+            connections.open.insert(id, OpenConnection { stream: shutdown_handle, thread: None });
+            id
+        };
+        let for_thread = Arc::clone(&shared);
+        let spawned = thread::Builder::new()
+            .name("tscb-sim-conn".to_owned())
+            .spawn(move || connection_thread(for_thread, id, stream));
+        let mut connections = lock(&shared.connections);
+        match spawned {
+            // The entry is already gone if the thread has finished.
+            Ok(thread) => {
+                if let Some(connection) = connections.open.get_mut(&id) {
+                    connection.thread = Some(thread);
+                }
+            }
+            Err(_) => {
+                connections.open.remove(&id);
+            }
+        }
+    }
+}
+
+/// How a connection ends.
+#[derive(PartialEq, Eq)]
+enum Ending {
+    Close,
+    Reset,
+}
+
+fn connection_thread(shared: Arc<Shared>, id: u64, mut stream: TcpStream) {
+    let ending = serve(&shared, id, &mut stream);
+    // The shutdown handle must go first: the socket only really closes (and a reset is only
+    // sent) when its last descriptor does.
+    let handle = lock(&shared.connections).open.remove(&id);
+    drop(handle);
+    if ending == Ending::Reset {
+        let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+    }
+    drop(stream);
+}
+
+/// What a request's handling leaves to do.
+enum Outcome {
+    Answer(Response),
+    /// Already answered in full; the connection may go on.
+    Answered,
+    End(Ending),
+}
+
+fn serve(shared: &Shared, id: u64, stream: &mut TcpStream) -> Ending {
+    let mut reader = RequestReader::default();
+    loop {
+        if shared.is_stopping() {
+            return Ending::Close;
+        }
+        let req = match reader.read(stream) {
+            Ok(Some(req)) => req,
+            Ok(None) => return Ending::Close,
+            Err(bad) => {
+                let _ = Response::text(bad.status, bad.message).write_to(stream, true);
+                http::lingering_close(stream);
+                return Ending::Close;
+            }
+        };
+        if shared.is_stopping() {
+            return Ending::Close;
+        }
+        let close = !req.keep_alive;
+        let outcome = if admin::is_admin(&req.target) {
+            Outcome::Answer(admin::handle(shared, &req))
+        } else {
+            match shared.record_and_match_fault(&req, id) {
+                None => Outcome::Answer(api::handle(shared, &req)),
+                Some(action) => apply_fault(shared, stream, &req, action, close),
+            }
+        };
+        match outcome {
+            Outcome::Answer(response) => {
+                if response.write_to(stream, close).is_err() || close {
+                    return Ending::Close;
+                }
+            }
+            Outcome::Answered if close => return Ending::Close,
+            Outcome::Answered => {}
+            Outcome::End(ending) => return ending,
+        }
+    }
+}
+
+fn apply_fault(
+    shared: &Shared,
+    stream: &mut TcpStream,
+    req: &http::Request,
+    action: FaultAction,
+    close: bool,
+) -> Outcome {
+    match action {
+        FaultAction::Respond { status, content_type, body } => {
+            Outcome::Answer(Response::new(status, content_type.as_deref(), body))
+        }
+        FaultAction::Delay { ms } => {
+            if shared.sleep_unless_stopping(Duration::from_millis(ms)) {
+                Outcome::Answer(api::handle(shared, req))
+            } else {
+                Outcome::End(Ending::Close)
+            }
+        }
+        FaultAction::Drop => Outcome::End(Ending::Close),
+        FaultAction::Reset => Outcome::End(Ending::Reset),
+        FaultAction::Truncate { declared, sent } => {
+            let mut out = http::head(200, Some("application/json"), declared, &[], true);
+            out.extend_from_slice(&sent);
+            let _ = stream.write_all(&out);
+            Outcome::End(Ending::Close)
+        }
+        FaultAction::Redirect { status, location } => {
+            let mut response = Response::new(status, None, Vec::new());
+            response.extra_headers.push(("Location", location));
+            Outcome::Answer(response)
+        }
+        FaultAction::Oversized { bytes } => match send_oversized(stream, bytes, close) {
+            Ok(()) => Outcome::Answered,
+            // The client gave up reading, as a careful client should.
+            Err(_) => Outcome::End(Ending::Close),
+        },
+    }
+}
+
+/// Streams an oversized body in chunks so that even gigabytes cost no memory.
+fn send_oversized(stream: &mut TcpStream, bytes: usize, close: bool) -> std::io::Result<()> {
+    const PREFIX: &[u8] = b"{\"padding\":\"";
+    const SUFFIX: &[u8] = b"\"}";
+    const CHUNK: usize = 64 * 1024;
+    stream.write_all(&http::head(200, Some("application/json"), bytes, &[], close))?;
+    let framed = bytes >= PREFIX.len() + SUFFIX.len();
+    let mut padding = bytes;
+    if framed {
+        stream.write_all(PREFIX)?;
+        padding -= PREFIX.len() + SUFFIX.len();
+    }
+    let chunk = vec![b'x'; CHUNK.min(padding)];
+    while padding > 0 {
+        let n = padding.min(chunk.len());
+        stream.write_all(&chunk[..n])?;
+        padding -= n;
+    }
+    if framed {
+        stream.write_all(SUFFIX)?;
+    }
+    Ok(())
+}

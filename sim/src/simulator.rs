@@ -1,0 +1,145 @@
+//! The handle tests hold: starts the server, inspects and steers it, stops it on drop.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use crate::config::SimConfig;
+use crate::fault::Fault;
+use crate::record::RecordedRequest;
+use crate::server::{self, Shared};
+use crate::state::Registration;
+
+/// A running simulator. Dropping it (or calling [`Simulator::shutdown`]) stops it.
+///
+/// The handle is `Send + Sync`: tests may share it between threads.
+pub struct Simulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    accept_thread: Option<JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Starts a simulator with [`SimConfig::default`] on a free port of 127.0.0.1.
+    pub fn start() -> io::Result<Simulator> {
+        Simulator::start_with(SimConfig::default(), "127.0.0.1:0")
+    }
+
+    /// Starts a simulator with `config`, listening on `addr` (e.g. `"127.0.0.1:0"` for a free
+    /// port).
+    pub fn start_with(config: SimConfig, addr: &str) -> io::Result<Simulator> {
+        let listener = TcpListener::bind(addr)?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(config));
+        let for_thread = Arc::clone(&shared);
+        let accept_thread = thread::Builder::new()
+            .name("tscb-sim-accept".to_owned())
+            .spawn(move || server::accept_loop(for_thread, listener))?;
+        Ok(Simulator { shared, addr, accept_thread: Some(accept_thread) })
+    }
+
+    /// The base URL to give a client, e.g. `"http://127.0.0.1:41234/api"`. When listening on
+    /// an unspecified address (`0.0.0.0`, `::`), it names the loopback address instead.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/api", reachable(self.addr))
+    }
+
+    /// The address the simulator listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The configuration the simulator was started with (accounts added later are not in it).
+    pub fn config(&self) -> &SimConfig {
+        &self.shared.config
+    }
+
+    /// Makes `name` an existing billing account.
+    pub fn add_account(&self, name: &str) {
+        self.shared.lock_state().add_account(name);
+    }
+
+    /// Adds a fault after the ones already in force.
+    pub fn inject(&self, fault: Fault) {
+        self.shared.lock_state().faults.push(fault);
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        self.shared.lock_state().faults.clear();
+    }
+
+    /// Every well-formed non-admin request received so far, in arrival order, including those a
+    /// fault answered. Requests refused before they were fully read (400, 413, 431, 501) are
+    /// not recorded.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock_state().requests.clone()
+    }
+
+    /// Forgets the recorded requests.
+    pub fn clear_requests(&self) {
+        self.shared.lock_state().requests.clear();
+    }
+
+    /// The callback registrations of `account`, in registration order (a re-registration of a
+    /// service replaces the old one and counts as the newest).
+    pub fn registrations(&self, account: &str) -> Vec<Registration> {
+        self.shared.lock_state().registrations(account)
+    }
+
+    /// Makes every existing session, the configured one included, answer
+    /// `SessionToken.Expired` from now on. Sessions created later are unaffected.
+    pub fn expire_sessions(&self) {
+        self.shared.lock_state().expire_sessions();
+    }
+
+    /// Stops the simulator; the same as dropping it.
+    pub fn shutdown(self) {}
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        self.shared.begin_stop();
+        if let Some(accept_thread) = self.accept_thread.take() {
+            // A blocking accept() cannot be interrupted portably, so connect to wake it. Should
+            // that fail, the thread is left detached: it exits at its next accept.
+            let woken = TcpStream::connect_timeout(&reachable(self.addr), Duration::from_secs(1));
+            if woken.is_ok() {
+                let _ = accept_thread.join();
+            }
+        }
+        self.shared.stop_connections();
+    }
+}
+
+/// The address a local client uses to reach a listener bound to `addr`.
+fn reachable(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => (Ipv4Addr::LOCALHOST, addr.port()).into(),
+        IpAddr::V6(ip) if ip.is_unspecified() => (Ipv6Addr::LOCALHOST, addr.port()).into(),
+        _ => addr,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handle_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Simulator>();
+    }
+
+    #[test]
+    fn unspecified_addresses_map_to_loopback() {
+        let v4: SocketAddr = "0.0.0.0:80".parse().unwrap();
+        assert_eq!(reachable(v4).to_string(), "127.0.0.1:80");
+        let v6: SocketAddr = "[::]:80".parse().unwrap();
+        assert_eq!(reachable(v6).to_string(), "[::1]:80");
+        let fixed: SocketAddr = "10.1.2.3:80".parse().unwrap();
+        assert_eq!(reachable(fixed), fixed);
+    }
+}
