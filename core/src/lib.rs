@@ -1,0 +1,101 @@
+//! # tscb — ThingSpace callback listeners
+//!
+//! Register, list and remove the callback listeners (webhooks) of a Verizon ThingSpace billing
+//! account through the Connectivity Management API:
+//!
+//! | call | request |
+//! |---|---|
+//! | [`Client::register_callback`] | `POST {base}/m2m/v1/callbacks/{account}` |
+//! | [`Client::list_callbacks`] | `GET {base}/m2m/v1/callbacks/{account}` |
+//! | [`Client::deregister_callback`] | `DELETE {base}/m2m/v1/callbacks/{account}/name/{service}` |
+//!
+//! Every input is checked before anything is sent; the account name is always exactly one path
+//! segment; redirects are never followed; answers are read up to [`MAX_RESPONSE_BYTES`]; every
+//! call ends within its timeout. Tokens and passwords never appear in `Debug`, `Display` or an
+//! error message. The library never prints.
+//!
+//! ```
+//! use tscb::{services, CallbackRegistration, Client, ErrorKind};
+//! # let sim = tscb_sim::Simulator::start().unwrap();
+//! let client = Client::builder()
+//!     .base_url(sim.base_url()) // leave out for production: https://thingspace.verizon.com/api
+//!     .bearer_token("sim-bearer-token")
+//!     .session_token("sim-session-token")
+//!     .build()?;
+//!
+//! let reg = CallbackRegistration::new(services::CARRIER_SERVICE, "https://listener.example.com/tscb")
+//!     .with_username("fleet-7");
+//! match client.register_callback("TestAccount-2", &reg) {
+//!     Ok(ack) => println!("registered {} for {}", ack.service_name, ack.account_name),
+//!     Err(e) if e.is_session_error() => eprintln!("log in again: {e}"),
+//!     Err(e) if e.kind() == ErrorKind::InvalidInput => eprintln!("fix the input: {e}"),
+//!     Err(e) => eprintln!("{}", e.to_json()),
+//! }
+//! # Ok::<(), tscb::Error>(())
+//! ```
+//!
+//! ## Errors
+//!
+//! Every failure is an [`Error`] with [`Error::error_code`], [`Error::error_message`],
+//! [`Error::http_status`] (when an answer came) and [`Error::kind`], and serialises to the API's
+//! documented form, `{"errorCode": "...", "errorMessage": "..."}` ([`Error::to_json`]).
+//! Errors sent by the service keep its own code and message (for example
+//! `UnifiedWebService.REQUEST_FAILED.AccountNotFound`, or the gateway's `900901`). Match on the
+//! code, never on the message. The library's own codes ([`codes`]) never change meaning:
+//!
+//! | code | kind | meaning |
+//! |---|---|---|
+//! | `Tscb.INPUT_INVALID.AccountName.Empty` | invalid_input | the account name is empty |
+//! | `Tscb.INPUT_INVALID.AccountName.InvalidCharacter` | invalid_input | the account name has a control character |
+//! | `Tscb.INPUT_INVALID.AccountName.DotSegment` | invalid_input | the account name is `.` or `..` |
+//! | `Tscb.INPUT_INVALID.ServiceName.Empty` | invalid_input | the service name is empty |
+//! | `Tscb.INPUT_INVALID.ServiceName.InvalidCharacter` | invalid_input | the service name is not only ASCII letters and digits |
+//! | `Tscb.INPUT_INVALID.CallbackUrl.Malformed` | invalid_input | the callback URL is not an absolute URL, or has white space |
+//! | `Tscb.INPUT_INVALID.CallbackUrl.Scheme` | invalid_input | the callback URL is not `http` or `https` |
+//! | `Tscb.INPUT_INVALID.CallbackUrl.Host` | invalid_input | the callback URL has no host |
+//! | `Tscb.INPUT_INVALID.CallbackUrl.Port` | invalid_input | the callback URL's port is not 80, 443, 9001–9006, 50551–50559 or 28200–28220 |
+//! | `Tscb.INPUT_INVALID.Username.TooLong` | invalid_input | the callback username has more than 40 characters |
+//! | `Tscb.INPUT_INVALID.Username.InvalidCharacter` | invalid_input | the callback username has a control character |
+//! | `Tscb.INPUT_INVALID.Password.TooLong` | invalid_input | the callback password has more than 40 characters |
+//! | `Tscb.INPUT_INVALID.Password.InvalidCharacter` | invalid_input | the callback password has a control character |
+//! | `Tscb.INPUT_INVALID.BearerToken.Missing` | invalid_input | no bearer token |
+//! | `Tscb.INPUT_INVALID.BearerToken.InvalidCharacter` | invalid_input | the bearer token is not visible ASCII |
+//! | `Tscb.INPUT_INVALID.SessionToken.Missing` | invalid_input | no session token |
+//! | `Tscb.INPUT_INVALID.SessionToken.InvalidCharacter` | invalid_input | the session token is not visible ASCII |
+//! | `Tscb.INPUT_INVALID.BaseUrl.Malformed` | invalid_input | the base URL is not an absolute URL without credentials, query or fragment |
+//! | `Tscb.INPUT_INVALID.BaseUrl.Insecure` | invalid_input | the base URL is plain `http` to a host that is not loopback |
+//! | `Tscb.INPUT_INVALID.UserAgent.InvalidCharacter` | invalid_input | the user agent is empty or not printable ASCII |
+//! | `Tscb.INPUT_INVALID.Timeout.Zero` | invalid_input | a timeout of zero |
+//! | `Tscb.INPUT_INVALID.Argument.Encoding` | invalid_input | (C, Python) a string is not UTF-8 or has a NUL |
+//! | `Tscb.INPUT_INVALID.Argument.Missing` | invalid_input | (C, Python) a required argument is missing |
+//! | `Tscb.REQUEST_FAILED.ClientSetup` | transport | the HTTP client or TLS could not be set up |
+//! | `Tscb.REQUEST_FAILED.Connect` | transport | no connection could be made; nothing was sent |
+//! | `Tscb.REQUEST_FAILED.Transport` | transport | the connection broke; the request may have arrived |
+//! | `Tscb.REQUEST_FAILED.Timeout` | timeout | no complete answer within the timeout; the request may have arrived |
+//! | `Tscb.REQUEST_FAILED.HttpStatus` | api, or auth for 401/403 | an HTTP error status with a body in no known error form |
+//! | `Tscb.REQUEST_FAILED.Panic` | transport | (C, Python) a panic was caught at the language boundary |
+//! | `Tscb.RESPONSE_INVALID.Redirect` | invalid_response | a redirect, which is never followed |
+//! | `Tscb.RESPONSE_INVALID.TooLarge` | invalid_response | an answer over 1 MiB |
+//! | `Tscb.RESPONSE_INVALID.NotJson` | invalid_response | a success answer that is empty or not JSON |
+//! | `Tscb.RESPONSE_INVALID.UnexpectedShape` | invalid_response | a success answer without the documented fields |
+//!
+//! Kinds: `invalid_input` (nothing was sent), `api` (the service's own error), `auth` (a
+//! refused bearer token, 401/403, or a session error: see [`Error::is_session_error`]),
+//! `transport`, `timeout`, `invalid_response`.
+
+#![warn(missing_docs)]
+
+mod client;
+mod error;
+mod model;
+mod secret;
+pub mod services;
+mod validate;
+
+pub use client::{
+    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES,
+};
+pub use error::{codes, BoxError, Error, ErrorKind, Result};
+pub use model::{CallbackAck, CallbackRegistration, RegisteredCallback};
+pub use secret::Secret;
+pub use validate::{CALLBACK_PORTS, MAX_CREDENTIAL_CHARS};

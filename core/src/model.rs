@@ -1,0 +1,132 @@
+//! What goes over the wire and what comes back.
+
+use serde::{Deserialize, Serialize};
+
+use crate::secret::Secret;
+
+/// A callback listener to register: the service to subscribe to and the listener's URL, with an
+/// optional username and password that ThingSpace echoes in every message it sends.
+///
+/// ```
+/// use tscb::{services, CallbackRegistration};
+/// let reg = CallbackRegistration::new(services::CARRIER_SERVICE, "https://listener.example.com/tscb")
+///     .with_username("fleet-7")
+///     .with_password("s3cret");
+/// assert_eq!(reg.service_name(), "CarrierService");
+/// assert!(!format!("{reg:?}").contains("s3cret"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallbackRegistration {
+    service_name: String,
+    url: String,
+    username: Option<String>,
+    password: Option<Secret>,
+}
+
+impl CallbackRegistration {
+    /// A registration for `service_name` (see [`crate::services`]; any name of ASCII letters and
+    /// digits is accepted) delivering to `url`.
+    pub fn new(service_name: impl Into<String>, url: impl Into<String>) -> Self {
+        CallbackRegistration {
+            service_name: service_name.into(),
+            url: url.into(),
+            username: None,
+            password: None,
+        }
+    }
+
+    /// Sets the username ThingSpace echoes in each callback (at most 40 characters).
+    pub fn with_username(mut self, username: impl Into<String>) -> Self {
+        self.username = Some(username.into());
+        self
+    }
+
+    /// Sets the password ThingSpace echoes in each callback (at most 40 characters; never the
+    /// account's own login password: ThingSpace sends it back in plain text).
+    pub fn with_password(mut self, password: impl Into<Secret>) -> Self {
+        self.password = Some(password.into());
+        self
+    }
+
+    /// The service name.
+    pub fn service_name(&self) -> &str {
+        &self.service_name
+    }
+
+    /// The listener's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The username, if set.
+    pub fn username(&self) -> Option<&str> {
+        self.username.as_deref()
+    }
+
+    /// The password, if set.
+    pub fn password(&self) -> Option<&Secret> {
+        self.password.as_ref()
+    }
+
+    pub(crate) fn to_wire(&self) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            name: &'a str,
+            url: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            username: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            password: Option<&'a str>,
+        }
+        let wire = Wire {
+            name: &self.service_name,
+            url: &self.url,
+            username: self.username.as_deref(),
+            password: self.password.as_ref().map(Secret::expose),
+        };
+        // Serialising plain strings into a Vec cannot fail.
+        serde_json::to_vec(&wire).unwrap_or_default()
+    }
+}
+
+/// ThingSpace's answer to a register or deregister: which account and service it acted on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[non_exhaustive]
+pub struct CallbackAck {
+    /// `accountName` as the service returned it.
+    #[serde(rename = "accountName")]
+    pub account_name: String,
+    /// `serviceName` as the service returned it.
+    #[serde(rename = "serviceName")]
+    pub service_name: String,
+}
+
+/// One registered listener, as `list_callbacks` returns it.
+///
+/// The password is the callback password in clear text; it is a [`Secret`], so `Debug` hides it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[non_exhaustive]
+pub struct RegisteredCallback {
+    /// `accountName`.
+    #[serde(rename = "accountName")]
+    pub account_name: String,
+    /// `serviceName`.
+    #[serde(rename = "serviceName")]
+    pub service_name: String,
+    /// `url`.
+    pub url: String,
+    /// `username`; `None` when the service sent none or an empty string.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub username: Option<String>,
+    /// `password`; `None` when the service sent none or an empty string.
+    #[serde(default, deserialize_with = "empty_secret_as_none")]
+    pub password: Option<Secret>,
+}
+
+fn empty_as_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.filter(|s| !s.is_empty()))
+}
+
+fn empty_secret_as_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
+    Ok(empty_as_none(d)?.map(Secret::new))
+}

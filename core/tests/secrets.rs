@@ -1,0 +1,81 @@
+//! Tokens and passwords never appear in any printout or error text.
+
+mod common;
+
+use common::{builder, client, ACCOUNT, LISTENER};
+use tscb::CallbackRegistration;
+use tscb_sim::{Fault, FaultAction};
+
+const BEARER: &str = "bearer-SECRET-1b2c";
+const SESSION: &str = "session-SECRET-3d4e";
+const PASSWORD: &str = "callback-SECRET-5f6a";
+
+fn assert_clean(text: &str) {
+    for secret in [BEARER, SESSION, PASSWORD] {
+        assert!(!text.contains(secret), "{secret} leaked into: {text}");
+    }
+}
+
+#[test]
+fn debug_of_every_public_value_hides_secrets() {
+    let sim = common::sim();
+    let b = builder(&sim).bearer_token(BEARER).session_token(SESSION);
+    assert_clean(&format!("{b:?}"));
+    let client = b.build().unwrap();
+    assert_clean(&format!("{client:?}"));
+    let reg = CallbackRegistration::new("CarrierService", LISTENER).with_password(PASSWORD);
+    assert_clean(&format!("{reg:?}"));
+    assert_clean(&format!("{:?}", tscb::Secret::new(PASSWORD)));
+}
+
+#[test]
+fn listed_passwords_are_hidden_in_debug() {
+    let sim = common::sim();
+    let client = client(&sim);
+    let reg = CallbackRegistration::new("CarrierService", LISTENER).with_password(PASSWORD);
+    client.register_callback(ACCOUNT, &reg).unwrap();
+    let listed = client.list_callbacks(ACCOUNT).unwrap();
+    assert_eq!(listed[0].password.as_ref().unwrap().expose(), PASSWORD);
+    assert_clean(&format!("{listed:?}"));
+    assert_clean(&format!("{listed:#?}"));
+}
+
+#[test]
+fn secrets_echoed_by_a_server_are_redacted_from_errors() {
+    let echo = format!(
+        r#"{{"errorCode":"X.REQUEST_FAILED.Echo","errorMessage":"token {BEARER} session {SESSION} password {PASSWORD}"}}"#
+    );
+    let html = format!("<html>Authorization: Bearer {BEARER}; VZ-M2M-Token: {SESSION}; {PASSWORD}</html>");
+    let shapes = [(400u16, echo.as_str()), (502, html.as_str()), (200, html.as_str())];
+    for (status, body) in shapes {
+        let sim = common::sim();
+        sim.inject(Fault::new(FaultAction::Respond {
+            status,
+            content_type: Some("application/json".into()),
+            body: body.as_bytes().to_vec(),
+        }));
+        let client = builder(&sim).bearer_token(BEARER).session_token(SESSION).build().unwrap();
+        let reg = CallbackRegistration::new("CarrierService", LISTENER).with_password(PASSWORD);
+        let err = client.register_callback(ACCOUNT, &reg).unwrap_err();
+        assert!(err.error_message().contains("<redacted>"), "{err}");
+        assert_clean(&err.to_string());
+        assert_clean(&format!("{err:?}"));
+        assert_clean(&err.to_json());
+    }
+}
+
+#[test]
+fn transport_errors_carry_no_secrets() {
+    let sim = common::sim();
+    sim.inject(Fault::new(FaultAction::Reset));
+    let client = builder(&sim).bearer_token(BEARER).session_token(SESSION).build().unwrap();
+    let reg = CallbackRegistration::new("CarrierService", LISTENER).with_password(PASSWORD);
+    let err = client.register_callback(ACCOUNT, &reg).unwrap_err();
+    assert_clean(&err.to_string());
+    assert_clean(&format!("{err:?}"));
+    let mut source = std::error::Error::source(&err);
+    while let Some(s) = source {
+        assert_clean(&format!("{s} {s:?}"));
+        source = s.source();
+    }
+}
