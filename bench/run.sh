@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# make bench: every comparison side by side in one run, reported as ratios.
+#  1. tscb against a bare reqwest request (cargo bench, in-process simulator).
+#  2. The C ABI against the Rust API: alternating rounds of the same register call against one
+#     tscb-sim binary; the ratio of the medians is the cost the C layer adds.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+rounds=${TSCB_BENCH_ROUNDS:-21}
+calls=${TSCB_BENCH_CALLS:-500}
+
+cargo bench --locked -q -p tscb --bench register
+
+out="$root/target/bench"
+mkdir -p "$out"
+make -s install PREFIX="$out/prefix"
+cargo build --release --locked -q -p tscb-sim -p tscb --example bench_calls
+export PKG_CONFIG_PATH="$out/prefix/lib/pkgconfig"
+# shellcheck disable=SC2046
+cc -O2 -std=c11 bench/bench_register.c -o "$out/bench_register" $(pkg-config --cflags --libs tscb) \
+    -Wl,-rpath,"$(pkg-config --variable=libdir tscb)"
+
+"$root/target/release/tscb-sim" >"$out/sim.log" 2>&1 &
+sim_pid=$!
+trap 'rc=$?; kill $sim_pid 2>/dev/null; exit $rc' EXIT
+for _ in $(seq 100); do grep -q '^listening on ' "$out/sim.log" && break; sleep 0.05; done
+url=$(sed -n 's/^listening on //p' "$out/sim.log" | head -n 1)
+
+: >"$out/c.txt"
+: >"$out/rust.txt"
+for round in $(seq "$rounds"); do
+    # Alternate which goes first, so neither always meets a warmer or colder machine.
+    if [ $((round % 2)) -eq 0 ]; then
+        "$out/bench_register" "$url" "$calls" >>"$out/c.txt"
+        "$root/target/release/examples/bench_calls" "$url" "$calls" >>"$out/rust.txt"
+    else
+        "$root/target/release/examples/bench_calls" "$url" "$calls" >>"$out/rust.txt"
+        "$out/bench_register" "$url" "$calls" >>"$out/c.txt"
+    fi
+done
+median() { sort -n "$1" | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+c=$(median "$out/c.txt")
+rust=$(median "$out/rust.txt")
+echo "register_callback through the C ABI vs the Rust API: $rounds alternating rounds of $calls calls, one tscb-sim"
+printf '  Rust API: %8.1f us/call (median round)\n' "$rust"
+printf '  C ABI:    %8.1f us/call (median round)\n' "$c"
+awk -v c="$c" -v r="$rust" 'BEGIN {printf "  ratio C/Rust: %.3f (target <= 1.05)\n", c / r}'

@@ -1,0 +1,55 @@
+/* Register a ThingSpace callback listener from C.
+ *
+ *   cc register.c $(pkg-config --cflags --libs tscb) -o register
+ *   TSCB_BASE_URL=http://127.0.0.1:9000/api TSCB_BEARER_TOKEN=sim-bearer-token \
+ *   TSCB_SESSION_TOKEN=sim-session-token ./register TestAccount-2 CarrierService https://listener.example.com/cb
+ *
+ * Leave TSCB_BASE_URL unset for production. Exit status: 0 registered, 1 refused or failed, 2 usage. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <tscb.h>
+
+int main(int argc, char **argv) {
+    if (argc != 4) {
+        fprintf(stderr, "usage: %s ACCOUNT SERVICE URL\n", argv[0]);
+        return 2;
+    }
+    const char *base_url = getenv("TSCB_BASE_URL");
+    const char *bearer = getenv("TSCB_BEARER_TOKEN");
+    const char *session = getenv("TSCB_SESSION_TOKEN");
+
+    tscb_client_builder *builder = tscb_client_builder_new();
+    if (builder == NULL) return 1;
+    if (base_url != NULL) tscb_client_builder_set_base_url(builder, base_url);
+    /* NULL tokens are reported by tscb_client_builder_build() with a clear error. */
+    if (bearer != NULL) tscb_client_builder_set_bearer_token(builder, bearer);
+    if (session != NULL) tscb_client_builder_set_session_token(builder, session);
+
+    tscb_client *client = NULL;
+    tscb_error *err = NULL;
+    if (tscb_client_builder_build(builder, &client, &err) != TSCB_OK) { /* consumes the builder */
+        fprintf(stderr, "configuration error: %s: %s\n", tscb_error_code(err), tscb_error_message(err));
+        tscb_error_free(err);
+        return 1;
+    }
+
+    tscb_callback_ack *ack = NULL;
+    tscb_result result = tscb_register_callback(client, argv[1], argv[2], argv[3],
+                                                NULL /* username */, NULL /* password */, &ack, &err);
+    int status = 0;
+    if (result == TSCB_OK) {
+        printf("registered %s for account %s\n", tscb_callback_ack_service_name(ack),
+               tscb_callback_ack_account_name(ack));
+        tscb_callback_ack_free(ack);
+    } else {
+        char *json = tscb_error_to_json(err);
+        fprintf(stderr, "%s (HTTP status %u): %s\n", tscb_result_str(result),
+                (unsigned)tscb_error_http_status(err), json);
+        tscb_string_free(json);
+        tscb_error_free(err);
+        status = 1;
+    }
+    tscb_client_free(client);
+    return status;
+}

@@ -1,0 +1,122 @@
+//! The one place where C's pointers become Rust references, and where panics stop.
+//!
+//! Every exported function runs its body through [`call`] (or [`guard`] for functions without an
+//! error output), so that a panic becomes `TSCB_ERR_PANIC` instead of unwinding into C, and every
+//! pointer is checked here rather than in each function.
+
+use std::ffi::{c_char, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use tscb::codes;
+
+use crate::error::tscb_error;
+use crate::result::*;
+
+/// Why a call failed: the result code to return and the error to hand to the caller.
+pub(crate) struct Failure {
+    pub(crate) result: tscb_result,
+    pub(crate) error: tscb::Error,
+}
+
+impl From<tscb::Error> for Failure {
+    fn from(error: tscb::Error) -> Self {
+        Failure { result: for_kind(error.kind()), error }
+    }
+}
+
+fn null(name: &str) -> Failure {
+    Failure {
+        result: TSCB_ERR_NULL_PARAMETER,
+        error: tscb::Error::invalid_argument(codes::ARGUMENT_MISSING, format!("`{name}` is NULL")),
+    }
+}
+
+/// Runs `body`; on failure stores the error in `*err` (when `err` is not NULL) and returns its code.
+pub(crate) fn call(err: *mut *mut tscb_error, body: impl FnOnce() -> Result<(), Failure>) -> tscb_result {
+    let failure = match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => return TSCB_OK,
+        Ok(Err(failure)) => failure,
+        Err(_) => Failure {
+            result: TSCB_ERR_PANIC,
+            error: tscb::Error::panic("a panic inside libtscb was caught at the C boundary"),
+        },
+    };
+    if !err.is_null() {
+        // Building the error cannot panic in practice; if it did, the caller still gets the code.
+        if let Ok(boxed) = catch_unwind(AssertUnwindSafe(|| tscb_error::boxed(&failure))) {
+            // SAFETY: the caller promises `err`, when not NULL, points to writable storage.
+            unsafe { *err = boxed };
+        }
+    }
+    failure.result
+}
+
+/// Runs `body`, answering `fallback` if it panics. For accessors and `*_free`, which have no
+/// error output.
+pub(crate) fn guard<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
+}
+
+/// `&T` from a pointer that must not be NULL.
+///
+/// # Safety
+/// `ptr` is NULL or points to a live `T` for `'a`.
+pub(crate) unsafe fn arg_ref<'a, T>(ptr: *const T, name: &str) -> Result<&'a T, Failure> {
+    ptr.as_ref().ok_or_else(|| null(name))
+}
+
+/// `&mut T` from a pointer that must not be NULL.
+///
+/// # Safety
+/// `ptr` is NULL or points to a live `T` that nothing else uses for `'a`.
+pub(crate) unsafe fn arg_mut<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T, Failure> {
+    ptr.as_mut().ok_or_else(|| null(name))
+}
+
+/// A required string argument.
+///
+/// # Safety
+/// `ptr` is NULL or points to a NUL-terminated string that lives for `'a`.
+pub(crate) unsafe fn arg_str<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, Failure> {
+    opt_str(ptr, name)?.ok_or_else(|| null(name))
+}
+
+/// An optional string argument: NULL means none.
+///
+/// # Safety
+/// `ptr` is NULL or points to a NUL-terminated string that lives for `'a`.
+pub(crate) unsafe fn opt_str<'a>(ptr: *const c_char, name: &str) -> Result<Option<&'a str>, Failure> {
+    if ptr.is_null() {
+        return Ok(None);
+    }
+    CStr::from_ptr(ptr).to_str().map(Some).map_err(|_| Failure {
+        result: TSCB_ERR_INVALID_UTF8,
+        error: tscb::Error::invalid_argument(
+            codes::ARGUMENT_ENCODING,
+            format!("`{name}` is not valid UTF-8"),
+        ),
+    })
+}
+
+/// Checks an output pointer up front, so that a NULL one fails before any work (or request) is done.
+///
+/// # Safety
+/// `ptr` is NULL or points to writable storage for a `*mut T`.
+pub(crate) unsafe fn out_ptr<'a, T>(ptr: *mut *mut T, name: &str) -> Result<&'a mut *mut T, Failure> {
+    ptr.as_mut().ok_or_else(|| null(name))
+}
+
+/// Frees a value that was handed to C with `Box::into_raw`. NULL does nothing.
+///
+/// # Safety
+/// `ptr` is NULL or came from `Box::into_raw` and was not freed yet.
+pub(crate) unsafe fn free_box<T>(ptr: *mut T) {
+    if !ptr.is_null() {
+        guard((), || drop(Box::from_raw(ptr)));
+    }
+}
+
+/// A C string from Rust text. Text from a server may hold NUL, which C cannot: it becomes U+FFFD.
+pub(crate) fn c_string(text: &str) -> CString {
+    CString::new(text).unwrap_or_else(|_| CString::new(text.replace('\0', "\u{FFFD}")).unwrap_or_default())
+}

@@ -1,0 +1,217 @@
+//! register, list and deregister, and the objects they return.
+
+use std::ffi::{c_char, CString};
+
+use crate::boundary::{arg_ref, arg_str, c_string, call, free_box, guard, opt_str, out_ptr, Failure};
+use crate::client::tscb_client;
+use crate::error::tscb_error;
+use crate::result::*;
+
+/// ThingSpace's answer to a register or deregister: the account and service it acted on.
+/// Opaque; free with tscb_callback_ack_free().
+pub struct tscb_callback_ack {
+    account_name: CString,
+    service_name: CString,
+}
+
+struct Entry {
+    account_name: CString,
+    service_name: CString,
+    url: CString,
+    username: Option<CString>,
+    password: Option<CString>,
+}
+
+/// The listeners registered for an account. Opaque; free with tscb_callback_list_free().
+pub struct tscb_callback_list {
+    entries: Vec<Entry>,
+}
+
+fn ack(ack: tscb::CallbackAck) -> *mut tscb_callback_ack {
+    Box::into_raw(Box::new(tscb_callback_ack {
+        account_name: c_string(&ack.account_name),
+        service_name: c_string(&ack.service_name),
+    }))
+}
+
+/// Registers a callback listener: POST {base}/m2m/v1/callbacks/{account}.
+///
+/// `client`, `account`, `service_name`, `url` and `out` must not be NULL; `username` and
+/// `password` may be NULL (not sent). Every input is checked before anything is sent. On
+/// success `*out` is a new tscb_callback_ack that the caller frees. Safe to call from many
+/// threads at once with the same client.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_register_callback(
+    client: *const tscb_client,
+    account: *const c_char,
+    service_name: *const c_char,
+    url: *const c_char,
+    username: *const c_char,
+    password: *const c_char,
+    out: *mut *mut tscb_callback_ack,
+    err: *mut *mut tscb_error,
+) -> tscb_result {
+    call(err, || {
+        let client = arg_ref(client, "client")?;
+        let account = arg_str(account, "account")?;
+        let service_name = arg_str(service_name, "service_name")?;
+        let url = arg_str(url, "url")?;
+        let username = opt_str(username, "username")?;
+        let password = opt_str(password, "password")?;
+        let out = out_ptr(out, "out")?;
+        let mut registration = tscb::CallbackRegistration::new(service_name, url);
+        if let Some(username) = username {
+            registration = registration.with_username(username);
+        }
+        if let Some(password) = password {
+            registration = registration.with_password(password);
+        }
+        let result = client.inner.register_callback(account, &registration).map_err(Failure::from)?;
+        *out = ack(result);
+        Ok(())
+    })
+}
+
+/// Lists the listeners registered for `account`: GET {base}/m2m/v1/callbacks/{account}.
+///
+/// `client`, `account` and `out` must not be NULL. On success `*out` is a new
+/// tscb_callback_list (possibly empty) that the caller frees.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_list_callbacks(
+    client: *const tscb_client,
+    account: *const c_char,
+    out: *mut *mut tscb_callback_list,
+    err: *mut *mut tscb_error,
+) -> tscb_result {
+    call(err, || {
+        let client = arg_ref(client, "client")?;
+        let account = arg_str(account, "account")?;
+        let out = out_ptr(out, "out")?;
+        let listed = client.inner.list_callbacks(account).map_err(Failure::from)?;
+        let entries = listed
+            .into_iter()
+            .map(|cb| Entry {
+                account_name: c_string(&cb.account_name),
+                service_name: c_string(&cb.service_name),
+                url: c_string(&cb.url),
+                username: cb.username.as_deref().map(c_string),
+                password: cb.password.as_ref().map(|p| c_string(p.expose())),
+            })
+            .collect();
+        *out = Box::into_raw(Box::new(tscb_callback_list { entries }));
+        Ok(())
+    })
+}
+
+/// Removes the listener of one service: DELETE {base}/m2m/v1/callbacks/{account}/name/{service_name}.
+///
+/// `client`, `account`, `service_name` and `out` must not be NULL. On success `*out` is a new
+/// tscb_callback_ack that the caller frees.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_deregister_callback(
+    client: *const tscb_client,
+    account: *const c_char,
+    service_name: *const c_char,
+    out: *mut *mut tscb_callback_ack,
+    err: *mut *mut tscb_error,
+) -> tscb_result {
+    call(err, || {
+        let client = arg_ref(client, "client")?;
+        let account = arg_str(account, "account")?;
+        let service_name = arg_str(service_name, "service_name")?;
+        let out = out_ptr(out, "out")?;
+        let result = client.inner.deregister_callback(account, service_name).map_err(Failure::from)?;
+        *out = ack(result);
+        Ok(())
+    })
+}
+
+/// The account name the service acted on. Owned by `ack`; NULL when `ack` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_callback_ack_account_name(ack: *const tscb_callback_ack) -> *const c_char {
+    guard(std::ptr::null(), || ack.as_ref().map_or(std::ptr::null(), |a| a.account_name.as_ptr()))
+}
+
+/// The service name the service acted on. Owned by `ack`; NULL when `ack` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_callback_ack_service_name(ack: *const tscb_callback_ack) -> *const c_char {
+    guard(std::ptr::null(), || ack.as_ref().map_or(std::ptr::null(), |a| a.service_name.as_ptr()))
+}
+
+/// Frees an ack. NULL does nothing.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_callback_ack_free(ack: *mut tscb_callback_ack) {
+    free_box(ack)
+}
+
+/// How many listeners the list holds; 0 when `list` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_callback_list_len(list: *const tscb_callback_list) -> usize {
+    guard(0, || list.as_ref().map_or(0, |l| l.entries.len()))
+}
+
+unsafe fn field(
+    list: *const tscb_callback_list,
+    index: usize,
+    f: impl FnOnce(&Entry) -> Option<&CString>,
+) -> *const c_char {
+    guard(std::ptr::null(), || {
+        list.as_ref().and_then(|l| l.entries.get(index)).and_then(f).map_or(std::ptr::null(), |s| s.as_ptr())
+    })
+}
+
+/// The account name of entry `index`. Owned by `list`; NULL when `list` is NULL or `index` is
+/// out of range.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_callback_list_account_name(
+    list: *const tscb_callback_list,
+    index: usize,
+) -> *const c_char {
+    field(list, index, |e| Some(&e.account_name))
+}
+
+/// The service name of entry `index`. Owned by `list`; NULL when `list` is NULL or `index` is
+/// out of range.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_callback_list_service_name(
+    list: *const tscb_callback_list,
+    index: usize,
+) -> *const c_char {
+    field(list, index, |e| Some(&e.service_name))
+}
+
+/// The listener URL of entry `index`. Owned by `list`; NULL when `list` is NULL or `index` is
+/// out of range.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_callback_list_url(
+    list: *const tscb_callback_list,
+    index: usize,
+) -> *const c_char {
+    field(list, index, |e| Some(&e.url))
+}
+
+/// The callback username of entry `index`. Owned by `list`; NULL when none is registered, when
+/// `list` is NULL or when `index` is out of range.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_callback_list_username(
+    list: *const tscb_callback_list,
+    index: usize,
+) -> *const c_char {
+    field(list, index, |e| e.username.as_ref())
+}
+
+/// The callback password of entry `index`, in clear text (treat it as a secret). Owned by
+/// `list`; NULL when none is registered, when `list` is NULL or when `index` is out of range.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_callback_list_password(
+    list: *const tscb_callback_list,
+    index: usize,
+) -> *const c_char {
+    field(list, index, |e| e.password.as_ref())
+}
+
+/// Frees a list. NULL does nothing.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_callback_list_free(list: *mut tscb_callback_list) {
+    free_box(list)
+}

@@ -1,0 +1,158 @@
+//! `tscb_client_builder` and `tscb_client`.
+
+use std::ffi::c_char;
+use std::time::Duration;
+
+use crate::boundary::{arg_mut, arg_str, call, free_box, out_ptr, Failure};
+use crate::error::tscb_error;
+use crate::result::*;
+
+/// Collects a client's settings. Opaque: create with tscb_client_builder_new(), set, then
+/// consume with tscb_client_builder_build() (or free with tscb_client_builder_free()).
+pub struct tscb_client_builder {
+    inner: tscb::ClientBuilder,
+}
+
+/// A ThingSpace callback API client. Opaque and thread-safe: one client may be used from many
+/// threads at once, and it reuses its connections. Free it with tscb_client_free() once no
+/// thread uses it any more.
+pub struct tscb_client {
+    pub(crate) inner: tscb::Client,
+}
+
+/// A new builder with the defaults: the production base URL
+/// (https://thingspace.verizon.com/api), a 10 s connect timeout and a 30 s timeout. The caller
+/// owns it. NULL only if memory ran out.
+#[no_mangle]
+pub extern "C" fn tscb_client_builder_new() -> *mut tscb_client_builder {
+    crate::boundary::guard(std::ptr::null_mut(), || {
+        Box::into_raw(Box::new(tscb_client_builder { inner: tscb::Client::builder() }))
+    })
+}
+
+/// Applies `f` to the builder behind `builder` after checking the pointers and the string.
+unsafe fn set_str(
+    builder: *mut tscb_client_builder,
+    value: *const c_char,
+    name: &str,
+    f: impl FnOnce(tscb::ClientBuilder, &str) -> tscb::ClientBuilder,
+) -> tscb_result {
+    call(std::ptr::null_mut(), || {
+        let builder = arg_mut(builder, "builder")?;
+        let value = arg_str(value, name)?;
+        let inner = std::mem::take(&mut builder.inner);
+        builder.inner = f(inner, value);
+        Ok(())
+    })
+}
+
+/// Sets the API's base URL, up to and including `/api`. It must be https, or plain http to a
+/// loopback host (the simulator). Checked by tscb_client_builder_build(). `url` is copied.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_set_base_url(
+    builder: *mut tscb_client_builder,
+    url: *const c_char,
+) -> tscb_result {
+    set_str(builder, url, "url", |b, v| b.base_url(v))
+}
+
+/// Sets the OAuth access token, sent as `Authorization: Bearer …`. `token` is copied.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_set_bearer_token(
+    builder: *mut tscb_client_builder,
+    token: *const c_char,
+) -> tscb_result {
+    set_str(builder, token, "token", |b, v| b.bearer_token(v))
+}
+
+/// Sets the session token from the session login, sent as `VZ-M2M-Token`. `token` is copied.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_set_session_token(
+    builder: *mut tscb_client_builder,
+    token: *const c_char,
+) -> tscb_result {
+    set_str(builder, token, "token", |b, v| b.session_token(v))
+}
+
+/// Sets the `User-Agent` header (default "tscb/<version>"). `user_agent` is copied.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_set_user_agent(
+    builder: *mut tscb_client_builder,
+    user_agent: *const c_char,
+) -> tscb_result {
+    set_str(builder, user_agent, "user_agent", |b, v| b.user_agent(v))
+}
+
+unsafe fn set_with(
+    builder: *mut tscb_client_builder,
+    f: impl FnOnce(tscb::ClientBuilder) -> tscb::ClientBuilder,
+) -> tscb_result {
+    call(std::ptr::null_mut(), || {
+        let builder = arg_mut(builder, "builder")?;
+        let inner = std::mem::take(&mut builder.inner);
+        builder.inner = f(inner);
+        Ok(())
+    })
+}
+
+/// Sets how long a whole call may take, from connecting to the end of the answer (default 30000).
+/// Zero is rejected by tscb_client_builder_build().
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_set_timeout_ms(
+    builder: *mut tscb_client_builder,
+    ms: u64,
+) -> tscb_result {
+    set_with(builder, |b| b.timeout(Duration::from_millis(ms)))
+}
+
+/// Sets how long opening a connection may take (default 10000). Zero is rejected by
+/// tscb_client_builder_build().
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_set_connect_timeout_ms(
+    builder: *mut tscb_client_builder,
+    ms: u64,
+) -> tscb_result {
+    set_with(builder, |b| b.connect_timeout(Duration::from_millis(ms)))
+}
+
+/// Whether a callback URL's port must be one that ThingSpace documents (80, 443, 9001-9006,
+/// 50551-50559, 28200-28220). Non-zero: check (the default); zero: accept any port.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_set_check_callback_port(
+    builder: *mut tscb_client_builder,
+    check: u8,
+) -> tscb_result {
+    set_with(builder, |b| b.check_callback_port(check != 0))
+}
+
+/// Checks the settings and builds a client. The builder is consumed whatever the outcome (do
+/// not use or free it afterwards), unless `builder` or `out` is NULL, in which case nothing
+/// happens. On success `*out` is a new client that the caller frees with tscb_client_free().
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_build(
+    builder: *mut tscb_client_builder,
+    out: *mut *mut tscb_client,
+    err: *mut *mut tscb_error,
+) -> tscb_result {
+    call(err, || {
+        // Check both before taking ownership, so that a NULL `out` leaks nothing.
+        arg_mut(builder, "builder")?;
+        let out = out_ptr(out, "out")?;
+        let builder = Box::from_raw(builder);
+        let client = builder.inner.build().map_err(Failure::from)?;
+        *out = Box::into_raw(Box::new(tscb_client { inner: client }));
+        Ok(())
+    })
+}
+
+/// Frees a builder that was not built. NULL does nothing.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_free(builder: *mut tscb_client_builder) {
+    free_box(builder)
+}
+
+/// Frees a client. NULL does nothing. No other thread may be using it.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_free(client: *mut tscb_client) {
+    free_box(client)
+}

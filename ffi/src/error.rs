@@ -1,0 +1,81 @@
+//! `tscb_error`: a failure's code, message, HTTP status and kind, for C.
+
+use std::ffi::{c_char, CString};
+
+use crate::boundary::{c_string, free_box, guard, Failure};
+use crate::result::*;
+
+/// A failure: the API's `errorCode` and `errorMessage`, the HTTP status and the kind. Opaque; read
+/// it with the `tscb_error_*` accessors and free it with tscb_error_free().
+pub struct tscb_error {
+    code: CString,
+    message: CString,
+    json: String,
+    http_status: u16,
+    kind: tscb_result,
+}
+
+impl tscb_error {
+    pub(crate) fn boxed(failure: &Failure) -> *mut tscb_error {
+        let error = &failure.error;
+        Box::into_raw(Box::new(tscb_error {
+            code: c_string(error.error_code()),
+            message: c_string(error.error_message()),
+            json: error.to_json(),
+            http_status: error.http_status().unwrap_or(0),
+            kind: failure.result,
+        }))
+    }
+}
+
+/// The error's code, e.g. "UnifiedWebService.REQUEST_FAILED.AccountNotFound" (from the service)
+/// or "Tscb.INPUT_INVALID.Password.TooLong" (from the library). Owned by `error`; NULL when
+/// `error` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_error_code(error: *const tscb_error) -> *const c_char {
+    guard(std::ptr::null(), || error.as_ref().map_or(std::ptr::null(), |e| e.code.as_ptr()))
+}
+
+/// The error's message (never parse it: match on the code). Owned by `error`; NULL when `error`
+/// is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_error_message(error: *const tscb_error) -> *const c_char {
+    guard(std::ptr::null(), || error.as_ref().map_or(std::ptr::null(), |e| e.message.as_ptr()))
+}
+
+/// The HTTP status of the answer, or 0 when no answer came (or `error` is NULL).
+#[no_mangle]
+pub unsafe extern "C" fn tscb_error_http_status(error: *const tscb_error) -> u16 {
+    guard(0, || error.as_ref().map_or(0, |e| e.http_status))
+}
+
+/// The kind of failure: the same result code that the failed call returned (TSCB_ERR_*).
+/// TSCB_ERR_NULL_PARAMETER when `error` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_error_kind(error: *const tscb_error) -> tscb_result {
+    guard(TSCB_ERR_PANIC, || error.as_ref().map_or(TSCB_ERR_NULL_PARAMETER, |e| e.kind))
+}
+
+/// The error in the API's documented form, `{"errorCode":"…","errorMessage":"…"}`, as a new
+/// string that the caller frees with tscb_string_free(). NULL when `error` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_error_to_json(error: *const tscb_error) -> *mut c_char {
+    guard(std::ptr::null_mut(), || {
+        error.as_ref().map_or(std::ptr::null_mut(), |e| c_string(&e.json).into_raw())
+    })
+}
+
+/// Frees an error. NULL does nothing.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_error_free(error: *mut tscb_error) {
+    free_box(error)
+}
+
+/// Frees a string that the library returned as `char *` (for example from tscb_error_to_json()).
+/// NULL does nothing.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_string_free(string: *mut c_char) {
+    if !string.is_null() {
+        guard((), || drop(CString::from_raw(string)));
+    }
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The C and C++ tests, as a C user builds them: against an installed copy of libtscb found through
+# pkg-config (shared and static) and through CMake, then again under ASan/UBSan and under
+# valgrind, each against a tscb-sim binary started here.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+out="$root/target/c-tests"
+prefix="$out/prefix"
+rm -rf "$out"
+mkdir -p "$out"
+
+make -s install PREFIX="$prefix"
+cargo build --release --locked -q -p tscb-sim
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+
+sim_pid=
+stop_sim() {
+    if [ -n "$sim_pid" ]; then
+        kill "$sim_pid" 2>/dev/null || true
+        wait "$sim_pid" 2>/dev/null || true
+        sim_pid=
+    fi
+}
+trap 'rc=$?; stop_sim; exit $rc' EXIT
+start_sim() {
+    stop_sim
+    "$root/target/release/tscb-sim" --listen 127.0.0.1:0 >"$out/sim.log" 2>&1 &
+    sim_pid=$!
+    for _ in $(seq 100); do
+        line=$(head -n 1 "$out/sim.log" 2>/dev/null || true)
+        case "$line" in "listening on "*) export TSCB_SIM_URL="${line#listening on }"; return 0 ;; esac
+        sleep 0.05
+    done
+    echo "tscb-sim did not start: $(cat "$out/sim.log")" >&2
+    exit 1
+}
+
+cflags=(-std=c11 -Wall -Wextra -Wpedantic -Werror -g)
+cxxflags=(-std=c++17 -Wall -Wextra -Wpedantic -Werror -g)
+shared_libs=$(pkg-config --libs tscb)
+rpath="-Wl,-rpath,$(pkg-config --variable=libdir tscb)"
+# -l:libtscb.a picks the archive even though libtscb.so sits beside it.
+static_libs=$(pkg-config --static --libs tscb | sed 's/-ltscb\b/-l:libtscb.a/')
+inc=$(pkg-config --cflags tscb)
+
+# shellcheck disable=SC2086  # pkg-config output is a list of words
+{
+    cc "${cflags[@]}" $inc tests/c/test_tscb.c -o "$out/test_shared" $shared_libs $rpath -lpthread
+    cc "${cflags[@]}" $inc tests/c/test_tscb.c -o "$out/test_static" $static_libs -lpthread
+    cc "${cflags[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+        $inc tests/c/test_tscb.c -o "$out/test_asan" $shared_libs $rpath -lpthread
+    c++ "${cxxflags[@]}" $inc tests/cpp/test_tscb.cpp -o "$out/test_cpp" $shared_libs $rpath -lpthread
+    cc "${cflags[@]}" examples/c/register.c -o "$out/register" $(pkg-config --cflags --libs tscb) $rpath
+}
+
+if readelf -d "$out/test_static" | grep -q 'libtscb'; then
+    echo "test_static depends on libtscb.so: it was not linked statically" >&2
+    exit 1
+fi
+readelf -d "$out/test_shared" | grep -q 'NEEDED.*\[libtscb.so.0\]' || {
+    echo "test_shared does not record the SONAME libtscb.so.0" >&2
+    exit 1
+}
+
+start_sim
+echo "== C, shared library"
+"$out/test_shared"
+echo "== C, static library"
+"$out/test_static"
+echo "== C, ASan + UBSan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$out/test_asan"
+echo "== C++17"
+"$out/test_cpp"
+echo "== valgrind"
+# Fewer thread calls: valgrind runs everything on one core, ~50x slower.
+TSCB_TEST_THREAD_CALLS=25 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+    --error-exitcode=1 --suppressions=tests/c/valgrind.supp "$out/test_shared"
+
+echo "== examples/c/register.c"
+TSCB_BASE_URL="$TSCB_SIM_URL" TSCB_BEARER_TOKEN=sim-bearer-token TSCB_SESSION_TOKEN=sim-session-token \
+    "$out/register" TestAccount-2 CarrierService https://listener.example.com/cb | tee "$out/register.out"
+grep -q '^registered CarrierService for account TestAccount-2$' "$out/register.out"
+if TSCB_BASE_URL="$TSCB_SIM_URL" TSCB_BEARER_TOKEN=sim-bearer-token TSCB_SESSION_TOKEN=sim-session-token \
+    "$out/register" TestAccount-2 CarrierService https://listener.example.com:8443/cb 2>"$out/register.err"; then
+    echo "register.c accepted a port ThingSpace does not call" >&2
+    exit 1
+fi
+grep -q 'Tscb.INPUT_INVALID.CallbackUrl.Port' "$out/register.err"
+echo "register.c: 2 passed, 0 failed"
+
+echo "== CMake: find_package(tscb)"
+# CMake is not on a bare machine: it comes from PyPI into a venv of our own.
+venv="$root/target/tools-venv"
+[ -x "$venv/bin/cmake" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check cmake; }
+"$venv/bin/cmake" -S tests/cmake -B "$out/cmake" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
+"$venv/bin/cmake" --build "$out/cmake" >/dev/null
+if readelf -d "$out/cmake/register_static" | grep -q libtscb; then
+    echo "tscb::tscb_static linked the shared library" >&2
+    exit 1
+fi
+for variant in shared static; do
+    TSCB_BASE_URL="$TSCB_SIM_URL" TSCB_BEARER_TOKEN=sim-bearer-token TSCB_SESSION_TOKEN=sim-session-token \
+        LD_LIBRARY_PATH="$prefix/lib" "$out/cmake/register_$variant" TestAccount-1 DeviceUsage https://cmake.example.com/cb
+done
+echo "cmake: 2 passed, 0 failed"
