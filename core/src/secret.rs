@@ -43,16 +43,56 @@ impl From<&str> for Secret {
     }
 }
 
-/// Replaces every occurrence of any of `secrets` in `text` with `<redacted>`.
+/// Replaces each occurrence of any of `secrets` in `text` with `<redacted>`.
 ///
 /// Servers and proxies sometimes echo request data back in error bodies; those texts become our
-/// error messages, so they pass through here first.
+/// error messages, so they pass through here first. Only whole occurrences count (not preceded
+/// or followed by a letter or digit): a short secret such as `s` must not mangle every word
+/// that contains an `s`, and an echoed secret is delimited by quotes, spaces or punctuation.
 pub(crate) fn redact(text: &str, secrets: &[&str]) -> String {
     let mut out = text.to_owned();
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        if out.contains(secret) {
-            out = out.replace(secret, "<redacted>");
+        if !out.contains(secret) {
+            continue;
         }
+        let mut result = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(at) = rest.find(secret) {
+            let before = rest[..at].chars().next_back();
+            let after = rest[at + secret.len()..].chars().next();
+            let bounded = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+            result.push_str(&rest[..at]);
+            if bounded(before) && bounded(after) {
+                result.push_str("<redacted>");
+            } else {
+                result.push_str(secret);
+            }
+            rest = &rest[at + secret.len()..];
+        }
+        result.push_str(rest);
+        out = result;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn whole_occurrences_are_redacted() {
+        assert_eq!(redact("token abc-123 here", &["abc-123"]), "token <redacted> here");
+        assert_eq!(redact("\"abc\",abc", &["abc"]), "\"<redacted>\",<redacted>");
+        assert_eq!(redact("Bearer abc", &["abc"]), "Bearer <redacted>");
+    }
+
+    #[test]
+    fn short_secrets_do_not_mangle_words() {
+        assert_eq!(
+            redact("error sending request (os error 111)", &["s"]),
+            "error sending request (os error 111)"
+        );
+        assert_eq!(redact("session s expired", &["s"]), "session <redacted> expired");
+        assert_eq!(redact("xabcx abc", &["abc", ""]), "xabcx <redacted>");
+    }
 }
