@@ -57,6 +57,10 @@ pub mod codes {
     pub const USER_AGENT_INVALID_CHARACTER: &str = "Tscb.INPUT_INVALID.UserAgent.InvalidCharacter";
     /// A timeout of zero was given.
     pub const TIMEOUT_ZERO: &str = "Tscb.INPUT_INVALID.Timeout.Zero";
+    /// A timeout in seconds that is negative, not a number, or too large.
+    pub const TIMEOUT_INVALID: &str = "Tscb.INPUT_INVALID.Timeout.Invalid";
+    /// A client that was closed was used (language bindings whose clients can be closed).
+    pub const CLIENT_CLOSED: &str = "Tscb.INPUT_INVALID.Client.Closed";
     /// A text argument passed through a language binding is not valid UTF-8 or has an interior NUL.
     pub const ARGUMENT_ENCODING: &str = "Tscb.INPUT_INVALID.Argument.Encoding";
     /// A required argument passed through a language binding is missing (NULL).
@@ -108,6 +112,8 @@ pub mod codes {
         BASE_URL_INSECURE,
         USER_AGENT_INVALID_CHARACTER,
         TIMEOUT_ZERO,
+        TIMEOUT_INVALID,
+        CLIENT_CLOSED,
         ARGUMENT_ENCODING,
         ARGUMENT_MISSING,
         CLIENT_SETUP,

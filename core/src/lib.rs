@@ -66,6 +66,8 @@
 //! | `Tscb.INPUT_INVALID.BaseUrl.Insecure` | invalid_input | the base URL is plain `http` to a host that is not loopback |
 //! | `Tscb.INPUT_INVALID.UserAgent.InvalidCharacter` | invalid_input | the user agent is empty or not printable ASCII |
 //! | `Tscb.INPUT_INVALID.Timeout.Zero` | invalid_input | a timeout of zero |
+//! | `Tscb.INPUT_INVALID.Timeout.Invalid` | invalid_input | (Python) a timeout that is negative, NaN or infinite |
+//! | `Tscb.INPUT_INVALID.Client.Closed` | invalid_input | (Python) a call on a closed client |
 //! | `Tscb.INPUT_INVALID.Argument.Encoding` | invalid_input | (C, Python) a string is not UTF-8 or has a NUL |
 //! | `Tscb.INPUT_INVALID.Argument.Missing` | invalid_input | (C, Python) a required argument is missing |
 //! | `Tscb.REQUEST_FAILED.ClientSetup` | transport | the HTTP client or TLS could not be set up |
@@ -98,4 +100,9 @@ pub use client::{
 pub use error::{codes, BoxError, Error, ErrorKind, Result};
 pub use model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 pub use secret::Secret;
-pub use validate::{CALLBACK_PORTS, MAX_CREDENTIAL_CHARS};
+pub use validate::{timeout_from_secs, CALLBACK_PORTS, MAX_CREDENTIAL_CHARS};
+
+/// The README's Rust example, compiled by `cargo test` so that it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

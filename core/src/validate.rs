@@ -183,6 +183,26 @@ pub(crate) fn base_url(value: &str, allow_insecure_http: bool) -> Result<Url> {
     Ok(url)
 }
 
+/// A timeout given in seconds (as Python and configuration files give it) as a [`Duration`]:
+/// zero is [`codes::TIMEOUT_ZERO`]; negative, NaN, infinite or absurdly large values are
+/// [`codes::TIMEOUT_INVALID`].
+///
+/// ```
+/// assert_eq!(tscb::timeout_from_secs(1.5).unwrap(), std::time::Duration::from_millis(1500));
+/// assert_eq!(tscb::timeout_from_secs(-1.0).unwrap_err().error_code(), tscb::codes::TIMEOUT_INVALID);
+/// ```
+pub fn timeout_from_secs(seconds: f64) -> Result<std::time::Duration> {
+    if seconds == 0.0 {
+        return Err(Error::invalid(codes::TIMEOUT_ZERO, "a timeout must be longer than zero"));
+    }
+    std::time::Duration::try_from_secs_f64(seconds).map_err(|_| {
+        Error::invalid(
+            codes::TIMEOUT_INVALID,
+            format!("a timeout must be a positive, finite number of seconds, not {seconds}"),
+        )
+    })
+}
+
 pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
