@@ -10,7 +10,7 @@ MAJOR := $(firstword $(subst ., ,$(VERSION)))
 # staticlib -- --print native-static-libs`); the static C test proves the list links.
 NATIVE_STATIC_LIBS = -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
-.PHONY: all build demo test fmt-check clippy unit doc bench sim clean lib header install test-c
+.PHONY: all build demo test fmt-check clippy unit doc bench sim clean lib header install test-c test-python
 
 all: build
 
@@ -22,7 +22,7 @@ demo:
 	$(CARGO) run --locked -q -p tscb --example demo
 
 ## Everything CI checks.
-test: fmt-check clippy unit doc test-c
+test: fmt-check clippy unit doc test-c test-python
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -72,6 +72,10 @@ install: lib
 ## under ASan/UBSan and valgrind, against the tscb-sim binary.
 test-c:
 	bash tests/c/run.sh
+
+## The Python package: pip install ./python into target/py-venv, pytest, stubtest, mypy --strict.
+test-python:
+	bash python/run-tests.sh
 
 clean:
 	$(CARGO) clean

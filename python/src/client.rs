@@ -1,0 +1,148 @@
+//! `tscb.Client`: copies its arguments into owned Rust values, releases the GIL for the network
+//! call, and turns the outcome into Python objects or an exception.
+
+use std::sync::RwLock;
+
+use pyo3::prelude::*;
+
+use crate::errors::to_py;
+use crate::model::{CallbackAck, RegisteredCallback};
+
+/// A ThingSpace callback API client. Safe to share between threads; usable as a context manager.
+#[pyclass(module = "tscb", frozen)]
+pub struct Client {
+    // None once closed. The lock is held only to clone the (cheap, shared) client, never across
+    // a network call.
+    inner: RwLock<Option<tscb::Client>>,
+    base_url: String,
+}
+
+impl Client {
+    fn client(&self) -> Result<tscb::Client, tscb::Error> {
+        let guard = self.inner.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        guard
+            .clone()
+            .ok_or_else(|| tscb::Error::invalid_argument(tscb::codes::CLIENT_CLOSED, "the client was closed"))
+    }
+
+    /// Runs `call` on the client without the GIL and converts its outcome.
+    fn run<T: Send, R>(
+        &self,
+        py: Python<'_>,
+        call: impl FnOnce(&tscb::Client) -> Result<T, tscb::Error> + Send,
+        convert: impl FnOnce(T) -> R,
+    ) -> PyResult<R> {
+        let client = self.client().map_err(|e| to_py(py, &e))?;
+        py.detach(|| call(&client)).map(convert).map_err(|e| to_py(py, &e))
+    }
+}
+
+#[pymethods]
+impl Client {
+    #[new]
+    #[pyo3(signature = (*, bearer_token=None, session_token=None, base_url=None, timeout=30.0, connect_timeout=10.0, user_agent=None, check_callback_port=true))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments, not a Rust API
+    fn new(
+        py: Python<'_>,
+        bearer_token: Option<String>,
+        session_token: Option<String>,
+        base_url: Option<String>,
+        timeout: f64,
+        connect_timeout: f64,
+        user_agent: Option<String>,
+        check_callback_port: bool,
+    ) -> PyResult<Self> {
+        let build = || -> Result<tscb::Client, tscb::Error> {
+            let mut builder = tscb::Client::builder()
+                .timeout(tscb::timeout_from_secs(timeout)?)
+                .connect_timeout(tscb::timeout_from_secs(connect_timeout)?)
+                .check_callback_port(check_callback_port);
+            if let Some(url) = base_url {
+                builder = builder.base_url(url);
+            }
+            if let Some(token) = bearer_token {
+                builder = builder.bearer_token(token);
+            }
+            if let Some(token) = session_token {
+                builder = builder.session_token(token);
+            }
+            if let Some(agent) = user_agent {
+                builder = builder.user_agent(agent);
+            }
+            builder.build()
+        };
+        let client = py.detach(build).map_err(|e| to_py(py, &e))?;
+        Ok(Client { base_url: client.base_url().to_owned(), inner: RwLock::new(Some(client)) })
+    }
+
+    /// The base URL in use, without a trailing slash.
+    #[getter]
+    fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Registers a callback listener: POST {base}/m2m/v1/callbacks/{account}.
+    #[pyo3(signature = (account, service_name, url, *, username=None, password=None))]
+    fn register_callback(
+        &self,
+        py: Python<'_>,
+        account: String,
+        service_name: String,
+        url: String,
+        username: Option<String>,
+        password: Option<String>,
+    ) -> PyResult<CallbackAck> {
+        let mut registration = tscb::CallbackRegistration::new(service_name, url);
+        if let Some(username) = username {
+            registration = registration.with_username(username);
+        }
+        if let Some(password) = password {
+            registration = registration.with_password(password);
+        }
+        self.run(py, move |c| c.register_callback(&account, &registration), CallbackAck::from)
+    }
+
+    /// Lists the listeners registered for the account: GET {base}/m2m/v1/callbacks/{account}.
+    fn list_callbacks(&self, py: Python<'_>, account: String) -> PyResult<Vec<RegisteredCallback>> {
+        self.run(
+            py,
+            move |c| c.list_callbacks(&account),
+            |list| list.into_iter().map(RegisteredCallback::from).collect(),
+        )
+    }
+
+    /// Removes the listener of one service:
+    /// DELETE {base}/m2m/v1/callbacks/{account}/name/{service_name}.
+    fn deregister_callback(
+        &self,
+        py: Python<'_>,
+        account: String,
+        service_name: String,
+    ) -> PyResult<CallbackAck> {
+        self.run(py, move |c| c.deregister_callback(&account, &service_name), CallbackAck::from)
+    }
+
+    /// Closes the client's connections. Later calls raise InvalidInputError
+    /// (`Tscb.INPUT_INVALID.Client.Closed`). Closing twice is harmless.
+    fn close(&self, py: Python<'_>) {
+        let taken = self.inner.write().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        // Dropping the HTTP client joins its runtime thread: not with the GIL held.
+        py.detach(move || drop(taken));
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+        self.close(py);
+        false
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let closed = self.inner.read().map(|g| g.is_none()).unwrap_or(true);
+        let url = pyo3::types::PyString::new(py, &self.base_url).repr()?;
+        Ok(format!("Client(base_url={url}{})", if closed { ", closed=True" } else { "" }))
+    }
+}

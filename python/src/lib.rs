@@ -1,0 +1,22 @@
+//! `tscb._native`: the Python face of the `tscb` crate. It translates only: validation, encoding,
+//! error codes and everything else live in core/.
+
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+mod client;
+mod errors;
+mod model;
+
+#[pymodule]
+fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    module.add_class::<client::Client>()?;
+    module.add_class::<model::CallbackAck>()?;
+    module.add_class::<model::RegisteredCallback>()?;
+    errors::register(module)?;
+    // Tuples: constants should not be mutable from Python.
+    module.add("SERVICE_NAMES", PyTuple::new(module.py(), tscb::services::SERVICE_NAMES)?)?;
+    module.add("ERROR_CODES", PyTuple::new(module.py(), tscb::codes::ALL)?)?;
+    Ok(())
+}

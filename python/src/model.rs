@@ -1,0 +1,81 @@
+//! The results, as immutable Python objects with equality and a repr that hides passwords.
+
+use pyo3::prelude::*;
+
+/// ThingSpace's answer to a register or deregister: the account and service it acted on.
+#[pyclass(module = "tscb", frozen, eq, hash, get_all)]
+#[derive(PartialEq, Eq, Hash)]
+pub struct CallbackAck {
+    /// `accountName` as the service returned it.
+    account_name: String,
+    /// `serviceName` as the service returned it.
+    service_name: String,
+}
+
+impl From<tscb::CallbackAck> for CallbackAck {
+    fn from(ack: tscb::CallbackAck) -> Self {
+        CallbackAck { account_name: ack.account_name, service_name: ack.service_name }
+    }
+}
+
+/// Python's own `repr` of a string, so that results print the way Python users read them.
+fn repr(py: Python<'_>, text: &str) -> PyResult<String> {
+    Ok(pyo3::types::PyString::new(py, text).repr()?.to_string())
+}
+
+#[pymethods]
+impl CallbackAck {
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "CallbackAck(account_name={}, service_name={})",
+            repr(py, &self.account_name)?,
+            repr(py, &self.service_name)?
+        ))
+    }
+}
+
+/// One registered listener. `password` is the callback password in clear text; `repr` never
+/// shows it.
+#[pyclass(module = "tscb", frozen, eq, hash, get_all)]
+#[derive(PartialEq, Eq, Hash)]
+pub struct RegisteredCallback {
+    /// `accountName`.
+    account_name: String,
+    /// `serviceName`.
+    service_name: String,
+    /// The listener's URL.
+    url: String,
+    /// The callback username, or None.
+    username: Option<String>,
+    /// The callback password, or None.
+    password: Option<String>,
+}
+
+impl From<tscb::RegisteredCallback> for RegisteredCallback {
+    fn from(cb: tscb::RegisteredCallback) -> Self {
+        RegisteredCallback {
+            password: cb.password.as_ref().map(|p| p.expose().to_owned()),
+            account_name: cb.account_name,
+            service_name: cb.service_name,
+            url: cb.url,
+            username: cb.username,
+        }
+    }
+}
+
+#[pymethods]
+impl RegisteredCallback {
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let username = match &self.username {
+            Some(u) => repr(py, u)?,
+            None => "None".to_owned(),
+        };
+        let password = if self.password.is_some() { "'<redacted>'" } else { "None" };
+        Ok(format!(
+            "RegisteredCallback(account_name={}, service_name={}, url={}, username={username}, password={password})",
+            repr(py, &self.account_name)?,
+            repr(py, &self.service_name)?,
+            repr(py, &self.url)?
+        ))
+    }
+}

@@ -1,0 +1,84 @@
+"""Fixtures: one tscb-sim binary for the whole session, reset before each test, and a small
+client for its admin endpoints (stdlib only, loopback only)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import pytest
+
+import tscb
+
+REPO = Path(__file__).resolve().parents[2]
+ACCOUNT = "TestAccount-2"
+LISTENER = "https://listener.example.com/thingspace"
+
+
+class Sim:
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.root = base_url[: -len("/api")]
+
+    def admin(self, method: str, path: str, body: Optional[Any] = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.root + path, data=data, method=method)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            text = response.read()
+        return json.loads(text) if text else None
+
+    def fault(self, action: str, **fields: Any) -> None:
+        self.admin("POST", "/__admin/faults", {"action": action, **fields})
+
+    def requests(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self.admin("GET", "/__admin/requests")
+        return result
+
+    def reset(self) -> None:
+        self.admin("DELETE", "/__admin/faults")
+        self.admin("DELETE", "/__admin/requests")
+
+    def client(self, **kwargs: Any) -> tscb.Client:
+        options: dict[str, Any] = {
+            "bearer_token": "sim-bearer-token",
+            "session_token": "sim-session-token",
+            "base_url": self.base_url,
+            "timeout": 10.0,
+        }
+        options.update(kwargs)
+        return tscb.Client(**options)
+
+
+@pytest.fixture(scope="session")
+def sim_process() -> Iterator[Sim]:
+    binary = os.environ.get("TSCB_SIM_BIN", str(REPO / "target" / "release" / "tscb-sim"))
+    if not Path(binary).exists():
+        subprocess.run(["cargo", "build", "--release", "--locked", "-q", "-p", "tscb-sim"], cwd=REPO, check=True)
+    process = subprocess.Popen(
+        [binary, "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline().strip()
+    assert first.startswith("listening on "), first
+    try:
+        yield Sim(first[len("listening on ") :])
+    finally:
+        process.stdout.close()
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def sim(sim_process: Sim) -> Sim:
+    sim_process.reset()
+    return sim_process
+
+
+@pytest.fixture
+def client(sim: Sim) -> Iterator[tscb.Client]:
+    with sim.client() as c:
+        yield c
