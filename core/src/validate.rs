@@ -183,7 +183,7 @@ pub(crate) fn base_url(value: &str, allow_insecure_http: bool) -> Result<Url> {
     Ok(url)
 }
 
-/// A timeout given in seconds (as Python and configuration files give it) as a [`Duration`]:
+/// A timeout given in seconds (as Python and configuration files give it) as a [`Duration`](std::time::Duration):
 /// zero is [`codes::TIMEOUT_ZERO`]; negative, NaN, infinite or absurdly large values are
 /// [`codes::TIMEOUT_INVALID`].
 ///
