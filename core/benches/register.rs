@@ -13,8 +13,8 @@ const ACCOUNT: &str = "TestAccount-2";
 const LISTENER: &str = "https://listener.example.com/thingspace";
 
 fn main() {
-    let calls: usize = std::env::var("TSCB_BENCH_CALLS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
-    let rounds: usize = std::env::var("TSCB_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(15);
+    let calls: usize = std::env::var("TSCB_BENCH_CALLS").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
+    let rounds: usize = std::env::var("TSCB_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(21);
 
     let sim = Simulator::start().expect("simulator");
     let base = sim.base_url();

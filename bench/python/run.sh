@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# tscb's Python package against a bare requests.Session and Verizon's generated SDK: calls per
+# second, import time, peak memory and runtime dependencies, all against one tscb-sim in one
+# run. See bench.py for what is measured and how. Run from anywhere: bash bench/python/run.sh
+# TSCB_PYBENCH_ROUNDS (30) and TSCB_PYBENCH_CALLS (100 a round) trade time for steadier ratios:
+# a round of tscb calls lasts ~10 ms, so on a busy machine one scheduler hiccup shows.
+#
+# Exit status: 0 once everything was measured, targets met or not; non-zero when something
+# could not be built, started or measured.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+
+venv="$root/target/bench-venv"
+py="$venv/bin/python"
+pip_quiet=(-q --disable-pip-version-check)
+
+# A venv of its own: the SDK's 19 dependencies must not leak into the project's test
+# environments, and the dependency counts must not see anything the benchmark did not install.
+if [ ! -x "$py" ]; then
+    python3 -m venv "$venv"
+fi
+# Pinned peers (a no-op once they are there). Then our package from the working tree, rebuilt
+# every run so that the numbers are those of the code as it is now; with the pinned maturin
+# rather than a fresh build environment, so no build tool is fetched per run (maturin's build
+# hook runs the `maturin` it finds on PATH, hence the venv's bin first).
+"$py" -m pip install "${pip_quiet[@]}" -r bench/python/requirements.txt
+PATH="$venv/bin:$PATH" "$py" -m pip install "${pip_quiet[@]}" --no-build-isolation --force-reinstall --no-deps ./python
+"$py" -m pip check >/dev/null
+
+cargo build --release --locked -q -p tscb-sim
+
+# Nothing in this benchmark may leave the machine: no proxy may carry a loopback request
+# elsewhere. (bench.py also refuses any non-loopback lookup or connection from Python.)
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+
+sim_log=$(mktemp)
+"$root/target/release/tscb-sim" --listen 127.0.0.1:0 >"$sim_log" 2>&1 &
+sim_pid=$!
+trap 'kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; rm -f "$sim_log"' EXIT
+for _ in $(seq 100); do
+    grep -q '^listening on ' "$sim_log" && break
+    sleep 0.05
+done
+url=$(sed -n '1s/^listening on //p' "$sim_log")
+case "$url" in
+    http://127.0.0.1:*) ;;
+    *) echo "run.sh: tscb-sim did not start:" >&2; cat "$sim_log" >&2; exit 1 ;;
+esac
+
+"$py" bench/python/bench.py --base-url "$url"
