@@ -18,6 +18,7 @@ fn respond(status: u16, content_type: Option<&str>, body: &str) -> Fault {
         status,
         content_type: content_type.map(str::to_owned),
         body: body.as_bytes().to_vec(),
+        headers: Vec::new(),
     })
 }
 

@@ -53,6 +53,7 @@ fn secrets_echoed_by_a_server_are_redacted_from_errors() {
             status,
             content_type: Some("application/json".into()),
             body: body.as_bytes().to_vec(),
+            headers: Vec::new(),
         }));
         let client = builder(&sim).bearer_token(BEARER).session_token(SESSION).build().unwrap();
         let reg = CallbackRegistration::new("CarrierService", LISTENER).with_password(PASSWORD);

@@ -76,6 +76,8 @@ struct FaultBody {
     #[serde(default)]
     body: Option<String>,
     #[serde(default)]
+    headers: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(default)]
     ms: Option<u64>,
     #[serde(default)]
     declared: Option<usize>,
@@ -95,6 +97,7 @@ fn parse_fault(body: &[u8]) -> Result<Fault, String> {
             status: f.status.ok_or_else(|| need("status"))?,
             content_type: f.content_type.clone(),
             body: f.body.clone().unwrap_or_default().into_bytes(),
+            headers: f.headers.clone().unwrap_or_default().into_iter().collect(),
         },
         "delay" => FaultAction::Delay { ms: f.ms.ok_or_else(|| need("ms"))? },
         "drop" => FaultAction::Drop,
@@ -131,6 +134,7 @@ mod tests {
                     status: 502,
                     content_type: Some("text/html".into()),
                     body: b"<p>".to_vec(),
+                    headers: Vec::new(),
                 },
             ),
             (r#"{"action":"delay","ms":5}"#, FaultAction::Delay { ms: 5 }),

@@ -63,6 +63,8 @@ pub enum FaultAction {
         content_type: Option<String>,
         /// Response body.
         body: Vec<u8>,
+        /// More headers to send, such as `Retry-After` (name, value).
+        headers: Vec<(String, String)>,
     },
     /// Wait this long, then handle the request normally. A very long delay makes a server that
     /// never answers; shutting the simulator down cuts the wait short.

@@ -158,7 +158,7 @@ impl RequestReader {
 pub(crate) struct Response {
     pub(crate) status: u16,
     pub(crate) content_type: Option<String>,
-    pub(crate) extra_headers: Vec<(&'static str, String)>,
+    pub(crate) extra_headers: Vec<(String, String)>,
     pub(crate) body: Vec<u8>,
 }
 
@@ -193,7 +193,7 @@ pub(crate) fn head(
     status: u16,
     content_type: Option<&str>,
     content_length: usize,
-    extra_headers: &[(&'static str, String)],
+    extra_headers: &[(String, String)],
     close: bool,
 ) -> Vec<u8> {
     let mut out = format!("HTTP/1.1 {status} {}\r\n", reason(status));

@@ -18,6 +18,7 @@
 //!     status: 503,
 //!     content_type: None,
 //!     body: Vec::new(),
+//!     headers: Vec::new(),
 //! }).times(1));
 //!
 //! let mut conn = std::net::TcpStream::connect(sim.addr())?;
@@ -66,7 +67,8 @@
 //! A fault as JSON: `{"method": "POST" | null, "path_contains": "..." | null, "times": 1 | null,
 //! "action": ACTION, ...}` where ACTION and its fields are
 //!
-//! - `"respond"`: `"status"` (required), `"content_type"` (optional), `"body"` (a string, default empty);
+//! - `"respond"`: `"status"` (required), `"content_type"` (optional), `"body"` (a string, default
+//!   empty), `"headers"` (an object of more headers, e.g. `{"Retry-After": "1"}`, optional);
 //! - `"delay"`: `"ms"`;
 //! - `"drop"`, `"reset"`: nothing more;
 //! - `"truncate"`: `"declared"`, `"sent"` (a string);

@@ -248,8 +248,10 @@ fn apply_fault(
     close: bool,
 ) -> Outcome {
     match action {
-        FaultAction::Respond { status, content_type, body } => {
-            Outcome::Answer(Response::new(status, content_type.as_deref(), body))
+        FaultAction::Respond { status, content_type, body, headers } => {
+            let mut response = Response::new(status, content_type.as_deref(), body);
+            response.extra_headers = headers;
+            Outcome::Answer(response)
         }
         FaultAction::Delay { ms } => {
             if shared.sleep_unless_stopping(Duration::from_millis(ms)) {
@@ -268,7 +270,7 @@ fn apply_fault(
         }
         FaultAction::Redirect { status, location } => {
             let mut response = Response::new(status, None, Vec::new());
-            response.extra_headers.push(("Location", location));
+            response.extra_headers.push(("Location".to_owned(), location));
             Outcome::Answer(response)
         }
         FaultAction::Oversized { bytes } => match send_oversized(stream, bytes, close) {

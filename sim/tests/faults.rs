@@ -18,6 +18,7 @@ fn respond(status: u16, body: &str) -> FaultAction {
         status,
         content_type: Some("text/html".to_owned()),
         body: body.as_bytes().to_vec(),
+        headers: Vec::new(),
     }
 }
 
@@ -26,8 +27,13 @@ fn respond_answers_exactly_and_keeps_the_connection() {
     let sim = Simulator::start().unwrap();
     sim.inject(Fault::new(respond(502, "<html>bad gateway</html>")).times(1));
     sim.inject(
-        Fault::new(FaultAction::Respond { status: 503, content_type: None, body: Vec::new() })
-            .path_contains("/session/"),
+        Fault::new(FaultAction::Respond {
+            status: 503,
+            content_type: None,
+            body: Vec::new(),
+            headers: vec![("Retry-After".to_owned(), "7".to_owned())],
+        })
+        .path_contains("/session/"),
     );
     let mut conn = Conn::open(sim.addr());
     let resp = conn.send("GET", &list_target(), &[], b"").unwrap();
@@ -40,6 +46,7 @@ fn respond_answers_exactly_and_keeps_the_connection() {
     assert_eq!(resp.status, 503);
     assert_eq!(resp.header("content-type"), None);
     assert_eq!(resp.header("content-length"), Some("0"));
+    assert_eq!(resp.header("retry-after"), Some("7"));
     assert!(resp.body.is_empty());
 }
 
