@@ -9,13 +9,16 @@ use std::time::{Duration, Instant};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::blocking::Response;
 use reqwest::header::{
-    HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT,
+    HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, RETRY_AFTER,
+    USER_AGENT,
 };
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
+use crate::auth::{ApiKey, Auth, Login, LoginAnswer, SignIn, Snapshot, Stale, Token, TokenAnswer};
 use crate::error::{codes, is_session_code, BoxError, Error, ErrorKind, Result};
 use crate::model::{CallbackAck, CallbackRegistration, RegisteredCallback};
+use crate::retry::{Operation, RetryPolicy};
 use crate::secret::{redact, Secret};
 use crate::validate;
 
@@ -49,6 +52,9 @@ pub struct ClientBuilder {
     user_agent: String,
     check_callback_port: bool,
     allow_insecure_http: bool,
+    api_key: Option<ApiKey>,
+    login: Option<Login>,
+    retry: RetryPolicy,
 }
 
 impl Default for ClientBuilder {
@@ -62,6 +68,9 @@ impl Default for ClientBuilder {
             user_agent: concat!("tscb/", env!("CARGO_PKG_VERSION")).to_owned(),
             check_callback_port: true,
             allow_insecure_http: false,
+            api_key: None,
+            login: None,
+            retry: RetryPolicy::default(),
         }
     }
 }
@@ -72,6 +81,40 @@ impl ClientBuilder {
     /// [`ClientBuilder::allow_insecure_http`] is set.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
+        self
+    }
+
+    /// Signs in for the user: the OAuth client credentials for the bearer token and the account's
+    /// connectivity-management login for the session token. The client gets both when first
+    /// used, gets a new bearer token shortly before the old one runs out, and logs in again
+    /// when the service says the session expired (see [`Client`]).
+    pub fn credentials(
+        self,
+        client_id: impl Into<String>,
+        client_secret: impl Into<Secret>,
+        username: impl Into<String>,
+        password: impl Into<Secret>,
+    ) -> Self {
+        self.api_key(ApiKey::new(client_id, client_secret)).login(Login::new(username, password))
+    }
+
+    /// The OAuth client credentials, used to get (and renew) the bearer token. With a fixed
+    /// [`ClientBuilder::bearer_token`] as well, that token is used first.
+    pub fn api_key(mut self, key: ApiKey) -> Self {
+        self.api_key = Some(key);
+        self
+    }
+
+    /// The session login, used to get (and renew) the session token. With a fixed
+    /// [`ClientBuilder::session_token`] as well, that token is used first.
+    pub fn login(mut self, login: Login) -> Self {
+        self.login = Some(login);
+        self
+    }
+
+    /// When calls are repeated after transient failures (default [`RetryPolicy::default`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
         self
     }
 
@@ -122,43 +165,21 @@ impl ClientBuilder {
     /// Checks the configuration and builds the client. Never panics.
     pub fn build(self) -> Result<Client> {
         let base = validate::base_url(&self.base_url, self.allow_insecure_http)?;
-        let bearer = self
-            .bearer_token
-            .ok_or_else(|| Error::invalid(codes::BEARER_TOKEN_MISSING, "no bearer token was given"))?;
-        validate::token(
-            bearer.expose(),
-            "bearer token",
-            codes::BEARER_TOKEN_MISSING,
-            codes::BEARER_TOKEN_INVALID_CHARACTER,
-        )?;
-        let session = self
-            .session_token
-            .ok_or_else(|| Error::invalid(codes::SESSION_TOKEN_MISSING, "no session token was given"))?;
-        validate::token(
-            session.expose(),
-            "session token",
-            codes::SESSION_TOKEN_MISSING,
-            codes::SESSION_TOKEN_INVALID_CHARACTER,
-        )?;
+        let auth = Auth::new(self.bearer_token, self.session_token, self.api_key, self.login)?;
         validate::user_agent(&self.user_agent)?;
         if self.timeout.is_zero() || self.connect_timeout.is_zero() {
             return Err(Error::invalid(codes::TIMEOUT_ZERO, "a timeout must be longer than zero"));
         }
 
         let mut headers = HeaderMap::new();
-        // All three values were checked to be visible ASCII, so these conversions cannot fail.
-        let header = |v: String| HeaderValue::from_str(&v).map_err(|e| setup_error("a header value", e));
-        let mut auth = header(format!("Bearer {}", bearer.expose()))?;
-        auth.set_sensitive(true);
-        let mut m2m = header(session.expose().to_owned())?;
-        m2m.set_sensitive(true);
-        headers.insert(AUTHORIZATION, auth);
-        headers.insert(VZ_M2M_TOKEN, m2m);
+        // The tokens are set per request (they are renewed); these never change.
         // The documentation lists Content-Type as required on every call of this API, with or
         // without a body; Verizon's SDK adds Accept.
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        headers.insert(USER_AGENT, header(self.user_agent)?);
+        // Checked to be printable ASCII, so this cannot fail.
+        let agent = HeaderValue::from_str(&self.user_agent).map_err(|e| setup_error("a header value", e))?;
+        headers.insert(USER_AGENT, agent);
 
         let mut http = reqwest::blocking::Client::builder()
             .tls_backend_preconfigured(tls_config()?)
@@ -178,8 +199,8 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 http,
                 base: base.as_str().trim_end_matches('/').to_owned(),
-                bearer,
-                session,
+                auth,
+                retry: self.retry,
                 timeout: self.timeout,
                 check_callback_port: self.check_callback_port,
             }),
@@ -243,8 +264,8 @@ pub struct Client {
 struct Inner {
     http: reqwest::blocking::Client,
     base: String,
-    bearer: Secret,
-    session: Secret,
+    auth: Auth,
+    retry: RetryPolicy,
     timeout: Duration,
     check_callback_port: bool,
 }
@@ -253,9 +274,8 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("base_url", &self.inner.base)
-            .field("bearer_token", &self.inner.bearer)
-            .field("session_token", &self.inner.session)
             .field("timeout", &self.inner.timeout)
+            .field("retry", &self.inner.retry)
             .finish_non_exhaustive()
     }
 }
@@ -291,8 +311,9 @@ impl Client {
             validate::password(password)?;
         }
         let url = self.callbacks_url(account);
-        let call = Call { client: self, extra_secret: password.unwrap_or("") };
-        let (status, body) = call.send(Method::POST, &url, Some(registration.to_wire()))?;
+        let body = registration.to_wire();
+        let (call, status, body) =
+            self.call(Operation::Register, Method::POST, &url, Some(&body), password.unwrap_or(""))?;
         call.parse(status, &body)
     }
 
@@ -301,8 +322,7 @@ impl Client {
     pub fn list_callbacks(&self, account: &str) -> Result<Vec<RegisteredCallback>> {
         validate::account_name(account)?;
         let url = self.callbacks_url(account);
-        let call = Call { client: self, extra_secret: "" };
-        let (status, body) = call.send(Method::GET, &url, None)?;
+        let (call, status, body) = self.call(Operation::List, Method::GET, &url, None, "")?;
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Vec::new());
         }
@@ -316,9 +336,59 @@ impl Client {
         validate::service_name(service_name)?;
         // The service name is letters and digits only, so it needs no escaping.
         let url = format!("{}/name/{}", self.callbacks_url(account), service_name);
-        let call = Call { client: self, extra_secret: "" };
-        let (status, body) = call.send(Method::DELETE, &url, None)?;
+        let (call, status, body) = self.call(Operation::Deregister, Method::DELETE, &url, None, "")?;
         call.parse(status, &body)
+    }
+
+    /// Signs in now, if the client has credentials and no valid tokens yet: gets the OAuth
+    /// token and logs in for a session. Calls do this by themselves when needed; this checks
+    /// the credentials up front. With fixed tokens it sends nothing.
+    pub fn login(&self) -> Result<()> {
+        self.inner.auth.snapshot(self).map(|_| ())
+    }
+
+    /// Ends the session: `POST {base}/m2m/v1/session/logout`. A client with a session login
+    /// logs in again when it is next used; one with a fixed session token cannot use it again.
+    pub fn logout(&self) -> Result<()> {
+        let url = format!("{}/m2m/v1/session/logout", self.inner.base);
+        let snapshot = self.inner.auth.snapshot(self)?;
+        let headers = auth_headers(&snapshot);
+        let call = Call { client: self, tokens: Some(snapshot), extra_secret: "" };
+        call.send_with_retry(Operation::Logout, Method::POST, &url, &headers, None)?;
+        if let Some(snapshot) = &call.tokens {
+            self.inner.auth.forget_session(snapshot);
+        }
+        Ok(())
+    }
+
+    /// Sends a callbacks request with fresh tokens; when the service says a token is stale and
+    /// the client can renew it, renews it (each token at most once) and repeats the call.
+    fn call<'a>(
+        &'a self,
+        op: Operation,
+        method: Method,
+        url: &str,
+        body: Option<&[u8]>,
+        extra_secret: &'a str,
+    ) -> Result<(Call<'a>, StatusCode, Vec<u8>)> {
+        let auth = &self.inner.auth;
+        let mut renewed: Vec<Stale> = Vec::new();
+        loop {
+            let snapshot = auth.snapshot(self)?;
+            let headers = auth_headers(&snapshot);
+            let call = Call { client: self, tokens: Some(snapshot), extra_secret };
+            match call.send_with_retry(op, method.clone(), url, &headers, body) {
+                // The call goes on to parse the answer, still knowing the tokens it must redact.
+                Ok((status, answer)) => return Ok((call, status, answer)),
+                Err(error) => match (auth.stale(&error), &call.tokens) {
+                    (Some(what), Some(snapshot)) if !renewed.contains(&what) => {
+                        auth.renew(what, snapshot, self)?;
+                        renewed.push(what);
+                    }
+                    _ => return Err(error),
+                },
+            }
+        }
     }
 
     fn callbacks_url(&self, account: &str) -> String {
@@ -326,26 +396,127 @@ impl Client {
     }
 }
 
+fn auth_headers(tokens: &Snapshot) -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(2);
+    headers.insert(AUTHORIZATION, tokens.bearer.header.clone());
+    headers.insert(VZ_M2M_TOKEN, tokens.session.header.clone());
+    headers
+}
+
+/// The sign-in requests, sent for the auth module with the client's HTTP connection pool,
+/// timeouts and retry policy.
+impl SignIn for Client {
+    fn fetch_token(&self, key: &ApiKey) -> Result<(Secret, Option<Duration>)> {
+        use base64::Engine as _;
+        let url = format!("{}/ts/v1/oauth2/token", self.inner.base);
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            key.client_id,
+            key.client_secret.expose()
+        ));
+        let mut headers = HeaderMap::with_capacity(3);
+        let mut authorization = HeaderValue::from_str(&format!("Basic {basic}"))
+            .map_err(|e| setup_error("the token request", e))?;
+        authorization.set_sensitive(true);
+        headers.insert(AUTHORIZATION, authorization);
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+        let call = Call { client: self, tokens: None, extra_secret: "" };
+        let body = b"grant_type=client_credentials";
+        let (status, answer) = call
+            .send_with_retry(Operation::Token, Method::POST, &url, &headers, Some(body))
+            .map_err(Error::refused_as_auth)?;
+        let token: TokenAnswer = call.parse(status, &answer)?;
+        if !is_header_token(&token.access_token) {
+            return Err(call.shape_error(status, "the OAuth token is empty or cannot go into a header"));
+        }
+        let lifetime = token.lifetime();
+        Ok((Secret::new(token.access_token), lifetime))
+    }
+
+    fn log_in(&self, bearer: &Token, login: &Login) -> Result<Secret> {
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            username: &'a str,
+            password: &'a str,
+        }
+        let url = format!("{}/m2m/v1/session/login", self.inner.base);
+        let mut headers = HeaderMap::with_capacity(1);
+        headers.insert(AUTHORIZATION, bearer.header.clone());
+        let body = serde_json::to_vec(&Body { username: &login.username, password: login.password.expose() })
+            .unwrap_or_default();
+        let call = Call { client: self, tokens: None, extra_secret: bearer.value.expose() };
+        let (status, answer) = call
+            .send_with_retry(Operation::Login, Method::POST, &url, &headers, Some(&body))
+            .map_err(Error::refused_as_auth)?;
+        let session: LoginAnswer = call.parse(status, &answer)?;
+        if !is_header_token(&session.session_token) {
+            return Err(call.shape_error(status, "the session token is empty or cannot go into a header"));
+        }
+        Ok(Secret::new(session.session_token))
+    }
+}
+
+/// A token that a server issued can go into our headers: non-empty visible ASCII.
+fn is_header_token(value: &str) -> bool {
+    !value.is_empty() && value.bytes().all(|b| b.is_ascii_graphic())
+}
+
 /// One call in flight: knows the secrets to keep out of whatever the answer makes us say.
 struct Call<'a> {
     client: &'a Client,
+    tokens: Option<Snapshot>,
     extra_secret: &'a str,
 }
 
 impl Call<'_> {
     fn redact(&self, text: &str) -> String {
-        let inner = &self.client.inner;
-        redact(text, &[inner.bearer.expose(), inner.session.expose(), self.extra_secret])
+        let mut secrets = self.client.inner.auth.long_lived_secrets();
+        secrets.push(self.extra_secret);
+        if let Some(tokens) = &self.tokens {
+            secrets.push(tokens.bearer.value.expose());
+            secrets.push(tokens.session.value.expose());
+        }
+        redact(text, &secrets)
     }
 
-    /// Sends the request and returns the status and body of a 2xx answer; every other outcome is
-    /// an error.
-    fn send(&self, method: Method, url: &str, body: Option<Vec<u8>>) -> Result<(StatusCode, Vec<u8>)> {
+    /// Sends the request, repeating it after a transient failure where the retry policy allows.
+    fn send_with_retry(
+        &self,
+        op: Operation,
+        method: Method,
+        url: &str,
+        headers: &HeaderMap,
+        body: Option<&[u8]>,
+    ) -> Result<(StatusCode, Vec<u8>)> {
+        let mut retry = 0;
+        loop {
+            match self.send(method.clone(), url, headers, body) {
+                Err(error) => {
+                    retry += 1;
+                    match self.client.inner.retry.delay(op, &error, retry) {
+                        Some(wait) => std::thread::sleep(wait),
+                        None => return Err(error),
+                    }
+                }
+                ok => return ok,
+            }
+        }
+    }
+
+    /// Sends the request once and returns the status and body of a 2xx answer; every other
+    /// outcome is an error.
+    fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &HeaderMap,
+        body: Option<&[u8]>,
+    ) -> Result<(StatusCode, Vec<u8>)> {
         let inner = &self.client.inner;
         let deadline = Instant::now() + inner.timeout;
-        let mut request = inner.http.request(method, url);
+        let mut request = inner.http.request(method, url).headers(headers.clone());
         if let Some(body) = body {
-            request = request.body(body);
+            request = request.body(body.to_vec());
         }
         let mut response = request.send().map_err(|e| self.send_error(e))?;
         let status = response.status();
@@ -365,11 +536,16 @@ impl Call<'_> {
                 source: None,
             });
         }
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::retry::parse_retry_after);
         let body = self.read_body(&mut response, status, deadline)?;
         if status.is_success() {
             Ok((status, body))
         } else {
-            Err(self.error_answer(status, &body))
+            Err(self.error_answer(status, &body, retry_after))
         }
     }
 
@@ -446,21 +622,43 @@ impl Call<'_> {
 
     /// Turns a non-2xx answer into an error: the service's own code and message when the body is
     /// in one of its documented forms, else the status and an excerpt.
-    fn error_answer(&self, status: StatusCode, body: &[u8]) -> Error {
+    fn error_answer(&self, status: StatusCode, body: &[u8], retry_after: Option<Duration>) -> Error {
         if let Some((code, message)) = known_error_shape(body) {
-            return self.api_error(status, code, message);
+            return self.api_error(status, code, message, retry_after);
         }
         let text = self.redact(&String::from_utf8_lossy(&body[..body.len().min(4096)]));
         Error::HttpStatus {
             status: status.as_u16(),
             message: format!("HTTP {status}; {}", describe_body(&text, body.is_empty())),
             kind: auth_or_api(status, ""),
+            retry_after,
         }
     }
 
-    fn api_error(&self, status: StatusCode, code: String, message: String) -> Error {
+    fn shape_error(&self, status: StatusCode, what: &str) -> Error {
+        Error::InvalidResponse {
+            status: status.as_u16(),
+            code: codes::RESPONSE_UNEXPECTED_SHAPE,
+            message: format!("HTTP {status} answer: {what}"),
+            source: None,
+        }
+    }
+
+    fn api_error(
+        &self,
+        status: StatusCode,
+        code: String,
+        message: String,
+        retry_after: Option<Duration>,
+    ) -> Error {
         let kind = auth_or_api(status, &code);
-        Error::Api { status: status.as_u16(), code: self.redact(&code), message: self.redact(&message), kind }
+        Error::Api {
+            status: status.as_u16(),
+            code: self.redact(&code),
+            message: self.redact(&message),
+            kind,
+            retry_after,
+        }
     }
 
     /// Parses a 2xx body into `T`. A body that does not fit is an error, never a default value.
@@ -471,7 +669,7 @@ impl Call<'_> {
         };
         // Some gateways answer errors with a 2xx status: the service's own words beat ours.
         if let Some((code, message)) = known_error_shape(body) {
-            return Err(self.api_error(status, code, message));
+            return Err(self.api_error(status, code, message, None));
         }
         let code = if err.is_data() { codes::RESPONSE_UNEXPECTED_SHAPE } else { codes::RESPONSE_NOT_JSON };
         let text = self.redact(&String::from_utf8_lossy(&body[..body.len().min(4096)]));

@@ -41,11 +41,11 @@ pub mod codes {
     pub const PASSWORD_TOO_LONG: &str = "Tscb.INPUT_INVALID.Password.TooLong";
     /// The callback password contains a control character.
     pub const PASSWORD_INVALID_CHARACTER: &str = "Tscb.INPUT_INVALID.Password.InvalidCharacter";
-    /// No OAuth bearer token was given.
+    /// Neither an OAuth bearer token nor OAuth client credentials were given.
     pub const BEARER_TOKEN_MISSING: &str = "Tscb.INPUT_INVALID.BearerToken.Missing";
     /// The bearer token has a character that cannot go into an HTTP header.
     pub const BEARER_TOKEN_INVALID_CHARACTER: &str = "Tscb.INPUT_INVALID.BearerToken.InvalidCharacter";
-    /// No session token (`VZ-M2M-Token`) was given.
+    /// Neither a session token (`VZ-M2M-Token`) nor a session login was given.
     pub const SESSION_TOKEN_MISSING: &str = "Tscb.INPUT_INVALID.SessionToken.Missing";
     /// The session token has a character that cannot go into an HTTP header.
     pub const SESSION_TOKEN_INVALID_CHARACTER: &str = "Tscb.INPUT_INVALID.SessionToken.InvalidCharacter";
@@ -59,6 +59,14 @@ pub mod codes {
     pub const TIMEOUT_ZERO: &str = "Tscb.INPUT_INVALID.Timeout.Zero";
     /// A timeout in seconds that is negative, not a number, or too large.
     pub const TIMEOUT_INVALID: &str = "Tscb.INPUT_INVALID.Timeout.Invalid";
+    /// The OAuth client id is empty, has a control character or a `:`.
+    pub const CLIENT_ID_INVALID: &str = "Tscb.INPUT_INVALID.ClientId.Invalid";
+    /// The OAuth client secret is empty or has a control character.
+    pub const CLIENT_SECRET_INVALID: &str = "Tscb.INPUT_INVALID.ClientSecret.Invalid";
+    /// The session login's username is empty or has a control character.
+    pub const LOGIN_USERNAME_INVALID: &str = "Tscb.INPUT_INVALID.LoginUsername.Invalid";
+    /// The session login's password is empty or has a control character.
+    pub const LOGIN_PASSWORD_INVALID: &str = "Tscb.INPUT_INVALID.LoginPassword.Invalid";
     /// A client that was closed was used (language bindings whose clients can be closed).
     pub const CLIENT_CLOSED: &str = "Tscb.INPUT_INVALID.Client.Closed";
     /// A text argument passed through a language binding is not valid UTF-8 or has an interior NUL.
@@ -113,6 +121,10 @@ pub mod codes {
         USER_AGENT_INVALID_CHARACTER,
         TIMEOUT_ZERO,
         TIMEOUT_INVALID,
+        CLIENT_ID_INVALID,
+        CLIENT_SECRET_INVALID,
+        LOGIN_USERNAME_INVALID,
+        LOGIN_PASSWORD_INVALID,
         CLIENT_CLOSED,
         ARGUMENT_ENCODING,
         ARGUMENT_MISSING,
@@ -207,6 +219,8 @@ pub enum Error {
         message: String,
         /// [`ErrorKind::Auth`] or [`ErrorKind::Api`].
         kind: ErrorKind,
+        /// The answer's `Retry-After`, if it had one in seconds.
+        retry_after: Option<std::time::Duration>,
     },
     /// The service answered with an HTTP error status but no error body that we understand.
     #[error("{code}: {message}", code = codes::HTTP_STATUS)]
@@ -217,6 +231,8 @@ pub enum Error {
         message: String,
         /// [`ErrorKind::Auth`] for 401 and 403, else [`ErrorKind::Api`].
         kind: ErrorKind,
+        /// The answer's `Retry-After`, if it had one in seconds.
+        retry_after: Option<std::time::Duration>,
     },
     /// The connection could not be made or broke, or the HTTP client could not be set up.
     #[error("{code}: {message}")]
@@ -320,6 +336,26 @@ impl Error {
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::InvalidResponse { .. } => ErrorKind::InvalidResponse,
         }
+    }
+
+    /// How long the service asked to wait before trying again (`Retry-After`, in seconds), when
+    /// it said.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Error::Api { retry_after, .. } | Error::HttpStatus { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// The same error, but of kind [`ErrorKind::Auth`] when the service refused it with a 4xx
+    /// status: what the OAuth token and session login endpoints answer for bad credentials.
+    pub(crate) fn refused_as_auth(mut self) -> Self {
+        if let Error::Api { status, kind, .. } | Error::HttpStatus { status, kind, .. } = &mut self {
+            if (400..500).contains(status) {
+                *kind = ErrorKind::Auth;
+            }
+        }
+        self
     }
 
     /// True when the service said the session token is missing, malformed, invalid or expired

@@ -34,6 +34,37 @@
 //! # Ok::<(), tscb::Error>(())
 //! ```
 //!
+//! ## Signing in
+//!
+//! Give the client fixed tokens ([`ClientBuilder::bearer_token`],
+//! [`ClientBuilder::session_token`]) or let it sign in for you with
+//! [`ClientBuilder::credentials`] (the OAuth client id and secret, and the account's
+//! connectivity-management login):
+//!
+//! ```
+//! # let sim = tscb_sim::Simulator::start().unwrap();
+//! let client = tscb::Client::builder()
+//!     .base_url(sim.base_url())
+//!     .credentials("sim-client-id", "sim-client-secret", "sim-user", "sim-password")
+//!     .build()?;
+//! client.login()?; // optional: checks the credentials now instead of at the first call
+//! let listed = client.list_callbacks("TestAccount-2")?;
+//! client.logout()?;
+//! # Ok::<(), tscb::Error>(())
+//! ```
+//!
+//! The client fetches the OAuth token (`POST {base}/ts/v1/oauth2/token`) and logs in
+//! (`POST {base}/m2m/v1/session/login`) when first used, fetches a new token shortly before
+//! `expires_in` runs out, and when a call fails because the session expired or is invalid
+//! (`SessionToken.Expired` / `.Invalid`, whatever the status) or the bearer token was refused
+//! (401), renews what is stale once and repeats the call once. Many threads sharing a client
+//! cause one renewal. **A login refused for bad credentials is never sent again by that
+//! client**: five failed logins in a row lock the account until Verizon support unlocks it, so
+//! later calls fail at once with the same error.
+//!
+//! Transient failures are retried only where repeating the request is harmless: see
+//! [`RetryPolicy`] for the table.
+//!
 //! ## Errors
 //!
 //! Every failure is an [`Error`] with [`Error::error_code`], [`Error::error_message`],
@@ -66,6 +97,10 @@
 //! | `Tscb.INPUT_INVALID.BaseUrl.Insecure` | invalid_input | the base URL is plain `http` to a host that is not loopback |
 //! | `Tscb.INPUT_INVALID.UserAgent.InvalidCharacter` | invalid_input | the user agent is empty or not printable ASCII |
 //! | `Tscb.INPUT_INVALID.Timeout.Zero` | invalid_input | a timeout of zero |
+//! | `Tscb.INPUT_INVALID.ClientId.Invalid` | invalid_input | the OAuth client id is empty, or has a `:` or a control character |
+//! | `Tscb.INPUT_INVALID.ClientSecret.Invalid` | invalid_input | the OAuth client secret is empty or has a control character |
+//! | `Tscb.INPUT_INVALID.LoginUsername.Invalid` | invalid_input | the session login's username is empty or has a control character |
+//! | `Tscb.INPUT_INVALID.LoginPassword.Invalid` | invalid_input | the session login's password is empty or has a control character |
 //! | `Tscb.INPUT_INVALID.Timeout.Invalid` | invalid_input | (Python) a timeout that is negative, NaN or infinite |
 //! | `Tscb.INPUT_INVALID.Client.Closed` | invalid_input | (Python) a call on a closed client |
 //! | `Tscb.INPUT_INVALID.Argument.Encoding` | invalid_input | (C, Python) a string is not UTF-8 or has a NUL |
@@ -87,18 +122,22 @@
 
 #![warn(missing_docs)]
 
+mod auth;
 mod client;
 mod error;
 mod model;
+mod retry;
 mod secret;
 pub mod services;
 mod validate;
 
+pub use auth::{ApiKey, Login};
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES,
 };
 pub use error::{codes, BoxError, Error, ErrorKind, Result};
 pub use model::{CallbackAck, CallbackRegistration, RegisteredCallback};
+pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use validate::{timeout_from_secs, CALLBACK_PORTS, MAX_CREDENTIAL_CHARS};
 

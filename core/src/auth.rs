@@ -1,0 +1,348 @@
+//! Where the two tokens come from, and keeping them fresh: the OAuth token from client
+//! credentials, the session token from a session login, each renewed once when the service
+//! says it is stale, and a refused login never sent again.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use reqwest::header::HeaderValue;
+use serde::Deserialize;
+
+use crate::error::{codes, Error, ErrorKind, Result};
+use crate::secret::Secret;
+use crate::validate;
+
+/// OAuth client credentials: the key and secret of a ThingSpace developer-portal project. The
+/// client uses them to get its bearer token (`POST {base}/ts/v1/oauth2/token`) and to get a new
+/// one when it runs out.
+#[derive(Clone, Debug)]
+pub struct ApiKey {
+    pub(crate) client_id: String,
+    pub(crate) client_secret: Secret,
+}
+
+impl ApiKey {
+    /// The OAuth client id and secret.
+    pub fn new(client_id: impl Into<String>, client_secret: impl Into<Secret>) -> Self {
+        ApiKey { client_id: client_id.into(), client_secret: client_secret.into() }
+    }
+}
+
+/// The account's connectivity-management login. The client uses it for the session token
+/// (`POST {base}/m2m/v1/session/login`) and logs in again when the session expires.
+///
+/// A login refused for bad credentials is never sent again by the same client: five failed
+/// logins in a row lock the account until Verizon support unlocks it.
+#[derive(Clone, Debug)]
+pub struct Login {
+    pub(crate) username: String,
+    pub(crate) password: Secret,
+}
+
+impl Login {
+    /// The username and password of the account's connectivity-management login.
+    pub fn new(username: impl Into<String>, password: impl Into<Secret>) -> Self {
+        Login { username: username.into(), password: password.into() }
+    }
+}
+
+pub(crate) fn validate_api_key(key: &ApiKey) -> Result<()> {
+    let id = &key.client_id;
+    if id.is_empty() || id.contains(':') || id.chars().any(char::is_control) {
+        // Basic authentication splits on the first ':', so an id with one cannot be sent.
+        return Err(Error::invalid(
+            codes::CLIENT_ID_INVALID,
+            "the OAuth client id must be non-empty, without ':' or control characters",
+        ));
+    }
+    if key.client_secret.expose().is_empty() || key.client_secret.expose().chars().any(char::is_control) {
+        return Err(Error::invalid(
+            codes::CLIENT_SECRET_INVALID,
+            "the OAuth client secret must be non-empty, without control characters",
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn validate_login(login: &Login) -> Result<()> {
+    if login.username.is_empty() || login.username.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            codes::LOGIN_USERNAME_INVALID,
+            "the login username must be non-empty, without control characters",
+        ));
+    }
+    if login.password.expose().is_empty() || login.password.expose().chars().any(char::is_control) {
+        return Err(Error::invalid(
+            codes::LOGIN_PASSWORD_INVALID,
+            "the login password must be non-empty, without control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// A token in use: its value (kept for redaction), its header, and a generation number that
+/// tells a thread whether the token it failed with has been replaced already.
+#[derive(Clone)]
+pub(crate) struct Token {
+    pub(crate) value: Secret,
+    pub(crate) header: HeaderValue,
+    renew_at: Option<Instant>,
+    generation: u64,
+}
+
+static GENERATION: AtomicU64 = AtomicU64::new(1);
+
+impl Token {
+    pub(crate) fn new(value: Secret, header_text: &str, lifetime: Option<Duration>) -> Result<Token> {
+        let mut header = HeaderValue::from_str(header_text).map_err(|_| {
+            Error::invalid(codes::BEARER_TOKEN_INVALID_CHARACTER, "a token cannot go into an HTTP header")
+        })?;
+        header.set_sensitive(true);
+        // Renew a little before the service's deadline, so that no call is sent with a token
+        // about to run out: a tenth of the lifetime, at most a minute.
+        let renew_at = lifetime.map(|l| Instant::now() + l - (l / 10).min(Duration::from_secs(60)));
+        Ok(Token { value, header, renew_at, generation: GENERATION.fetch_add(1, Ordering::Relaxed) })
+    }
+
+    fn stale(&self) -> bool {
+        self.renew_at.is_some_and(|at| Instant::now() >= at)
+    }
+}
+
+/// The tokens one call uses.
+#[derive(Clone)]
+pub(crate) struct Snapshot {
+    pub(crate) bearer: Token,
+    pub(crate) session: Token,
+}
+
+/// What to renew after a call failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stale {
+    Bearer,
+    Session,
+}
+
+/// The sign-in requests, which the client sends on the auth module's behalf.
+pub(crate) trait SignIn {
+    /// `POST {base}/ts/v1/oauth2/token`; returns the token and its lifetime.
+    fn fetch_token(&self, key: &ApiKey) -> Result<(Secret, Option<Duration>)>;
+    /// `POST {base}/m2m/v1/session/login` with the given bearer token; returns the session token.
+    fn log_in(&self, bearer: &Token, login: &Login) -> Result<Secret>;
+}
+
+struct State {
+    bearer: Option<Token>,
+    session: Option<Token>,
+    /// Set when the service refused the login: every later login fails at once with this.
+    login_refused: Option<(u16, String, String)>,
+}
+
+pub(crate) struct Auth {
+    api_key: Option<ApiKey>,
+    login: Option<Login>,
+    state: Mutex<State>,
+}
+
+impl Auth {
+    pub(crate) fn new(
+        bearer: Option<Secret>,
+        session: Option<Secret>,
+        api_key: Option<ApiKey>,
+        login: Option<Login>,
+    ) -> Result<Auth> {
+        if bearer.is_none() && api_key.is_none() {
+            return Err(Error::invalid(
+                codes::BEARER_TOKEN_MISSING,
+                "no bearer token and no OAuth client credentials were given",
+            ));
+        }
+        if session.is_none() && login.is_none() {
+            return Err(Error::invalid(
+                codes::SESSION_TOKEN_MISSING,
+                "no session token and no session login were given",
+            ));
+        }
+        let fixed =
+            |value: Option<Secret>, what: &str, missing, bad, prefix: &str| -> Result<Option<Token>> {
+                let Some(value) = value else { return Ok(None) };
+                validate::token(value.expose(), what, missing, bad)?;
+                let text = format!("{prefix}{}", value.expose());
+                Token::new(value, &text, None).map(Some)
+            };
+        let bearer = fixed(
+            bearer,
+            "bearer token",
+            codes::BEARER_TOKEN_MISSING,
+            codes::BEARER_TOKEN_INVALID_CHARACTER,
+            "Bearer ",
+        )?;
+        let session = fixed(
+            session,
+            "session token",
+            codes::SESSION_TOKEN_MISSING,
+            codes::SESSION_TOKEN_INVALID_CHARACTER,
+            "",
+        )?;
+        if let Some(key) = &api_key {
+            validate_api_key(key)?;
+        }
+        if let Some(login) = &login {
+            validate_login(login)?;
+        }
+        Ok(Auth { api_key, login, state: Mutex::new(State { bearer, session, login_refused: None }) })
+    }
+
+    /// Every secret the client holds, for redacting what servers say.
+    pub(crate) fn long_lived_secrets(&self) -> Vec<&str> {
+        let mut secrets = Vec::new();
+        if let Some(key) = &self.api_key {
+            secrets.push(key.client_secret.expose());
+        }
+        if let Some(login) = &self.login {
+            secrets.push(login.password.expose());
+        }
+        secrets
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves the tokens as they were: still usable.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The tokens for the next call, signing in first when a token is missing or about to run
+    /// out. The lock is held while signing in, so that many threads cause one sign-in.
+    pub(crate) fn snapshot(&self, sign_in: &dyn SignIn) -> Result<Snapshot> {
+        let mut state = self.lock();
+        let bearer = match &state.bearer {
+            Some(token) if !(token.stale() && self.api_key.is_some()) => token.clone(),
+            _ => self.renew_bearer(&mut state, sign_in)?,
+        };
+        let session = match &state.session {
+            Some(token) => token.clone(),
+            None => self.renew_session(&mut state, sign_in, &bearer)?,
+        };
+        Ok(Snapshot { bearer, session })
+    }
+
+    /// Which token an error says is stale, if that token can be renewed here.
+    pub(crate) fn stale(&self, error: &Error) -> Option<Stale> {
+        let code = error.error_code();
+        if self.login.is_some()
+            && (code.ends_with("SessionToken.Expired") || code.ends_with("SessionToken.Invalid"))
+        {
+            return Some(Stale::Session);
+        }
+        if self.api_key.is_some() && error.kind() == ErrorKind::Auth && error.http_status() == Some(401) {
+            return Some(Stale::Bearer);
+        }
+        None
+    }
+
+    /// Renews `what` unless another thread already replaced the token that `failed` used.
+    pub(crate) fn renew(&self, what: Stale, failed: &Snapshot, sign_in: &dyn SignIn) -> Result<()> {
+        let mut state = self.lock();
+        match what {
+            Stale::Bearer => {
+                if state.bearer.as_ref().is_some_and(|t| t.generation == failed.bearer.generation) {
+                    self.renew_bearer(&mut state, sign_in)?;
+                }
+            }
+            Stale::Session => {
+                if state.session.as_ref().is_some_and(|t| t.generation == failed.session.generation) {
+                    state.session = None;
+                    let bearer = match &state.bearer {
+                        Some(token) => token.clone(),
+                        None => self.renew_bearer(&mut state, sign_in)?,
+                    };
+                    self.renew_session(&mut state, sign_in, &bearer)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets the session after a logout; a client with a login logs in again when next used.
+    pub(crate) fn forget_session(&self, ended: &Snapshot) {
+        let mut state = self.lock();
+        if self.login.is_some()
+            && state.session.as_ref().is_some_and(|t| t.generation == ended.session.generation)
+        {
+            state.session = None;
+        }
+    }
+
+    fn renew_bearer(&self, state: &mut State, sign_in: &dyn SignIn) -> Result<Token> {
+        let Some(key) = &self.api_key else {
+            // Only reachable with a fixed token, which is always present.
+            return Err(Error::invalid(codes::BEARER_TOKEN_MISSING, "no bearer token"));
+        };
+        let (value, lifetime) = sign_in.fetch_token(key)?;
+        let text = format!("Bearer {}", value.expose());
+        let token = Token::new(value, &text, lifetime)?;
+        state.bearer = Some(token.clone());
+        Ok(token)
+    }
+
+    fn renew_session(&self, state: &mut State, sign_in: &dyn SignIn, bearer: &Token) -> Result<Token> {
+        let Some(login) = &self.login else {
+            return Err(Error::invalid(codes::SESSION_TOKEN_MISSING, "no session token"));
+        };
+        if let Some((status, code, message)) = &state.login_refused {
+            return Err(Error::Api {
+                status: *status,
+                code: code.clone(),
+                message: format!(
+                    "{message} (an earlier session login with these credentials was refused; tscb does \
+                     not send it again, because five failed logins lock the account)"
+                ),
+                kind: ErrorKind::Auth,
+                retry_after: None,
+            });
+        }
+        match sign_in.log_in(bearer, login) {
+            Ok(value) => {
+                let text = value.expose().to_owned();
+                let token = Token::new(value, &text, None)?;
+                state.session = Some(token.clone());
+                Ok(token)
+            }
+            Err(error) => {
+                if error.kind() == ErrorKind::Auth {
+                    if let Some(status) = error.http_status() {
+                        state.login_refused =
+                            Some((status, error.error_code().to_owned(), error.error_message().to_owned()));
+                    }
+                }
+                Err(error)
+            }
+        }
+    }
+}
+
+/// The OAuth token endpoint's answer. `expires_in` may arrive as a number or a string.
+#[derive(Deserialize)]
+pub(crate) struct TokenAnswer {
+    pub(crate) access_token: String,
+    #[serde(default)]
+    pub(crate) expires_in: Option<serde_json::Value>,
+}
+
+impl TokenAnswer {
+    pub(crate) fn lifetime(&self) -> Option<Duration> {
+        let seconds = match self.expires_in.as_ref()? {
+            serde_json::Value::Number(n) => n.as_f64()?,
+            serde_json::Value::String(s) => s.trim().parse::<f64>().ok()?,
+            _ => return None,
+        };
+        Duration::try_from_secs_f64(seconds).ok().filter(|d| !d.is_zero())
+    }
+}
+
+/// The session login's answer.
+#[derive(Deserialize)]
+pub(crate) struct LoginAnswer {
+    #[serde(rename = "sessionToken")]
+    pub(crate) session_token: String,
+}
