@@ -159,6 +159,19 @@ tscb_result tscb_deregister_callback(const struct tscb_client *client,
                                      struct tscb_error **err);
 
 /**
+ * Signs in now if the client has credentials and no valid tokens yet (calls do this by
+ * themselves; this checks the credentials up front). With fixed tokens it sends nothing.
+ * `client` must not be NULL.
+ */
+tscb_result tscb_login(const struct tscb_client *client, struct tscb_error **err);
+
+/**
+ * Ends the session (POST {base}/m2m/v1/session/logout). A client with credentials logs in
+ * again when it is next used. `client` must not be NULL.
+ */
+tscb_result tscb_logout(const struct tscb_client *client, struct tscb_error **err);
+
+/**
  * The account name the service acted on. Owned by `ack`; NULL when `ack` is NULL.
  */
 const char *tscb_callback_ack_account_name(const struct tscb_callback_ack *ack);
@@ -243,6 +256,27 @@ tscb_result tscb_client_builder_set_session_token(struct tscb_client_builder *bu
  */
 tscb_result tscb_client_builder_set_user_agent(struct tscb_client_builder *builder,
                                                const char *user_agent);
+
+/**
+ * Lets the client sign in by itself: the OAuth client id and secret (for the bearer token) and
+ * the account's connectivity-management login (for the session token). The client fetches the
+ * token and logs in when first used, renews a token shortly before it runs out, and logs in
+ * again when the session expires. A login refused for bad credentials is never sent again by
+ * the client (five failed logins lock the account). All four must not be NULL; they are copied
+ * and checked by tscb_client_builder_build().
+ */
+tscb_result tscb_client_builder_set_credentials(struct tscb_client_builder *builder,
+                                                const char *client_id,
+                                                const char *client_secret,
+                                                const char *username,
+                                                const char *password);
+
+/**
+ * Sets how many times a call may be repeated after a transient failure, where repeating it is
+ * harmless (default 2; 0 turns retries off). See the README for which calls are retried.
+ */
+tscb_result tscb_client_builder_set_max_retries(struct tscb_client_builder *builder,
+                                                uint32_t retries);
 
 /**
  * Sets how long a whole call may take, from connecting to the end of the answer (default 30000).

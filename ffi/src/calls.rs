@@ -126,6 +126,27 @@ pub unsafe extern "C" fn tscb_deregister_callback(
     })
 }
 
+/// Signs in now if the client has credentials and no valid tokens yet (calls do this by
+/// themselves; this checks the credentials up front). With fixed tokens it sends nothing.
+/// `client` must not be NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_login(client: *const tscb_client, err: *mut *mut tscb_error) -> tscb_result {
+    call(err, || {
+        let client = arg_ref(client, "client")?;
+        client.inner.login().map_err(Failure::from)
+    })
+}
+
+/// Ends the session (POST {base}/m2m/v1/session/logout). A client with credentials logs in
+/// again when it is next used. `client` must not be NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_logout(client: *const tscb_client, err: *mut *mut tscb_error) -> tscb_result {
+    call(err, || {
+        let client = arg_ref(client, "client")?;
+        client.inner.logout().map_err(Failure::from)
+    })
+}
+
 /// The account name the service acted on. Owned by `ack`; NULL when `ack` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_callback_ack_account_name(ack: *const tscb_callback_ack) -> *const c_char {

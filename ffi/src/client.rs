@@ -95,6 +95,42 @@ unsafe fn set_with(
     })
 }
 
+/// Lets the client sign in by itself: the OAuth client id and secret (for the bearer token) and
+/// the account's connectivity-management login (for the session token). The client fetches the
+/// token and logs in when first used, renews a token shortly before it runs out, and logs in
+/// again when the session expires. A login refused for bad credentials is never sent again by
+/// the client (five failed logins lock the account). All four must not be NULL; they are copied
+/// and checked by tscb_client_builder_build().
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_set_credentials(
+    builder: *mut tscb_client_builder,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    username: *const c_char,
+    password: *const c_char,
+) -> tscb_result {
+    call(std::ptr::null_mut(), || {
+        let builder = arg_mut(builder, "builder")?;
+        let client_id = arg_str(client_id, "client_id")?;
+        let client_secret = arg_str(client_secret, "client_secret")?;
+        let username = arg_str(username, "username")?;
+        let password = arg_str(password, "password")?;
+        let inner = std::mem::take(&mut builder.inner);
+        builder.inner = inner.credentials(client_id, client_secret, username, password);
+        Ok(())
+    })
+}
+
+/// Sets how many times a call may be repeated after a transient failure, where repeating it is
+/// harmless (default 2; 0 turns retries off). See the README for which calls are retried.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_set_max_retries(
+    builder: *mut tscb_client_builder,
+    retries: u32,
+) -> tscb_result {
+    set_with(builder, |b| b.retry(tscb::RetryPolicy::default().max_retries(retries)))
+}
+
 /// Sets how long a whole call may take, from connecting to the end of the answer (default 30000).
 /// Zero is rejected by tscb_client_builder_build().
 #[no_mangle]

@@ -40,23 +40,40 @@ impl Client {
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (*, bearer_token=None, session_token=None, base_url=None, timeout=30.0, connect_timeout=10.0, user_agent=None, check_callback_port=true))]
+    #[pyo3(signature = (*, bearer_token=None, session_token=None, client_id=None, client_secret=None, username=None, password=None, base_url=None, timeout=30.0, connect_timeout=10.0, user_agent=None, check_callback_port=true, max_retries=2))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments, not a Rust API
     fn new(
         py: Python<'_>,
         bearer_token: Option<String>,
         session_token: Option<String>,
+        client_id: Option<String>,
+        client_secret: Option<String>,
+        username: Option<String>,
+        password: Option<String>,
         base_url: Option<String>,
         timeout: f64,
         connect_timeout: f64,
         user_agent: Option<String>,
         check_callback_port: bool,
+        max_retries: u32,
     ) -> PyResult<Self> {
         let build = || -> Result<tscb::Client, tscb::Error> {
             let mut builder = tscb::Client::builder()
                 .timeout(tscb::timeout_from_secs(timeout)?)
                 .connect_timeout(tscb::timeout_from_secs(connect_timeout)?)
-                .check_callback_port(check_callback_port);
+                .check_callback_port(check_callback_port)
+                .retry(tscb::RetryPolicy::default().max_retries(max_retries));
+            // A half-given pair is passed on as it is, so that core names what is missing.
+            if client_id.is_some() || client_secret.is_some() {
+                builder = builder.api_key(tscb::ApiKey::new(
+                    client_id.unwrap_or_default(),
+                    client_secret.unwrap_or_default(),
+                ));
+            }
+            if username.is_some() || password.is_some() {
+                builder = builder
+                    .login(tscb::Login::new(username.unwrap_or_default(), password.unwrap_or_default()));
+            }
             if let Some(url) = base_url {
                 builder = builder.base_url(url);
             }
@@ -120,6 +137,18 @@ impl Client {
         service_name: String,
     ) -> PyResult<CallbackAck> {
         self.run(py, move |c| c.deregister_callback(&account, &service_name), CallbackAck::from)
+    }
+
+    /// Signs in now if the client has credentials and no valid tokens yet (calls do this by
+    /// themselves; this checks the credentials up front). With fixed tokens it sends nothing.
+    fn login(&self, py: Python<'_>) -> PyResult<()> {
+        self.run(py, |c| c.login(), |()| ())
+    }
+
+    /// Ends the session: POST {base}/m2m/v1/session/logout. A client with credentials logs in
+    /// again when next used.
+    fn logout(&self, py: Python<'_>) -> PyResult<()> {
+        self.run(py, |c| c.logout(), |()| ())
     }
 
     /// Closes the client's connections. Later calls raise InvalidInputError

@@ -3,6 +3,7 @@ client for its admin endpoints (stdlib only, loopback only)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -53,8 +54,8 @@ class Sim:
         return tscb.Client(**options)
 
 
-@pytest.fixture(scope="session")
-def sim_process() -> Iterator[Sim]:
+@contextlib.contextmanager
+def running_sim() -> Iterator[Sim]:
     binary = os.environ.get("TSCB_SIM_BIN", str(REPO / "target" / "release" / "tscb-sim"))
     if not Path(binary).exists():
         subprocess.run(["cargo", "build", "--release", "--locked", "-q", "-p", "tscb-sim"], cwd=REPO, check=True)
@@ -70,6 +71,19 @@ def sim_process() -> Iterator[Sim]:
         process.stdout.close()
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def sim_process() -> Iterator[Sim]:
+    with running_sim() as sim:
+        yield sim
+
+
+@pytest.fixture
+def fresh_sim() -> Iterator[Sim]:
+    """A simulator of its own, for tests that change its sessions."""
+    with running_sim() as sim:
+        yield sim
 
 
 @pytest.fixture

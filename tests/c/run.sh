@@ -63,20 +63,26 @@ readelf -d "$out/test_shared" | grep -q 'NEEDED.*\[libtscb.so.0\]' || {
     exit 1
 }
 
+# A fresh simulator for each run: the tests expire sessions, as time would.
 start_sim
 echo "== C, shared library"
 "$out/test_shared"
+start_sim
 echo "== C, static library"
 "$out/test_static"
+start_sim
 echo "== C, ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$out/test_asan"
+start_sim
 echo "== C++17"
 "$out/test_cpp"
+start_sim
 echo "== valgrind"
 # Fewer thread calls: valgrind runs everything on one core, ~50x slower.
 TSCB_TEST_THREAD_CALLS=25 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
     --error-exitcode=1 --suppressions=tests/c/valgrind.supp "$out/test_shared"
 
+start_sim
 echo "== examples/c/register.c"
 TSCB_BASE_URL="$TSCB_SIM_URL" TSCB_BEARER_TOKEN=sim-bearer-token TSCB_SESSION_TOKEN=sim-session-token \
     "$out/register" TestAccount-2 CarrierService https://listener.example.com/cb | tee "$out/register.out"

@@ -90,6 +90,20 @@ static int sim_request_count(void) {
     return count;
 }
 
+/* How many recorded API requests have a path ending in `suffix`. */
+static int sim_count_path(const char *suffix) {
+    char *body = NULL;
+    int count = -1;
+    char needle[256];
+    snprintf(needle, sizeof needle, "%s\"", suffix); /* the path's closing quote */
+    if (sim_admin("GET", "/__admin/requests", NULL, &body) == 200 && body != NULL) {
+        count = 0;
+        for (const char *p = body; (p = strstr(p, needle)) != NULL; p++) count++;
+    }
+    free(body);
+    return count;
+}
+
 static void sim_reset(void) {
     sim_admin("DELETE", "/__admin/faults", NULL, NULL);
     sim_admin("DELETE", "/__admin/requests", NULL, NULL);

@@ -431,6 +431,69 @@ static void test_threads_share_one_client(void) {
     tscb_client_free(c);
 }
 
+static tscb_client *new_signing_in_client(const char *password) {
+    tscb_client_builder *b = tscb_client_builder_new();
+    CHECK(tscb_client_builder_set_base_url(b, sim_url()) == TSCB_OK);
+    CHECK(tscb_client_builder_set_credentials(b, "sim-client-id", "sim-client-secret", "sim-user", password) ==
+          TSCB_OK);
+    tscb_client *client = NULL;
+    CHECK(tscb_client_builder_build(b, &client, NULL) == TSCB_OK);
+    return client;
+}
+
+static void test_sign_in_and_renewal(void) {
+    sim_reset();
+    tscb_client *c = new_signing_in_client("sim-password");
+    tscb_callback_list *list = NULL;
+    CHECK(tscb_list_callbacks(c, ACCOUNT, &list, NULL) == TSCB_OK);
+    tscb_callback_list_free(list);
+    CHECK(sim_count_path("/oauth2/token") == 1);
+    CHECK(sim_count_path("/session/login") == 1);
+
+    /* The session expires mid-run: the next call logs in again and succeeds. */
+    CHECK(sim_admin("POST", "/__admin/expire-sessions", NULL, NULL) == 204);
+    tscb_callback_ack *ack = NULL;
+    tscb_error *err = NULL;
+    CHECK(tscb_register_callback(c, ACCOUNT, "CarrierService", LISTENER, NULL, NULL, &ack, &err) == TSCB_OK);
+    CHECK(err == NULL);
+    tscb_callback_ack_free(ack);
+    CHECK(sim_count_path("/session/login") == 2);
+
+    CHECK(tscb_logout(c, NULL) == TSCB_OK);
+    CHECK(sim_count_path("/session/logout") == 1);
+    ack = NULL;
+    CHECK(tscb_deregister_callback(c, ACCOUNT, "CarrierService", &ack, NULL) == TSCB_OK);
+    tscb_callback_ack_free(ack);
+    CHECK(sim_count_path("/session/login") == 3);
+    tscb_client_free(c);
+
+    /* A bad password: an authentication error, and exactly one login request, ever. */
+    sim_reset();
+    c = new_signing_in_client("wrong-password");
+    for (int i = 0; i < 3; i++) {
+        err = NULL;
+        CHECK(tscb_list_callbacks(c, ACCOUNT, &list, &err) == TSCB_ERR_AUTH);
+        CHECK_STR(tscb_error_code(err), "UnifiedWebService.REQUEST_FAILED.UserNotAuthorized");
+        CHECK(tscb_error_kind(err) == TSCB_ERR_AUTH);
+        tscb_error_free(err);
+    }
+    err = NULL;
+    CHECK(tscb_login(c, &err) == TSCB_ERR_AUTH);
+    tscb_error_free(err);
+    CHECK(sim_count_path("/session/login") == 1);
+    tscb_client_free(c);
+
+    /* NULL checks of the new functions. */
+    CHECK(tscb_login(NULL, NULL) == TSCB_ERR_NULL_PARAMETER);
+    CHECK(tscb_logout(NULL, NULL) == TSCB_ERR_NULL_PARAMETER);
+    tscb_client_builder *b = tscb_client_builder_new();
+    CHECK(tscb_client_builder_set_credentials(b, "id", NULL, "u", "p") == TSCB_ERR_NULL_PARAMETER);
+    CHECK(tscb_client_builder_set_credentials(NULL, "id", "s", "u", "p") == TSCB_ERR_NULL_PARAMETER);
+    CHECK(tscb_client_builder_set_max_retries(NULL, 1) == TSCB_ERR_NULL_PARAMETER);
+    CHECK(tscb_client_builder_set_max_retries(b, 0) == TSCB_OK);
+    tscb_client_builder_free(b);
+}
+
 int main(void) {
     test_version_and_result_strings();
     test_register_list_deregister();
@@ -440,5 +503,6 @@ int main(void) {
     test_invalid_utf8();
     test_timeout();
     test_threads_share_one_client();
+    test_sign_in_and_renewal();
     return check_summary("tscb_c");
 }
