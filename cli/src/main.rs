@@ -1,0 +1,333 @@
+//! `tscb`: the one-off registrations from a shell. Credentials come from the environment only
+//! (never an argument: arguments show in `ps` and shell history).
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use tscb::{codes, CallbackRegistration, Client, Error, ErrorKind, RegisteredCallback};
+use tscb_sim::Simulator;
+
+const EXIT_CODES: &str = "\
+Credentials come from the environment: THINGSPACE_CLIENT_ID and THINGSPACE_CLIENT_SECRET (OAuth)
+with THINGSPACE_USERNAME and THINGSPACE_PASSWORD (session login), or THINGSPACE_BEARER_TOKEN and
+THINGSPACE_SESSION_TOKEN. With --sim, the simulator's test credentials are used when none are set.
+
+Exit codes:
+  0  success
+  1  internal error (for example, the simulator could not start)
+  2  usage error (unknown command or option)
+  3  bad input: nothing was sent
+  4  the service answered with an error
+  5  authentication failed (credentials, tokens or session refused)
+  6  network failure or timeout
+  7  the service's answer could not be understood";
+
+#[derive(Parser)]
+#[command(name = "tscb", version, about = "Register, list and remove ThingSpace callback listeners", after_help = EXIT_CODES)]
+struct Cli {
+    /// The API's base URL (default: production, https://thingspace.verizon.com/api)
+    #[arg(long, global = true, value_name = "URL")]
+    base_url: Option<String>,
+    /// Run the command against a simulator started in this process
+    #[arg(long, global = true, conflicts_with = "base_url")]
+    sim: bool,
+    /// Print JSON for scripts instead of text for people
+    #[arg(long, global = true)]
+    json: bool,
+    /// How long one request may take, in seconds
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 30.0)]
+    timeout: f64,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Register a callback listener for a service
+    Register(RegisterArgs),
+    /// List an account's callback listeners (passwords masked unless --show-passwords)
+    List {
+        /// The billing account name, e.g. 0000123456-00001
+        #[arg(long)]
+        account: String,
+        /// Show the callback passwords in clear text
+        #[arg(long)]
+        show_passwords: bool,
+    },
+    /// Remove the callback listener of a service
+    Deregister {
+        /// The billing account name
+        #[arg(long)]
+        account: String,
+        /// The service name, e.g. CarrierService
+        #[arg(long)]
+        service: String,
+    },
+    /// Check the credentials: get an OAuth token and log in (prints nothing secret)
+    Login,
+    /// Run the local ThingSpace simulator until interrupted
+    Sim {
+        /// The address to listen on
+        #[arg(long, default_value = "127.0.0.1:9000", value_name = "ADDR")]
+        listen: String,
+    },
+}
+
+#[derive(Args)]
+struct RegisterArgs {
+    /// The billing account name, e.g. 0000123456-00001
+    #[arg(long)]
+    account: String,
+    /// The service name, e.g. CarrierService
+    #[arg(long)]
+    service: String,
+    /// The listener's URL, reachable from Verizon's data centres
+    #[arg(long)]
+    url: String,
+    /// A username that ThingSpace echoes in every callback
+    #[arg(long)]
+    username: Option<String>,
+    /// The name of an environment variable holding the password that ThingSpace echoes in
+    /// every callback (a password is never taken as an argument)
+    #[arg(long, value_name = "VAR")]
+    password_env: Option<String>,
+}
+
+/// Why the command failed, as printed and as the exit code.
+enum Failure {
+    Tscb(Error),
+    Internal(String),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Tscb(e)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Internal(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Tscb(e)) => {
+            if json {
+                eprintln!("{}", e.to_json());
+            } else {
+                match e.http_status() {
+                    Some(status) => {
+                        eprintln!("error: {}: {} (HTTP {status})", e.error_code(), e.error_message())
+                    }
+                    None => eprintln!("error: {}: {}", e.error_code(), e.error_message()),
+                }
+            }
+            ExitCode::from(exit_code(e.kind()))
+        }
+    }
+}
+
+fn exit_code(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::InvalidInput => 3,
+        ErrorKind::Api => 4,
+        ErrorKind::Auth => 5,
+        ErrorKind::Transport | ErrorKind::Timeout => 6,
+        ErrorKind::InvalidResponse => 7,
+        _ => 1,
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    if let Command::Sim { listen } = &cli.command {
+        return serve(listen);
+    }
+    // The simulator lives as long as the command: it is dropped (and stopped) at the end.
+    let sim = if cli.sim {
+        Some(
+            Simulator::start()
+                .map_err(|e| Failure::Internal(format!("could not start the simulator: {e}")))?,
+        )
+    } else {
+        None
+    };
+    let client = client(&cli, sim.as_ref())?;
+    let out = &mut std::io::stdout().lock();
+    let printed = match cli.command {
+        Command::Register(args) => {
+            let mut registration = CallbackRegistration::new(args.service, args.url);
+            if let Some(username) = args.username {
+                registration = registration.with_username(username);
+            }
+            if let Some(var) = args.password_env {
+                let password = std::env::var(&var).map_err(|_| {
+                    Error::invalid_argument(
+                        codes::ARGUMENT_MISSING,
+                        format!("--password-env names {var}, which is not set (or not UTF-8)"),
+                    )
+                })?;
+                registration = registration.with_password(password);
+            }
+            let ack = client.register_callback(&args.account, &registration)?;
+            if cli.json {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({"accountName": ack.account_name, "serviceName": ack.service_name})
+                )
+            } else {
+                writeln!(out, "registered {} for account {}", ack.service_name, ack.account_name)
+            }
+        }
+        Command::List { account, show_passwords } => {
+            let listed = client.list_callbacks(&account)?;
+            print_list(out, &account, &listed, show_passwords, cli.json)
+        }
+        Command::Deregister { account, service } => {
+            let ack = client.deregister_callback(&account, &service)?;
+            if cli.json {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({"accountName": ack.account_name, "serviceName": ack.service_name})
+                )
+            } else {
+                writeln!(out, "deregistered {} for account {}", ack.service_name, ack.account_name)
+            }
+        }
+        Command::Login => {
+            client.login()?;
+            if cli.json {
+                writeln!(out, "{}", serde_json::json!({"baseUrl": client.base_url(), "signedIn": true}))
+            } else {
+                writeln!(out, "signed in to {}", client.base_url())
+            }
+        }
+        Command::Sim { .. } => unreachable!("handled above"),
+    };
+    printed.map_err(|e| Failure::Internal(format!("could not write the output: {e}")))
+}
+
+const MASK: &str = "********";
+
+fn print_list(
+    out: &mut impl Write,
+    account: &str,
+    listed: &[RegisteredCallback],
+    show_passwords: bool,
+    json: bool,
+) -> std::io::Result<()> {
+    let password = |cb: &RegisteredCallback| {
+        cb.password.as_ref().map(|p| if show_passwords { p.expose().to_owned() } else { MASK.to_owned() })
+    };
+    if json {
+        let items: Vec<serde_json::Value> = listed
+            .iter()
+            .map(|cb| {
+                serde_json::json!({
+                    "accountName": cb.account_name,
+                    "serviceName": cb.service_name,
+                    "url": cb.url,
+                    "username": cb.username,
+                    "password": password(cb),
+                })
+            })
+            .collect();
+        return writeln!(out, "{}", serde_json::Value::Array(items));
+    }
+    if listed.is_empty() {
+        return writeln!(out, "no callback listeners registered for account {account}");
+    }
+    for cb in listed {
+        let username = cb.username.as_deref().unwrap_or("-");
+        let password = password(cb).unwrap_or_else(|| "-".to_owned());
+        writeln!(out, "{}\t{}\tusername: {username}\tpassword: {password}", cb.service_name, cb.url)?;
+    }
+    Ok(())
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn client(cli: &Cli, sim: Option<&Simulator>) -> Result<Client, Failure> {
+    let mut builder = Client::builder().timeout(tscb::timeout_from_secs(cli.timeout)?);
+    let (client_id, client_secret) = (env("THINGSPACE_CLIENT_ID"), env("THINGSPACE_CLIENT_SECRET"));
+    let (username, password) = (env("THINGSPACE_USERNAME"), env("THINGSPACE_PASSWORD"));
+    let (bearer, session) = (env("THINGSPACE_BEARER_TOKEN"), env("THINGSPACE_SESSION_TOKEN"));
+    let none_given =
+        [&client_id, &client_secret, &username, &password, &bearer, &session].iter().all(|v| v.is_none());
+    if let Some(sim) = sim {
+        builder = builder.base_url(sim.base_url());
+        if none_given {
+            let c = sim.config();
+            builder = builder.credentials(
+                c.client_id.clone(),
+                c.client_secret.clone(),
+                c.username.clone(),
+                c.password.clone(),
+            );
+        }
+    } else if let Some(url) = &cli.base_url {
+        builder = builder.base_url(url);
+    }
+    // Half-given pairs go to the library as they are, so that its error names what is missing.
+    if client_id.is_some() || client_secret.is_some() {
+        builder = builder
+            .api_key(tscb::ApiKey::new(client_id.unwrap_or_default(), client_secret.unwrap_or_default()));
+    }
+    if username.is_some() || password.is_some() {
+        builder = builder.login(tscb::Login::new(username.unwrap_or_default(), password.unwrap_or_default()));
+    }
+    if let Some(token) = bearer {
+        builder = builder.bearer_token(token);
+    }
+    if let Some(token) = session {
+        builder = builder.session_token(token);
+    }
+    builder.build().map_err(|e| {
+        let code = match e.error_code() {
+            codes::BEARER_TOKEN_MISSING => Some(codes::BEARER_TOKEN_MISSING),
+            codes::SESSION_TOKEN_MISSING => Some(codes::SESSION_TOKEN_MISSING),
+            _ => None,
+        };
+        if let (Some(code), true) = (code, none_given) {
+            Failure::Tscb(Error::invalid_argument(
+                code,
+                "no credentials: set THINGSPACE_CLIENT_ID, THINGSPACE_CLIENT_SECRET, THINGSPACE_USERNAME \
+                 and THINGSPACE_PASSWORD (or THINGSPACE_BEARER_TOKEN and THINGSPACE_SESSION_TOKEN), or use --sim",
+            ))
+        } else {
+            Failure::Tscb(e)
+        }
+    })
+}
+
+/// `tscb sim`: the simulator in the foreground, printing what a client needs to reach it.
+fn serve(listen: &str) -> Result<(), Failure> {
+    let sim = Simulator::start_with(tscb_sim::SimConfig::default(), listen)
+        .map_err(|e| Failure::Internal(format!("could not start the simulator on {listen}: {e}")))?;
+    let c = sim.config();
+    let mut out = std::io::stdout().lock();
+    // The first line is what scripts wait for; these are the simulator's fixed test values.
+    let lines = [
+        format!("listening on {}", sim.base_url()),
+        format!("bearer token: {}", c.bearer_token),
+        format!("session token: {}", c.session_token),
+        format!("client id: {}", c.client_id),
+        format!("username: {}", c.username),
+    ];
+    for line in lines {
+        // A reader that went away (a closed pipe) must not stop the simulator it started.
+        let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+    }
+    drop(out);
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
+}
