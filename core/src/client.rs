@@ -167,9 +167,8 @@ impl ClientBuilder {
         let base = validate::base_url(&self.base_url, self.allow_insecure_http)?;
         let auth = Auth::new(self.bearer_token, self.session_token, self.api_key, self.login)?;
         validate::user_agent(&self.user_agent)?;
-        if self.timeout.is_zero() || self.connect_timeout.is_zero() {
-            return Err(Error::invalid(codes::TIMEOUT_ZERO, "a timeout must be longer than zero"));
-        }
+        validate::timeout(self.timeout)?;
+        validate::timeout(self.connect_timeout)?;
 
         let mut headers = HeaderMap::new();
         // The tokens are set per request (they are renewed); these never change.
@@ -513,8 +512,11 @@ impl Call<'_> {
         body: Option<&[u8]>,
     ) -> Result<(StatusCode, Vec<u8>)> {
         let inner = &self.client.inner;
+        // The timeout was checked to be at most a day, so this cannot overflow.
         let deadline = Instant::now() + inner.timeout;
-        let mut request = inner.http.request(method, url).headers(headers.clone());
+        // A per-request timeout is one deadline for connecting, sending and the whole body;
+        // the client-wide one alone would restart for every read of the body.
+        let mut request = inner.http.request(method, url).headers(headers.clone()).timeout(inner.timeout);
         if let Some(body) = body {
             request = request.body(body.to_vec());
         }
@@ -626,13 +628,23 @@ impl Call<'_> {
         if let Some((code, message)) = known_error_shape(body) {
             return self.api_error(status, code, message, retry_after);
         }
-        let text = self.redact(&String::from_utf8_lossy(&body[..body.len().min(4096)]));
         Error::HttpStatus {
             status: status.as_u16(),
-            message: format!("HTTP {status}; {}", describe_body(&text, body.is_empty())),
+            message: format!("HTTP {status}; {}", self.quote_body(body)),
             kind: auth_or_api(status, ""),
             retry_after,
         }
+    }
+
+    /// A short, clean excerpt of a body for an error message: secrets of ours redacted,
+    /// `"password"` values masked (a list answer carries callback passwords in clear text),
+    /// control characters replaced and the length capped.
+    fn quote_body(&self, body: &[u8]) -> String {
+        if body.is_empty() {
+            return "the body is empty".to_owned();
+        }
+        let text = self.redact(&String::from_utf8_lossy(&body[..body.len().min(4096)]));
+        format!("the body starts: \"{}\"", excerpt(&mask_password_values(&text)))
     }
 
     fn shape_error(&self, status: StatusCode, what: &str) -> Error {
@@ -652,10 +664,12 @@ impl Call<'_> {
         retry_after: Option<Duration>,
     ) -> Error {
         let kind = auth_or_api(status, &code);
+        // The service's words, verbatim but for control characters (which could rewrite a
+        // terminal or forge log lines) and a cap on the length.
         Error::Api {
             status: status.as_u16(),
-            code: self.redact(&code),
-            message: self.redact(&message),
+            code: clean(&self.redact(&code), 200),
+            message: clean(&self.redact(&message), 2000),
             kind,
             retry_after,
         }
@@ -672,16 +686,16 @@ impl Call<'_> {
             return Err(self.api_error(status, code, message, None));
         }
         let code = if err.is_data() { codes::RESPONSE_UNEXPECTED_SHAPE } else { codes::RESPONSE_NOT_JSON };
-        let text = self.redact(&String::from_utf8_lossy(&body[..body.len().min(4096)]));
-        let what = if body.is_empty() { "empty".to_owned() } else { self.redact(&err.to_string()) };
+        let what = if body.is_empty() { "empty".to_owned() } else { self.redact(&json_error(&err)) };
         Err(Error::InvalidResponse {
             status: status.as_u16(),
             code,
             message: format!(
                 "HTTP {status} answer is not the documented JSON ({what}); {}",
-                describe_body(&text, body.is_empty())
+                self.quote_body(body)
             ),
-            source: Some(Box::new(err)),
+            // serde's own text for a data error may quote a value from the body.
+            source: if err.is_data() { None } else { Some(Box::new(err)) },
         })
     }
 }
@@ -705,7 +719,9 @@ fn known_error_shape(body: &[u8]) -> Option<(String, String)> {
         Some(serde_json::Value::Null) | None => String::new(),
         Some(other) => other.to_string(),
     };
-    if let Some(code) = obj.get("errorCode").filter(|c| c.is_string() || c.is_number()) {
+    // An empty code would defeat matching on the code: such a body is in no known form.
+    let non_empty = |c: &&serde_json::Value| c.as_str().map_or(c.is_number(), |s| !s.trim().is_empty());
+    if let Some(code) = obj.get("errorCode").filter(non_empty) {
         return Some((text(Some(code)), text(obj.get("errorMessage"))));
     }
     if let Some(fault) = obj.get("fault").and_then(|f| f.as_object()) {
@@ -728,21 +744,68 @@ fn known_error_shape(body: &[u8]) -> Option<(String, String)> {
 /// A short, printable excerpt: control characters become spaces and the length is capped, so a
 /// hostile body cannot flood a log or play tricks with a terminal.
 fn excerpt(text: &str) -> String {
-    const MAX_CHARS: usize = 200;
+    clean(text, 200)
+}
+
+/// `text` with control characters as spaces, cut to `max_chars` (with `…` when cut).
+fn clean(text: &str, max_chars: usize) -> String {
     let mut out: String =
-        text.chars().take(MAX_CHARS).map(|c| if c.is_control() { ' ' } else { c }).collect();
-    if text.chars().nth(MAX_CHARS).is_some() {
+        text.chars().take(max_chars).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if text.chars().nth(max_chars).is_some() {
         out.push('…');
     }
     out
 }
 
-fn describe_body(text: &str, empty: bool) -> String {
-    if empty {
-        "the body is empty".to_owned()
+/// serde's message without the offending value: "invalid type: string \"hunter2\", expected …"
+/// could quote a password from a malformed list.
+fn json_error(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    if err.is_data() && (text.starts_with("invalid type") || text.starts_with("invalid value")) {
+        let what = text.split(':').next().unwrap_or("invalid value");
+        format!("{what} at line {} column {}", err.line(), err.column())
     } else {
-        format!("the body starts: \"{}\"", excerpt(text))
+        text
     }
+}
+
+/// Replaces the value of every `"password": "…"` in (possibly truncated) JSON text with
+/// `<redacted>`.
+fn mask_password_values(text: &str) -> String {
+    const KEY: &str = "\"password\"";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(KEY) {
+        let (before, after_key) = rest.split_at(at + KEY.len());
+        out.push_str(before);
+        let value = after_key.trim_start();
+        let Some(value) = value.strip_prefix(':').map(str::trim_start) else {
+            rest = after_key;
+            continue;
+        };
+        let Some(inner) = value.strip_prefix('"') else {
+            rest = after_key;
+            continue;
+        };
+        // The value ends at the first quote that is not escaped (or with the text).
+        let mut end = inner.len();
+        let mut escaped = false;
+        for (i, c) in inner.char_indices() {
+            match c {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => {
+                    end = i;
+                    break;
+                }
+                _ => escaped = false,
+            }
+        }
+        out.push_str(&after_key[..after_key.len() - value.len()]);
+        out.push_str("\"<redacted>");
+        rest = &inner[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// An error and its causes on one line, without repeats (hyper and reqwest often repeat
@@ -763,6 +826,19 @@ fn chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn password_values_are_masked_even_in_broken_json() {
+        assert_eq!(
+            mask_password_values(r#"[{"url":"u","password":"hun\"ter2","x":1},{"password" : "p2"}]"#),
+            r#"[{"url":"u","password":"<redacted>","x":1},{"password" : "<redacted>"}]"#
+        );
+        assert_eq!(mask_password_values(r#"{"password":"trunc"#), r#"{"password":"<redacted>"#);
+        assert_eq!(
+            mask_password_values(r#"{"password":null,"b":"password"}"#),
+            r#"{"password":null,"b":"password"}"#
+        );
+    }
 
     #[test]
     fn excerpt_caps_and_cleans() {
@@ -790,6 +866,7 @@ mod tests {
             Some(("invalid_client".into(), "bad".into()))
         );
         assert_eq!(known_error_shape(b"<html>"), None);
+        assert_eq!(known_error_shape(br#"{"errorCode":"","errorMessage":"m"}"#), None);
         assert_eq!(known_error_shape(br#"{"accountName":"x"}"#), None);
     }
 

@@ -31,6 +31,8 @@ pub mod codes {
     pub const CALLBACK_URL_SCHEME: &str = "Tscb.INPUT_INVALID.CallbackUrl.Scheme";
     /// The callback URL has no host.
     pub const CALLBACK_URL_HOST: &str = "Tscb.INPUT_INVALID.CallbackUrl.Host";
+    /// The callback URL has a user name or password in it.
+    pub const CALLBACK_URL_CREDENTIALS: &str = "Tscb.INPUT_INVALID.CallbackUrl.Credentials";
     /// The callback URL's port is not one that ThingSpace calls.
     pub const CALLBACK_URL_PORT: &str = "Tscb.INPUT_INVALID.CallbackUrl.Port";
     /// The callback username is longer than 40 characters.
@@ -57,7 +59,7 @@ pub mod codes {
     pub const USER_AGENT_INVALID_CHARACTER: &str = "Tscb.INPUT_INVALID.UserAgent.InvalidCharacter";
     /// A timeout of zero was given.
     pub const TIMEOUT_ZERO: &str = "Tscb.INPUT_INVALID.Timeout.Zero";
-    /// A timeout in seconds that is negative, not a number, or too large.
+    /// A timeout that is negative, not a number, infinite, or longer than a day.
     pub const TIMEOUT_INVALID: &str = "Tscb.INPUT_INVALID.Timeout.Invalid";
     /// The OAuth client id is empty, has a control character or a `:`.
     pub const CLIENT_ID_INVALID: &str = "Tscb.INPUT_INVALID.ClientId.Invalid";
@@ -107,6 +109,7 @@ pub mod codes {
         CALLBACK_URL_MALFORMED,
         CALLBACK_URL_SCHEME,
         CALLBACK_URL_HOST,
+        CALLBACK_URL_CREDENTIALS,
         CALLBACK_URL_PORT,
         USERNAME_TOO_LONG,
         USERNAME_INVALID_CHARACTER,

@@ -84,6 +84,7 @@
 //! | `Tscb.INPUT_INVALID.CallbackUrl.Malformed` | invalid_input | the callback URL is not an absolute URL, or has white space |
 //! | `Tscb.INPUT_INVALID.CallbackUrl.Scheme` | invalid_input | the callback URL is not `http` or `https` |
 //! | `Tscb.INPUT_INVALID.CallbackUrl.Host` | invalid_input | the callback URL has no host |
+//! | `Tscb.INPUT_INVALID.CallbackUrl.Credentials` | invalid_input | the callback URL has a user name or password in it |
 //! | `Tscb.INPUT_INVALID.CallbackUrl.Port` | invalid_input | the callback URL's port is not 80, 443, 9001–9006, 50551–50559 or 28200–28220 |
 //! | `Tscb.INPUT_INVALID.Username.TooLong` | invalid_input | the callback username has more than 40 characters |
 //! | `Tscb.INPUT_INVALID.Username.InvalidCharacter` | invalid_input | the callback username has a control character |
@@ -101,7 +102,7 @@
 //! | `Tscb.INPUT_INVALID.ClientSecret.Invalid` | invalid_input | the OAuth client secret is empty or has a control character |
 //! | `Tscb.INPUT_INVALID.LoginUsername.Invalid` | invalid_input | the session login's username is empty or has a control character |
 //! | `Tscb.INPUT_INVALID.LoginPassword.Invalid` | invalid_input | the session login's password is empty or has a control character |
-//! | `Tscb.INPUT_INVALID.Timeout.Invalid` | invalid_input | (Python) a timeout that is negative, NaN or infinite |
+//! | `Tscb.INPUT_INVALID.Timeout.Invalid` | invalid_input | a timeout that is negative, NaN, infinite or longer than a day |
 //! | `Tscb.INPUT_INVALID.Client.Closed` | invalid_input | (Python) a call on a closed client |
 //! | `Tscb.INPUT_INVALID.Argument.Encoding` | invalid_input | (C, Python) a string is not UTF-8 or has a NUL |
 //! | `Tscb.INPUT_INVALID.Argument.Missing` | invalid_input | (C, Python) a required argument is missing |
@@ -139,7 +140,7 @@ pub use error::{codes, BoxError, Error, ErrorKind, Result};
 pub use model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
-pub use validate::{timeout_from_secs, CALLBACK_PORTS, MAX_CREDENTIAL_CHARS};
+pub use validate::{timeout_from_secs, CALLBACK_PORTS, MAX_CREDENTIAL_CHARS, MAX_TIMEOUT};
 
 /// The README's Rust example, compiled by `cargo test` so that it cannot rot.
 #[cfg(doctest)]

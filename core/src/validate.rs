@@ -53,7 +53,8 @@ pub(crate) fn service_name(name: &str) -> Result<()> {
 }
 
 pub(crate) fn callback_url(url: &str, check_port: bool) -> Result<()> {
-    let shown = url.escape_debug().to_string();
+    // A URL with an '@' may carry a user's password: it is never repeated in a message.
+    let shown = if url.contains('@') { "…".to_owned() } else { url.escape_debug().to_string() };
     // The URL is sent exactly as given, so anything a parser would silently trim or drop is an
     // error rather than a surprise at ThingSpace.
     if url.trim() != url || url.chars().any(|c| c.is_control() || c.is_whitespace()) {
@@ -68,6 +69,13 @@ pub(crate) fn callback_url(url: &str, check_port: bool) -> Result<()> {
             format!("the callback URL \"{shown}\" is not an absolute URL: {e}"),
         )
     })?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(Error::invalid(
+            codes::CALLBACK_URL_CREDENTIALS,
+            "the callback URL must not contain a user name or password (ThingSpace would show them \
+             in listings; use the registration's username and password instead)",
+        ));
+    }
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(Error::invalid(
             codes::CALLBACK_URL_SCHEME,
@@ -192,15 +200,31 @@ pub(crate) fn base_url(value: &str, allow_insecure_http: bool) -> Result<Url> {
 /// assert_eq!(tscb::timeout_from_secs(-1.0).unwrap_err().error_code(), tscb::codes::TIMEOUT_INVALID);
 /// ```
 pub fn timeout_from_secs(seconds: f64) -> Result<std::time::Duration> {
-    if seconds == 0.0 {
-        return Err(Error::invalid(codes::TIMEOUT_ZERO, "a timeout must be longer than zero"));
-    }
-    std::time::Duration::try_from_secs_f64(seconds).map_err(|_| {
+    let duration = std::time::Duration::try_from_secs_f64(seconds).map_err(|_| {
         Error::invalid(
             codes::TIMEOUT_INVALID,
             format!("a timeout must be a positive, finite number of seconds, not {seconds}"),
         )
-    })
+    })?;
+    timeout(duration)?;
+    Ok(duration)
+}
+
+/// The longest timeout accepted: a day. Longer ones are surely mistakes, and deadlines
+/// computed from them could overflow.
+pub const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
+pub(crate) fn timeout(value: std::time::Duration) -> Result<()> {
+    if value.is_zero() {
+        return Err(Error::invalid(codes::TIMEOUT_ZERO, "a timeout must be longer than zero"));
+    }
+    if value > MAX_TIMEOUT {
+        return Err(Error::invalid(
+            codes::TIMEOUT_INVALID,
+            format!("a timeout of {value:?} is longer than the most allowed, a day"),
+        ));
+    }
+    Ok(())
 }
 
 pub(crate) fn is_loopback(url: &Url) -> bool {
@@ -254,6 +278,11 @@ mod tests {
         assert_eq!(code(callback_url("ftp://a.example", true)), codes::CALLBACK_URL_SCHEME);
         assert_eq!(code(callback_url("mailto:x@a.example", true)), codes::CALLBACK_URL_SCHEME);
         assert_eq!(code(callback_url("http://", true)), codes::CALLBACK_URL_MALFORMED);
+        let with_password = callback_url("https://u:pw-SECRET@a.example/cb", true).unwrap_err();
+        assert_eq!(with_password.error_code(), codes::CALLBACK_URL_CREDENTIALS);
+        assert!(!with_password.to_string().contains("pw-SECRET"));
+        let malformed = callback_url("https://u:pw-SECRET@a.example/ x", true).unwrap_err();
+        assert!(!malformed.to_string().contains("pw-SECRET"), "{malformed}");
     }
 
     #[test]

@@ -80,3 +80,27 @@ fn transport_errors_carry_no_secrets() {
         source = s.source();
     }
 }
+
+#[test]
+fn callback_passwords_in_a_malformed_list_are_not_quoted() {
+    for body in [
+        r#"[{"accountName":"A","serviceName":"S","password":"callback-SECRET-5f6a"}]"#,
+        r#"[{"accountName":"A","serviceName":"S","url":7,"password":"callback-SECRET-5f6a"}]"#,
+        r#"[{"accountName":"A","serviceName":"S","url":"u","password":"callback-SECRET-5f6a""#,
+        r#"[{"accountName":"A","serviceName":"S","url":"u","username":"callback-SECRET-5f6a","password":5}]"#,
+    ] {
+        let sim = common::sim();
+        sim.inject(Fault::new(FaultAction::Respond {
+            status: 200,
+            content_type: Some("application/json".into()),
+            body: body.as_bytes().to_vec(),
+            headers: Vec::new(),
+        }));
+        let err = client(&sim).list_callbacks(ACCOUNT).unwrap_err();
+        assert_eq!(err.kind(), tscb::ErrorKind::InvalidResponse, "{err}");
+        let text = format!("{err} {err:?}");
+        if body.contains(r#""password":"callback"#) {
+            assert!(!text.contains(PASSWORD), "{text}");
+        }
+    }
+}

@@ -29,6 +29,7 @@ fn every_rule_rejects_before_sending() {
         (ACCOUNT, reg("CarrierService", "file:///etc/passwd"), codes::CALLBACK_URL_SCHEME),
         (ACCOUNT, reg("CarrierService", "https://a.example:8443/cb"), codes::CALLBACK_URL_PORT),
         (ACCOUNT, reg("CarrierService", "http://a.example:9007/cb"), codes::CALLBACK_URL_PORT),
+        (ACCOUNT, reg("CarrierService", "https://user:pw@a.example/cb"), codes::CALLBACK_URL_CREDENTIALS),
         (ACCOUNT, reg("CarrierService", LISTENER).with_username("u".repeat(41)), codes::USERNAME_TOO_LONG),
         (
             ACCOUNT,
@@ -106,6 +107,16 @@ fn the_builder_checks_its_configuration() {
         err(base().bearer_token("b").session_token("s").timeout(Duration::ZERO)).error_code(),
         codes::TIMEOUT_ZERO
     );
+    assert_eq!(
+        err(base().bearer_token("b").session_token("s").timeout(Duration::MAX)).error_code(),
+        codes::TIMEOUT_INVALID
+    );
+    assert_eq!(
+        err(base().bearer_token("b").session_token("s").connect_timeout(Duration::from_secs(86_401)))
+            .error_code(),
+        codes::TIMEOUT_INVALID
+    );
+    assert_eq!(tscb::timeout_from_secs(1e19).unwrap_err().error_code(), codes::TIMEOUT_INVALID);
     assert_eq!(
         err(Client::builder().base_url("http://192.0.2.1/api").bearer_token("b").session_token("s"))
             .error_code(),

@@ -80,6 +80,8 @@ struct FaultBody {
     #[serde(default)]
     ms: Option<u64>,
     #[serde(default)]
+    after_ms: Option<u64>,
+    #[serde(default)]
     declared: Option<usize>,
     #[serde(default)]
     sent: Option<String>,
@@ -111,10 +113,23 @@ fn parse_fault(body: &[u8]) -> Result<Fault, String> {
             location: f.location.clone().ok_or_else(|| need("location"))?,
         },
         "oversized" => FaultAction::Oversized { bytes: f.bytes.ok_or_else(|| need("bytes"))? },
+        "oversized_unframed" => {
+            FaultAction::OversizedUnframed { bytes: f.bytes.ok_or_else(|| need("bytes"))? }
+        }
+        "reset_mid_answer" => FaultAction::ResetMidAnswer {
+            declared: f.declared.ok_or_else(|| need("declared"))?,
+            sent: f.sent.clone().ok_or_else(|| need("sent"))?.into_bytes(),
+        },
+        "stall" => FaultAction::Stall {
+            after_ms: f.after_ms.unwrap_or(0),
+            declared: f.declared.ok_or_else(|| need("declared"))?,
+            sent: f.sent.clone().unwrap_or_default().into_bytes(),
+            ms: f.ms.ok_or_else(|| need("ms"))?,
+        },
         other => {
             return Err(format!(
                 "unknown action \"{other}\" (expected respond, delay, drop, reset, truncate, \
-                 redirect or oversized)"
+                 reset_mid_answer, stall, redirect, oversized or oversized_unframed)"
             ))
         }
     };

@@ -84,6 +84,33 @@ pub enum FaultAction {
         /// The bytes actually sent (meant to be shorter than `declared`).
         sent: Vec<u8>,
     },
+    /// Answer status 200 with `Content-Length: declared`, send only `sent`, then reset the
+    /// connection: a reset in the middle of the answer.
+    ResetMidAnswer {
+        /// The length the `Content-Length` header announces.
+        declared: usize,
+        /// The bytes sent before the reset.
+        sent: Vec<u8>,
+    },
+    /// Wait `after_ms`, answer status 200 with `Content-Length: declared`, send `sent`, then send
+    /// nothing more for `ms` milliseconds before closing: a server that stalls in the middle of
+    /// the answer.
+    Stall {
+        /// How long to wait before the status line and headers.
+        after_ms: u64,
+        /// The length the `Content-Length` header announces.
+        declared: usize,
+        /// The bytes sent before the stall.
+        sent: Vec<u8>,
+        /// How long to stall.
+        ms: u64,
+    },
+    /// Answer status 200 without `Content-Length` (the body ends when the connection closes)
+    /// and stream this many bytes: an oversized body the client cannot see coming.
+    OversizedUnframed {
+        /// Size of the body in bytes.
+        bytes: usize,
+    },
     /// Answer this status with a `Location` header and an empty body.
     Redirect {
         /// HTTP status code, e.g. 302.

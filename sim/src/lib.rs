@@ -73,7 +73,11 @@
 //! - `"drop"`, `"reset"`: nothing more;
 //! - `"truncate"`: `"declared"`, `"sent"` (a string);
 //! - `"redirect"`: `"location"`, `"status"` (default 302);
-//! - `"oversized"`: `"bytes"`.
+//! - `"oversized"`: `"bytes"`;
+//! - `"oversized_unframed"`: `"bytes"` (no `Content-Length`: the body ends with the connection);
+//! - `"reset_mid_answer"`: `"declared"`, `"sent"` (headers and part of the body, then a reset);
+//! - `"stall"`: `"after_ms"` (optional), `"declared"`, `"sent"` (optional), `"ms"` (part of the
+//!   answer after a wait, then silence).
 //!
 //! Unknown fields are refused, so that a misspelt field cannot silently make a different fault.
 //! See [`FaultAction`] for what each action does.

@@ -268,6 +268,26 @@ fn apply_fault(
             let _ = stream.write_all(&out);
             Outcome::End(Ending::Close)
         }
+        FaultAction::ResetMidAnswer { declared, sent } => {
+            let mut out = http::head(200, Some("application/json"), declared, &[], true);
+            out.extend_from_slice(&sent);
+            let _ = stream.write_all(&out);
+            Outcome::End(Ending::Reset)
+        }
+        FaultAction::Stall { after_ms, declared, sent, ms } => {
+            if !shared.sleep_unless_stopping(Duration::from_millis(after_ms)) {
+                return Outcome::End(Ending::Close);
+            }
+            let mut out = http::head(200, Some("application/json"), declared, &[], true);
+            out.extend_from_slice(&sent);
+            let _ = stream.write_all(&out);
+            shared.sleep_unless_stopping(Duration::from_millis(ms));
+            Outcome::End(Ending::Close)
+        }
+        FaultAction::OversizedUnframed { bytes } => {
+            let _ = send_unframed(stream, bytes);
+            Outcome::End(Ending::Close)
+        }
         FaultAction::Redirect { status, location } => {
             let mut response = Response::new(status, None, Vec::new());
             response.extra_headers.push(("Location".to_owned(), location));
@@ -279,6 +299,19 @@ fn apply_fault(
             Err(_) => Outcome::End(Ending::Close),
         },
     }
+}
+
+/// A 200 whose body ends with the connection (no `Content-Length`), streamed in chunks.
+fn send_unframed(stream: &mut TcpStream, bytes: usize) -> std::io::Result<()> {
+    stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n")?;
+    let chunk = vec![b'x'; (64 * 1024).min(bytes)];
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        stream.write_all(&chunk[..n])?;
+        left -= n;
+    }
+    Ok(())
 }
 
 /// Streams an oversized body in chunks so that even gigabytes cost no memory.

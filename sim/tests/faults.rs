@@ -95,6 +95,52 @@ fn truncate_declares_more_than_it_sends() {
 }
 
 #[test]
+fn reset_mid_answer_sends_part_then_resets() {
+    let sim = Simulator::start().unwrap();
+    sim.inject(Fault::new(FaultAction::ResetMidAnswer { declared: 100, sent: b"{\"acc".to_vec() }).times(1));
+    let mut conn = Conn::open(sim.addr());
+    conn.write_raw(b"GET /api/x HTTP/1.1\r\n\r\n");
+    let (status, headers) = conn.read_head().unwrap();
+    assert_eq!(status, 200);
+    assert!(headers.contains(&("Content-Length".to_owned(), "100".to_owned())));
+    let mut rest = conn.buffered().to_vec();
+    let err = conn.stream.read_to_end(&mut rest).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset);
+}
+
+#[test]
+fn stall_sends_part_then_nothing_for_a_while() {
+    let sim = Simulator::start().unwrap();
+    sim.inject(
+        Fault::new(FaultAction::Stall { after_ms: 0, declared: 50, sent: b"{".to_vec(), ms: 400 }).times(1),
+    );
+    let mut conn = Conn::open(sim.addr());
+    let started = Instant::now();
+    conn.write_raw(b"GET /api/x HTTP/1.1\r\n\r\n");
+    let (status, _) = conn.read_head().unwrap();
+    assert_eq!(status, 200);
+    assert!(started.elapsed() < Duration::from_millis(300));
+    let mut rest = conn.buffered().to_vec();
+    conn.stream.read_to_end(&mut rest).unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(390));
+    assert_eq!(rest, b"{");
+}
+
+#[test]
+fn oversized_unframed_has_no_length_and_ends_with_the_connection() {
+    let sim = Simulator::start().unwrap();
+    sim.inject(Fault::new(FaultAction::OversizedUnframed { bytes: 300_000 }).times(1));
+    let mut conn = Conn::open(sim.addr());
+    conn.write_raw(b"GET /api/x HTTP/1.1\r\n\r\n");
+    let (status, headers) = conn.read_head().unwrap();
+    assert_eq!(status, 200);
+    assert!(!headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-length")));
+    let mut rest = conn.buffered().to_vec();
+    conn.stream.read_to_end(&mut rest).unwrap();
+    assert_eq!(rest.len(), 300_000);
+}
+
+#[test]
 fn redirect_sends_location() {
     let sim = Simulator::start().unwrap();
     sim.inject(
