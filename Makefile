@@ -6,6 +6,11 @@ LIBDIR = $(PREFIX)/lib
 INCLUDEDIR = $(PREFIX)/include
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
+MINOR := $(word 2,$(subst ., ,$(VERSION)))
+# The SONAME's version: major.minor before 1.0 (any 0.x release may break the ABI), else major.
+SOVERSION := $(if $(filter 0,$(MAJOR)),$(MAJOR).$(MINOR),$(MAJOR))
+# Where cargo builds: honour CARGO_TARGET_DIR, as cargo does.
+TARGET_DIR ?= $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),target)
 # What the static archive needs from the system on Linux (`cargo rustc -p tscb-ffi --crate-type
 # staticlib -- --print native-static-libs`); the static C test proves the list links.
 NATIVE_STATIC_LIBS = -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
@@ -56,13 +61,13 @@ header:
 install: lib
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/tscb $(DESTDIR)$(INCLUDEDIR)
 	install -m 644 include/tscb.h $(DESTDIR)$(INCLUDEDIR)/tscb.h
-	install -m 755 target/release/libtscb.so $(DESTDIR)$(LIBDIR)/libtscb.so.$(VERSION)
-	ln -sf libtscb.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libtscb.so.$(MAJOR)
-	ln -sf libtscb.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libtscb.so
-	install -m 644 target/release/libtscb.a $(DESTDIR)$(LIBDIR)/libtscb.a
+	install -m 755 $(TARGET_DIR)/release/libtscb.so $(DESTDIR)$(LIBDIR)/libtscb.so.$(VERSION)
+	ln -sf libtscb.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libtscb.so.$(SOVERSION)
+	ln -sf libtscb.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libtscb.so
+	install -m 644 $(TARGET_DIR)/release/libtscb.a $(DESTDIR)$(LIBDIR)/libtscb.a
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@NATIVE_STATIC_LIBS@|$(NATIVE_STATIC_LIBS)|' \
 		ffi/pkg/tscb.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/tscb.pc
-	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@MAJOR@|$(MAJOR)|g' \
+	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@MAJOR@|$(MAJOR)|g' -e 's|@SOVERSION@|$(SOVERSION)|g' \
 		-e 's|@CMAKE_STATIC_LIBS@|$(subst $(eval) ,;,$(patsubst -l%,%,$(NATIVE_STATIC_LIBS)))|' \
 		ffi/pkg/tscbConfig.cmake.in > $(DESTDIR)$(LIBDIR)/cmake/tscb/tscbConfig.cmake
 	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@MAJOR@|$(MAJOR)|g' \

@@ -12,7 +12,8 @@ calls=${TSCB_BENCH_CALLS:-500}
 
 cargo bench --locked -q -p tscb --bench register
 
-out="$root/target/bench"
+target="${CARGO_TARGET_DIR:-$root/target}"
+out="$target/bench"
 mkdir -p "$out"
 make -s install PREFIX="$out/prefix"
 cargo build --release --locked -q -p tscb-sim -p tscb --example bench_calls
@@ -21,7 +22,7 @@ export PKG_CONFIG_PATH="$out/prefix/lib/pkgconfig"
 cc -O2 -std=c11 bench/bench_register.c -o "$out/bench_register" $(pkg-config --cflags --libs tscb) \
     -Wl,-rpath,"$(pkg-config --variable=libdir tscb)"
 
-"$root/target/release/tscb-sim" >"$out/sim.log" 2>&1 &
+"$target/release/tscb-sim" >"$out/sim.log" 2>&1 &
 sim_pid=$!
 trap 'rc=$?; kill $sim_pid 2>/dev/null; exit $rc' EXIT
 for _ in $(seq 100); do grep -q '^listening on ' "$out/sim.log" && break; sleep 0.05; done
@@ -33,9 +34,9 @@ for round in $(seq "$rounds"); do
     # Alternate which goes first, so neither always meets a warmer or colder machine.
     if [ $((round % 2)) -eq 0 ]; then
         "$out/bench_register" "$url" "$calls" >>"$out/c.txt"
-        "$root/target/release/examples/bench_calls" "$url" "$calls" >>"$out/rust.txt"
+        "$target/release/examples/bench_calls" "$url" "$calls" >>"$out/rust.txt"
     else
-        "$root/target/release/examples/bench_calls" "$url" "$calls" >>"$out/rust.txt"
+        "$target/release/examples/bench_calls" "$url" "$calls" >>"$out/rust.txt"
         "$out/bench_register" "$url" "$calls" >>"$out/c.txt"
     fi
 done

@@ -229,30 +229,39 @@ void tscb_callback_list_free(struct tscb_callback_list *list);
 /**
  * A new builder with the defaults: the production base URL
  * (https://thingspace.verizon.com/api), a 10 s connect timeout and a 30 s timeout. The caller
- * owns it. NULL only if memory ran out.
+ * owns it: build it with tscb_client_builder_build() or free it with tscb_client_builder_free().
+ * Never NULL.
  */
 struct tscb_client_builder *tscb_client_builder_new(void);
 
 /**
  * Sets the API's base URL, up to and including `/api`. It must be https, or plain http to a
  * loopback host (the simulator). Checked by tscb_client_builder_build(). `url` is copied.
+ * TSCB_ERR_NULL_PARAMETER if `builder` or `url` is NULL; TSCB_ERR_INVALID_UTF8 if `url` is not
+ * UTF-8 (the builder is then unchanged).
  */
 tscb_result tscb_client_builder_set_base_url(struct tscb_client_builder *builder, const char *url);
 
 /**
  * Sets the OAuth access token, sent as `Authorization: Bearer …`. `token` is copied.
+ * TSCB_ERR_NULL_PARAMETER if `builder` or `token` is NULL; TSCB_ERR_INVALID_UTF8 if `token` is
+ * not UTF-8.
  */
 tscb_result tscb_client_builder_set_bearer_token(struct tscb_client_builder *builder,
                                                  const char *token);
 
 /**
  * Sets the session token from the session login, sent as `VZ-M2M-Token`. `token` is copied.
+ * TSCB_ERR_NULL_PARAMETER if `builder` or `token` is NULL; TSCB_ERR_INVALID_UTF8 if `token` is
+ * not UTF-8.
  */
 tscb_result tscb_client_builder_set_session_token(struct tscb_client_builder *builder,
                                                   const char *token);
 
 /**
  * Sets the `User-Agent` header (default "tscb/<version>"). `user_agent` is copied.
+ * TSCB_ERR_NULL_PARAMETER if `builder` or `user_agent` is NULL; TSCB_ERR_INVALID_UTF8 if it is
+ * not UTF-8.
  */
 tscb_result tscb_client_builder_set_user_agent(struct tscb_client_builder *builder,
                                                const char *user_agent);
@@ -262,8 +271,9 @@ tscb_result tscb_client_builder_set_user_agent(struct tscb_client_builder *build
  * the account's connectivity-management login (for the session token). The client fetches the
  * token and logs in when first used, renews a token shortly before it runs out, and logs in
  * again when the session expires. A login refused for bad credentials is never sent again by
- * the client (five failed logins lock the account). All four must not be NULL; they are copied
- * and checked by tscb_client_builder_build().
+ * the client (five failed logins lock the account). All four are copied and checked by
+ * tscb_client_builder_build(). TSCB_ERR_NULL_PARAMETER if any argument is NULL;
+ * TSCB_ERR_INVALID_UTF8 if a string is not UTF-8 (the builder is then unchanged).
  */
 tscb_result tscb_client_builder_set_credentials(struct tscb_client_builder *builder,
                                                 const char *client_id,
@@ -274,19 +284,21 @@ tscb_result tscb_client_builder_set_credentials(struct tscb_client_builder *buil
 /**
  * Sets how many times a call may be repeated after a transient failure, where repeating it is
  * harmless (default 2; 0 turns retries off). See the README for which calls are retried.
+ * TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
  */
 tscb_result tscb_client_builder_set_max_retries(struct tscb_client_builder *builder,
                                                 uint32_t retries);
 
 /**
  * Sets how long a whole call may take, from connecting to the end of the answer (default 30000).
- * Zero is rejected by tscb_client_builder_build().
+ * Zero and more than a day are rejected by tscb_client_builder_build().
+ * TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
  */
 tscb_result tscb_client_builder_set_timeout_ms(struct tscb_client_builder *builder, uint64_t ms);
 
 /**
- * Sets how long opening a connection may take (default 10000). Zero is rejected by
- * tscb_client_builder_build().
+ * Sets how long opening a connection may take (default 10000). Zero and more than a day are
+ * rejected by tscb_client_builder_build(). TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
  */
 tscb_result tscb_client_builder_set_connect_timeout_ms(struct tscb_client_builder *builder,
                                                        uint64_t ms);
@@ -294,9 +306,18 @@ tscb_result tscb_client_builder_set_connect_timeout_ms(struct tscb_client_builde
 /**
  * Whether a callback URL's port must be one that ThingSpace documents (80, 443, 9001-9006,
  * 50551-50559, 28200-28220). Non-zero: check (the default); zero: accept any port.
+ * TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
  */
 tscb_result tscb_client_builder_set_check_callback_port(struct tscb_client_builder *builder,
                                                         uint8_t check);
+
+/**
+ * Allows a plain http base URL to a host that is not loopback (non-zero: allow). The tokens
+ * then cross the network unencrypted: only for a test service on a network you control.
+ * TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
+ */
+tscb_result tscb_client_builder_set_allow_insecure_http(struct tscb_client_builder *builder,
+                                                        uint8_t allow);
 
 /**
  * Checks the settings and builds a client. The builder is consumed whatever the outcome (do

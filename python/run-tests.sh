@@ -5,18 +5,19 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-venv="$root/target/py-venv"
+target="${CARGO_TARGET_DIR:-$root/target}"
+venv="$target/py-venv"
 pip=("$venv/bin/pip" install -q --disable-pip-version-check)
 
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "${pip[@]}" -r python/requirements-dev.txt
 "${pip[@]}" ./python
 cargo build --release --locked -q -p tscb-sim
-export TSCB_SIM_BIN="$root/target/release/tscb-sim"
+export TSCB_SIM_BIN="$target/release/tscb-sim"
 
 # Run from target/ so that the source tree's python/tscb (which has no compiled module) can
 # never shadow the installed package.
-cd "$root/target"
+cd "$target"
 "$venv/bin/python" -m mypy.stubtest tscb._native
 "$venv/bin/mypy" --strict --no-incremental "$root/python/examples/quickstart.py"
 "$venv/bin/pytest" -p no:cacheprovider "$root/python/tests"

@@ -11,7 +11,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 
-venv="$root/target/bench-venv"
+target="${CARGO_TARGET_DIR:-$root/target}"
+venv="$target/bench-venv"
 py="$venv/bin/python"
 pip_quiet=(-q --disable-pip-version-check)
 
@@ -36,7 +37,7 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 
 sim_log=$(mktemp)
-"$root/target/release/tscb-sim" --listen 127.0.0.1:0 >"$sim_log" 2>&1 &
+"$target/release/tscb-sim" --listen 127.0.0.1:0 >"$sim_log" 2>&1 &
 sim_pid=$!
 trap 'kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; rm -f "$sim_log"' EXIT
 for _ in $(seq 100); do

@@ -20,11 +20,16 @@ int main(int argc, char **argv) {
     const char *session = getenv("TSCB_SESSION_TOKEN");
 
     tscb_client_builder *builder = tscb_client_builder_new();
-    if (builder == NULL) return 1;
-    if (base_url != NULL) tscb_client_builder_set_base_url(builder, base_url);
-    /* NULL tokens are reported by tscb_client_builder_build() with a clear error. */
-    if (bearer != NULL) tscb_client_builder_set_bearer_token(builder, bearer);
-    if (session != NULL) tscb_client_builder_set_session_token(builder, session);
+    tscb_result set = TSCB_OK;
+    if (base_url != NULL) set = tscb_client_builder_set_base_url(builder, base_url);
+    /* Missing tokens are reported by tscb_client_builder_build() with a clear error. */
+    if (set == TSCB_OK && bearer != NULL) set = tscb_client_builder_set_bearer_token(builder, bearer);
+    if (set == TSCB_OK && session != NULL) set = tscb_client_builder_set_session_token(builder, session);
+    if (set != TSCB_OK) { /* e.g. a variable that is not UTF-8: never fall back to a default */
+        fprintf(stderr, "configuration error: %s\n", tscb_result_str(set));
+        tscb_client_builder_free(builder);
+        return 1;
+    }
 
     tscb_client *client = NULL;
     tscb_error *err = NULL;

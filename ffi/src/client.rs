@@ -22,7 +22,8 @@ pub struct tscb_client {
 
 /// A new builder with the defaults: the production base URL
 /// (https://thingspace.verizon.com/api), a 10 s connect timeout and a 30 s timeout. The caller
-/// owns it. NULL only if memory ran out.
+/// owns it: build it with tscb_client_builder_build() or free it with tscb_client_builder_free().
+/// Never NULL.
 #[no_mangle]
 pub extern "C" fn tscb_client_builder_new() -> *mut tscb_client_builder {
     crate::boundary::guard(std::ptr::null_mut(), || {
@@ -48,6 +49,8 @@ unsafe fn set_str(
 
 /// Sets the API's base URL, up to and including `/api`. It must be https, or plain http to a
 /// loopback host (the simulator). Checked by tscb_client_builder_build(). `url` is copied.
+/// TSCB_ERR_NULL_PARAMETER if `builder` or `url` is NULL; TSCB_ERR_INVALID_UTF8 if `url` is not
+/// UTF-8 (the builder is then unchanged).
 #[no_mangle]
 pub unsafe extern "C" fn tscb_client_builder_set_base_url(
     builder: *mut tscb_client_builder,
@@ -57,6 +60,8 @@ pub unsafe extern "C" fn tscb_client_builder_set_base_url(
 }
 
 /// Sets the OAuth access token, sent as `Authorization: Bearer …`. `token` is copied.
+/// TSCB_ERR_NULL_PARAMETER if `builder` or `token` is NULL; TSCB_ERR_INVALID_UTF8 if `token` is
+/// not UTF-8.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_client_builder_set_bearer_token(
     builder: *mut tscb_client_builder,
@@ -66,6 +71,8 @@ pub unsafe extern "C" fn tscb_client_builder_set_bearer_token(
 }
 
 /// Sets the session token from the session login, sent as `VZ-M2M-Token`. `token` is copied.
+/// TSCB_ERR_NULL_PARAMETER if `builder` or `token` is NULL; TSCB_ERR_INVALID_UTF8 if `token` is
+/// not UTF-8.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_client_builder_set_session_token(
     builder: *mut tscb_client_builder,
@@ -75,6 +82,8 @@ pub unsafe extern "C" fn tscb_client_builder_set_session_token(
 }
 
 /// Sets the `User-Agent` header (default "tscb/<version>"). `user_agent` is copied.
+/// TSCB_ERR_NULL_PARAMETER if `builder` or `user_agent` is NULL; TSCB_ERR_INVALID_UTF8 if it is
+/// not UTF-8.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_client_builder_set_user_agent(
     builder: *mut tscb_client_builder,
@@ -99,8 +108,9 @@ unsafe fn set_with(
 /// the account's connectivity-management login (for the session token). The client fetches the
 /// token and logs in when first used, renews a token shortly before it runs out, and logs in
 /// again when the session expires. A login refused for bad credentials is never sent again by
-/// the client (five failed logins lock the account). All four must not be NULL; they are copied
-/// and checked by tscb_client_builder_build().
+/// the client (five failed logins lock the account). All four are copied and checked by
+/// tscb_client_builder_build(). TSCB_ERR_NULL_PARAMETER if any argument is NULL;
+/// TSCB_ERR_INVALID_UTF8 if a string is not UTF-8 (the builder is then unchanged).
 #[no_mangle]
 pub unsafe extern "C" fn tscb_client_builder_set_credentials(
     builder: *mut tscb_client_builder,
@@ -123,6 +133,7 @@ pub unsafe extern "C" fn tscb_client_builder_set_credentials(
 
 /// Sets how many times a call may be repeated after a transient failure, where repeating it is
 /// harmless (default 2; 0 turns retries off). See the README for which calls are retried.
+/// TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_client_builder_set_max_retries(
     builder: *mut tscb_client_builder,
@@ -132,7 +143,8 @@ pub unsafe extern "C" fn tscb_client_builder_set_max_retries(
 }
 
 /// Sets how long a whole call may take, from connecting to the end of the answer (default 30000).
-/// Zero is rejected by tscb_client_builder_build().
+/// Zero and more than a day are rejected by tscb_client_builder_build().
+/// TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_client_builder_set_timeout_ms(
     builder: *mut tscb_client_builder,
@@ -141,8 +153,8 @@ pub unsafe extern "C" fn tscb_client_builder_set_timeout_ms(
     set_with(builder, |b| b.timeout(Duration::from_millis(ms)))
 }
 
-/// Sets how long opening a connection may take (default 10000). Zero is rejected by
-/// tscb_client_builder_build().
+/// Sets how long opening a connection may take (default 10000). Zero and more than a day are
+/// rejected by tscb_client_builder_build(). TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_client_builder_set_connect_timeout_ms(
     builder: *mut tscb_client_builder,
@@ -153,12 +165,24 @@ pub unsafe extern "C" fn tscb_client_builder_set_connect_timeout_ms(
 
 /// Whether a callback URL's port must be one that ThingSpace documents (80, 443, 9001-9006,
 /// 50551-50559, 28200-28220). Non-zero: check (the default); zero: accept any port.
+/// TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_client_builder_set_check_callback_port(
     builder: *mut tscb_client_builder,
     check: u8,
 ) -> tscb_result {
     set_with(builder, |b| b.check_callback_port(check != 0))
+}
+
+/// Allows a plain http base URL to a host that is not loopback (non-zero: allow). The tokens
+/// then cross the network unencrypted: only for a test service on a network you control.
+/// TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_set_allow_insecure_http(
+    builder: *mut tscb_client_builder,
+    allow: u8,
+) -> tscb_result {
+    set_with(builder, |b| b.allow_insecure_http(allow != 0))
 }
 
 /// Checks the settings and builds a client. The builder is consumed whatever the outcome (do

@@ -1,10 +1,12 @@
 //! `tscb.Client`: copies its arguments into owned Rust values, releases the GIL for the network
 //! call, and turns the outcome into Python objects or an exception.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::RwLock;
 
 use pyo3::prelude::*;
 
+use crate::args::{optional_text, text};
 use crate::errors::to_py;
 use crate::model::{CallbackAck, RegisteredCallback};
 
@@ -33,35 +35,52 @@ impl Client {
         convert: impl FnOnce(T) -> R,
     ) -> PyResult<R> {
         let client = self.client().map_err(|e| to_py(py, &e))?;
-        py.detach(|| call(&client)).map(convert).map_err(|e| to_py(py, &e))
+        py.detach(|| guarded(|| call(&client))).map(convert).map_err(|e| to_py(py, &e))
     }
+}
+
+/// Runs `f`, turning a panic into a `TscbError` (`Tscb.REQUEST_FAILED.Panic`) instead of
+/// pyo3's `PanicException`, which `except Exception` would not catch.
+fn guarded<T>(f: impl FnOnce() -> Result<T, tscb::Error>) -> Result<T, tscb::Error> {
+    catch_unwind(AssertUnwindSafe(f))
+        .unwrap_or_else(|_| Err(tscb::Error::panic("a panic inside tscb was caught at the Python boundary")))
 }
 
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (*, bearer_token=None, session_token=None, client_id=None, client_secret=None, username=None, password=None, base_url=None, timeout=30.0, connect_timeout=10.0, user_agent=None, check_callback_port=true, max_retries=2))]
+    #[pyo3(signature = (*, bearer_token=None, session_token=None, client_id=None, client_secret=None, username=None, password=None, base_url=None, timeout=30.0, connect_timeout=10.0, user_agent=None, check_callback_port=true, max_retries=2, allow_insecure_http=false))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments, not a Rust API
     fn new(
         py: Python<'_>,
-        bearer_token: Option<String>,
-        session_token: Option<String>,
-        client_id: Option<String>,
-        client_secret: Option<String>,
-        username: Option<String>,
-        password: Option<String>,
-        base_url: Option<String>,
+        bearer_token: Option<&Bound<'_, PyAny>>,
+        session_token: Option<&Bound<'_, PyAny>>,
+        client_id: Option<&Bound<'_, PyAny>>,
+        client_secret: Option<&Bound<'_, PyAny>>,
+        username: Option<&Bound<'_, PyAny>>,
+        password: Option<&Bound<'_, PyAny>>,
+        base_url: Option<&Bound<'_, PyAny>>,
         timeout: f64,
         connect_timeout: f64,
-        user_agent: Option<String>,
+        user_agent: Option<&Bound<'_, PyAny>>,
         check_callback_port: bool,
         max_retries: u32,
+        allow_insecure_http: bool,
     ) -> PyResult<Self> {
+        let bearer_token = optional_text(bearer_token, "bearer_token")?;
+        let session_token = optional_text(session_token, "session_token")?;
+        let client_id = optional_text(client_id, "client_id")?;
+        let client_secret = optional_text(client_secret, "client_secret")?;
+        let username = optional_text(username, "username")?;
+        let password = optional_text(password, "password")?;
+        let base_url = optional_text(base_url, "base_url")?;
+        let user_agent = optional_text(user_agent, "user_agent")?;
         let build = || -> Result<tscb::Client, tscb::Error> {
             let mut builder = tscb::Client::builder()
                 .timeout(tscb::timeout_from_secs(timeout)?)
                 .connect_timeout(tscb::timeout_from_secs(connect_timeout)?)
                 .check_callback_port(check_callback_port)
+                .allow_insecure_http(allow_insecure_http)
                 .retry(tscb::RetryPolicy::default().max_retries(max_retries));
             // A half-given pair is passed on as it is, so that core names what is missing.
             if client_id.is_some() || client_secret.is_some() {
@@ -88,7 +107,7 @@ impl Client {
             }
             builder.build()
         };
-        let client = py.detach(build).map_err(|e| to_py(py, &e))?;
+        let client = py.detach(|| guarded(build)).map_err(|e| to_py(py, &e))?;
         Ok(Client { base_url: client.base_url().to_owned(), inner: RwLock::new(Some(client)) })
     }
 
@@ -103,12 +122,17 @@ impl Client {
     fn register_callback(
         &self,
         py: Python<'_>,
-        account: String,
-        service_name: String,
-        url: String,
-        username: Option<String>,
-        password: Option<String>,
+        account: &Bound<'_, PyAny>,
+        service_name: &Bound<'_, PyAny>,
+        url: &Bound<'_, PyAny>,
+        username: Option<&Bound<'_, PyAny>>,
+        password: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<CallbackAck> {
+        let account = text(account, "account")?;
+        let service_name = text(service_name, "service_name")?;
+        let url = text(url, "url")?;
+        let username = optional_text(username, "username")?;
+        let password = optional_text(password, "password")?;
         let mut registration = tscb::CallbackRegistration::new(service_name, url);
         if let Some(username) = username {
             registration = registration.with_username(username);
@@ -120,7 +144,12 @@ impl Client {
     }
 
     /// Lists the listeners registered for the account: GET {base}/m2m/v1/callbacks/{account}.
-    fn list_callbacks(&self, py: Python<'_>, account: String) -> PyResult<Vec<RegisteredCallback>> {
+    fn list_callbacks(
+        &self,
+        py: Python<'_>,
+        account: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<RegisteredCallback>> {
+        let account = text(account, "account")?;
         self.run(
             py,
             move |c| c.list_callbacks(&account),

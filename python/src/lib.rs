@@ -4,6 +4,7 @@
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
+mod args;
 mod client;
 mod errors;
 mod model;

@@ -114,3 +114,26 @@ def test_wrong_types_in_the_constructor() -> None:
         tscb.Client(bearer_token="b", session_token="s", timeout="30")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         tscb.Client("b", "s")  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("position", range(5))
+def test_a_lone_surrogate_is_invalid_input(sim: Sim, client: tscb.Client, position: int) -> None:
+    args: list[Any] = [ACCOUNT, "CarrierService", LISTENER, "user", "pw"]
+    args[position] = "bad\ud800"
+    with pytest.raises(tscb.InvalidInputError) as info:
+        client.register_callback(args[0], args[1], args[2], username=args[3], password=args[4])
+    assert info.value.error_code == "Tscb.INPUT_INVALID.Argument.Encoding"
+    assert sim.requests() == []
+
+
+def test_insecure_http_only_when_asked() -> None:
+    with pytest.raises(tscb.InvalidInputError):
+        tscb.Client(bearer_token="b", session_token="s", base_url="http://192.0.2.1/api")
+    client = tscb.Client(bearer_token="b", session_token="s", base_url="http://192.0.2.1/api", allow_insecure_http=True)
+    assert client.base_url == "http://192.0.2.1/api"
+
+
+def test_a_too_long_timeout_is_invalid_input() -> None:
+    with pytest.raises(tscb.InvalidInputError) as info:
+        tscb.Client(bearer_token="b", session_token="s", timeout=1e19)
+    assert info.value.error_code == "Tscb.INPUT_INVALID.Timeout.Invalid"

@@ -76,6 +76,7 @@ class Client:
         user_agent: Optional[str] = None,
         check_callback_port: bool = True,
         max_retries: int = 2,
+        allow_insecure_http: bool = False,
     ) -> Client: ...
     @property
     def base_url(self) -> str: ...

@@ -101,7 +101,9 @@ impl State {
         }
         self.tokens.retain(|_, expiry| *expiry > now);
         let token = random::hex32();
-        self.tokens.insert(token.clone(), now + lifetime);
+        // A lifetime too long to add to an Instant (from --token-lifetime) means "never expires".
+        let expiry = now.checked_add(lifetime).unwrap_or(now + Duration::from_secs(100 * 365 * 24 * 3600));
+        self.tokens.insert(token.clone(), expiry);
         self.last_token = Some(token.clone());
         (token, lifetime.as_secs())
     }

@@ -5,7 +5,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-out="$root/target/c-tests"
+target="${CARGO_TARGET_DIR:-$root/target}"
+out="$target/c-tests"
 prefix="$out/prefix"
 rm -rf "$out"
 mkdir -p "$out"
@@ -25,7 +26,7 @@ stop_sim() {
 trap 'rc=$?; stop_sim; exit $rc' EXIT
 start_sim() {
     stop_sim
-    "$root/target/release/tscb-sim" --listen 127.0.0.1:0 >"$out/sim.log" 2>&1 &
+    "$target/release/tscb-sim" --listen 127.0.0.1:0 >"$out/sim.log" 2>&1 &
     sim_pid=$!
     for _ in $(seq 100); do
         line=$(head -n 1 "$out/sim.log" 2>/dev/null || true)
@@ -58,8 +59,10 @@ if readelf -d "$out/test_static" | grep -q 'libtscb'; then
     echo "test_static depends on libtscb.so: it was not linked statically" >&2
     exit 1
 fi
-readelf -d "$out/test_shared" | grep -q 'NEEDED.*\[libtscb.so.0\]' || {
-    echo "test_shared does not record the SONAME libtscb.so.0" >&2
+version=$(pkg-config --modversion tscb)
+case "$version" in 0.*) soversion=${version%.*} ;; *) soversion=${version%%.*} ;; esac
+readelf -d "$out/test_shared" | grep -q "NEEDED.*\[libtscb.so.$soversion\]" || {
+    echo "test_shared does not record the SONAME libtscb.so.$soversion" >&2
     exit 1
 }
 
@@ -97,7 +100,7 @@ echo "register.c: 2 passed, 0 failed"
 
 echo "== CMake: find_package(tscb)"
 # CMake is not on a bare machine: it comes from PyPI into a venv of our own.
-venv="$root/target/tools-venv"
+venv="$target/tools-venv"
 [ -x "$venv/bin/cmake" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check cmake; }
 "$venv/bin/cmake" -S tests/cmake -B "$out/cmake" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
 "$venv/bin/cmake" --build "$out/cmake" >/dev/null
