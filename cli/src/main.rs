@@ -1,6 +1,10 @@
 //! `tscb`: the one-off registrations from a shell. Credentials come from the environment only
 //! (never an argument: arguments show in `ps` and shell history).
 
+// The doc comments below are clap's help text, read in a terminal, where <…> around a URL
+// would only be noise.
+#![allow(rustdoc::bare_urls)]
+
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
