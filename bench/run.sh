@@ -10,7 +10,12 @@ cd "$root"
 rounds=${TSCB_BENCH_ROUNDS:-21}
 calls=${TSCB_BENCH_CALLS:-500}
 
-cargo bench --locked -q -p tscb --bench register
+# Pinned to one CPU: each client has its own runtime thread, and where the scheduler puts those
+# and the simulator's threads on two cores swung single unpinned runs from 0.67 to 1.22; pinned,
+# four runs gave 1.010-1.015.
+pin=()
+if command -v taskset >/dev/null 2>&1; then pin=(taskset -c 0); fi
+"${pin[@]}" cargo bench --locked -q -p tscb --bench register
 
 target="${CARGO_TARGET_DIR:-$root/target}"
 out="$target/bench"
@@ -22,7 +27,7 @@ export PKG_CONFIG_PATH="$out/prefix/lib/pkgconfig"
 cc -O2 -std=c11 bench/bench_register.c -o "$out/bench_register" $(pkg-config --cflags --libs tscb) \
     -Wl,-rpath,"$(pkg-config --variable=libdir tscb)"
 
-"$target/release/tscb-sim" >"$out/sim.log" 2>&1 &
+"${pin[@]}" "$target/release/tscb-sim" >"$out/sim.log" 2>&1 &
 sim_pid=$!
 trap 'rc=$?; kill $sim_pid 2>/dev/null; exit $rc' EXIT
 for _ in $(seq 100); do grep -q '^listening on ' "$out/sim.log" && break; sleep 0.05; done
@@ -33,11 +38,11 @@ url=$(sed -n 's/^listening on //p' "$out/sim.log" | head -n 1)
 for round in $(seq "$rounds"); do
     # Alternate which goes first, so neither always meets a warmer or colder machine.
     if [ $((round % 2)) -eq 0 ]; then
-        "$out/bench_register" "$url" "$calls" >>"$out/c.txt"
-        "$target/release/examples/bench_calls" "$url" "$calls" >>"$out/rust.txt"
+        "${pin[@]}" "$out/bench_register" "$url" "$calls" >>"$out/c.txt"
+        "${pin[@]}" "$target/release/examples/bench_calls" "$url" "$calls" >>"$out/rust.txt"
     else
-        "$target/release/examples/bench_calls" "$url" "$calls" >>"$out/rust.txt"
-        "$out/bench_register" "$url" "$calls" >>"$out/c.txt"
+        "${pin[@]}" "$target/release/examples/bench_calls" "$url" "$calls" >>"$out/rust.txt"
+        "${pin[@]}" "$out/bench_register" "$url" "$calls" >>"$out/c.txt"
     fi
 done
 median() { sort -n "$1" | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }

@@ -1,7 +1,8 @@
 //! `make bench`: the cost of one register call through `tscb` against a bare reqwest blocking
 //! client that builds the identical request by hand, side by side in one run, over keep-alive on
 //! loopback against the same simulator. Batches alternate so that machine noise hits both alike;
-//! the result is the ratio of the median batch times.
+//! the result is the ratio of the median batch times. Both requests carry a per-request timeout,
+//! the only way reqwest's blocking client bounds a whole call.
 
 use std::time::{Duration, Instant};
 
@@ -52,6 +53,11 @@ fn main() {
             .header(CONTENT_TYPE, "application/json")
             .header(ACCEPT, "application/json")
             .header(USER_AGENT, "bare-reqwest")
+            // The same guarantee as tscb's: one deadline for the whole call. Without a
+            // per-request timeout reqwest's blocking client restarts its timeout for every read
+            // of the body, so a stalling server could hold a call for twice as long; the
+            // per-request timer costs ~10 us a call, which tscb pays too.
+            .timeout(Duration::from_secs(30))
             .body(body.clone())
             .send()
             .expect("bare register");
@@ -84,14 +90,18 @@ fn main() {
             tscb_times.push(batch(&tscb_call));
         }
     }
-    let per_call = |times: &mut Vec<Duration>| {
-        times.sort();
-        times[times.len() / 2].as_secs_f64() * 1e6 / calls as f64
-    };
-    let tscb_us = per_call(&mut tscb_times);
-    let bare_us = per_call(&mut bare_times);
+    let us_per_call = |d: Duration| d.as_secs_f64() * 1e6 / calls as f64;
+    tscb_times.sort();
+    bare_times.sort();
+    let median = |times: &[Duration]| us_per_call(times[times.len() / 2]);
+    let (tscb_us, bare_us) = (median(&tscb_times), median(&bare_times));
+    let (tscb_best, bare_best) = (us_per_call(tscb_times[0]), us_per_call(bare_times[0]));
     println!("register_callback over keep-alive loopback: {rounds} alternating rounds of {calls} calls each");
-    println!("  tscb:         {tscb_us:8.1} us/call (median round)");
-    println!("  bare reqwest: {bare_us:8.1} us/call (median round)");
-    println!("  ratio tscb/bare: {:.3} (target <= 1.10)", tscb_us / bare_us);
+    println!("  tscb:         {tscb_us:8.1} us/call (median round), {tscb_best:8.1} (best round)");
+    println!("  bare reqwest: {bare_us:8.1} us/call (median round), {bare_best:8.1} (best round)");
+    println!(
+        "  ratio tscb/bare: {:.3} median, {:.3} best (target <= 1.10)",
+        tscb_us / bare_us,
+        tscb_best / bare_best
+    );
 }

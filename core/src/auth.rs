@@ -3,7 +3,7 @@
 //! says it is stale, and a refused login never sent again.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderValue;
@@ -110,11 +110,11 @@ impl Token {
     }
 }
 
-/// The tokens one call uses.
+/// The tokens one call uses. Shared, not copied: taking a snapshot costs two reference counts.
 #[derive(Clone)]
 pub(crate) struct Snapshot {
-    pub(crate) bearer: Token,
-    pub(crate) session: Token,
+    pub(crate) bearer: Arc<Token>,
+    pub(crate) session: Arc<Token>,
 }
 
 /// What to renew after a call failed.
@@ -133,8 +133,8 @@ pub(crate) trait SignIn {
 }
 
 struct State {
-    bearer: Option<Token>,
-    session: Option<Token>,
+    bearer: Option<Arc<Token>>,
+    session: Option<Arc<Token>>,
     /// Set when the service refused the login: every later login fails at once with this.
     login_refused: Option<(u16, String, String)>,
 }
@@ -165,11 +165,11 @@ impl Auth {
             ));
         }
         let fixed =
-            |value: Option<Secret>, what: &str, missing, bad, prefix: &str| -> Result<Option<Token>> {
+            |value: Option<Secret>, what: &str, missing, bad, prefix: &str| -> Result<Option<Arc<Token>>> {
                 let Some(value) = value else { return Ok(None) };
                 validate::token(value.expose(), what, missing, bad)?;
                 let text = format!("{prefix}{}", value.expose());
-                Token::new(value, &text, None).map(Some)
+                Token::new(value, &text, None).map(|t| Some(Arc::new(t)))
             };
         let bearer = fixed(
             bearer,
@@ -273,19 +273,19 @@ impl Auth {
         }
     }
 
-    fn renew_bearer(&self, state: &mut State, sign_in: &dyn SignIn) -> Result<Token> {
+    fn renew_bearer(&self, state: &mut State, sign_in: &dyn SignIn) -> Result<Arc<Token>> {
         let Some(key) = &self.api_key else {
             // Only reachable with a fixed token, which is always present.
             return Err(Error::invalid(codes::BEARER_TOKEN_MISSING, "no bearer token"));
         };
         let (value, lifetime) = sign_in.fetch_token(key)?;
         let text = format!("Bearer {}", value.expose());
-        let token = Token::new(value, &text, lifetime)?;
+        let token = Arc::new(Token::new(value, &text, lifetime)?);
         state.bearer = Some(token.clone());
         Ok(token)
     }
 
-    fn renew_session(&self, state: &mut State, sign_in: &dyn SignIn, bearer: &Token) -> Result<Token> {
+    fn renew_session(&self, state: &mut State, sign_in: &dyn SignIn, bearer: &Token) -> Result<Arc<Token>> {
         let Some(login) = &self.login else {
             return Err(Error::invalid(codes::SESSION_TOKEN_MISSING, "no session token"));
         };
@@ -304,7 +304,7 @@ impl Auth {
         match sign_in.log_in(bearer, login) {
             Ok(value) => {
                 let text = value.expose().to_owned();
-                let token = Token::new(value, &text, None)?;
+                let token = Arc::new(Token::new(value, &text, None)?);
                 state.session = Some(token.clone());
                 Ok(token)
             }

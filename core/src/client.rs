@@ -395,11 +395,9 @@ impl Client {
     }
 }
 
-fn auth_headers(tokens: &Snapshot) -> HeaderMap {
-    let mut headers = HeaderMap::with_capacity(2);
-    headers.insert(AUTHORIZATION, tokens.bearer.header.clone());
-    headers.insert(VZ_M2M_TOKEN, tokens.session.header.clone());
-    headers
+/// The two token headers of a callbacks request (cloning a `HeaderValue` only counts a reference).
+fn auth_headers(tokens: &Snapshot) -> [(HeaderName, HeaderValue); 2] {
+    [(AUTHORIZATION, tokens.bearer.header.clone()), (VZ_M2M_TOKEN, tokens.session.header.clone())]
 }
 
 /// The sign-in requests, sent for the auth module with the client's HTTP connection pool,
@@ -413,12 +411,13 @@ impl SignIn for Client {
             key.client_id,
             key.client_secret.expose()
         ));
-        let mut headers = HeaderMap::with_capacity(3);
         let mut authorization = HeaderValue::from_str(&format!("Basic {basic}"))
             .map_err(|e| setup_error("the token request", e))?;
         authorization.set_sensitive(true);
-        headers.insert(AUTHORIZATION, authorization);
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+        let headers = [
+            (AUTHORIZATION, authorization),
+            (CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded")),
+        ];
         let call = Call { client: self, tokens: None, extra_secret: "" };
         let body = b"grant_type=client_credentials";
         let (status, answer) = call
@@ -439,8 +438,7 @@ impl SignIn for Client {
             password: &'a str,
         }
         let url = format!("{}/m2m/v1/session/login", self.inner.base);
-        let mut headers = HeaderMap::with_capacity(1);
-        headers.insert(AUTHORIZATION, bearer.header.clone());
+        let headers = [(AUTHORIZATION, bearer.header.clone())];
         let body = serde_json::to_vec(&Body { username: &login.username, password: login.password.expose() })
             .unwrap_or_default();
         let call = Call { client: self, tokens: None, extra_secret: bearer.value.expose() };
@@ -484,7 +482,7 @@ impl Call<'_> {
         op: Operation,
         method: Method,
         url: &str,
-        headers: &HeaderMap,
+        headers: &[(HeaderName, HeaderValue)],
         body: Option<&[u8]>,
     ) -> Result<(StatusCode, Vec<u8>)> {
         let mut retry = 0;
@@ -508,7 +506,7 @@ impl Call<'_> {
         &self,
         method: Method,
         url: &str,
-        headers: &HeaderMap,
+        headers: &[(HeaderName, HeaderValue)],
         body: Option<&[u8]>,
     ) -> Result<(StatusCode, Vec<u8>)> {
         let inner = &self.client.inner;
@@ -516,7 +514,10 @@ impl Call<'_> {
         let deadline = Instant::now() + inner.timeout;
         // A per-request timeout is one deadline for connecting, sending and the whole body;
         // the client-wide one alone would restart for every read of the body.
-        let mut request = inner.http.request(method, url).headers(headers.clone()).timeout(inner.timeout);
+        let mut request = inner.http.request(method, url).timeout(inner.timeout);
+        for (name, value) in headers {
+            request = request.header(name, value.clone());
+        }
         if let Some(body) = body {
             request = request.body(body.to_vec());
         }
