@@ -16,7 +16,8 @@ use tscb_sim::Simulator;
 const EXIT_CODES: &str = "\
 Credentials come from the environment: THINGSPACE_CLIENT_ID and THINGSPACE_CLIENT_SECRET (OAuth)
 with THINGSPACE_USERNAME and THINGSPACE_PASSWORD (session login), or THINGSPACE_BEARER_TOKEN and
-THINGSPACE_SESSION_TOKEN. With --sim, the simulator's test credentials are used when none are set.
+THINGSPACE_SESSION_TOKEN. With --sim they are ignored: the simulator's test credentials are used,
+so real secrets never go to a test server.
 
 Exit codes:
   0  success
@@ -24,7 +25,9 @@ Exit codes:
   2  usage error (unknown command or option)
   3  bad input: nothing was sent
   4  the service answered with an error
-  5  authentication failed (credentials, tokens or session refused)
+  5  authentication failed (credentials, tokens or session refused). Do not retry a refused
+     login in a loop: five failed logins in a row lock the account until Verizon support
+     unlocks it. Run `tscb login` once to check the credentials.
   6  network failure or timeout
   7  the service's answer could not be understood";
 
@@ -69,7 +72,9 @@ enum Command {
         #[arg(long)]
         service: String,
     },
-    /// Check the credentials: get an OAuth token and log in (prints nothing secret)
+    /// Check the credentials: get an OAuth token and log in (prints nothing secret). Needs
+    /// THINGSPACE_CLIENT_ID/SECRET and THINGSPACE_USERNAME/PASSWORD: fixed tokens cannot be
+    /// checked without a call
     Login,
     /// Run the local ThingSpace simulator until interrupted
     Sim {
@@ -117,7 +122,13 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Internal(message)) => {
-            eprintln!("error: {message}");
+            if json {
+                let error =
+                    serde_json::json!({"errorCode": "Tscb.REQUEST_FAILED.Internal", "errorMessage": message});
+                eprintln!("{error}");
+            } else {
+                eprintln!("error: {message}");
+            }
             ExitCode::from(1)
         }
         Err(Failure::Tscb(e)) => {
@@ -205,6 +216,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Command::Login => {
+            if sim.is_none() && !has_credentials() {
+                return Err(Failure::Tscb(Error::invalid_argument(
+                    codes::ARGUMENT_MISSING,
+                    "tscb login checks THINGSPACE_CLIENT_ID, THINGSPACE_CLIENT_SECRET, THINGSPACE_USERNAME and \
+                     THINGSPACE_PASSWORD; fixed tokens cannot be checked without a call (try `tscb list`)",
+                )));
+            }
             client.login()?;
             if cli.json {
                 writeln!(out, "{}", serde_json::json!({"baseUrl": client.base_url(), "signedIn": true}))
@@ -214,7 +232,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Sim { .. } => unreachable!("handled above"),
     };
-    printed.map_err(|e| Failure::Internal(format!("could not write the output: {e}")))
+    match printed {
+        // The reader went away (`tscb list | head -1`): the command itself succeeded.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(|e| Failure::Internal(format!("could not write the output: {e}"))),
+    }
+}
+
+/// Whether `tscb login` has anything to check: credentials, not just fixed tokens. With --sim
+/// the simulator's own credentials are used.
+fn has_credentials() -> bool {
+    ["THINGSPACE_CLIENT_ID", "THINGSPACE_USERNAME"].iter().any(|name| env(name).is_some())
 }
 
 const MASK: &str = "********";
@@ -267,17 +295,15 @@ fn client(cli: &Cli, sim: Option<&Simulator>) -> Result<Client, Failure> {
     let none_given =
         [&client_id, &client_secret, &username, &password, &bearer, &session].iter().all(|v| v.is_none());
     if let Some(sim) = sim {
-        builder = builder.base_url(sim.base_url());
-        if none_given {
-            let c = sim.config();
-            builder = builder.credentials(
-                c.client_id.clone(),
-                c.client_secret.clone(),
-                c.username.clone(),
-                c.password.clone(),
-            );
-        }
-    } else if let Some(url) = &cli.base_url {
+        // Never the environment's credentials: they may be real, and this is a test server.
+        let c = sim.config();
+        return builder
+            .base_url(sim.base_url())
+            .credentials(c.client_id.clone(), c.client_secret.clone(), c.username.clone(), c.password.clone())
+            .build()
+            .map_err(Failure::Tscb);
+    }
+    if let Some(url) = &cli.base_url {
         builder = builder.base_url(url);
     }
     // Half-given pairs go to the library as they are, so that its error names what is missing.

@@ -248,3 +248,25 @@ fn help_lists_the_exit_codes_and_no_secret_option_exists() {
     assert!(!register.contains("--password "), "a password must never be an argument");
     assert!(!help.contains("--token"));
 }
+
+#[test]
+fn login_with_fixed_tokens_says_it_cannot_check_them() {
+    let sim = Sim::start();
+    let env = [("THINGSPACE_BEARER_TOKEN", "bogus"), ("THINGSPACE_SESSION_TOKEN", "bogus")];
+    let o = sim.run(&env, &["login"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    assert!(stderr(&o).contains("fixed tokens cannot be checked"), "{}", stderr(&o));
+    assert!(sim.requests().is_empty());
+}
+
+#[test]
+fn sim_never_receives_the_environments_credentials() {
+    let env = [
+        ("THINGSPACE_CLIENT_ID", "real-client-id"),
+        ("THINGSPACE_CLIENT_SECRET", "REAL-SECRET-3"),
+        ("THINGSPACE_USERNAME", "real-user"),
+        ("THINGSPACE_PASSWORD", "REAL-PASSWORD-4"),
+    ];
+    let o = tscb(&env, &["--sim", "login"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

@@ -32,8 +32,8 @@ impl ApiKey {
 /// The account's connectivity-management login. The client uses it for the session token
 /// (`POST {base}/m2m/v1/session/login`) and logs in again when the session expires.
 ///
-/// A login refused for bad credentials is never sent again by the same client: five failed
-/// logins in a row lock the account until Verizon support unlocks it.
+/// A login that was refused, or whose outcome is unknown, is never sent again by the same client:
+/// five failed logins in a row lock the account until Verizon support unlocks it.
 #[derive(Clone, Debug)]
 pub struct Login {
     pub(crate) username: String,
@@ -101,7 +101,11 @@ impl Token {
         header.set_sensitive(true);
         // Renew a little before the service's deadline, so that no call is sent with a token
         // about to run out: a tenth of the lifetime, at most a minute.
-        let renew_at = lifetime.map(|l| Instant::now() + l - (l / 10).min(Duration::from_secs(60)));
+        // A lifetime over a day is capped: no token is kept longer, and no deadline can overflow.
+        let renew_at = lifetime.map(|l| {
+            let l = l.min(Duration::from_secs(24 * 60 * 60));
+            Instant::now() + l - (l / 10).min(Duration::from_secs(60))
+        });
         Ok(Token { value, header, renew_at, generation: GENERATION.fetch_add(1, Ordering::Relaxed) })
     }
 
@@ -135,15 +139,27 @@ pub(crate) trait SignIn {
 struct State {
     bearer: Option<Arc<Token>>,
     session: Option<Arc<Token>>,
-    /// Set when the service refused the login: every later login fails at once with this.
-    login_refused: Option<(u16, String, String)>,
+    /// Set after a login that the service refused, or whose outcome is unknown (it may have
+    /// counted as a failure): no login is sent again by this client.
+    login_blocked: Option<Error>,
+    /// The last sign-in attempt that failed, by attempt number, for the threads that waited on it.
+    last_failure: Option<(u64, Error)>,
+    attempts: u64,
 }
 
 pub(crate) struct Auth {
     api_key: Option<ApiKey>,
     login: Option<Login>,
     state: Mutex<State>,
+    /// `State::attempts` (finished sign-in attempts), readable without the lock: a thread notes
+    /// it before waiting for the lock, and afterwards knows whether an attempt finished while it
+    /// waited.
+    attempts: AtomicU64,
 }
+
+const NOT_SENT_AGAIN: &str = " (tscb does not send this login again: five failed logins lock the account \
+                              until Verizon support unlocks it; check the credentials and make a new client)";
+const SHARED: &str = " (the sign-in that this call waited for failed)";
 
 impl Auth {
     pub(crate) fn new(
@@ -191,7 +207,8 @@ impl Auth {
         if let Some(login) = &login {
             validate_login(login)?;
         }
-        Ok(Auth { api_key, login, state: Mutex::new(State { bearer, session, login_refused: None }) })
+        let state = State { bearer, session, login_blocked: None, last_failure: None, attempts: 0 };
+        Ok(Auth { api_key, login, state: Mutex::new(state), attempts: AtomicU64::new(0) })
     }
 
     /// Every secret the client holds, for redacting what servers say.
@@ -211,27 +228,49 @@ impl Auth {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The failure of a sign-in attempt made while this thread waited for the lock, if any: a
+    /// waiting thread shares it rather than making the same attempt again.
+    fn failed_while_waiting(state: &State, seen: u64) -> Option<Error> {
+        match &state.last_failure {
+            Some((attempt, error)) if *attempt > seen => Some(error.replay(SHARED)),
+            _ => None,
+        }
+    }
+
     /// The tokens for the next call, signing in first when a token is missing or about to run
-    /// out. The lock is held while signing in, so that many threads cause one sign-in.
+    /// out. The lock is held while signing in, so that many threads cause one sign-in, and a
+    /// thread that waited for a sign-in that failed gets that failure instead of trying again.
     pub(crate) fn snapshot(&self, sign_in: &dyn SignIn) -> Result<Snapshot> {
+        let seen = self.attempts.load(Ordering::SeqCst);
         let mut state = self.lock();
         let bearer = match &state.bearer {
             Some(token) if !(token.stale() && self.api_key.is_some()) => token.clone(),
-            _ => self.renew_bearer(&mut state, sign_in)?,
+            _ => match Self::failed_while_waiting(&state, seen) {
+                Some(error) => return Err(error),
+                None => self.renew_bearer(&mut state, sign_in)?,
+            },
         };
         let session = match &state.session {
             Some(token) => token.clone(),
-            None => self.renew_session(&mut state, sign_in, &bearer)?,
+            None => match Self::failed_while_waiting(&state, seen) {
+                Some(error) => return Err(error),
+                None => self.renew_session(&mut state, sign_in, bearer.clone())?,
+            },
         };
+        // Logging in may have renewed the bearer token too.
+        let bearer = state.bearer.clone().unwrap_or(bearer);
         Ok(Snapshot { bearer, session })
+    }
+
+    /// The tokens in hand, without signing in.
+    pub(crate) fn current(&self) -> Option<Snapshot> {
+        let state = self.lock();
+        Some(Snapshot { bearer: state.bearer.clone()?, session: state.session.clone()? })
     }
 
     /// Which token an error says is stale, if that token can be renewed here.
     pub(crate) fn stale(&self, error: &Error) -> Option<Stale> {
-        let code = error.error_code();
-        if self.login.is_some()
-            && (code.ends_with("SessionToken.Expired") || code.ends_with("SessionToken.Invalid"))
-        {
+        if self.login.is_some() && error.is_session_error() {
             return Some(Stale::Session);
         }
         if self.api_key.is_some() && error.kind() == ErrorKind::Auth && error.http_status() == Some(401) {
@@ -240,23 +279,31 @@ impl Auth {
         None
     }
 
-    /// Renews `what` unless another thread already replaced the token that `failed` used.
+    /// Renews `what` unless another thread already replaced the token that `failed` used (or
+    /// tried to, and failed: then that failure is returned).
     pub(crate) fn renew(&self, what: Stale, failed: &Snapshot, sign_in: &dyn SignIn) -> Result<()> {
+        let seen = self.attempts.load(Ordering::SeqCst);
         let mut state = self.lock();
         match what {
             Stale::Bearer => {
                 if state.bearer.as_ref().is_some_and(|t| t.generation == failed.bearer.generation) {
+                    if let Some(error) = Self::failed_while_waiting(&state, seen) {
+                        return Err(error);
+                    }
                     self.renew_bearer(&mut state, sign_in)?;
                 }
             }
             Stale::Session => {
                 if state.session.as_ref().is_some_and(|t| t.generation == failed.session.generation) {
+                    if let Some(error) = Self::failed_while_waiting(&state, seen) {
+                        return Err(error);
+                    }
                     state.session = None;
                     let bearer = match &state.bearer {
-                        Some(token) => token.clone(),
-                        None => self.renew_bearer(&mut state, sign_in)?,
+                        Some(token) if !(token.stale() && self.api_key.is_some()) => token.clone(),
+                        _ => self.renew_bearer(&mut state, sign_in)?,
                     };
-                    self.renew_session(&mut state, sign_in, &bearer)?;
+                    self.renew_session(&mut state, sign_in, bearer)?;
                 }
             }
         }
@@ -273,51 +320,94 @@ impl Auth {
         }
     }
 
+    /// Runs a sign-in attempt and counts it when it has finished (so that a thread that started
+    /// waiting while it ran sees the count move); a failure is kept for the threads that waited.
+    fn attempt<T>(&self, state: &mut State, run: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
+        let outcome = run(state);
+        state.attempts += 1;
+        if let Err(error) = &outcome {
+            state.last_failure = Some((state.attempts, error.replay("")));
+        }
+        self.attempts.store(state.attempts, Ordering::SeqCst);
+        outcome
+    }
+
     fn renew_bearer(&self, state: &mut State, sign_in: &dyn SignIn) -> Result<Arc<Token>> {
         let Some(key) = &self.api_key else {
             // Only reachable with a fixed token, which is always present.
             return Err(Error::invalid(codes::BEARER_TOKEN_MISSING, "no bearer token"));
         };
-        let (value, lifetime) = sign_in.fetch_token(key)?;
-        let text = format!("Bearer {}", value.expose());
-        let token = Arc::new(Token::new(value, &text, lifetime)?);
-        state.bearer = Some(token.clone());
-        Ok(token)
+        self.attempt(state, |state| {
+            let (value, lifetime) = sign_in.fetch_token(key)?;
+            let text = format!("Bearer {}", value.expose());
+            let token = Arc::new(Token::new(value, &text, lifetime)?);
+            state.bearer = Some(token.clone());
+            Ok(token)
+        })
     }
 
-    fn renew_session(&self, state: &mut State, sign_in: &dyn SignIn, bearer: &Token) -> Result<Arc<Token>> {
+    fn renew_session(
+        &self,
+        state: &mut State,
+        sign_in: &dyn SignIn,
+        bearer: Arc<Token>,
+    ) -> Result<Arc<Token>> {
         let Some(login) = &self.login else {
             return Err(Error::invalid(codes::SESSION_TOKEN_MISSING, "no session token"));
         };
-        if let Some((status, code, message)) = &state.login_refused {
-            return Err(Error::Api {
-                status: *status,
-                code: code.clone(),
-                message: format!(
-                    "{message} (an earlier session login with these credentials was refused; tscb does \
-                     not send it again, because five failed logins lock the account)"
-                ),
-                kind: ErrorKind::Auth,
-                retry_after: None,
-            });
+        if let Some(blocked) = &state.login_blocked {
+            return Err(blocked.replay(""));
         }
-        match sign_in.log_in(bearer, login) {
-            Ok(value) => {
-                let text = value.expose().to_owned();
-                let token = Arc::new(Token::new(value, &text, None)?);
-                state.session = Some(token.clone());
-                Ok(token)
-            }
-            Err(error) => {
-                if error.kind() == ErrorKind::Auth {
-                    if let Some(status) = error.http_status() {
-                        state.login_refused =
-                            Some((status, error.error_code().to_owned(), error.error_message().to_owned()));
+        self.attempt(state, |state| {
+            let mut bearer = bearer;
+            let mut bearer_renewed = false;
+            loop {
+                let error = match sign_in.log_in(&bearer, login) {
+                    Ok(value) => {
+                        let text = value.expose().to_owned();
+                        let token = Arc::new(Token::new(value, &text, None)?);
+                        state.session = Some(token.clone());
+                        return Ok(token);
+                    }
+                    Err(error) => error,
+                };
+                match login_failure(&error) {
+                    // The gateway refused the bearer token, not the login: renew it, once.
+                    LoginFailure::BearerRefused if self.api_key.is_some() && !bearer_renewed => {
+                        bearer_renewed = true;
+                        bearer = self.renew_bearer(state, sign_in)?;
+                    }
+                    LoginFailure::BearerRefused | LoginFailure::NotCounted => return Err(error),
+                    LoginFailure::MayHaveCounted => {
+                        state.login_blocked = Some(error.replay(NOT_SENT_AGAIN));
+                        return Err(error.replay(NOT_SENT_AGAIN));
                     }
                 }
-                Err(error)
             }
-        }
+        })
+    }
+}
+
+/// What a failed login means for the account's count of failed logins.
+enum LoginFailure {
+    /// The API gateway refused the bearer token (its `fault` form, code 9009xx): the login
+    /// itself was never looked at.
+    BearerRefused,
+    /// Nothing was sent, or the service said it is busy (429, 503): the login was not processed.
+    NotCounted,
+    /// Refused (wrong credentials), or an outcome we cannot know (a timeout, a broken
+    /// connection, a server error, an answer we do not understand): it may count as a failure.
+    MayHaveCounted,
+}
+
+fn login_failure(error: &Error) -> LoginFailure {
+    let code = error.error_code();
+    let gateway_code = !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit());
+    match error.http_status() {
+        Some(401 | 403) if gateway_code || code == "invalid_token" => LoginFailure::BearerRefused,
+        Some(429 | 503) => LoginFailure::NotCounted,
+        None if code == codes::CONNECT => LoginFailure::NotCounted,
+        _ => LoginFailure::MayHaveCounted,
     }
 }
 

@@ -26,7 +26,8 @@ use crate::validate;
 pub const DEFAULT_BASE_URL: &str = "https://thingspace.verizon.com/api";
 /// How long a connection may take to open, unless set otherwise.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a whole call (connect, send, and read the answer) may take, unless set otherwise.
+/// How long one HTTP request (connect, send, and read the whole answer) may take, unless set
+/// otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The most bytes of an answer's body that are read; a larger answer is an error
 /// ([`codes::RESPONSE_TOO_LARGE`]), so a broken or hostile server cannot exhaust memory.
@@ -136,7 +137,9 @@ impl ClientBuilder {
         self
     }
 
-    /// How long a whole call may take, from connecting to the last byte of the answer (default 30 s).
+    /// How long each HTTP request may take, from connecting to the last byte of the answer
+    /// (default 30 s; at most a day). A call can send more than one request: a sign-in, one
+    /// renewal of each token, and the retries of the [`RetryPolicy`] with their waits.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -312,7 +315,7 @@ impl Client {
         let url = self.callbacks_url(account);
         let body = registration.to_wire();
         let (call, status, body) =
-            self.call(Operation::Register, Method::POST, &url, Some(&body), password.unwrap_or(""))?;
+            self.call(Operation::Register, Method::POST, &url, Some(&body), password)?;
         call.parse(status, &body)
     }
 
@@ -321,7 +324,7 @@ impl Client {
     pub fn list_callbacks(&self, account: &str) -> Result<Vec<RegisteredCallback>> {
         validate::account_name(account)?;
         let url = self.callbacks_url(account);
-        let (call, status, body) = self.call(Operation::List, Method::GET, &url, None, "")?;
+        let (call, status, body) = self.call(Operation::List, Method::GET, &url, None, None)?;
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Vec::new());
         }
@@ -335,7 +338,7 @@ impl Client {
         validate::service_name(service_name)?;
         // The service name is letters and digits only, so it needs no escaping.
         let url = format!("{}/name/{}", self.callbacks_url(account), service_name);
-        let (call, status, body) = self.call(Operation::Deregister, Method::DELETE, &url, None, "")?;
+        let (call, status, body) = self.call(Operation::Deregister, Method::DELETE, &url, None, None)?;
         call.parse(status, &body)
     }
 
@@ -348,11 +351,12 @@ impl Client {
 
     /// Ends the session: `POST {base}/m2m/v1/session/logout`. A client with a session login
     /// logs in again when it is next used; one with a fixed session token cannot use it again.
+    /// Without a session (never signed in, or logged out already) it sends nothing.
     pub fn logout(&self) -> Result<()> {
         let url = format!("{}/m2m/v1/session/logout", self.inner.base);
-        let snapshot = self.inner.auth.snapshot(self)?;
+        let Some(snapshot) = self.inner.auth.current() else { return Ok(()) };
         let headers = auth_headers(&snapshot);
-        let call = Call { client: self, tokens: Some(snapshot), extra_secret: "" };
+        let call = Call { client: self, tokens: Some(snapshot), extra_secrets: Vec::new() };
         call.send_with_retry(Operation::Logout, Method::POST, &url, &headers, None)?;
         if let Some(snapshot) = &call.tokens {
             self.inner.auth.forget_session(snapshot);
@@ -368,14 +372,15 @@ impl Client {
         method: Method,
         url: &str,
         body: Option<&[u8]>,
-        extra_secret: &'a str,
+        extra_secret: Option<&'a str>,
     ) -> Result<(Call<'a>, StatusCode, Vec<u8>)> {
         let auth = &self.inner.auth;
         let mut renewed: Vec<Stale> = Vec::new();
         loop {
             let snapshot = auth.snapshot(self)?;
             let headers = auth_headers(&snapshot);
-            let call = Call { client: self, tokens: Some(snapshot), extra_secret };
+            let extra_secrets = extra_secret.into_iter().collect();
+            let call = Call { client: self, tokens: Some(snapshot), extra_secrets };
             match call.send_with_retry(op, method.clone(), url, &headers, body) {
                 // The call goes on to parse the answer, still knowing the tokens it must redact.
                 Ok((status, answer)) => return Ok((call, status, answer)),
@@ -418,7 +423,8 @@ impl SignIn for Client {
             (AUTHORIZATION, authorization),
             (CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded")),
         ];
-        let call = Call { client: self, tokens: None, extra_secret: "" };
+        // A server may echo the Authorization header: its base64 decodes to id:secret.
+        let call = Call { client: self, tokens: None, extra_secrets: vec![&basic] };
         let body = b"grant_type=client_credentials";
         let (status, answer) = call
             .send_with_retry(Operation::Token, Method::POST, &url, &headers, Some(body))
@@ -441,7 +447,10 @@ impl SignIn for Client {
         let headers = [(AUTHORIZATION, bearer.header.clone())];
         let body = serde_json::to_vec(&Body { username: &login.username, password: login.password.expose() })
             .unwrap_or_default();
-        let call = Call { client: self, tokens: None, extra_secret: bearer.value.expose() };
+        // The password as it appears inside the JSON body (escaped), should a server echo it.
+        let escaped = serde_json::to_string(login.password.expose()).unwrap_or_default();
+        let escaped = escaped.trim_matches('"');
+        let call = Call { client: self, tokens: None, extra_secrets: vec![bearer.value.expose(), escaped] };
         let (status, answer) = call
             .send_with_retry(Operation::Login, Method::POST, &url, &headers, Some(&body))
             .map_err(Error::refused_as_auth)?;
@@ -462,13 +471,14 @@ fn is_header_token(value: &str) -> bool {
 struct Call<'a> {
     client: &'a Client,
     tokens: Option<Snapshot>,
-    extra_secret: &'a str,
+    /// Secrets of this request beyond the client's own (the callback password, say).
+    extra_secrets: Vec<&'a str>,
 }
 
 impl Call<'_> {
     fn redact(&self, text: &str) -> String {
         let mut secrets = self.client.inner.auth.long_lived_secrets();
-        secrets.push(self.extra_secret);
+        secrets.extend(&self.extra_secrets);
         if let Some(tokens) = &self.tokens {
             secrets.push(tokens.bearer.value.expose());
             secrets.push(tokens.session.value.expose());

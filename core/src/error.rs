@@ -350,15 +350,40 @@ impl Error {
         }
     }
 
-    /// The same error, but of kind [`ErrorKind::Auth`] when the service refused it with a 4xx
-    /// status: what the OAuth token and session login endpoints answer for bad credentials.
+    /// The same error, but of kind [`ErrorKind::Auth`] when the service refused it with 400, 401
+    /// or 403: what the OAuth token and session login endpoints answer for bad credentials.
     pub(crate) fn refused_as_auth(mut self) -> Self {
         if let Error::Api { status, kind, .. } | Error::HttpStatus { status, kind, .. } = &mut self {
-            if (400..500).contains(status) {
+            if matches!(*status, 400 | 401 | 403) {
                 *kind = ErrorKind::Auth;
             }
         }
         self
+    }
+
+    /// A copy with the same code, message, status and kind but no source, for handing one
+    /// failure to every thread that waited on it.
+    pub(crate) fn replay(&self, note: &str) -> Error {
+        let message = format!("{}{note}", self.error_message());
+        match self {
+            Error::InvalidInput { code, .. } => Error::InvalidInput { code, message },
+            Error::Api { status, code, kind, retry_after, .. } => Error::Api {
+                status: *status,
+                code: code.clone(),
+                message,
+                kind: *kind,
+                retry_after: *retry_after,
+            },
+            Error::HttpStatus { status, kind, retry_after, .. } => {
+                Error::HttpStatus { status: *status, message, kind: *kind, retry_after: *retry_after }
+            }
+            Error::Transport { code, .. } => Error::Transport { code, message, source: note.trim().into() },
+            Error::Timeout { .. } => Error::Timeout { message, source: None },
+            Error::InvalidResponse { status, code, .. } => {
+                Error::InvalidResponse { status: *status, code, message, source: None }
+            }
+            Error::Panic { .. } => Error::Panic { message },
+        }
     }
 
     /// True when the service said the session token is missing, malformed, invalid or expired

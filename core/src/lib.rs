@@ -57,10 +57,14 @@
 //! (`POST {base}/m2m/v1/session/login`) when first used, fetches a new token shortly before
 //! `expires_in` runs out, and when a call fails because the session expired or is invalid
 //! (`SessionToken.Expired` / `.Invalid`, whatever the status) or the bearer token was refused
-//! (401), renews what is stale once and repeats the call once. Many threads sharing a client
-//! cause one renewal. **A login refused for bad credentials is never sent again by that
-//! client**: five failed logins in a row lock the account until Verizon support unlocks it, so
-//! later calls fail at once with the same error.
+//! (401), renews that token (each at most once per call) and repeats the call. Many threads
+//! sharing a client cause one renewal, and threads that waited for a sign-in that failed get its
+//! error. **A login that was refused, or whose outcome is unknown (a timeout, a broken
+//! connection, a server error), is never sent again by that client**: five failed logins in a
+//! row lock the account until Verizon support unlocks it, so later calls fail at once with the
+//! same error. (A 429/503 answer, or the gateway refusing the bearer token, does not count.) The
+//! protection lives in the client: do not rebuild clients in a loop after authentication
+//! failures.
 //!
 //! Transient failures are retried only where repeating the request is harmless: see
 //! [`RetryPolicy`] for the table.

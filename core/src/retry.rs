@@ -23,9 +23,10 @@ use crate::error::{codes, Error};
 /// lock the account. A request that may have reached the service (a timeout, a broken
 /// connection) is never repeated.
 ///
-/// Between attempts the client waits for the answer's `Retry-After` (seconds; at most
-/// [`RetryPolicy::max_retry_after`]), or else an exponential backoff with jitter. Each attempt
-/// has the client's full timeout.
+/// Between attempts the client waits for the answer's `Retry-After` (seconds or an HTTP date),
+/// or else an exponential backoff with jitter. When `Retry-After` asks for longer than
+/// [`RetryPolicy::max_retry_after`], the answer is returned instead (its wait is in
+/// [`crate::Error::retry_after`]). Each attempt has the client's full timeout.
 ///
 /// ```
 /// use std::time::Duration;
@@ -80,7 +81,8 @@ impl RetryPolicy {
         self
     }
 
-    /// The longest `Retry-After` that is waited for (default 10 s); a longer one is cut to this.
+    /// The longest `Retry-After` that is waited for (default 10 s); with a longer one the call
+    /// fails with the service's answer instead of trying again early.
     pub fn max_retry_after(mut self, wait: Duration) -> Self {
         self.max_retry_after = wait;
         self
@@ -111,7 +113,9 @@ impl RetryPolicy {
             return None;
         }
         if let Some(wait) = error.retry_after() {
-            return Some(wait.min(self.max_retry_after));
+            // Asked to wait longer than we would: give the answer back (with its Retry-After)
+            // rather than knock again early.
+            return (wait <= self.max_retry_after).then_some(wait);
         }
         let exponential = self.initial_backoff.saturating_mul(1u32 << (retry - 1).min(16));
         let ceiling = exponential.min(self.max_backoff);
@@ -139,9 +143,14 @@ fn random_unit() -> f64 {
     (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// Parses `Retry-After` as delta-seconds; an HTTP date is ignored (the backoff applies).
+/// Parses `Retry-After`: delta-seconds, or an HTTP date (a date in the past means now).
 pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
 }
 
 #[cfg(test)]
@@ -189,11 +198,15 @@ mod tests {
     #[test]
     fn retry_after_is_honoured_and_capped() {
         let p = RetryPolicy::default();
-        let wait = |s| p.delay(Operation::List, &busy(429, Some(Duration::from_secs(s))), 1).unwrap();
-        assert_eq!(wait(3), Duration::from_secs(3));
-        assert_eq!(wait(3600), Duration::from_secs(10));
+        let wait = |s| p.delay(Operation::List, &busy(429, Some(Duration::from_secs(s))), 1);
+        assert_eq!(wait(3), Some(Duration::from_secs(3)));
+        assert_eq!(wait(10), Some(Duration::from_secs(10)));
+        assert_eq!(wait(3600), None, "longer than we wait: not retried early");
         assert_eq!(parse_retry_after(" 7 "), Some(Duration::from_secs(7)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        let later = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(3600));
+        assert!(parse_retry_after(&later).unwrap() > Duration::from_secs(3500));
+        assert_eq!(parse_retry_after("soon"), None);
     }
 
     #[test]

@@ -46,9 +46,9 @@ impl From<&str> for Secret {
 /// Replaces each occurrence of any of `secrets` in `text` with `<redacted>`.
 ///
 /// Servers and proxies sometimes echo request data back in error bodies; those texts become our
-/// error messages, so they pass through here first. Only whole occurrences count (not preceded
-/// or followed by a letter or digit): a short secret such as `s` must not mangle every word
-/// that contains an `s`, and an echoed secret is delimited by quotes, spaces or punctuation.
+/// error messages, so they pass through here first. A secret of eight characters or more is
+/// replaced wherever it stands; a shorter one only where it stands alone (not touching a letter
+/// or digit), so that a secret such as `s` does not mangle every word with an `s` in it.
 pub(crate) fn redact(text: &str, secrets: &[&str]) -> String {
     let mut out = text.to_owned();
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
@@ -62,7 +62,7 @@ pub(crate) fn redact(text: &str, secrets: &[&str]) -> String {
             let after = rest[at + secret.len()..].chars().next();
             let bounded = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
             result.push_str(&rest[..at]);
-            if bounded(before) && bounded(after) {
+            if secret.chars().count() >= 8 || (bounded(before) && bounded(after)) {
                 result.push_str("<redacted>");
             } else {
                 result.push_str(secret);
@@ -94,5 +94,6 @@ mod tests {
         );
         assert_eq!(redact("session s expired", &["s"]), "session <redacted> expired");
         assert_eq!(redact("xabcx abc", &["abc", ""]), "xabcx <redacted>");
+        assert_eq!(redact("xlongsecretx", &["longsecret"]), "x<redacted>x");
     }
 }

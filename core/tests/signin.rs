@@ -181,9 +181,8 @@ fn the_bearer_token_is_renewed_before_it_runs_out() {
     std::thread::sleep(Duration::from_millis(1900));
     client.list_callbacks(ACCOUNT).unwrap();
     assert_eq!(count(&sim, "/oauth2/token"), 2);
-    let refused =
-        sim.requests().iter().any(|r| r.path.contains("/callbacks/") && r.header("authorization").is_none());
-    assert!(!refused);
+    // Renewed ahead of time: no call was refused and repeated.
+    assert_eq!(count(&sim, "/callbacks/TestAccount-2"), 2);
 }
 
 #[test]
@@ -196,6 +195,125 @@ fn a_refused_bearer_token_is_renewed_once() {
     client.list_callbacks(ACCOUNT).unwrap();
     assert_eq!(count(&sim, "/oauth2/token"), 2);
     assert_eq!(count(&sim, "/callbacks/TestAccount-2"), 2);
+}
+
+#[test]
+fn a_bearer_token_that_stays_refused_is_renewed_only_once() {
+    let sim = Simulator::start().unwrap();
+    let client = with_credentials(&sim).build().unwrap();
+    client.login().unwrap();
+    let fault = r#"{"fault":{"code":"900901","message":"Invalid Credentials","description":"x"}}"#;
+    sim.inject(Fault::new(respond(401, fault, &[])).path_contains("/callbacks/"));
+    let err = client.list_callbacks(ACCOUNT).unwrap_err();
+    assert_eq!((err.kind(), err.error_code()), (ErrorKind::Auth, "900901"));
+    assert_eq!(count(&sim, "/oauth2/token"), 2);
+    assert_eq!(count(&sim, "/callbacks/TestAccount-2"), 2);
+}
+
+#[test]
+fn a_login_with_an_unknown_outcome_is_never_sent_again() {
+    // The login times out: it may have counted as a failed login, so no thread sends another.
+    let sim = Simulator::start().unwrap();
+    sim.inject(Fault::new(FaultAction::Delay { ms: 2_000 }).path_contains("/session/login"));
+    let client = with_credentials(&sim).timeout(Duration::from_millis(300)).build().unwrap();
+    assert_eq!(client.list_callbacks(ACCOUNT).unwrap_err().kind(), ErrorKind::Timeout);
+    for _ in 0..2 {
+        assert!(client.list_callbacks(ACCOUNT).is_err());
+    }
+    std::thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| assert!(client.register_callback(ACCOUNT, &carrier()).is_err()));
+        }
+    });
+    assert!(client.login().is_err());
+    assert_eq!(count(&sim, "/session/login"), 1);
+
+    // So is a login answered with a server error or a refusal in a 200.
+    for (status, body) in [
+        (500, r#"{"errorCode":"UnifiedWebService.REQUEST_FAILED.UnexpectedError","errorMessage":"x"}"#),
+        (200, r#"{"errorCode":"UnifiedWebService.REQUEST_FAILED.UserNotAuthorized","errorMessage":"x"}"#),
+    ] {
+        let sim = Simulator::start().unwrap();
+        sim.inject(Fault::new(respond(status, body, &[])).path_contains("/session/login"));
+        let client = with_credentials(&sim).build().unwrap();
+        for _ in 0..3 {
+            assert!(client.list_callbacks(ACCOUNT).is_err());
+        }
+        assert_eq!(count(&sim, "/session/login"), 1, "{status}");
+    }
+}
+
+#[test]
+fn a_busy_login_does_not_block_later_logins() {
+    let sim = Simulator::start().unwrap();
+    sim.inject(Fault::new(respond(429, "", &[])).path_contains("/session/login").times(1));
+    let client = with_credentials(&sim).build().unwrap();
+    let err = client.list_callbacks(ACCOUNT).unwrap_err();
+    assert_eq!((err.http_status(), err.kind()), (Some(429), ErrorKind::Api));
+    client.list_callbacks(ACCOUNT).unwrap();
+    assert_eq!(count(&sim, "/session/login"), 2);
+}
+
+#[test]
+fn a_refused_bearer_token_at_login_is_renewed_and_the_login_sent_once_more() {
+    let sim = Simulator::start().unwrap();
+    let fault = r#"{"fault":{"code":"900901","message":"Invalid Credentials","description":"x"}}"#;
+    sim.inject(Fault::new(respond(401, fault, &[])).path_contains("/session/login").times(1));
+    let client = with_credentials(&sim).build().unwrap();
+    client.list_callbacks(ACCOUNT).unwrap();
+    assert_eq!((count(&sim, "/oauth2/token"), count(&sim, "/session/login")), (2, 2));
+}
+
+#[test]
+fn threads_waiting_on_a_failed_sign_in_share_its_failure() {
+    let sim = Simulator::start().unwrap();
+    // A slow token endpoint, so that every thread is waiting while the first attempt runs.
+    sim.inject(Fault::new(FaultAction::Delay { ms: 300 }).path_contains("/oauth2/token").times(1));
+    let client = Client::builder()
+        .base_url(sim.base_url())
+        .credentials("sim-client-id", "wrong-secret", "sim-user", "sim-password")
+        .build()
+        .unwrap();
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                let err = client.list_callbacks(ACCOUNT).unwrap_err();
+                assert_eq!(err.error_code(), "invalid_client", "{err}");
+            });
+        }
+    });
+    assert_eq!(count(&sim, "/oauth2/token"), 1, "one sign-in attempt for eight waiting threads");
+}
+
+#[test]
+fn logout_without_a_session_sends_nothing() {
+    let sim = Simulator::start().unwrap();
+    let client = with_credentials(&sim).build().unwrap();
+    client.logout().unwrap();
+    assert!(sim.requests().is_empty());
+    client.login().unwrap();
+    client.logout().unwrap();
+    client.logout().unwrap();
+    assert_eq!(count(&sim, "/session/logout"), 1);
+}
+
+#[test]
+fn a_huge_expires_in_is_no_panic() {
+    let sim = Simulator::start().unwrap();
+    sim.inject(
+        Fault::new(respond(200, r#"{"access_token":"sim-bearer-token","expires_in":1e19}"#, &[]))
+            .path_contains("/oauth2/token"),
+    );
+    with_credentials(&sim).build().unwrap().list_callbacks(ACCOUNT).unwrap();
+}
+
+#[test]
+fn an_echoed_basic_authorization_is_redacted() {
+    let sim = Simulator::start().unwrap();
+    let echo = r#"{"error":"invalid_request","error_description":"bad header Basic c2ltLWNsaWVudC1pZDpzaW0tY2xpZW50LXNlY3JldA=="}"#;
+    sim.inject(Fault::new(respond(400, echo, &[])).path_contains("/oauth2/token"));
+    let err = with_credentials(&sim).build().unwrap().list_callbacks(ACCOUNT).unwrap_err();
+    assert!(!format!("{err} {err:?}").contains("c2ltLWNsaWVudC1pZDpzaW0tY2xpZW50LXNlY3JldA"), "{err}");
 }
 
 #[test]
@@ -290,6 +408,13 @@ fn busy_answers_are_retried_where_harmless_honouring_retry_after() {
         common::builder(&sim).retry(RetryPolicy::default().retry_register_when_busy(true)).build().unwrap();
     sim.inject(Fault::new(respond(503, "", &[])).method("POST").times(1));
     allowed.register_callback(ACCOUNT, &carrier()).unwrap();
+
+    // Asked to wait longer than the policy allows: the answer comes back, not an early retry.
+    sim.clear_requests();
+    sim.inject(Fault::new(respond(503, "", &[("Retry-After", "3600")])).method("GET").times(1));
+    let err = client.list_callbacks(ACCOUNT).unwrap_err();
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
+    assert_eq!(sim.requests().len(), 1);
 
     // Bounded: two retries by default, then the error.
     sim.clear_requests();

@@ -107,8 +107,8 @@ unsafe fn set_with(
 /// Lets the client sign in by itself: the OAuth client id and secret (for the bearer token) and
 /// the account's connectivity-management login (for the session token). The client fetches the
 /// token and logs in when first used, renews a token shortly before it runs out, and logs in
-/// again when the session expires. A login refused for bad credentials is never sent again by
-/// the client (five failed logins lock the account). All four are copied and checked by
+/// again when the session expires. A login that was refused, or whose outcome is unknown, is
+/// never sent again by the client (five failed logins lock the account). All four are copied and checked by
 /// tscb_client_builder_build(). TSCB_ERR_NULL_PARAMETER if any argument is NULL;
 /// TSCB_ERR_INVALID_UTF8 if a string is not UTF-8 (the builder is then unchanged).
 #[no_mangle]
@@ -142,7 +142,8 @@ pub unsafe extern "C" fn tscb_client_builder_set_max_retries(
     set_with(builder, |b| b.retry(tscb::RetryPolicy::default().max_retries(retries)))
 }
 
-/// Sets how long a whole call may take, from connecting to the end of the answer (default 30000).
+/// Sets how long each HTTP request may take, from connecting to the end of the answer (default
+/// 30000). A call can send more than one request (a sign-in, a renewal, retries).
 /// Zero and more than a day are rejected by tscb_client_builder_build().
 /// TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
 #[no_mangle]
