@@ -290,6 +290,13 @@ tscb_result tscb_client_builder_set_max_retries(struct tscb_client_builder *buil
                                                 uint32_t retries);
 
 /**
+ * Whether a register answered 429 or 503 may be repeated (non-zero: yes; default no, since a
+ * repeated register is not known to be harmless). TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
+ */
+tscb_result tscb_client_builder_set_retry_register_when_busy(struct tscb_client_builder *builder,
+                                                             uint8_t retry);
+
+/**
  * Sets how long each HTTP request may take, from connecting to the end of the answer (default
  * 30000). A call can send more than one request (a sign-in, a renewal, retries).
  * Zero and more than a day are rejected by tscb_client_builder_build().

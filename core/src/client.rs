@@ -119,6 +119,18 @@ impl ClientBuilder {
         self
     }
 
+    /// Changes only the retry policy's [`RetryPolicy::max_retries`], keeping its other settings.
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.retry = self.retry.max_retries(retries);
+        self
+    }
+
+    /// Changes only the retry policy's [`RetryPolicy::retry_register_when_busy`].
+    pub fn retry_register_when_busy(mut self, retry: bool) -> Self {
+        self.retry = self.retry.retry_register_when_busy(retry);
+        self
+    }
+
     /// The OAuth access token, sent as `Authorization: Bearer …`.
     pub fn bearer_token(mut self, token: impl Into<Secret>) -> Self {
         self.bearer_token = Some(token.into());

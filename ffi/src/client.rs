@@ -139,7 +139,17 @@ pub unsafe extern "C" fn tscb_client_builder_set_max_retries(
     builder: *mut tscb_client_builder,
     retries: u32,
 ) -> tscb_result {
-    set_with(builder, |b| b.retry(tscb::RetryPolicy::default().max_retries(retries)))
+    set_with(builder, |b| b.max_retries(retries))
+}
+
+/// Whether a register answered 429 or 503 may be repeated (non-zero: yes; default no, since a
+/// repeated register is not known to be harmless). TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_set_retry_register_when_busy(
+    builder: *mut tscb_client_builder,
+    retry: u8,
+) -> tscb_result {
+    set_with(builder, |b| b.retry_register_when_busy(retry != 0))
 }
 
 /// Sets how long each HTTP request may take, from connecting to the end of the answer (default

@@ -49,7 +49,7 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, tscb::Error>) -> Result<T, tscb::Err
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (*, bearer_token=None, session_token=None, client_id=None, client_secret=None, username=None, password=None, base_url=None, timeout=30.0, connect_timeout=10.0, user_agent=None, check_callback_port=true, max_retries=2, allow_insecure_http=false))]
+    #[pyo3(signature = (*, bearer_token=None, session_token=None, client_id=None, client_secret=None, username=None, password=None, base_url=None, timeout=30.0, connect_timeout=10.0, user_agent=None, check_callback_port=true, max_retries=2, retry_register_when_busy=false, allow_insecure_http=false))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments, not a Rust API
     fn new(
         py: Python<'_>,
@@ -65,6 +65,7 @@ impl Client {
         user_agent: Option<&Bound<'_, PyAny>>,
         check_callback_port: bool,
         max_retries: u32,
+        retry_register_when_busy: bool,
         allow_insecure_http: bool,
     ) -> PyResult<Self> {
         let bearer_token = optional_text(bearer_token, "bearer_token")?;
@@ -81,7 +82,8 @@ impl Client {
                 .connect_timeout(tscb::timeout_from_secs(connect_timeout)?)
                 .check_callback_port(check_callback_port)
                 .allow_insecure_http(allow_insecure_http)
-                .retry(tscb::RetryPolicy::default().max_retries(max_retries));
+                .max_retries(max_retries)
+                .retry_register_when_busy(retry_register_when_busy);
             // A half-given pair is passed on as it is, so that core names what is missing.
             if client_id.is_some() || client_secret.is_some() {
                 builder = builder.api_key(tscb::ApiKey::new(

@@ -51,6 +51,19 @@ def test_a_bad_password_sends_one_login_and_raises_auth_error(sim: Sim) -> None:
     assert count(sim, "/session/login") == 1
 
 
+def test_retry_settings_reach_the_client(sim: Sim) -> None:
+    sim.fault("respond", times=1, method="POST", status=503)
+    with sim.client(max_retries=1, retry_register_when_busy=True) as client:
+        client.register_callback(ACCOUNT, "CarrierService", LISTENER)
+    assert len(sim.requests()) == 2
+    sim.reset()
+    sim.fault("respond", status=503, method="GET")
+    with sim.client(max_retries=0) as client:
+        with pytest.raises(tscb.ApiError):
+            client.list_callbacks(ACCOUNT)
+    assert len(sim.requests()) == 1
+
+
 def test_login_checks_credentials_up_front(sim: Sim) -> None:
     with signing_in(sim) as client:
         client.login()

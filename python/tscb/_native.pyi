@@ -76,6 +76,7 @@ class Client:
         user_agent: Optional[str] = None,
         check_callback_port: bool = True,
         max_retries: int = 2,
+        retry_register_when_busy: bool = False,
         allow_insecure_http: bool = False,
     ) -> Client: ...
     @property

@@ -491,7 +491,29 @@ static void test_sign_in_and_renewal(void) {
     CHECK(tscb_client_builder_set_credentials(NULL, "id", "s", "u", "p") == TSCB_ERR_NULL_PARAMETER);
     CHECK(tscb_client_builder_set_max_retries(NULL, 1) == TSCB_ERR_NULL_PARAMETER);
     CHECK(tscb_client_builder_set_max_retries(b, 0) == TSCB_OK);
+    CHECK(tscb_client_builder_set_retry_register_when_busy(b, 1) == TSCB_OK);
+    CHECK(tscb_client_builder_set_retry_register_when_busy(NULL, 1) == TSCB_ERR_NULL_PARAMETER);
     tscb_client_builder_free(b);
+
+    /* A busy register is repeated only when allowed. (This simulator's fixed session was
+     * expired above, so the client signs in.) */
+    sim_reset();
+    CHECK(sim_admin("POST", "/__admin/faults",
+                    "{\"action\":\"respond\",\"times\":1,\"method\":\"POST\",\"path_contains\":\"/callbacks/\","
+                    "\"status\":503}",
+                    NULL) == 204);
+    b = tscb_client_builder_new();
+    tscb_client_builder_set_base_url(b, sim_url());
+    tscb_client_builder_set_credentials(b, "sim-client-id", "sim-client-secret", "sim-user", "sim-password");
+    tscb_client_builder_set_retry_register_when_busy(b, 1);
+    tscb_client *retrying = NULL;
+    CHECK(tscb_client_builder_build(b, &retrying, NULL) == TSCB_OK);
+    tscb_callback_ack *busy_ack = NULL;
+    CHECK(tscb_register_callback(retrying, ACCOUNT, "CarrierService", LISTENER, NULL, NULL, &busy_ack, NULL) ==
+          TSCB_OK);
+    tscb_callback_ack_free(busy_ack);
+    CHECK(sim_count_path("/callbacks/TestAccount-2") == 2);
+    tscb_client_free(retrying);
 
     /* Plain http to a host that is not loopback only when asked for. */
     CHECK(tscb_client_builder_set_allow_insecure_http(NULL, 1) == TSCB_ERR_NULL_PARAMETER);
