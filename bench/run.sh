@@ -21,7 +21,9 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 out="$target/bench"
 mkdir -p "$out"
 make -s install PREFIX="$out/prefix"
-cargo build --release --locked -q -p tscb-sim -p tscb --example bench_calls
+# Two steps: with --example, cargo builds only that example and libraries, not tscb-sim's binary.
+cargo build --release --locked -q -p tscb-sim --bin tscb-sim
+cargo build --release --locked -q -p tscb --example bench_calls
 export PKG_CONFIG_PATH="$out/prefix/lib/pkgconfig"
 # shellcheck disable=SC2046
 cc -O2 -std=c11 bench/bench_register.c -o "$out/bench_register" $(pkg-config --cflags --libs tscb) \
@@ -32,6 +34,11 @@ sim_pid=$!
 trap 'rc=$?; kill $sim_pid 2>/dev/null; exit $rc' EXIT
 for _ in $(seq 100); do grep -q '^listening on ' "$out/sim.log" && break; sleep 0.05; done
 url=$(sed -n 's/^listening on //p' "$out/sim.log" | head -n 1)
+if [ -z "$url" ]; then
+    echo "tscb-sim did not start:" >&2
+    cat "$out/sim.log" >&2
+    exit 1
+fi
 
 : >"$out/c.txt"
 : >"$out/rust.txt"

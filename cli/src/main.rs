@@ -35,10 +35,11 @@ Exit codes:
 #[command(name = "tscb", version, about = "Register, list and remove ThingSpace callback listeners", after_help = EXIT_CODES)]
 struct Cli {
     /// The API's base URL (default: production, https://thingspace.verizon.com/api)
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL", env = "THINGSPACE_BASE_URL")]
     base_url: Option<String>,
-    /// Run the command against a simulator started in this process
-    #[arg(long, global = true, conflicts_with = "base_url")]
+    /// Run the command against a simulator started in this process (the base URL and the
+    /// credentials from the environment are then ignored)
+    #[arg(long, global = true)]
     sim: bool,
     /// Print JSON for scripts instead of text for people
     #[arg(long, global = true)]
@@ -123,11 +124,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Internal(message)) => {
             if json {
-                let error =
-                    serde_json::json!({"errorCode": "Tscb.REQUEST_FAILED.Internal", "errorMessage": message});
-                eprintln!("{error}");
+                eprintln!("{}", serde_json::json!({"errorCode": codes::INTERNAL, "errorMessage": message}));
             } else {
-                eprintln!("error: {message}");
+                eprintln!("error: {}: {message}", codes::INTERNAL);
             }
             ExitCode::from(1)
         }

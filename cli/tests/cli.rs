@@ -270,3 +270,13 @@ fn sim_never_receives_the_environments_credentials() {
     let o = tscb(&env, &["--sim", "login"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+#[test]
+fn the_base_url_can_come_from_the_environment() {
+    let sim = Sim::start();
+    let mut env = CREDENTIALS.to_vec();
+    env.push(("THINGSPACE_BASE_URL", sim.base_url.as_str()));
+    let o = tscb(&env, &["list", "--account", "TestAccount-1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(sim.count("/callbacks/TestAccount-1"), 1);
+}

@@ -379,8 +379,10 @@ impl Auth {
                     }
                     LoginFailure::BearerRefused | LoginFailure::NotCounted => return Err(error),
                     LoginFailure::MayHaveCounted => {
+                        // This call reports the service's own words; later ones say why they
+                        // sent nothing.
                         state.login_blocked = Some(error.replay(NOT_SENT_AGAIN));
-                        return Err(error.replay(NOT_SENT_AGAIN));
+                        return Err(error);
                     }
                 }
             }

@@ -98,6 +98,9 @@ pub mod codes {
     pub const RESPONSE_UNEXPECTED_SHAPE: &str = "Tscb.RESPONSE_INVALID.UnexpectedShape";
     /// A panic inside the library was caught at a language boundary (C or Python).
     pub const PANIC: &str = "Tscb.REQUEST_FAILED.Panic";
+    /// The command line could not do its work for a reason of its own (the simulator could not
+    /// start, the output could not be written).
+    pub const INTERNAL: &str = "Tscb.REQUEST_FAILED.Internal";
 
     /// Every code above, for documentation checks and for bindings that list them.
     pub const ALL: &[&str] = &[
@@ -141,6 +144,7 @@ pub mod codes {
         RESPONSE_NOT_JSON,
         RESPONSE_UNEXPECTED_SHAPE,
         PANIC,
+        INTERNAL,
     ];
 }
 

@@ -109,13 +109,14 @@
 //! | `Tscb.INPUT_INVALID.Timeout.Invalid` | invalid_input | a timeout that is negative, NaN, infinite or longer than a day |
 //! | `Tscb.INPUT_INVALID.Client.Closed` | invalid_input | (Python) a call on a client after `close()` |
 //! | `Tscb.INPUT_INVALID.Argument.Encoding` | invalid_input | (C, Python) a string is not valid UTF-8 (C) or has a lone surrogate (Python) |
-//! | `Tscb.INPUT_INVALID.Argument.Missing` | invalid_input | (C) a required pointer is NULL |
+//! | `Tscb.INPUT_INVALID.Argument.Missing` | invalid_input | (C) a required pointer is NULL; (CLI) a required setting is missing |
 //! | `Tscb.REQUEST_FAILED.ClientSetup` | transport | the HTTP client or TLS could not be set up |
 //! | `Tscb.REQUEST_FAILED.Connect` | transport | no connection could be made; nothing was sent |
 //! | `Tscb.REQUEST_FAILED.Transport` | transport | the connection broke; the request may have arrived |
 //! | `Tscb.REQUEST_FAILED.Timeout` | timeout | no complete answer within the timeout; the request may have arrived |
 //! | `Tscb.REQUEST_FAILED.HttpStatus` | api, or auth for 401/403 | an HTTP error status with a body in no known error form (the message has the status and a short, cleaned excerpt) |
 //! | `Tscb.REQUEST_FAILED.Panic` | transport | (C, Python) a panic was caught at the language boundary |
+//! | `Tscb.REQUEST_FAILED.Internal` | transport | (CLI) the command could not run: the simulator could not start, the output could not be written |
 //! | `Tscb.RESPONSE_INVALID.Redirect` | invalid_response | a redirect, which is never followed |
 //! | `Tscb.RESPONSE_INVALID.TooLarge` | invalid_response | an answer over 1 MiB |
 //! | `Tscb.RESPONSE_INVALID.NotJson` | invalid_response | a success answer that is empty or not JSON |
