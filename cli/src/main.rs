@@ -188,15 +188,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 registration = registration.with_password(password);
             }
             let ack = client.register_callback(&args.account, &registration)?;
-            if cli.json {
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::json!({"accountName": ack.account_name, "serviceName": ack.service_name})
-                )
-            } else {
-                writeln!(out, "registered {} for account {}", ack.service_name, ack.account_name)
-            }
+            print_ack(out, "registered", &ack, cli.json)
         }
         Command::List { account, show_passwords } => {
             let listed = client.list_callbacks(&account)?;
@@ -204,15 +196,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Deregister { account, service } => {
             let ack = client.deregister_callback(&account, &service)?;
-            if cli.json {
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::json!({"accountName": ack.account_name, "serviceName": ack.service_name})
-                )
-            } else {
-                writeln!(out, "deregistered {} for account {}", ack.service_name, ack.account_name)
-            }
+            print_ack(out, "deregistered", &ack, cli.json)
         }
         Command::Login => {
             if sim.is_none() && !has_credentials() {
@@ -242,6 +226,18 @@ fn run(cli: Cli) -> Result<(), Failure> {
 /// the simulator's own credentials are used.
 fn has_credentials() -> bool {
     ["THINGSPACE_CLIENT_ID", "THINGSPACE_USERNAME"].iter().any(|name| env(name).is_some())
+}
+
+fn print_ack(out: &mut impl Write, done: &str, ack: &tscb::CallbackAck, json: bool) -> std::io::Result<()> {
+    if json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::json!({"accountName": ack.account_name, "serviceName": ack.service_name})
+        )
+    } else {
+        writeln!(out, "{done} {} for account {}", ack.service_name, ack.account_name)
+    }
 }
 
 const MASK: &str = "********";
@@ -305,14 +301,7 @@ fn client(cli: &Cli, sim: Option<&Simulator>) -> Result<Client, Failure> {
     if let Some(url) = &cli.base_url {
         builder = builder.base_url(url);
     }
-    // Half-given pairs go to the library as they are, so that its error names what is missing.
-    if client_id.is_some() || client_secret.is_some() {
-        builder = builder
-            .api_key(tscb::ApiKey::new(client_id.unwrap_or_default(), client_secret.unwrap_or_default()));
-    }
-    if username.is_some() || password.is_some() {
-        builder = builder.login(tscb::Login::new(username.unwrap_or_default(), password.unwrap_or_default()));
-    }
+    builder = builder.credentials_from(client_id, client_secret, username, password);
     if let Some(token) = bearer {
         builder = builder.bearer_token(token);
     }

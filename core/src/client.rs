@@ -99,6 +99,26 @@ impl ClientBuilder {
         self.api_key(ApiKey::new(client_id, client_secret)).login(Login::new(username, password))
     }
 
+    /// Sets whichever credentials are given, for callers whose settings are all optional
+    /// (environment variables, keyword arguments). A pair given by halves is passed on as it is,
+    /// so that [`ClientBuilder::build`] names the missing half (e.g. `ClientSecret.Invalid`).
+    pub fn credentials_from(
+        mut self,
+        client_id: Option<String>,
+        client_secret: Option<String>,
+        username: Option<String>,
+        password: Option<String>,
+    ) -> Self {
+        if client_id.is_some() || client_secret.is_some() {
+            self =
+                self.api_key(ApiKey::new(client_id.unwrap_or_default(), client_secret.unwrap_or_default()));
+        }
+        if username.is_some() || password.is_some() {
+            self = self.login(Login::new(username.unwrap_or_default(), password.unwrap_or_default()));
+        }
+        self
+    }
+
     /// The OAuth client credentials, used to get (and renew) the bearer token. With a fixed
     /// [`ClientBuilder::bearer_token`] as well, that token is used first.
     pub fn api_key(mut self, key: ApiKey) -> Self {

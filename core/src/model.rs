@@ -48,6 +48,14 @@ impl CallbackRegistration {
         self
     }
 
+    /// Sets the username and password where given; `None` leaves that field out. For callers
+    /// whose values are optional already (command lines, language bindings).
+    pub fn with_credentials(mut self, username: Option<&str>, password: Option<&str>) -> Self {
+        self.username = username.map(str::to_owned);
+        self.password = password.map(Secret::from);
+        self
+    }
+
     /// The service name.
     pub fn service_name(&self) -> &str {
         &self.service_name

@@ -59,13 +59,8 @@ pub unsafe extern "C" fn tscb_register_callback(
         let username = opt_str(username, "username")?;
         let password = opt_str(password, "password")?;
         let out = out_ptr(out, "out")?;
-        let mut registration = tscb::CallbackRegistration::new(service_name, url);
-        if let Some(username) = username {
-            registration = registration.with_username(username);
-        }
-        if let Some(password) = password {
-            registration = registration.with_password(password);
-        }
+        let registration =
+            tscb::CallbackRegistration::new(service_name, url).with_credentials(username, password);
         let result = client.inner.register_callback(account, &registration).map_err(Failure::from)?;
         *out = ack(result);
         Ok(())

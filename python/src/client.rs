@@ -84,17 +84,7 @@ impl Client {
                 .allow_insecure_http(allow_insecure_http)
                 .max_retries(max_retries)
                 .retry_register_when_busy(retry_register_when_busy);
-            // A half-given pair is passed on as it is, so that core names what is missing.
-            if client_id.is_some() || client_secret.is_some() {
-                builder = builder.api_key(tscb::ApiKey::new(
-                    client_id.unwrap_or_default(),
-                    client_secret.unwrap_or_default(),
-                ));
-            }
-            if username.is_some() || password.is_some() {
-                builder = builder
-                    .login(tscb::Login::new(username.unwrap_or_default(), password.unwrap_or_default()));
-            }
+            builder = builder.credentials_from(client_id, client_secret, username, password);
             if let Some(url) = base_url {
                 builder = builder.base_url(url);
             }
@@ -135,13 +125,8 @@ impl Client {
         let url = text(url, "url")?;
         let username = optional_text(username, "username")?;
         let password = optional_text(password, "password")?;
-        let mut registration = tscb::CallbackRegistration::new(service_name, url);
-        if let Some(username) = username {
-            registration = registration.with_username(username);
-        }
-        if let Some(password) = password {
-            registration = registration.with_password(password);
-        }
+        let registration = tscb::CallbackRegistration::new(service_name, url)
+            .with_credentials(username.as_deref(), password.as_deref());
         self.run(py, move |c| c.register_callback(&account, &registration), CallbackAck::from)
     }
 
