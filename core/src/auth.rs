@@ -48,34 +48,25 @@ impl Login {
 }
 
 pub(crate) fn validate_api_key(key: &ApiKey) -> Result<()> {
-    let id = &key.client_id;
-    if id.is_empty() || id.contains(':') || id.chars().any(char::is_control) {
-        // Basic authentication splits on the first ':', so an id with one cannot be sent.
-        return Err(Error::invalid(
-            codes::CLIENT_ID_INVALID,
-            "the OAuth client id must be non-empty, without ':' or control characters",
-        ));
+    // Basic authentication splits on the first ':', so an id with one cannot be sent.
+    if key.client_id.contains(':') {
+        return Err(Error::invalid(codes::CLIENT_ID_INVALID, "the OAuth client id must not contain ':'"));
     }
-    if key.client_secret.expose().is_empty() || key.client_secret.expose().chars().any(char::is_control) {
-        return Err(Error::invalid(
-            codes::CLIENT_SECRET_INVALID,
-            "the OAuth client secret must be non-empty, without control characters",
-        ));
-    }
-    Ok(())
+    sign_in_text(&key.client_id, "OAuth client id", codes::CLIENT_ID_INVALID)?;
+    sign_in_text(key.client_secret.expose(), "OAuth client secret", codes::CLIENT_SECRET_INVALID)
 }
 
 pub(crate) fn validate_login(login: &Login) -> Result<()> {
-    if login.username.is_empty() || login.username.chars().any(char::is_control) {
+    sign_in_text(&login.username, "login username", codes::LOGIN_USERNAME_INVALID)?;
+    sign_in_text(login.password.expose(), "login password", codes::LOGIN_PASSWORD_INVALID)
+}
+
+/// One sign-in credential: non-empty, without control characters. The value is never echoed.
+fn sign_in_text(value: &str, what: &str, code: &'static str) -> Result<()> {
+    if value.is_empty() || value.chars().any(char::is_control) {
         return Err(Error::invalid(
-            codes::LOGIN_USERNAME_INVALID,
-            "the login username must be non-empty, without control characters",
-        ));
-    }
-    if login.password.expose().is_empty() || login.password.expose().chars().any(char::is_control) {
-        return Err(Error::invalid(
-            codes::LOGIN_PASSWORD_INVALID,
-            "the login password must be non-empty, without control characters",
+            code,
+            format!("the {what} must be non-empty, without control characters"),
         ));
     }
     Ok(())
