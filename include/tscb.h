@@ -398,3 +398,91 @@ const char *tscb_result_str(tscb_result result);
 #endif  // __cplusplus
 
 #endif  /* TSCB_H */
+
+/*
+ * The library's own error codes (tscb_error_code() returns these, or the service's own),
+ * with the kind of error (tscb_result) each comes with. They never change meaning.
+ *
+ *  Tscb.INPUT_INVALID.AccountName.Empty
+ *      invalid_input: the account name is empty
+ *  Tscb.INPUT_INVALID.AccountName.InvalidCharacter
+ *      invalid_input: the account name has a control character
+ *  Tscb.INPUT_INVALID.AccountName.DotSegment
+ *      invalid_input: the account name is `.` or `..`
+ *  Tscb.INPUT_INVALID.ServiceName.Empty
+ *      invalid_input: the service name is empty
+ *  Tscb.INPUT_INVALID.ServiceName.InvalidCharacter
+ *      invalid_input: the service name is not only ASCII letters and digits
+ *  Tscb.INPUT_INVALID.CallbackUrl.Malformed
+ *      invalid_input: the callback URL is not an absolute URL, or has white space
+ *  Tscb.INPUT_INVALID.CallbackUrl.Scheme
+ *      invalid_input: the callback URL is not `http` or `https`
+ *  Tscb.INPUT_INVALID.CallbackUrl.Host
+ *      invalid_input: the callback URL has no host
+ *  Tscb.INPUT_INVALID.CallbackUrl.Credentials
+ *      invalid_input: the callback URL has a user name or password in it
+ *  Tscb.INPUT_INVALID.CallbackUrl.Port
+ *      invalid_input: the callback URL's port is not 80, 443, 9001–9006, 50551–50559 or 28200–28220
+ *  Tscb.INPUT_INVALID.Username.TooLong
+ *      invalid_input: the callback username has more than 40 characters
+ *  Tscb.INPUT_INVALID.Username.InvalidCharacter
+ *      invalid_input: the callback username has a control character
+ *  Tscb.INPUT_INVALID.Password.TooLong
+ *      invalid_input: the callback password has more than 40 characters
+ *  Tscb.INPUT_INVALID.Password.InvalidCharacter
+ *      invalid_input: the callback password has a control character
+ *  Tscb.INPUT_INVALID.BearerToken.Missing
+ *      invalid_input: no bearer token
+ *  Tscb.INPUT_INVALID.BearerToken.InvalidCharacter
+ *      invalid_input: the bearer token is not visible ASCII
+ *  Tscb.INPUT_INVALID.SessionToken.Missing
+ *      invalid_input: no session token
+ *  Tscb.INPUT_INVALID.SessionToken.InvalidCharacter
+ *      invalid_input: the session token is not visible ASCII
+ *  Tscb.INPUT_INVALID.BaseUrl.Malformed
+ *      invalid_input: the base URL is not an absolute URL without credentials, query or fragment
+ *  Tscb.INPUT_INVALID.BaseUrl.Insecure
+ *      invalid_input: the base URL is plain `http` to a host that is not loopback
+ *  Tscb.INPUT_INVALID.UserAgent.InvalidCharacter
+ *      invalid_input: the user agent is empty or not printable ASCII
+ *  Tscb.INPUT_INVALID.Timeout.Zero
+ *      invalid_input: a timeout of zero
+ *  Tscb.INPUT_INVALID.Timeout.Invalid
+ *      invalid_input: a timeout that is negative, NaN, infinite or longer than a day
+ *  Tscb.INPUT_INVALID.ClientId.Invalid
+ *      invalid_input: the OAuth client id is empty, or has a `:` or a control character
+ *  Tscb.INPUT_INVALID.ClientSecret.Invalid
+ *      invalid_input: the OAuth client secret is empty or has a control character
+ *  Tscb.INPUT_INVALID.LoginUsername.Invalid
+ *      invalid_input: the session login's username is empty or has a control character
+ *  Tscb.INPUT_INVALID.LoginPassword.Invalid
+ *      invalid_input: the session login's password is empty or has a control character
+ *  Tscb.INPUT_INVALID.Client.Closed
+ *      invalid_input: (Python) a call on a client after `close()`
+ *  Tscb.INPUT_INVALID.Argument.Encoding
+ *      invalid_input: (C, Python, CLI) a string is not valid UTF-8 (C; an environment variable, CLI) or has a lone surrogate (Python)
+ *  Tscb.INPUT_INVALID.Argument.Missing
+ *      invalid_input: (C) a required pointer is NULL; (CLI) a required setting is missing
+ *  Tscb.REQUEST_FAILED.ClientSetup
+ *      transport: the HTTP client or TLS could not be set up
+ *  Tscb.REQUEST_FAILED.Connect
+ *      transport: no connection could be made; nothing was sent
+ *  Tscb.REQUEST_FAILED.Transport
+ *      transport: the connection broke; the request may have arrived
+ *  Tscb.REQUEST_FAILED.Timeout
+ *      timeout: no complete answer within the timeout; the request may have arrived
+ *  Tscb.REQUEST_FAILED.HttpStatus
+ *      api, or auth for 401/403: an HTTP error status with a body in no known error form (the message has the status and a short, cleaned excerpt)
+ *  Tscb.RESPONSE_INVALID.Redirect
+ *      invalid_response: a redirect, which is never followed
+ *  Tscb.RESPONSE_INVALID.TooLarge
+ *      invalid_response: an answer over 1 MiB
+ *  Tscb.RESPONSE_INVALID.NotJson
+ *      invalid_response: a success answer that is empty or not JSON
+ *  Tscb.RESPONSE_INVALID.UnexpectedShape
+ *      invalid_response: a success answer without the documented fields
+ *  Tscb.REQUEST_FAILED.Panic
+ *      internal: (C, Python) a panic was caught at the language boundary
+ *  Tscb.REQUEST_FAILED.Internal
+ *      internal: (CLI) the command could not run: the simulator could not start, the output could not be written
+ */

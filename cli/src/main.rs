@@ -153,6 +153,7 @@ fn exit_code(kind: ErrorKind) -> u8 {
         ErrorKind::Auth => 5,
         ErrorKind::Transport | ErrorKind::Timeout => 6,
         ErrorKind::InvalidResponse => 7,
+        // Internal faults, and any kind added later: never mistaken for success or the network.
         _ => 1,
     }
 }

@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderValue;
-use serde::Deserialize;
 
-use crate::error::{codes, Error, ErrorKind, Result};
+use crate::codes;
+use crate::error::{Error, ErrorKind, Result};
 use crate::secret::Secret;
 use crate::validate;
 
@@ -402,30 +402,4 @@ fn login_failure(error: &Error) -> LoginFailure {
         None if code == codes::CONNECT => LoginFailure::NotCounted,
         _ => LoginFailure::MayHaveCounted,
     }
-}
-
-/// The OAuth token endpoint's answer. `expires_in` may arrive as a number or a string.
-#[derive(Deserialize)]
-pub(crate) struct TokenAnswer {
-    pub(crate) access_token: String,
-    #[serde(default)]
-    pub(crate) expires_in: Option<serde_json::Value>,
-}
-
-impl TokenAnswer {
-    pub(crate) fn lifetime(&self) -> Option<Duration> {
-        let seconds = match self.expires_in.as_ref()? {
-            serde_json::Value::Number(n) => n.as_f64()?,
-            serde_json::Value::String(s) => s.trim().parse::<f64>().ok()?,
-            _ => return None,
-        };
-        Duration::try_from_secs_f64(seconds).ok().filter(|d| !d.is_zero())
-    }
-}
-
-/// The session login's answer.
-#[derive(Deserialize)]
-pub(crate) struct LoginAnswer {
-    #[serde(rename = "sessionToken")]
-    pub(crate) session_token: String,
 }

@@ -2,151 +2,13 @@ use std::fmt;
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
+use crate::codes;
+
 /// The boxed cause kept in an error's source chain.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// A `Result` whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// The codes of the errors that the library itself finds.
-///
-/// They follow the API's own `<Service>.<CLASS>.<Detail>` form with the service `Tscb`. They are
-/// part of the API: a code never changes meaning and is never reused. Errors that the service
-/// sends keep the service's own code (for example
-/// `UnifiedWebService.REQUEST_FAILED.AccountNotFound`).
-pub mod codes {
-    /// The account name is empty.
-    pub const ACCOUNT_NAME_EMPTY: &str = "Tscb.INPUT_INVALID.AccountName.Empty";
-    /// The account name contains a control character.
-    pub const ACCOUNT_NAME_INVALID_CHARACTER: &str = "Tscb.INPUT_INVALID.AccountName.InvalidCharacter";
-    /// The account name is `.` or `..`, which would change the request path whatever the encoding.
-    pub const ACCOUNT_NAME_DOT_SEGMENT: &str = "Tscb.INPUT_INVALID.AccountName.DotSegment";
-    /// The service name is empty.
-    pub const SERVICE_NAME_EMPTY: &str = "Tscb.INPUT_INVALID.ServiceName.Empty";
-    /// The service name has a character other than an ASCII letter or digit.
-    pub const SERVICE_NAME_INVALID_CHARACTER: &str = "Tscb.INPUT_INVALID.ServiceName.InvalidCharacter";
-    /// The callback URL is not an absolute URL.
-    pub const CALLBACK_URL_MALFORMED: &str = "Tscb.INPUT_INVALID.CallbackUrl.Malformed";
-    /// The callback URL's scheme is not `http` or `https`.
-    pub const CALLBACK_URL_SCHEME: &str = "Tscb.INPUT_INVALID.CallbackUrl.Scheme";
-    /// The callback URL has no host.
-    pub const CALLBACK_URL_HOST: &str = "Tscb.INPUT_INVALID.CallbackUrl.Host";
-    /// The callback URL has a user name or password in it.
-    pub const CALLBACK_URL_CREDENTIALS: &str = "Tscb.INPUT_INVALID.CallbackUrl.Credentials";
-    /// The callback URL's port is not one that ThingSpace calls.
-    pub const CALLBACK_URL_PORT: &str = "Tscb.INPUT_INVALID.CallbackUrl.Port";
-    /// The callback username is longer than 40 characters.
-    pub const USERNAME_TOO_LONG: &str = "Tscb.INPUT_INVALID.Username.TooLong";
-    /// The callback username contains a control character.
-    pub const USERNAME_INVALID_CHARACTER: &str = "Tscb.INPUT_INVALID.Username.InvalidCharacter";
-    /// The callback password is longer than 40 characters.
-    pub const PASSWORD_TOO_LONG: &str = "Tscb.INPUT_INVALID.Password.TooLong";
-    /// The callback password contains a control character.
-    pub const PASSWORD_INVALID_CHARACTER: &str = "Tscb.INPUT_INVALID.Password.InvalidCharacter";
-    /// Neither an OAuth bearer token nor OAuth client credentials were given.
-    pub const BEARER_TOKEN_MISSING: &str = "Tscb.INPUT_INVALID.BearerToken.Missing";
-    /// The bearer token has a character that cannot go into an HTTP header.
-    pub const BEARER_TOKEN_INVALID_CHARACTER: &str = "Tscb.INPUT_INVALID.BearerToken.InvalidCharacter";
-    /// Neither a session token (`VZ-M2M-Token`) nor a session login was given.
-    pub const SESSION_TOKEN_MISSING: &str = "Tscb.INPUT_INVALID.SessionToken.Missing";
-    /// The session token has a character that cannot go into an HTTP header.
-    pub const SESSION_TOKEN_INVALID_CHARACTER: &str = "Tscb.INPUT_INVALID.SessionToken.InvalidCharacter";
-    /// The base URL is not an absolute URL without credentials, query or fragment.
-    pub const BASE_URL_MALFORMED: &str = "Tscb.INPUT_INVALID.BaseUrl.Malformed";
-    /// The base URL is not `https`, or is plain `http` to a host that is not loopback.
-    pub const BASE_URL_INSECURE: &str = "Tscb.INPUT_INVALID.BaseUrl.Insecure";
-    /// The user agent has a character that cannot go into an HTTP header.
-    pub const USER_AGENT_INVALID_CHARACTER: &str = "Tscb.INPUT_INVALID.UserAgent.InvalidCharacter";
-    /// A timeout of zero was given.
-    pub const TIMEOUT_ZERO: &str = "Tscb.INPUT_INVALID.Timeout.Zero";
-    /// A timeout that is negative, not a number, infinite, or longer than a day.
-    pub const TIMEOUT_INVALID: &str = "Tscb.INPUT_INVALID.Timeout.Invalid";
-    /// The OAuth client id is empty, has a control character or a `:`.
-    pub const CLIENT_ID_INVALID: &str = "Tscb.INPUT_INVALID.ClientId.Invalid";
-    /// The OAuth client secret is empty or has a control character.
-    pub const CLIENT_SECRET_INVALID: &str = "Tscb.INPUT_INVALID.ClientSecret.Invalid";
-    /// The session login's username is empty or has a control character.
-    pub const LOGIN_USERNAME_INVALID: &str = "Tscb.INPUT_INVALID.LoginUsername.Invalid";
-    /// The session login's password is empty or has a control character.
-    pub const LOGIN_PASSWORD_INVALID: &str = "Tscb.INPUT_INVALID.LoginPassword.Invalid";
-    /// A client that was closed was used (language bindings whose clients can be closed).
-    pub const CLIENT_CLOSED: &str = "Tscb.INPUT_INVALID.Client.Closed";
-    /// A text argument passed through a language binding is not valid UTF-8 or has an interior NUL.
-    pub const ARGUMENT_ENCODING: &str = "Tscb.INPUT_INVALID.Argument.Encoding";
-    /// A required argument passed through a language binding is missing (NULL).
-    pub const ARGUMENT_MISSING: &str = "Tscb.INPUT_INVALID.Argument.Missing";
-
-    /// The HTTP client could not be set up (for example, TLS could not be initialised).
-    pub const CLIENT_SETUP: &str = "Tscb.REQUEST_FAILED.ClientSetup";
-    /// No connection could be made: nothing was sent.
-    pub const CONNECT: &str = "Tscb.REQUEST_FAILED.Connect";
-    /// The connection failed after it was made: the request may have reached the service.
-    pub const TRANSPORT: &str = "Tscb.REQUEST_FAILED.Transport";
-    /// No complete answer came within the timeout: the request may have reached the service.
-    pub const TIMEOUT: &str = "Tscb.REQUEST_FAILED.Timeout";
-    /// The service answered with an HTTP error status and a body in no known error form.
-    pub const HTTP_STATUS: &str = "Tscb.REQUEST_FAILED.HttpStatus";
-
-    /// The service answered with a redirect, which is never followed (it would carry the tokens
-    /// to another address).
-    pub const RESPONSE_REDIRECT: &str = "Tscb.RESPONSE_INVALID.Redirect";
-    /// The answer's body is larger than the library reads (1 MiB).
-    pub const RESPONSE_TOO_LARGE: &str = "Tscb.RESPONSE_INVALID.TooLarge";
-    /// A success answer's body is empty or not JSON.
-    pub const RESPONSE_NOT_JSON: &str = "Tscb.RESPONSE_INVALID.NotJson";
-    /// A success answer's body is JSON without the documented fields.
-    pub const RESPONSE_UNEXPECTED_SHAPE: &str = "Tscb.RESPONSE_INVALID.UnexpectedShape";
-    /// A panic inside the library was caught at a language boundary (C or Python).
-    pub const PANIC: &str = "Tscb.REQUEST_FAILED.Panic";
-    /// The command line could not do its work for a reason of its own (the simulator could not
-    /// start, the output could not be written).
-    pub const INTERNAL: &str = "Tscb.REQUEST_FAILED.Internal";
-
-    /// Every code above, for documentation checks and for bindings that list them.
-    pub const ALL: &[&str] = &[
-        ACCOUNT_NAME_EMPTY,
-        ACCOUNT_NAME_INVALID_CHARACTER,
-        ACCOUNT_NAME_DOT_SEGMENT,
-        SERVICE_NAME_EMPTY,
-        SERVICE_NAME_INVALID_CHARACTER,
-        CALLBACK_URL_MALFORMED,
-        CALLBACK_URL_SCHEME,
-        CALLBACK_URL_HOST,
-        CALLBACK_URL_CREDENTIALS,
-        CALLBACK_URL_PORT,
-        USERNAME_TOO_LONG,
-        USERNAME_INVALID_CHARACTER,
-        PASSWORD_TOO_LONG,
-        PASSWORD_INVALID_CHARACTER,
-        BEARER_TOKEN_MISSING,
-        BEARER_TOKEN_INVALID_CHARACTER,
-        SESSION_TOKEN_MISSING,
-        SESSION_TOKEN_INVALID_CHARACTER,
-        BASE_URL_MALFORMED,
-        BASE_URL_INSECURE,
-        USER_AGENT_INVALID_CHARACTER,
-        TIMEOUT_ZERO,
-        TIMEOUT_INVALID,
-        CLIENT_ID_INVALID,
-        CLIENT_SECRET_INVALID,
-        LOGIN_USERNAME_INVALID,
-        LOGIN_PASSWORD_INVALID,
-        CLIENT_CLOSED,
-        ARGUMENT_ENCODING,
-        ARGUMENT_MISSING,
-        CLIENT_SETUP,
-        CONNECT,
-        TRANSPORT,
-        TIMEOUT,
-        HTTP_STATUS,
-        RESPONSE_REDIRECT,
-        RESPONSE_TOO_LARGE,
-        RESPONSE_NOT_JSON,
-        RESPONSE_UNEXPECTED_SHAPE,
-        PANIC,
-        INTERNAL,
-    ];
-}
 
 /// Where a failure happened: a small, stable classification to branch on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -165,11 +27,14 @@ pub enum ErrorKind {
     Timeout,
     /// An answer came but could not be understood (not JSON, wrong shape, too large, a redirect).
     InvalidResponse,
+    /// A fault of the library or of the program around it: a panic caught at a language
+    /// boundary, or a command that could not do its own work.
+    Internal,
 }
 
 impl ErrorKind {
     /// A stable lower-case name: `invalid_input`, `api`, `auth`, `transport`, `timeout`,
-    /// `invalid_response`.
+    /// `invalid_response`, `internal`.
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorKind::InvalidInput => "invalid_input",
@@ -178,6 +43,7 @@ impl ErrorKind {
             ErrorKind::Transport => "transport",
             ErrorKind::Timeout => "timeout",
             ErrorKind::InvalidResponse => "invalid_response",
+            ErrorKind::Internal => "internal",
         }
     }
 }
@@ -226,7 +92,7 @@ pub enum Error {
         message: String,
         /// [`ErrorKind::Auth`] or [`ErrorKind::Api`].
         kind: ErrorKind,
-        /// The answer's `Retry-After`, if it had one in seconds.
+        /// How long the answer's `Retry-After` asked to wait (given in seconds or as an HTTP date).
         retry_after: Option<std::time::Duration>,
     },
     /// The service answered with an HTTP error status but no error body that we understand.
@@ -238,7 +104,7 @@ pub enum Error {
         message: String,
         /// [`ErrorKind::Auth`] for 401 and 403, else [`ErrorKind::Api`].
         kind: ErrorKind,
-        /// The answer's `Retry-After`, if it had one in seconds.
+        /// How long the answer's `Retry-After` asked to wait (given in seconds or as an HTTP date).
         retry_after: Option<std::time::Duration>,
     },
     /// The connection could not be made or broke, or the HTTP client could not be set up.
@@ -339,13 +205,15 @@ impl Error {
         match self {
             Error::InvalidInput { .. } => ErrorKind::InvalidInput,
             Error::Api { kind, .. } | Error::HttpStatus { kind, .. } => *kind,
-            Error::Transport { .. } | Error::Panic { .. } => ErrorKind::Transport,
+            Error::Transport { .. } => ErrorKind::Transport,
+            Error::Panic { .. } => ErrorKind::Internal,
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::InvalidResponse { .. } => ErrorKind::InvalidResponse,
         }
     }
 
-    /// How long the service asked to wait before trying again (`Retry-After`, in seconds), when
+    /// How long the service asked to wait before trying again (`Retry-After`, given in seconds or
+    /// as an HTTP date), when
     /// it said.
     pub fn retry_after(&self) -> Option<std::time::Duration> {
         match self {
@@ -437,17 +305,5 @@ mod tests {
         assert!(!is_session_code("UnifiedWebService.REQUEST_FAILED.AccountNotFound"));
         assert!(!is_session_code("SessionToken"));
         assert!(!is_session_code("Tscb.INPUT_INVALID.SessionToken.Missing"));
-    }
-
-    #[test]
-    fn codes_are_unique_and_in_the_documented_form() {
-        let mut seen = std::collections::HashSet::new();
-        for code in codes::ALL {
-            assert!(seen.insert(code), "duplicate code {code}");
-            let parts: Vec<&str> = code.split('.').collect();
-            assert!(parts.len() == 3 || parts.len() == 4, "{code}");
-            assert_eq!(parts[0], "Tscb");
-            assert!(["INPUT_INVALID", "REQUEST_FAILED", "RESPONSE_INVALID"].contains(&parts[1]));
-        }
     }
 }

@@ -76,75 +76,38 @@
 //! documented form, `{"errorCode": "...", "errorMessage": "..."}` ([`Error::to_json`]).
 //! Errors sent by the service keep its own code and message (for example
 //! `UnifiedWebService.REQUEST_FAILED.AccountNotFound`, or the gateway's `900901`). Match on the
-//! code, never on the message. The library's own codes ([`codes`]) never change meaning:
-//!
-//! | code | kind | meaning |
-//! |---|---|---|
-//! | `Tscb.INPUT_INVALID.AccountName.Empty` | invalid_input | the account name is empty |
-//! | `Tscb.INPUT_INVALID.AccountName.InvalidCharacter` | invalid_input | the account name has a control character |
-//! | `Tscb.INPUT_INVALID.AccountName.DotSegment` | invalid_input | the account name is `.` or `..` |
-//! | `Tscb.INPUT_INVALID.ServiceName.Empty` | invalid_input | the service name is empty |
-//! | `Tscb.INPUT_INVALID.ServiceName.InvalidCharacter` | invalid_input | the service name is not only ASCII letters and digits |
-//! | `Tscb.INPUT_INVALID.CallbackUrl.Malformed` | invalid_input | the callback URL is not an absolute URL, or has white space |
-//! | `Tscb.INPUT_INVALID.CallbackUrl.Scheme` | invalid_input | the callback URL is not `http` or `https` |
-//! | `Tscb.INPUT_INVALID.CallbackUrl.Host` | invalid_input | the callback URL has no host |
-//! | `Tscb.INPUT_INVALID.CallbackUrl.Credentials` | invalid_input | the callback URL has a user name or password in it |
-//! | `Tscb.INPUT_INVALID.CallbackUrl.Port` | invalid_input | the callback URL's port is not 80, 443, 9001–9006, 50551–50559 or 28200–28220 |
-//! | `Tscb.INPUT_INVALID.Username.TooLong` | invalid_input | the callback username has more than 40 characters |
-//! | `Tscb.INPUT_INVALID.Username.InvalidCharacter` | invalid_input | the callback username has a control character |
-//! | `Tscb.INPUT_INVALID.Password.TooLong` | invalid_input | the callback password has more than 40 characters |
-//! | `Tscb.INPUT_INVALID.Password.InvalidCharacter` | invalid_input | the callback password has a control character |
-//! | `Tscb.INPUT_INVALID.BearerToken.Missing` | invalid_input | no bearer token |
-//! | `Tscb.INPUT_INVALID.BearerToken.InvalidCharacter` | invalid_input | the bearer token is not visible ASCII |
-//! | `Tscb.INPUT_INVALID.SessionToken.Missing` | invalid_input | no session token |
-//! | `Tscb.INPUT_INVALID.SessionToken.InvalidCharacter` | invalid_input | the session token is not visible ASCII |
-//! | `Tscb.INPUT_INVALID.BaseUrl.Malformed` | invalid_input | the base URL is not an absolute URL without credentials, query or fragment |
-//! | `Tscb.INPUT_INVALID.BaseUrl.Insecure` | invalid_input | the base URL is plain `http` to a host that is not loopback |
-//! | `Tscb.INPUT_INVALID.UserAgent.InvalidCharacter` | invalid_input | the user agent is empty or not printable ASCII |
-//! | `Tscb.INPUT_INVALID.Timeout.Zero` | invalid_input | a timeout of zero |
-//! | `Tscb.INPUT_INVALID.ClientId.Invalid` | invalid_input | the OAuth client id is empty, or has a `:` or a control character |
-//! | `Tscb.INPUT_INVALID.ClientSecret.Invalid` | invalid_input | the OAuth client secret is empty or has a control character |
-//! | `Tscb.INPUT_INVALID.LoginUsername.Invalid` | invalid_input | the session login's username is empty or has a control character |
-//! | `Tscb.INPUT_INVALID.LoginPassword.Invalid` | invalid_input | the session login's password is empty or has a control character |
-//! | `Tscb.INPUT_INVALID.Timeout.Invalid` | invalid_input | a timeout that is negative, NaN, infinite or longer than a day |
-//! | `Tscb.INPUT_INVALID.Client.Closed` | invalid_input | (Python) a call on a client after `close()` |
-//! | `Tscb.INPUT_INVALID.Argument.Encoding` | invalid_input | (C, Python) a string is not valid UTF-8 (C) or has a lone surrogate (Python) |
-//! | `Tscb.INPUT_INVALID.Argument.Missing` | invalid_input | (C) a required pointer is NULL; (CLI) a required setting is missing |
-//! | `Tscb.REQUEST_FAILED.ClientSetup` | transport | the HTTP client or TLS could not be set up |
-//! | `Tscb.REQUEST_FAILED.Connect` | transport | no connection could be made; nothing was sent |
-//! | `Tscb.REQUEST_FAILED.Transport` | transport | the connection broke; the request may have arrived |
-//! | `Tscb.REQUEST_FAILED.Timeout` | timeout | no complete answer within the timeout; the request may have arrived |
-//! | `Tscb.REQUEST_FAILED.HttpStatus` | api, or auth for 401/403 | an HTTP error status with a body in no known error form (the message has the status and a short, cleaned excerpt) |
-//! | `Tscb.REQUEST_FAILED.Panic` | transport | (C, Python) a panic was caught at the language boundary |
-//! | `Tscb.REQUEST_FAILED.Internal` | transport | (CLI) the command could not run: the simulator could not start, the output could not be written |
-//! | `Tscb.RESPONSE_INVALID.Redirect` | invalid_response | a redirect, which is never followed |
-//! | `Tscb.RESPONSE_INVALID.TooLarge` | invalid_response | an answer over 1 MiB |
-//! | `Tscb.RESPONSE_INVALID.NotJson` | invalid_response | a success answer that is empty or not JSON |
-//! | `Tscb.RESPONSE_INVALID.UnexpectedShape` | invalid_response | a success answer without the documented fields |
+//! code, never on the message. The library's own codes never change meaning; [`codes::TABLE`]
+//! lists each with its kind and meaning.
 //!
 //! Kinds: `invalid_input` (nothing was sent), `api` (the service's own error), `auth` (a
 //! refused bearer token, 401/403, or a session error: see [`Error::is_session_error`]),
-//! `transport`, `timeout`, `invalid_response`.
+//! `transport`, `timeout`, `invalid_response`, `internal` (a panic caught at a language boundary).
 
 #![warn(missing_docs)]
 
 mod auth;
+mod builder;
 mod client;
+pub mod codes;
+mod decode;
 mod error;
 mod model;
 mod retry;
 mod secret;
+mod send;
 pub mod services;
+mod signin;
+mod text;
 mod validate;
 
 pub use auth::{ApiKey, Login};
-pub use client::{
-    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES,
-};
-pub use error::{codes, BoxError, Error, ErrorKind, Result};
+pub use builder::{ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use client::Client;
+pub use error::{BoxError, Error, ErrorKind, Result};
 pub use model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
+pub use send::MAX_RESPONSE_BYTES;
 pub use validate::{timeout_from_secs, CALLBACK_PORTS, MAX_CREDENTIAL_CHARS, MAX_TIMEOUT};
 
 /// The README's Rust example, compiled by `cargo test` so that it cannot rot.

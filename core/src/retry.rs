@@ -4,7 +4,8 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
-use crate::error::{codes, Error};
+use crate::codes;
+use crate::error::Error;
 
 /// When and how often a call is repeated after a transient failure.
 ///

@@ -5,7 +5,8 @@ use std::net::IpAddr;
 
 use reqwest::Url;
 
-use crate::error::{codes, Error, Result};
+use crate::codes;
+use crate::error::{Error, Result};
 
 /// Callback ports ThingSpace calls (its documentation's list; Verizon may change it, so the check
 /// can be turned off with [`crate::ClientBuilder::check_callback_port`]).

@@ -44,6 +44,7 @@ pub(crate) fn for_kind(kind: tscb::ErrorKind) -> tscb_result {
         K::Transport => TSCB_ERR_TRANSPORT,
         K::Timeout => TSCB_ERR_TIMEOUT,
         K::InvalidResponse => TSCB_ERR_INVALID_RESPONSE,
+        K::Internal => TSCB_ERR_PANIC,
         // ErrorKind is non-exhaustive: a kind added later is still an error, never success.
         _ => TSCB_ERR_API,
     }

@@ -3,10 +3,25 @@
 
 use std::path::Path;
 
+/// The library's own error codes, from the one list in `tscb::codes::TABLE`, as a comment at
+/// the end of the header: what `tscb_error_code()` can return besides the service's codes.
+fn codes_comment() -> String {
+    let mut text = String::from(
+        "/*\n * The library's own error codes (tscb_error_code() returns these, or the service's own),\n \
+         * with the kind of error (tscb_result) each comes with. They never change meaning.\n *\n",
+    );
+    for info in tscb::codes::TABLE {
+        text.push_str(&format!(" *  {}\n *      {}: {}\n", info.code, info.kind, info.meaning));
+    }
+    text.push_str(" */");
+    text
+}
+
 #[test]
 fn committed_header_matches_the_code() {
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml");
+    let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml");
+    config.trailer = Some(codes_comment());
     let bindings = cbindgen::Builder::new()
         .with_crate(crate_dir)
         .with_config(config)

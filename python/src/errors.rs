@@ -81,14 +81,14 @@ pub(crate) fn to_py(py: Python<'_>, error: &tscb::Error) -> PyErr {
 fn build(py: Python<'_>, error: &tscb::Error) -> PyResult<PyErr> {
     use tscb::ErrorKind as K;
     let index = match error.kind() {
-        // A caught panic is no transport failure: the base class says only "tscb failed".
-        _ if matches!(error, tscb::Error::Panic { .. }) => BASE,
         K::InvalidInput => INVALID_INPUT,
         K::Api => API,
         K::Auth => AUTH,
         K::Transport => TRANSPORT,
         K::Timeout => TIMEOUT,
         K::InvalidResponse => INVALID_RESPONSE,
+        // An internal fault (a caught panic) has no class of its own: the base says "tscb failed".
+        K::Internal => BASE,
         _ => BASE,
     };
     let class = classes(py)?[index].bind(py);

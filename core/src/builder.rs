@@ -1,0 +1,248 @@
+//! The client's configuration: [`ClientBuilder`], its defaults, and the HTTP and TLS set-up
+//! that [`ClientBuilder::build`] does.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, USER_AGENT};
+
+use crate::auth::{ApiKey, Auth, Login};
+use crate::client::{Client, Inner};
+use crate::codes;
+use crate::error::{BoxError, Error, Result};
+use crate::retry::RetryPolicy;
+use crate::secret::Secret;
+use crate::validate;
+
+/// ThingSpace's production base URL.
+pub const DEFAULT_BASE_URL: &str = "https://thingspace.verizon.com/api";
+/// How long a connection may take to open, unless set otherwise.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one HTTP request (connect, send, and read the whole answer) may take, unless set
+/// otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Configures a [`Client`]; get one from [`Client::builder`].
+///
+/// Setters only store; [`ClientBuilder::build`] checks everything and returns an error for the
+/// first problem it finds. `Debug` never shows the tokens.
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    base_url: String,
+    bearer_token: Option<Secret>,
+    session_token: Option<Secret>,
+    connect_timeout: Duration,
+    timeout: Duration,
+    user_agent: String,
+    check_callback_port: bool,
+    allow_insecure_http: bool,
+    api_key: Option<ApiKey>,
+    login: Option<Login>,
+    retry: RetryPolicy,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            bearer_token: None,
+            session_token: None,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            user_agent: concat!("tscb/", env!("CARGO_PKG_VERSION")).to_owned(),
+            check_callback_port: true,
+            allow_insecure_http: false,
+            api_key: None,
+            login: None,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The API's base URL, up to and including `/api` (default [`DEFAULT_BASE_URL`]). It must be
+    /// `https`; plain `http` is accepted only for loopback hosts (the simulator) unless
+    /// [`ClientBuilder::allow_insecure_http`] is set.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// Signs in for the user: the OAuth client credentials for the bearer token and the account's
+    /// connectivity-management login for the session token. The client gets both when first
+    /// used, gets a new bearer token shortly before the old one runs out, and logs in again
+    /// when the service says the session expired (see [`Client`]).
+    pub fn credentials(
+        self,
+        client_id: impl Into<String>,
+        client_secret: impl Into<Secret>,
+        username: impl Into<String>,
+        password: impl Into<Secret>,
+    ) -> Self {
+        self.api_key(ApiKey::new(client_id, client_secret)).login(Login::new(username, password))
+    }
+
+    /// Sets whichever credentials are given, for callers whose settings are all optional
+    /// (environment variables, keyword arguments). A pair given by halves is passed on as it is,
+    /// so that [`ClientBuilder::build`] names the missing half (e.g. `ClientSecret.Invalid`).
+    pub fn credentials_from(
+        mut self,
+        client_id: Option<String>,
+        client_secret: Option<String>,
+        username: Option<String>,
+        password: Option<String>,
+    ) -> Self {
+        if client_id.is_some() || client_secret.is_some() {
+            self =
+                self.api_key(ApiKey::new(client_id.unwrap_or_default(), client_secret.unwrap_or_default()));
+        }
+        if username.is_some() || password.is_some() {
+            self = self.login(Login::new(username.unwrap_or_default(), password.unwrap_or_default()));
+        }
+        self
+    }
+
+    /// The OAuth client credentials, used to get (and renew) the bearer token. With a fixed
+    /// [`ClientBuilder::bearer_token`] as well, that token is used first.
+    pub fn api_key(mut self, key: ApiKey) -> Self {
+        self.api_key = Some(key);
+        self
+    }
+
+    /// The session login, used to get (and renew) the session token. With a fixed
+    /// [`ClientBuilder::session_token`] as well, that token is used first.
+    pub fn login(mut self, login: Login) -> Self {
+        self.login = Some(login);
+        self
+    }
+
+    /// When calls are repeated after transient failures (default [`RetryPolicy::default`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Changes only the retry policy's [`RetryPolicy::max_retries`], keeping its other settings.
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.retry = self.retry.max_retries(retries);
+        self
+    }
+
+    /// Changes only the retry policy's [`RetryPolicy::retry_register_when_busy`].
+    pub fn retry_register_when_busy(mut self, retry: bool) -> Self {
+        self.retry = self.retry.retry_register_when_busy(retry);
+        self
+    }
+
+    /// The OAuth access token, sent as `Authorization: Bearer …`.
+    pub fn bearer_token(mut self, token: impl Into<Secret>) -> Self {
+        self.bearer_token = Some(token.into());
+        self
+    }
+
+    /// The session token from the session login, sent as `VZ-M2M-Token`.
+    pub fn session_token(mut self, token: impl Into<Secret>) -> Self {
+        self.session_token = Some(token.into());
+        self
+    }
+
+    /// How long opening a connection may take (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long each HTTP request may take, from connecting to the last byte of the answer
+    /// (default 30 s; at most a day). A call can send more than one request: a sign-in, one
+    /// renewal of each token, and the retries of the [`RetryPolicy`] with their waits.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent` header (default `tscb/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Whether a callback URL's port must be one that ThingSpace documents (80, 443, 9001–9006,
+    /// 50551–50559, 28200–28220). On by default; turn it off if Verizon changes the list.
+    pub fn check_callback_port(mut self, check: bool) -> Self {
+        self.check_callback_port = check;
+        self
+    }
+
+    /// Allows a plain `http` base URL to a host that is not loopback. The tokens then cross the
+    /// network unencrypted: only for a test service on a network you control.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Checks the configuration and builds the client. Never panics.
+    pub fn build(self) -> Result<Client> {
+        let base = validate::base_url(&self.base_url, self.allow_insecure_http)?;
+        let auth = Auth::new(self.bearer_token, self.session_token, self.api_key, self.login)?;
+        validate::user_agent(&self.user_agent)?;
+        validate::timeout(self.timeout)?;
+        validate::timeout(self.connect_timeout)?;
+
+        let mut headers = HeaderMap::new();
+        // The tokens are set per request (they are renewed); these never change.
+        // The documentation lists Content-Type as required on every call of this API, with or
+        // without a body; Verizon's SDK adds Accept.
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        // Checked to be printable ASCII, so this cannot fail.
+        let agent = HeaderValue::from_str(&self.user_agent).map_err(|e| setup_error("a header value", e))?;
+        headers.insert(USER_AGENT, agent);
+
+        let mut http = reqwest::blocking::Client::builder()
+            .tls_backend_preconfigured(tls_config()?)
+            // Never follow a redirect: it would carry both tokens to wherever it points.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .tcp_nodelay(true)
+            .default_headers(headers);
+        if base.scheme() == "http" {
+            // A plain-text request must not be handed to a proxy from the environment either.
+            http = http.no_proxy();
+        }
+        let http = http.build().map_err(|e| setup_error("the HTTP client", e))?;
+
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base: base.as_str().trim_end_matches('/').to_owned(),
+                auth,
+                retry: self.retry,
+                timeout: self.timeout,
+                check_callback_port: self.check_callback_port,
+            }),
+        })
+    }
+}
+
+fn tls_config() -> Result<rustls::ClientConfig> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    // An explicit provider, so that the library neither needs nor installs a process-wide default.
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| setup_error("TLS", e))?
+        .with_platform_verifier()
+        .map_err(|e| setup_error("TLS certificate verification", e))?
+        .with_no_client_auth();
+    Ok(config)
+}
+
+pub(crate) fn setup_error(what: &str, e: impl Into<BoxError>) -> Error {
+    let source = e.into();
+    Error::Transport {
+        code: codes::CLIENT_SETUP,
+        message: format!("could not set up {what}: {source}"),
+        source,
+    }
+}

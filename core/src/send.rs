@@ -1,0 +1,214 @@
+//! Sending one request: one deadline for it, bounded retries, the body limit, no redirects, and
+//! every failure turned into an [`Error`] that holds no secret of the call.
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::Response;
+use reqwest::header::{HeaderName, HeaderValue, LOCATION, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+
+use crate::auth::Snapshot;
+use crate::client::Client;
+use crate::codes;
+use crate::decode::{auth_or_api, known_error_shape};
+use crate::error::{Error, Result};
+use crate::retry::Operation;
+use crate::secret::redact;
+use crate::text::{chain, excerpt, mask_password_values};
+
+/// The most bytes of an answer's body that are read; a larger answer is an error
+/// ([`codes::RESPONSE_TOO_LARGE`]), so a broken or hostile server cannot exhaust memory.
+pub const MAX_RESPONSE_BYTES: usize = 1 << 20;
+
+/// One call in flight: knows the secrets to keep out of whatever the answer makes us say.
+pub(crate) struct Call<'a> {
+    pub(crate) client: &'a Client,
+    pub(crate) tokens: Option<Snapshot>,
+    /// Secrets of this request beyond the client's own (the callback password, say).
+    pub(crate) extra_secrets: Vec<&'a str>,
+}
+
+impl Call<'_> {
+    pub(crate) fn redact(&self, text: &str) -> String {
+        let mut secrets = self.client.inner.auth.long_lived_secrets();
+        secrets.extend(&self.extra_secrets);
+        if let Some(tokens) = &self.tokens {
+            secrets.push(tokens.bearer.value.expose());
+            secrets.push(tokens.session.value.expose());
+        }
+        redact(text, &secrets)
+    }
+
+    /// Sends the request, repeating it after a transient failure where the retry policy allows.
+    pub(crate) fn send_with_retry(
+        &self,
+        op: Operation,
+        method: Method,
+        url: &str,
+        headers: &[(HeaderName, HeaderValue)],
+        body: Option<&[u8]>,
+    ) -> Result<(StatusCode, Vec<u8>)> {
+        let mut retry = 0;
+        loop {
+            match self.send(method.clone(), url, headers, body) {
+                Err(error) => {
+                    retry += 1;
+                    match self.client.inner.retry.delay(op, &error, retry) {
+                        Some(wait) => std::thread::sleep(wait),
+                        None => return Err(error),
+                    }
+                }
+                ok => return ok,
+            }
+        }
+    }
+
+    /// Sends the request once and returns the status and body of a 2xx answer; every other
+    /// outcome is an error.
+    fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(HeaderName, HeaderValue)],
+        body: Option<&[u8]>,
+    ) -> Result<(StatusCode, Vec<u8>)> {
+        let inner = &self.client.inner;
+        // The timeout was checked to be at most a day, so this cannot overflow.
+        let deadline = Instant::now() + inner.timeout;
+        // A per-request timeout is one deadline for connecting, sending and the whole body;
+        // the client-wide one alone would restart for every read of the body.
+        let mut request = inner.http.request(method, url).timeout(inner.timeout);
+        for (name, value) in headers {
+            request = request.header(name, value.clone());
+        }
+        if let Some(body) = body {
+            request = request.body(body.to_vec());
+        }
+        let mut response = request.send().map_err(|e| self.send_error(e))?;
+        let status = response.status();
+        if status.is_redirection() {
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .map(|v| excerpt(&self.redact(&String::from_utf8_lossy(v.as_bytes()))))
+                .unwrap_or_else(|| "nowhere".to_owned());
+            return Err(Error::InvalidResponse {
+                status: status.as_u16(),
+                code: codes::RESPONSE_REDIRECT,
+                message: format!(
+                    "the service answered HTTP {status} pointing to \"{location}\"; redirects are \
+                     not followed, so that the tokens go only to the configured base URL"
+                ),
+                source: None,
+            });
+        }
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::retry::parse_retry_after);
+        let body = self.read_body(&mut response, status, deadline)?;
+        if status.is_success() {
+            Ok((status, body))
+        } else {
+            Err(self.error_answer(status, &body, retry_after))
+        }
+    }
+
+    fn send_error(&self, e: reqwest::Error) -> Error {
+        let message = self.redact(&chain(&e));
+        if e.is_timeout() {
+            Error::Timeout {
+                message: format!("no answer within {:?}: {message}", self.client.inner.timeout),
+                source: Some(Box::new(e)),
+            }
+        } else if e.is_connect() {
+            Error::Transport { code: codes::CONNECT, message, source: Box::new(e) }
+        } else {
+            Error::Transport { code: codes::TRANSPORT, message, source: Box::new(e) }
+        }
+    }
+
+    fn read_body(&self, response: &mut Response, status: StatusCode, deadline: Instant) -> Result<Vec<u8>> {
+        let too_large = || Error::InvalidResponse {
+            status: status.as_u16(),
+            code: codes::RESPONSE_TOO_LARGE,
+            message: format!("the answer's body is larger than {MAX_RESPONSE_BYTES} bytes"),
+            source: None,
+        };
+        let declared = response.content_length().unwrap_or(0);
+        if declared > MAX_RESPONSE_BYTES as u64 {
+            return Err(too_large());
+        }
+        let mut body = Vec::with_capacity(declared as usize);
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            let n = match response.read(&mut chunk) {
+                Ok(0) => return Ok(body),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.read_error(e)),
+            };
+            if body.len() + n > MAX_RESPONSE_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk[..n]);
+            // reqwest's timeout already bounds the call; this guards a server that trickles bytes.
+            if Instant::now() > deadline {
+                return Err(Error::Timeout {
+                    message: format!("the answer did not finish within {:?}", self.client.inner.timeout),
+                    source: None,
+                });
+            }
+        }
+    }
+
+    fn read_error(&self, e: std::io::Error) -> Error {
+        let timed_out = e.kind() == std::io::ErrorKind::TimedOut
+            || e.get_ref()
+                .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
+                .is_some_and(reqwest::Error::is_timeout);
+        let message = self.redact(&chain(&e));
+        if timed_out {
+            Error::Timeout {
+                message: format!(
+                    "the answer did not finish within {:?}: {message}",
+                    self.client.inner.timeout
+                ),
+                source: Some(Box::new(e)),
+            }
+        } else {
+            Error::Transport {
+                code: codes::TRANSPORT,
+                message: format!("the connection broke while the answer was read: {message}"),
+                source: Box::new(e),
+            }
+        }
+    }
+
+    /// Turns a non-2xx answer into an error: the service's own code and message when the body is
+    /// in one of its documented forms, else the status and an excerpt.
+    fn error_answer(&self, status: StatusCode, body: &[u8], retry_after: Option<Duration>) -> Error {
+        if let Some((code, message)) = known_error_shape(body) {
+            return self.api_error(status, code, message, retry_after);
+        }
+        Error::HttpStatus {
+            status: status.as_u16(),
+            message: format!("HTTP {status}; {}", self.quote_body(body)),
+            kind: auth_or_api(status, ""),
+            retry_after,
+        }
+    }
+
+    /// A short, clean excerpt of a body for an error message: secrets of ours redacted,
+    /// `"password"` values masked (a list answer carries callback passwords in clear text),
+    /// control characters replaced and the length capped.
+    pub(crate) fn quote_body(&self, body: &[u8]) -> String {
+        if body.is_empty() {
+            return "the body is empty".to_owned();
+        }
+        let text = self.redact(&String::from_utf8_lossy(&body[..body.len().min(4096)]));
+        format!("the body starts: \"{}\"", excerpt(&mask_password_values(&text)))
+    }
+}
