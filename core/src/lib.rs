@@ -89,8 +89,11 @@ mod auth;
 mod builder;
 mod client;
 pub mod codes;
+mod credentials;
+mod deadline;
 mod decode;
 mod error;
+mod guard;
 mod model;
 mod retry;
 mod secret;
@@ -100,9 +103,11 @@ mod signin;
 mod text;
 mod validate;
 
-pub use auth::{ApiKey, Login};
-pub use builder::{ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use builder::{
+    ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+};
 pub use client::Client;
+pub use credentials::{ApiKey, Login};
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 pub use retry::RetryPolicy;
