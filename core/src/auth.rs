@@ -7,13 +7,14 @@
 //! marks it in progress and works unlocked; the others wait on a condition variable, each no
 //! longer than its own call's deadline.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use reqwest::header::HeaderValue;
+mod login;
+mod token;
 
 pub(crate) use crate::credentials::{validate_api_key, validate_login, ApiKey, Login};
+pub(crate) use token::{Snapshot, Token};
 
 use crate::codes;
 use crate::deadline::Deadline;
@@ -21,58 +22,6 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::guard::LoginGuard;
 use crate::secret::Secret;
 use crate::validate;
-
-/// A token in use: its value (kept for redaction), its header, and a generation number that
-/// tells a thread whether the token it failed with has been replaced already.
-#[derive(Clone)]
-pub(crate) struct Token {
-    pub(crate) value: Secret,
-    pub(crate) header: HeaderValue,
-    renew_at: Option<Instant>,
-    expires_at: Option<Instant>,
-    generation: u64,
-}
-
-static GENERATION: AtomicU64 = AtomicU64::new(1);
-
-impl Token {
-    pub(crate) fn new(value: Secret, header_text: &str, lifetime: Option<Duration>) -> Result<Token> {
-        let mut header = HeaderValue::from_str(header_text).map_err(|_| {
-            Error::invalid(codes::BEARER_TOKEN_INVALID_CHARACTER, "a token cannot go into an HTTP header")
-        })?;
-        header.set_sensitive(true);
-        // A lifetime over a day is capped: no token is kept longer, and no deadline can overflow.
-        let lifetime = lifetime.map(|l| l.min(Duration::from_secs(24 * 60 * 60)));
-        let now = Instant::now();
-        // Renew a little before the service's deadline, so that no call is sent with a token
-        // about to run out: a tenth of the lifetime, at most a minute. Until the real expiry the
-        // old token still works, which is what a failed early renewal falls back on.
-        let renew_at = lifetime.map(|l| now + l - (l / 10).min(Duration::from_secs(60)));
-        let expires_at = lifetime.map(|l| now + l);
-        Ok(Token {
-            value,
-            header,
-            renew_at,
-            expires_at,
-            generation: GENERATION.fetch_add(1, Ordering::Relaxed),
-        })
-    }
-
-    fn stale(&self) -> bool {
-        self.renew_at.is_some_and(|at| Instant::now() >= at)
-    }
-
-    fn expired(&self) -> bool {
-        self.expires_at.is_some_and(|at| Instant::now() >= at)
-    }
-}
-
-/// The tokens one call uses. Shared, not copied: taking a snapshot costs two reference counts.
-#[derive(Clone)]
-pub(crate) struct Snapshot {
-    pub(crate) bearer: Arc<Token>,
-    pub(crate) session: Arc<Token>,
-}
 
 /// What to renew after a call failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,8 +81,6 @@ struct Progress {
     block_login: Option<Error>,
 }
 
-const NOT_SENT_AGAIN: &str = " (tscb does not send this login again: five failed logins lock the account \
-                              until Verizon support unlocks it; check the credentials and make a new client)";
 const SHARED: &str = " (the sign-in that this call waited for failed)";
 
 impl Auth {
@@ -408,63 +355,6 @@ impl Auth {
         progress.bearer = Some(token.clone());
         Ok(token)
     }
-
-    fn log_in(
-        &self,
-        sign_in: &dyn SignIn,
-        mut bearer: Arc<Token>,
-        blocked: Option<Error>,
-        deadline: Deadline,
-        progress: &mut Progress,
-    ) -> Result<Arc<Token>> {
-        let Some(login) = &self.login else {
-            return Err(Error::invalid(codes::SESSION_TOKEN_MISSING, "no session token"));
-        };
-        if let Some(blocked) = blocked {
-            return Err(blocked);
-        }
-        if let Some(guard) = &self.guard {
-            guard.before_login(sign_in.base(), login)?;
-        }
-        let mut bearer_renewed = false;
-        loop {
-            let error = match sign_in.log_in(&bearer, login, deadline) {
-                Ok(value) => {
-                    self.clear_guard(sign_in, login);
-                    let text = value.expose().to_owned();
-                    let token = Arc::new(Token::new(value, &text, None)?);
-                    progress.session = Some(token.clone());
-                    return Ok(token);
-                }
-                Err(error) => error,
-            };
-            match login_failure(&error) {
-                // The gateway refused the bearer token, not the login: renew it, once.
-                LoginFailure::BearerRefused if self.api_key.is_some() && !bearer_renewed => {
-                    bearer_renewed = true;
-                    bearer = self.fetch_bearer(sign_in, deadline, progress).inspect_err(|_| {
-                        self.clear_guard(sign_in, login);
-                    })?;
-                }
-                LoginFailure::BearerRefused | LoginFailure::NotCounted => {
-                    self.clear_guard(sign_in, login);
-                    return Err(error);
-                }
-                LoginFailure::MayHaveCounted => {
-                    // This call reports the service's own words; later ones say why they
-                    // sent nothing. The guard file keeps its entry.
-                    progress.block_login = Some(error.replay(NOT_SENT_AGAIN));
-                    return Err(error);
-                }
-            }
-        }
-    }
-
-    fn clear_guard(&self, sign_in: &dyn SignIn, login: &Login) {
-        if let Some(guard) = &self.guard {
-            guard.clear(sign_in.base(), login);
-        }
-    }
 }
 
 /// A sign-in in progress: when dropped (finished or unwound by a panic), stores what it got,
@@ -501,28 +391,5 @@ impl Drop for InProgress<'_> {
         state.signing_in = false;
         drop(state);
         self.auth.signed_in.notify_all();
-    }
-}
-
-/// What a failed login means for the account's count of failed logins.
-enum LoginFailure {
-    /// The API gateway refused the bearer token (its `fault` form, code 9009xx): the login
-    /// itself was never looked at.
-    BearerRefused,
-    /// Nothing was sent, or the service said it is busy (429, 503): the login was not processed.
-    NotCounted,
-    /// Refused (wrong credentials), or an outcome we cannot know (a timeout, a broken
-    /// connection, a server error, an answer we do not understand): it may count as a failure.
-    MayHaveCounted,
-}
-
-fn login_failure(error: &Error) -> LoginFailure {
-    let code = error.error_code();
-    let gateway_code = !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit());
-    match error.http_status() {
-        Some(401 | 403) if gateway_code || code == "invalid_token" => LoginFailure::BearerRefused,
-        Some(429 | 503) => LoginFailure::NotCounted,
-        None if code == codes::CONNECT => LoginFailure::NotCounted,
-        _ => LoginFailure::MayHaveCounted,
     }
 }

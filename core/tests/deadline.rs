@@ -123,6 +123,18 @@ fn a_slow_request_gets_only_what_is_left_of_the_call() {
 }
 
 #[test]
+fn an_answer_that_stalls_midway_gets_only_what_is_left_of_the_call() {
+    let sim = Simulator::start().unwrap();
+    let stall = FaultAction::Stall { after_ms: 0, declared: 100, sent: b"[{".to_vec(), ms: 10_000 };
+    sim.inject(Fault::new(stall).path_contains("/callbacks/").times(1));
+    let client = common::builder(&sim).call_timeout(CALL_TIMEOUT).build().unwrap();
+    let start = Instant::now();
+    let err = client.list_callbacks(ACCOUNT).unwrap_err();
+    assert!(start.elapsed() < CALL_TIMEOUT + SLACK, "took {:?}", start.elapsed());
+    assert_eq!(err.error_code(), codes::TIMEOUT, "{err}");
+}
+
+#[test]
 fn many_threads_waiting_for_a_slow_sign_in_are_each_bounded_by_their_deadline() {
     let sim = Simulator::start().unwrap();
     sim.inject(Fault::new(delay(6_000)).path_contains("/oauth2/token").times(1));
