@@ -156,6 +156,20 @@ fn many_threads_waiting_for_a_slow_sign_in_are_each_bounded_by_their_deadline() 
     assert_eq!(count(&sim, "/session/login"), 0);
 }
 
+#[test]
+fn many_threads_behind_a_slow_sign_in_still_cause_one_token_request_and_one_login() {
+    let sim = Simulator::start().unwrap();
+    sim.inject(Fault::new(delay(500)).path_contains("/oauth2/token").times(1));
+    sim.inject(Fault::new(delay(500)).path_contains("/session/login").times(1));
+    let client = with_credentials(&sim).build().unwrap();
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| client.list_callbacks(ACCOUNT).unwrap());
+        }
+    });
+    assert_eq!((count(&sim, "/oauth2/token"), count(&sim, "/session/login")), (1, 1));
+}
+
 /// Signs in with a 5 s token, then waits until it is in its renew-early window (the last tenth
 /// of its life) but still valid.
 fn in_the_renew_early_window() -> (Simulator, Client) {
