@@ -10,7 +10,7 @@ use reqwest::header::HeaderValue;
 
 use crate::codes;
 use crate::error::{Error, ErrorKind, Result};
-use crate::secret::Secret;
+use crate::secret::{joined, Secret};
 use crate::validate;
 
 /// OAuth client credentials: the key and secret of a ThingSpace developer-portal project. The
@@ -175,7 +175,7 @@ impl Auth {
             |value: Option<Secret>, what: &str, missing, bad, prefix: &str| -> Result<Option<Arc<Token>>> {
                 let Some(value) = value else { return Ok(None) };
                 validate::token(value.expose(), what, missing, bad)?;
-                let text = format!("{prefix}{}", value.expose());
+                let text = joined(&[prefix, value.expose()]);
                 Token::new(value, &text, None).map(|t| Some(Arc::new(t)))
             };
         let bearer = fixed(
@@ -330,7 +330,7 @@ impl Auth {
         };
         self.attempt(state, |state| {
             let (value, lifetime) = sign_in.fetch_token(key)?;
-            let text = format!("Bearer {}", value.expose());
+            let text = joined(&["Bearer ", value.expose()]);
             let token = Arc::new(Token::new(value, &text, lifetime)?);
             state.bearer = Some(token.clone());
             Ok(token)
@@ -355,7 +355,7 @@ impl Auth {
             loop {
                 let error = match sign_in.log_in(&bearer, login) {
                     Ok(value) => {
-                        let text = value.expose().to_owned();
+                        let text = joined(&[value.expose()]);
                         let token = Arc::new(Token::new(value, &text, None)?);
                         state.session = Some(token.clone());
                         return Ok(token);
