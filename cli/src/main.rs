@@ -204,10 +204,10 @@ fn execute(cli: Cli, client: &Client, sim: bool) -> Result<(), Failure> {
                 registration = registration.with_username(username);
             }
             if let Some(var) = args.password_env {
-                let password = std::env::var(&var).map_err(|_| {
+                let password = env(&var)?.ok_or_else(|| {
                     Error::invalid_argument(
                         codes::ARGUMENT_MISSING,
-                        format!("--password-env names {var}, which is not set (or not UTF-8)"),
+                        format!("--password-env names {var}, which is not set"),
                     )
                 })?;
                 registration = registration.with_password(password);
@@ -224,7 +224,7 @@ fn execute(cli: Cli, client: &Client, sim: bool) -> Result<(), Failure> {
             print_ack(out, "deregistered", &ack, cli.json)
         }
         Command::Login => {
-            if !sim && !has_credentials() {
+            if !sim && !has_credentials()? {
                 return Err(Failure::Tscb(Error::invalid_argument(
                     codes::ARGUMENT_MISSING,
                     "tscb login checks THINGSPACE_CLIENT_ID, THINGSPACE_CLIENT_SECRET, THINGSPACE_USERNAME and \
@@ -249,8 +249,13 @@ fn execute(cli: Cli, client: &Client, sim: bool) -> Result<(), Failure> {
 
 /// Whether `tscb login` has anything to check: credentials, not just fixed tokens. With --sim
 /// the simulator's own credentials are used.
-fn has_credentials() -> bool {
-    ["THINGSPACE_CLIENT_ID", "THINGSPACE_USERNAME"].iter().any(|name| env(name).is_some())
+fn has_credentials() -> Result<bool, Error> {
+    for name in ["THINGSPACE_CLIENT_ID", "THINGSPACE_USERNAME"] {
+        if env(name)?.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn print_ack(out: &mut impl Write, done: &str, ack: &tscb::CallbackAck, json: bool) -> std::io::Result<()> {
@@ -261,7 +266,7 @@ fn print_ack(out: &mut impl Write, done: &str, ack: &tscb::CallbackAck, json: bo
             serde_json::json!({"accountName": ack.account_name, "serviceName": ack.service_name})
         )
     } else {
-        writeln!(out, "{done} {} for account {}", ack.service_name, ack.account_name)
+        writeln!(out, "{done} {} for account {}", shown(&ack.service_name), shown(&ack.account_name))
     }
 }
 
@@ -293,18 +298,41 @@ fn print_list(
         return writeln!(out, "{}", serde_json::Value::Array(items));
     }
     if listed.is_empty() {
-        return writeln!(out, "no callback listeners registered for account {account}");
+        return writeln!(out, "no callback listeners registered for account {}", shown(account));
     }
     for cb in listed {
-        let username = cb.username.as_deref().unwrap_or("-");
-        let password = password(cb).unwrap_or_else(|| "-".to_owned());
-        writeln!(out, "{}\t{}\tusername: {username}\tpassword: {password}", cb.service_name, cb.url)?;
+        let username = shown(cb.username.as_deref().unwrap_or("-"));
+        let password = shown(&password(cb).unwrap_or_else(|| "-".to_owned()));
+        let (service, url) = (shown(&cb.service_name), shown(&cb.url));
+        writeln!(out, "{service}\t{url}\tusername: {username}\tpassword: {password}")?;
     }
     Ok(())
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
+/// Text from the service as a terminal may show it: control characters (an escape sequence
+/// could recolour or rewrite the screen, a newline forge a line) and the invisible characters
+/// that reorder text are shown escaped, as `\u{1b}`. `--json` output stays exact.
+fn shown(text: &str) -> String {
+    let invisible = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    text.chars().map(|c| if invisible(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect()
+}
+
+/// A variable from the environment. One that is set but not UTF-8 is refused, naming the
+/// variable and never its value: taken as unset, a broken THINGSPACE_BEARER_TOKEN would silently
+/// switch to the OAuth credentials. An empty one is passed on as it is, for the same reason: the
+/// client then says which credential is empty.
+fn env(name: &str) -> Result<Option<String>, Error> {
+    match std::env::var(name) {
+        Ok(value) => Ok(Some(value)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Error::invalid_argument(
+            codes::ARGUMENT_ENCODING,
+            format!("the environment variable {name} is not valid UTF-8"),
+        )),
+    }
 }
 
 fn client(cli: &Cli, sim: Option<&Simulator>) -> Result<Client, Failure> {
@@ -312,9 +340,9 @@ fn client(cli: &Cli, sim: Option<&Simulator>) -> Result<Client, Failure> {
     if let Some(seconds) = cli.timeout {
         builder = builder.call_timeout(tscb::timeout_from_secs(seconds)?);
     }
-    let (client_id, client_secret) = (env("THINGSPACE_CLIENT_ID"), env("THINGSPACE_CLIENT_SECRET"));
-    let (username, password) = (env("THINGSPACE_USERNAME"), env("THINGSPACE_PASSWORD"));
-    let (bearer, session) = (env("THINGSPACE_BEARER_TOKEN"), env("THINGSPACE_SESSION_TOKEN"));
+    let (client_id, client_secret) = (env("THINGSPACE_CLIENT_ID")?, env("THINGSPACE_CLIENT_SECRET")?);
+    let (username, password) = (env("THINGSPACE_USERNAME")?, env("THINGSPACE_PASSWORD")?);
+    let (bearer, session) = (env("THINGSPACE_BEARER_TOKEN")?, env("THINGSPACE_SESSION_TOKEN")?);
     let none_given =
         [&client_id, &client_secret, &username, &password, &bearer, &session].iter().all(|v| v.is_none());
     if let Some(sim) = sim {
