@@ -312,6 +312,17 @@ tscb_result tscb_callback_verifier_verify(const struct tscb_callback_verifier *v
                                           struct tscb_error **err);
 
 /**
+ * Checks only the source address (as tscb_callback_verifier_verify() does first), so that a
+ * listener can refuse a source before it reads the body. TSCB_OK when it is allowed,
+ * TSCB_ERR_CALLBACK_REJECTED (code Tscb.CALLBACK_REJECTED.Source) when not,
+ * TSCB_ERR_INVALID_INPUT when `source_ip` is not an IP address. `verifier` and `source_ip`
+ * must not be NULL.
+ */
+tscb_result tscb_callback_verifier_check_source(const struct tscb_callback_verifier *verifier,
+                                                const char *source_ip,
+                                                struct tscb_error **err);
+
+/**
  * Frees a verifier. NULL does nothing.
  */
 void tscb_callback_verifier_free(struct tscb_callback_verifier *verifier);

@@ -282,6 +282,9 @@ fn malformed_sources_are_input_errors_and_change_nothing() {
     assert_eq!(err.error_code(), codes::SOURCE_ADDRESS_MALFORMED);
     assert!(v.verify_from("3.87.163.45", b"{}").is_ok());
     assert!(v.verify_from("::ffff:3.87.163.45", b"{}").is_ok());
+    assert!(v.check_source_from("3.87.163.45").is_ok());
+    assert_eq!(v.check_source_from("10.0.0.1").unwrap_err().error_code(), codes::CALLBACK_REJECTED_SOURCE);
+    assert_eq!(v.check_source_from("").unwrap_err().error_code(), codes::SOURCE_ADDRESS_MALFORMED);
 }
 
 #[test]

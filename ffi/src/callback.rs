@@ -339,6 +339,24 @@ pub unsafe extern "C" fn tscb_callback_verifier_verify(
     })
 }
 
+/// Checks only the source address (as tscb_callback_verifier_verify() does first), so that a
+/// listener can refuse a source before it reads the body. TSCB_OK when it is allowed,
+/// TSCB_ERR_CALLBACK_REJECTED (code Tscb.CALLBACK_REJECTED.Source) when not,
+/// TSCB_ERR_INVALID_INPUT when `source_ip` is not an IP address. `verifier` and `source_ip`
+/// must not be NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_callback_verifier_check_source(
+    verifier: *const tscb_callback_verifier,
+    source_ip: *const c_char,
+    err: *mut *mut tscb_error,
+) -> tscb_result {
+    call(err, || {
+        let verifier = arg_ref(verifier, "verifier")?;
+        let source_ip = arg_str(source_ip, "source_ip")?;
+        Ok(verifier.inner.check_source_from(source_ip)?)
+    })
+}
+
 /// Frees a verifier. NULL does nothing.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_callback_verifier_free(verifier: *mut tscb_callback_verifier) {

@@ -274,6 +274,10 @@ static void test_sources(void) {
     /* The source is checked before the body is read. */
     CHECK(verify(v, "192.0.2.1", "garbage", SOURCE) == TSCB_ERR_CALLBACK_REJECTED);
     CHECK(verify(v, "not an address", good, "Tscb.INPUT_INVALID.SourceAddress.Malformed") == TSCB_ERR_INVALID_INPUT);
+    CHECK(tscb_callback_verifier_check_source(v, VERIZON, NULL) == TSCB_OK);
+    CHECK(tscb_callback_verifier_check_source(v, "192.0.2.1", NULL) == TSCB_ERR_CALLBACK_REJECTED);
+    CHECK(tscb_callback_verifier_check_source(v, "nope", NULL) == TSCB_ERR_INVALID_INPUT);
+    CHECK(tscb_callback_verifier_check_source(NULL, VERIZON, NULL) == TSCB_ERR_NULL_PARAMETER);
 
     CHECK(tscb_callback_verifier_allow_source(v, "10.20.0.0/16") == TSCB_OK);
     CHECK(tscb_callback_verifier_allow_source(v, "2001:db8:7::/48") == TSCB_OK);

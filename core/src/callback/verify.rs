@@ -231,10 +231,13 @@ impl CallbackVerifier {
     /// and many HTTP servers have it (`"203.0.113.9"`, `"::ffff:203.0.113.9"`). Text that is
     /// not an IP address is an error of kind `invalid_input` ([`codes::SOURCE_ADDRESS_MALFORMED`]).
     pub fn verify_from(&self, source: &str, body: &[u8]) -> Result<CallbackMessage> {
-        let source = source.trim().parse::<IpAddr>().map_err(|_| {
-            Error::invalid(codes::SOURCE_ADDRESS_MALFORMED, "the callback's source is not an IP address")
-        })?;
-        self.verify(source, body)
+        self.verify(source_address(source)?, body)
+    }
+
+    /// [`CallbackVerifier::check_source`] with the source given as text, as for
+    /// [`CallbackVerifier::verify_from`].
+    pub fn check_source_from(&self, source: &str) -> Result<()> {
+        self.check_source(source_address(source)?)
     }
 }
 
@@ -253,6 +256,12 @@ impl fmt::Debug for CallbackVerifier {
             .field("sources", &format_args!("{sources}"))
             .finish()
     }
+}
+
+fn source_address(text: &str) -> Result<IpAddr> {
+    text.trim().parse::<IpAddr>().map_err(|_| {
+        Error::invalid(codes::SOURCE_ADDRESS_MALFORMED, "the callback's source is not an IP address")
+    })
 }
 
 /// An allowed source: an address (a /32 or /128 block) or a CIDR block, with an IPv4-mapped
