@@ -326,25 +326,20 @@ fn client(cli: &Cli, sim: Option<&Simulator>) -> Result<Client, Failure> {
     })
 }
 
-/// `tscb sim`: the simulator in the foreground, printing what a client needs to reach it.
+/// `tscb sim`: the simulator in the foreground, printing what a client needs to reach it (the
+/// simulator's own start-up printout, the same as `tscb-sim`'s).
 fn serve(listen: &str) -> Result<(), Failure> {
-    let sim = Simulator::start_with(tscb_sim::SimConfig::default(), listen)
-        .map_err(|e| Failure::Internal(format!("could not start the simulator on {listen}: {e}")))?;
-    let c = sim.config();
-    let mut out = std::io::stdout().lock();
-    // The first line is what scripts wait for; these are the simulator's fixed test values.
-    let lines = [
-        format!("listening on {}", sim.base_url()),
-        format!("bearer token: {}", c.bearer_token),
-        format!("session token: {}", c.session_token),
-        format!("client id: {}", c.client_id),
-        format!("username: {}", c.username),
-    ];
-    for line in lines {
-        // A reader that went away (a closed pipe) must not stop the simulator it started.
-        let _ = writeln!(out, "{line}").and_then(|()| out.flush());
-    }
-    drop(out);
+    let sim = match Simulator::start_with(tscb_sim::SimConfig::default(), listen) {
+        Ok(sim) => sim,
+        // A refused (not loopback) or malformed address is a usage error, as clap's are.
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            eprintln!("error: cannot listen on {listen}: {e}");
+            std::process::exit(2);
+        }
+        Err(e) => return Err(Failure::Internal(format!("could not start the simulator on {listen}: {e}"))),
+    };
+    // A reader that went away (a closed pipe) must not stop the simulator it started.
+    let _ = sim.write_banner(&mut std::io::stdout().lock());
     loop {
         std::thread::sleep(Duration::from_secs(3600));
     }

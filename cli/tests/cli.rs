@@ -37,7 +37,8 @@ impl Sim {
     fn requests(&self) -> Vec<serde_json::Value> {
         let addr = self.base_url.trim_start_matches("http://").trim_end_matches("/api");
         let mut conn = TcpStream::connect(addr).unwrap();
-        write!(conn, "GET /__admin/requests HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        // The simulator's admin API insists on a Host that names the address it listens on.
+        write!(conn, "GET /__admin/requests HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
         let mut answer = String::new();
         conn.read_to_string(&mut answer).unwrap();
         let body = answer.split_once("\r\n\r\n").unwrap().1;
@@ -279,4 +280,45 @@ fn the_base_url_can_come_from_the_environment() {
     let o = tscb(&env, &["list", "--account", "TestAccount-1"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(sim.count("/callbacks/TestAccount-1"), 1);
+}
+
+#[test]
+fn sim_prints_the_simulators_own_start_up_text() {
+    // What the library writes for a simulator of its own: `tscb sim` must print the same.
+    let reference = tscb_sim::Simulator::start().unwrap();
+    let mut expected = Vec::new();
+    reference.write_banner(&mut expected).unwrap();
+    let expected = String::from_utf8(expected).unwrap();
+    let lines = expected.lines().count();
+
+    let mut child =
+        Command::new(BIN).args(["sim", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    struct Kill(Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let guard = Kill(child);
+    // Read in a thread, so that a printout with fewer lines fails the test instead of hanging it.
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let printed: Vec<String> = stdout.lines().take(lines).map(Result::unwrap).collect();
+        let _ = send.send(printed.join("\n") + "\n");
+    });
+    let printed = receive.recv_timeout(std::time::Duration::from_secs(10)).expect("the whole printout");
+    drop(guard);
+    let port = printed.split_once('\n').unwrap().0.rsplit(':').next().unwrap().trim_end_matches("/api");
+    assert!(printed.starts_with(&format!("listening on http://127.0.0.1:{port}/api\nbearer token: ")));
+    assert_eq!(printed, expected.replace(&reference.addr().port().to_string(), port));
+}
+
+#[test]
+fn sim_refuses_an_address_beyond_loopback() {
+    let o = tscb(&[], &["sim", "--listen", "0.0.0.0:0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty());
+    assert!(stderr(&o).contains("not a loopback address"), "{}", stderr(&o));
 }
