@@ -82,6 +82,12 @@
 //! Kinds: `invalid_input` (nothing was sent), `api` (the service's own error), `auth` (a
 //! refused bearer token, 401/403, or a session error: see [`Error::is_session_error`]),
 //! `transport`, `timeout`, `invalid_response`, `internal` (a panic caught at a language boundary).
+//!
+//! ## Many accounts
+//!
+//! [`fleet`] compares the listeners many accounts should have with what each has, and makes
+//! them so, with one sign-in and bounded concurrency: [`fleet::Plan::compute`], then
+//! [`fleet::Plan::apply`].
 
 #![warn(missing_docs)]
 
@@ -91,6 +97,7 @@ mod client;
 pub mod codes;
 mod decode;
 mod error;
+pub mod fleet;
 mod model;
 mod retry;
 mod secret;
