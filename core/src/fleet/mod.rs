@@ -161,7 +161,8 @@ impl Action {
 
 impl std::fmt::Display for Action {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        // `pad`, so that width and alignment work in tables.
+        f.pad(self.as_str())
     }
 }
 
