@@ -7,6 +7,7 @@ use pyo3::types::PyTuple;
 mod args;
 mod client;
 mod errors;
+mod fleet;
 mod model;
 
 #[pymodule]
@@ -15,6 +16,11 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<client::Client>()?;
     module.add_class::<model::CallbackAck>()?;
     module.add_class::<model::RegisteredCallback>()?;
+    module.add_function(wrap_pyfunction!(fleet::plan, module)?)?;
+    module.add_class::<fleet::Plan>()?;
+    module.add_class::<fleet::Change>()?;
+    module.add_class::<fleet::Outcome>()?;
+    module.add_class::<fleet::ApplyReport>()?;
     errors::register(module)?;
     // Tuples: constants should not be mutable from Python.
     module.add("SERVICE_NAMES", PyTuple::new(module.py(), tscb::services::SERVICE_NAMES)?)?;

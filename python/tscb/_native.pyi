@@ -1,22 +1,27 @@
 # Type stubs for the compiled module; checked against it by `python -m mypy.stubtest tscb._native`.
 import builtins
 from types import TracebackType
-from typing import Optional, Type, final
+from typing import Mapping, Optional, Sequence, Type, final
 
 __all__ = [
     "ApiError",
+    "ApplyReport",
     "AuthError",
     "CallbackAck",
+    "Change",
     "Client",
     "ERROR_CODES",
     "InvalidInputError",
     "InvalidResponseError",
+    "Outcome",
+    "Plan",
     "RegisteredCallback",
     "SERVICE_NAMES",
     "TimeoutError",
     "TransportError",
     "TscbError",
     "__version__",
+    "plan",
 ]
 
 __version__: str
@@ -102,3 +107,88 @@ class Client:
         exc_value: Optional[BaseException],
         traceback: Optional[TracebackType],
     ) -> bool: ...
+
+# The desired state of `plan`: account name -> its registrations, each a dict with "service" and
+# "url" (str), and optionally "username" and "password" (str or None), e.g.
+#   {"0000123456-00001": [{"service": "CarrierService", "url": "https://listener.example.com/cb",
+#                          "username": "fleet", "password": None}]}
+_Registration = Mapping[str, Optional[str]]
+_Desired = Mapping[str, Sequence[_Registration]]
+
+def plan(
+    client: Client,
+    desired: _Desired,
+    *,
+    prune: bool = False,
+    concurrency: int = 8,
+    max_rate: Optional[float] = None,
+) -> Plan: ...
+
+@final
+class Change:
+    @property
+    def account(self) -> str: ...
+    @property
+    def service(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def differences(self) -> tuple[str, ...]: ...
+    @property
+    def url(self) -> Optional[str]: ...
+    @property
+    def username(self) -> Optional[str]: ...
+    @property
+    def current_url(self) -> Optional[str]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class Outcome:
+    @property
+    def account(self) -> str: ...
+    @property
+    def service(self) -> Optional[str]: ...
+    @property
+    def action(self) -> Optional[str]: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def refused_with(self) -> Optional[str]: ...
+    @property
+    def error_code(self) -> Optional[str]: ...
+    @property
+    def error_message(self) -> Optional[str]: ...
+    @property
+    def http_status(self) -> Optional[int]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class ApplyReport:
+    @property
+    def outcomes(self) -> tuple[Outcome, ...]: ...
+    @property
+    def created(self) -> int: ...
+    @property
+    def updated(self) -> int: ...
+    @property
+    def deleted(self) -> int: ...
+    @property
+    def unchanged(self) -> int: ...
+    @property
+    def failed(self) -> int: ...
+    @property
+    def not_run(self) -> int: ...
+    @property
+    def elapsed(self) -> float: ...
+
+@final
+class Plan:
+    @property
+    def changes(self) -> tuple[Change, ...]: ...
+    @property
+    def failures(self) -> tuple[Outcome, ...]: ...
+    @property
+    def has_changes(self) -> bool: ...
+    def apply(self, *, concurrency: int = 8, max_rate: Optional[float] = None) -> ApplyReport: ...
