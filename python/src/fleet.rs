@@ -5,6 +5,7 @@
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
+use pyo3::IntoPyObjectExt;
 
 use crate::args::{optional_text, text};
 use crate::client::{guarded, Client};
@@ -13,6 +14,11 @@ use tscb::fleet::{self, Action, ApplyOptions, PlanOptions, Status};
 
 // The signatures below say 8 in so many words (Python's help shows it); core's default must agree.
 const _: () = assert!(fleet::DEFAULT_CONCURRENCY == 8);
+
+/// Python's own `repr`, so that results print the way Python users read them.
+fn py_repr<'py>(py: Python<'py>, value: impl IntoPyObject<'py>) -> PyResult<String> {
+    Ok(value.into_bound_py_any(py)?.repr()?.to_string())
+}
 
 fn type_error(message: String) -> PyErr {
     PyTypeError::new_err(message)
@@ -196,11 +202,14 @@ impl Change {
         PyTuple::new(py, &self.differences)
     }
 
-    fn __repr__(&self) -> String {
-        format!(
-            "Change(account={:?}, service={:?}, action={:?}, differences={:?})",
-            self.account, self.service, self.action, self.differences
-        )
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "Change(account={}, service={}, action={}, differences={})",
+            py_repr(py, self.account.as_str())?,
+            py_repr(py, self.service.as_str())?,
+            py_repr(py, self.action)?,
+            py_repr(py, self.differences(py)?)?
+        ))
     }
 }
 
@@ -264,12 +273,18 @@ impl From<&fleet::Outcome> for Outcome {
 
 #[pymethods]
 impl Outcome {
-    fn __repr__(&self) -> String {
-        let error = self.error_code.as_ref().map(|c| format!(", error_code={c:?}")).unwrap_or_default();
-        format!(
-            "Outcome(account={:?}, service={:?}, action={:?}, status={:?}{error})",
-            self.account, self.service, self.action, self.status
-        )
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let error = match &self.error_code {
+            Some(code) => format!(", error_code={}", py_repr(py, code.as_str())?),
+            None => String::new(),
+        };
+        Ok(format!(
+            "Outcome(account={}, service={}, action={}, status={}{error})",
+            py_repr(py, self.account.as_str())?,
+            py_repr(py, self.service.as_deref())?,
+            py_repr(py, self.action)?,
+            py_repr(py, self.status)?
+        ))
     }
 }
 

@@ -52,6 +52,9 @@ def test_create_update_prune_then_nothing_to_do(sim: Sim, client: tscb.Client) -
     ]
     assert plan.changes[0].differences == ("url", "password")
     assert plan.changes[0].current_url == OTHER
+    assert repr(plan.changes[0]) == (
+        f"Change(account={one!r}, service='CarrierService', action='update', differences=('url', 'password'))"
+    )
     assert plan.has_changes and plan.failures == ()
     report = plan.apply(concurrency=2)
     assert (report.created, report.updated, report.deleted, report.failed) == (1, 1, 1, 0)

@@ -1,6 +1,10 @@
 //! `tscb plan` and `tscb apply`: the fleet file, the plan as text or JSON, the confirmation,
 //! the progress and the summary. The work itself is `tscb::fleet`'s.
 
+// The doc comments on the arguments are clap's help text, read in a terminal, where the TOML
+// table names `[defaults]` and `[[account]]` are not links.
+#![allow(rustdoc::broken_intra_doc_links)]
+
 mod file;
 
 use std::ffi::OsString;
@@ -180,7 +184,7 @@ fn print_plan(out: &mut impl Write, plan: &Plan, with_unchanged: bool) -> std::i
         }
         let detail = match change.action {
             Action::Create => change.desired.as_ref().map(|d| d.url().to_owned()).unwrap_or_default(),
-            Action::Update => format!("{} differ", change.differences.join(", ")),
+            Action::Update => format!("differs: {}", change.differences.join(", ")),
             Action::Delete | Action::Unchanged => String::new(),
         };
         let line = format!(
