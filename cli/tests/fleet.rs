@@ -155,6 +155,14 @@ fn json_plan_with_update_and_prune() {
     let left = sim.registrations("TestAccount-1");
     assert_eq!(left.len(), 1);
     assert_eq!((left[0].url.as_str(), left[0].password.as_deref()), ("https://new.example.com/cb", None));
+
+    // Scripts get the report as JSON too.
+    let again = tscb(&sim, &env, &["--json", "apply", "-f", f, "--prune", "--yes"]);
+    assert_eq!(again.status.code(), Some(0));
+    let value: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(value["summary"]["unchanged"], 1);
+    assert_eq!(value["summary"]["failed"], 0);
+    assert_eq!(value["outcomes"][0]["action"], "unchanged");
 }
 
 #[test]
