@@ -127,6 +127,7 @@
 
 #![warn(missing_docs)]
 
+mod async_client;
 mod auth;
 mod builder;
 mod callback;
@@ -147,6 +148,7 @@ mod signin;
 mod text;
 mod validate;
 
+pub use async_client::AsyncClient;
 pub use builder::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
 };

@@ -15,9 +15,9 @@ const NOT_SENT_AGAIN: &str = " (tscb does not send this login again: five failed
                               until Verizon support unlocks it; check the credentials and make a new client)";
 
 impl Auth {
-    pub(super) fn log_in(
+    pub(super) async fn log_in(
         &self,
-        sign_in: &dyn SignIn,
+        sign_in: &impl SignIn,
         mut bearer: Arc<Token>,
         blocked: Option<Error>,
         deadline: Deadline,
@@ -40,7 +40,7 @@ impl Auth {
                 self.clear_guard(sign_in, login);
                 return Err(deadline.passed("before the login could be sent"));
             }
-            let error = match sign_in.log_in(&bearer, login, deadline) {
+            let error = match sign_in.log_in(&bearer, login, deadline).await {
                 Ok(value) => {
                     self.clear_guard(sign_in, login);
                     let text = joined(&[value.expose()]);
@@ -54,7 +54,7 @@ impl Auth {
                 // The gateway refused the bearer token, not the login: renew it, once.
                 LoginFailure::BearerRefused if self.api_key.is_some() && !bearer_renewed => {
                     bearer_renewed = true;
-                    bearer = self.fetch_bearer(sign_in, deadline, progress).inspect_err(|_| {
+                    bearer = self.fetch_bearer(sign_in, deadline, progress).await.inspect_err(|_| {
                         self.clear_guard(sign_in, login);
                     })?;
                 }
@@ -72,7 +72,7 @@ impl Auth {
         }
     }
 
-    fn clear_guard(&self, sign_in: &dyn SignIn, login: &Login) {
+    fn clear_guard(&self, sign_in: &impl SignIn, login: &Login) {
         if let Some(guard) = &self.guard {
             guard.clear(sign_in.base(), login);
         }
