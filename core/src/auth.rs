@@ -16,6 +16,7 @@ use std::time::Duration;
 use tokio::sync::futures::Notified;
 use tokio::sync::Notify;
 
+mod flight;
 mod login;
 mod token;
 
@@ -28,6 +29,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::guard::LoginGuard;
 use crate::secret::{joined, Secret};
 use crate::validate;
+use flight::{InProgress, Progress};
 
 /// What to renew after a call failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,15 +104,6 @@ struct Start {
     bearer: Bearer,
     session: Option<Arc<Token>>,
     blocked: Option<Error>,
-}
-
-/// What a sign-in got, kept even when a later step failed (a token fetched before a refused
-/// login is still good).
-#[derive(Default)]
-struct Progress {
-    bearer: Option<Arc<Token>>,
-    session: Option<Arc<Token>>,
-    block_login: Option<Error>,
 }
 
 const SHARED: &str = " (the sign-in that this call waited for failed)";
@@ -411,47 +404,5 @@ impl Auth {
         let token = Arc::new(Token::new(value, &text, lifetime)?);
         progress.bearer = Some(token.clone());
         Ok(token)
-    }
-}
-
-/// A sign-in in progress: when dropped (finished, unwound by a panic, or its future dropped by
-/// an async caller that gave up), stores what it got, counts the attempt, clears the flag and
-/// wakes the waiting calls.
-struct InProgress<'a> {
-    auth: &'a Auth,
-    progress: Progress,
-    /// The outcome, for the waiters; `None` if the work panicked or was cancelled.
-    result: Option<Result<()>>,
-}
-
-impl Drop for InProgress<'_> {
-    fn drop(&mut self) {
-        let mut state = self.auth.lock();
-        let progress = std::mem::take(&mut self.progress);
-        if let Some(bearer) = progress.bearer {
-            state.bearer = Some(bearer);
-        }
-        if let Some(session) = progress.session {
-            state.session = Some(session);
-        }
-        if let Some(block) = progress.block_login {
-            state.login_blocked = Some(block);
-        }
-        state.attempts += 1;
-        let failure = match self.result.take() {
-            Some(Ok(())) => None,
-            Some(Err(error)) => Some(error),
-            None if std::thread::panicking() => {
-                Some(Error::panic("the sign-in that this call waited for panicked"))
-            }
-            // Cancelled (its caller dropped the call): no failure to share; a waiter signs in.
-            None => None,
-        };
-        if let Some(error) = failure {
-            state.last_failure = Some((state.attempts, error));
-        }
-        state.signing_in = false;
-        drop(state);
-        self.auth.signed_in.notify_waiters();
     }
 }

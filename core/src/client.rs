@@ -30,7 +30,8 @@ use crate::model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 /// Calls run on the calling thread: the client starts no thread, neither when built nor when
 /// used. It must not be called from async code on a tokio runtime (that would block the
 /// runtime's thread): there a call fails with [`crate::codes::INSIDE_ASYNC_RUNTIME`]; use
-/// [`crate::AsyncClient`], which has the same calls as `async fn`s.
+/// [`crate::AsyncClient`], which has the same calls as `async fn`s. (tokio's own blocking threads,
+/// in `spawn_blocking`, count as inside: tokio offers no way to tell them apart.)
 ///
 /// ```
 /// use tscb::{services, CallbackRegistration, Client};
