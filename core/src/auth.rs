@@ -399,7 +399,10 @@ fn login_failure(error: &Error) -> LoginFailure {
     match error.http_status() {
         Some(401 | 403) if gateway_code || code == "invalid_token" => LoginFailure::BearerRefused,
         Some(429 | 503) => LoginFailure::NotCounted,
-        None if code == codes::CONNECT => LoginFailure::NotCounted,
+        // A failed TLS handshake or a proxy that refused the tunnel: the login never left.
+        None if code == codes::CONNECT || code == codes::TLS || code == codes::PROXY => {
+            LoginFailure::NotCounted
+        }
         _ => LoginFailure::MayHaveCounted,
     }
 }

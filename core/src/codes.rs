@@ -60,6 +60,8 @@ codes! {
     USER_AGENT_INVALID_CHARACTER = "Tscb.INPUT_INVALID.UserAgent.InvalidCharacter", "invalid_input", "the user agent is empty or not printable ASCII";
     TIMEOUT_ZERO = "Tscb.INPUT_INVALID.Timeout.Zero", "invalid_input", "a timeout of zero";
     TIMEOUT_INVALID = "Tscb.INPUT_INVALID.Timeout.Invalid", "invalid_input", "a timeout that is negative, NaN, infinite or longer than a day";
+    CA_FILE_INVALID = "Tscb.INPUT_INVALID.CaFile.Invalid", "invalid_input", "a CA file (or PEM text) that is missing, unreadable or holds no certificate";
+    PROXY_INVALID = "Tscb.INPUT_INVALID.Proxy.Invalid", "invalid_input", "a proxy URL (given, or from `HTTPS_PROXY`/`ALL_PROXY`) that is not an `http` or `https` URL with a host";
     CLIENT_ID_INVALID = "Tscb.INPUT_INVALID.ClientId.Invalid", "invalid_input", "the OAuth client id is empty, or has a `:` or a control character";
     CLIENT_SECRET_INVALID = "Tscb.INPUT_INVALID.ClientSecret.Invalid", "invalid_input", "the OAuth client secret is empty or has a control character";
     LOGIN_USERNAME_INVALID = "Tscb.INPUT_INVALID.LoginUsername.Invalid", "invalid_input", "the session login's username is empty or has a control character";
@@ -69,6 +71,8 @@ codes! {
     ARGUMENT_MISSING = "Tscb.INPUT_INVALID.Argument.Missing", "invalid_input", "(C) a required pointer is NULL; (CLI) a required setting is missing";
     CLIENT_SETUP = "Tscb.REQUEST_FAILED.ClientSetup", "transport", "the HTTP client or TLS could not be set up";
     CONNECT = "Tscb.REQUEST_FAILED.Connect", "transport", "no connection could be made; nothing was sent";
+    TLS = "Tscb.REQUEST_FAILED.Tls", "transport", "the TLS handshake failed (unknown issuer, a certificate for another name, an expired certificate, a handshake refused); nothing was sent";
+    PROXY = "Tscb.REQUEST_FAILED.Proxy", "transport", "the proxy could not be reached or refused the tunnel (407, a failed `CONNECT`); nothing was sent";
     TRANSPORT = "Tscb.REQUEST_FAILED.Transport", "transport", "the connection broke; the request may have arrived";
     TIMEOUT = "Tscb.REQUEST_FAILED.Timeout", "timeout", "no complete answer within the timeout; the request may have arrived";
     HTTP_STATUS = "Tscb.REQUEST_FAILED.HttpStatus", "api, or auth for 401/403", "an HTTP error status with a body in no known error form (the message has the status and a short, cleaned excerpt)";

@@ -92,12 +92,14 @@ pub mod codes;
 mod decode;
 mod error;
 mod model;
+mod proxy;
 mod retry;
 mod secret;
 mod send;
 pub mod services;
 mod signin;
 mod text;
+mod tls;
 mod validate;
 
 pub use auth::{ApiKey, Login};

@@ -33,6 +33,9 @@ impl Call<'_> {
     pub(crate) fn redact(&self, text: &str) -> String {
         let mut secrets = self.client.inner.auth.long_lived_secrets();
         secrets.extend(&self.extra_secrets);
+        if let Some(proxy) = &self.client.inner.proxy {
+            secrets.extend(proxy.secrets.iter().map(|s| s.expose()));
+        }
         if let Some(tokens) = &self.tokens {
             secrets.push(tokens.bearer.value.expose());
             secrets.push(tokens.session.value.expose());
@@ -123,6 +126,26 @@ impl Call<'_> {
                 message: format!("no answer within {:?}: {message}", self.client.inner.timeout),
                 source: Some(Box::new(e)),
             }
+        } else if let Some(tls) = crate::tls::find_rustls_error(&e) {
+            let words = crate::tls::describe(tls);
+            Error::Transport {
+                code: codes::TLS,
+                message: format!("{words} ({message})"),
+                source: Box::new(e),
+            }
+        } else if let (Some(proxy), true) = (&self.client.inner.proxy, e.is_connect()) {
+            let target = e
+                .url()
+                .map(|u| {
+                    format!(
+                        "{}:{}",
+                        u.host_str().unwrap_or_default(),
+                        u.port_or_known_default().unwrap_or(443)
+                    )
+                })
+                .unwrap_or_default();
+            let words = self.redact(&crate::proxy::describe_failure(proxy, &target, &message));
+            Error::Transport { code: codes::PROXY, message: words, source: Box::new(e) }
         } else if e.is_connect() {
             Error::Transport { code: codes::CONNECT, message, source: Box::new(e) }
         } else {
