@@ -52,7 +52,7 @@ pub(crate) struct RequestReader {
 impl RequestReader {
     /// Reads the next request. `Ok(None)` means the client closed (or the socket failed)
     /// before a complete request arrived: there is nobody left to answer.
-    pub(crate) fn read(&mut self, stream: &mut TcpStream) -> Result<Option<Request>, BadRequest> {
+    pub(crate) fn read(&mut self, stream: &mut (impl Read + Write)) -> Result<Option<Request>, BadRequest> {
         let (head_len, mut request, content_length) = loop {
             if !self.buf.is_empty() {
                 if let Some(parsed) = self.parse_head()? {
@@ -85,7 +85,7 @@ impl RequestReader {
     }
 
     /// Appends whatever the socket has; false on end of stream or error.
-    fn fill(&mut self, stream: &mut TcpStream) -> bool {
+    fn fill(&mut self, stream: &mut impl Read) -> bool {
         let mut chunk = [0u8; 16 * 1024];
         loop {
             match stream.read(&mut chunk) {
@@ -179,7 +179,7 @@ impl Response {
         Response::new(204, None, Vec::new())
     }
 
-    pub(crate) fn write_to(&self, stream: &mut TcpStream, close: bool) -> io::Result<()> {
+    pub(crate) fn write_to(&self, stream: &mut impl Write, close: bool) -> io::Result<()> {
         let mut out =
             head(self.status, self.content_type.as_deref(), self.body.len(), &self.extra_headers, close);
         out.extend_from_slice(&self.body);

@@ -19,6 +19,67 @@ pub struct Simulator {
     shared: Arc<Shared>,
     addr: SocketAddr,
     accept_thread: Option<JoinHandle<()>>,
+    /// The throw-away CA's certificate, when serving HTTPS.
+    ca_pem: Option<String>,
+}
+
+/// Starts a [`Simulator`] with settings beyond [`Simulator::start_with`]'s: HTTPS, say.
+///
+/// ```
+/// let sim = tscb_sim::Simulator::builder().tls(true).start()?;
+/// assert!(sim.base_url().starts_with("https://127.0.0.1:"));
+/// assert!(sim.ca_pem().unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct SimulatorBuilder {
+    config: SimConfig,
+    listen: String,
+    tls: bool,
+    expired_certificate: bool,
+}
+
+impl SimulatorBuilder {
+    /// The configuration (default [`SimConfig::default`]).
+    pub fn config(mut self, config: SimConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The address to listen on (default `"127.0.0.1:0"`, a free port).
+    pub fn listen(mut self, addr: impl Into<String>) -> Self {
+        self.listen = addr.into();
+        self
+    }
+
+    /// Serves HTTPS, with a certificate for [`crate::CERTIFICATE_NAMES`] signed by a CA made
+    /// for this run ([`Simulator::ca_pem`]).
+    pub fn tls(mut self, tls: bool) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// With [`SimulatorBuilder::tls`], serves a certificate that expired in 2021, to see what a
+    /// client says about one.
+    pub fn expired_certificate(mut self, expired: bool) -> Self {
+        self.expired_certificate = expired;
+        self
+    }
+
+    /// Starts the simulator.
+    pub fn start(self) -> io::Result<Simulator> {
+        let identity = if self.tls { Some(crate::tls::identity(self.expired_certificate)?) } else { None };
+        let listener = TcpListener::bind(&self.listen)?;
+        let addr = listener.local_addr()?;
+        let mut shared = Shared::new(self.config);
+        shared.tls = identity.as_ref().map(|i| Arc::clone(&i.config));
+        let shared = Arc::new(shared);
+        let for_thread = Arc::clone(&shared);
+        let accept_thread = thread::Builder::new()
+            .name("tscb-sim-accept".to_owned())
+            .spawn(move || server::accept_loop(for_thread, listener))?;
+        Ok(Simulator { shared, addr, accept_thread: Some(accept_thread), ca_pem: identity.map(|i| i.ca_pem) })
+    }
 }
 
 impl Simulator {
@@ -30,20 +91,31 @@ impl Simulator {
     /// Starts a simulator with `config`, listening on `addr` (e.g. `"127.0.0.1:0"` for a free
     /// port).
     pub fn start_with(config: SimConfig, addr: &str) -> io::Result<Simulator> {
-        let listener = TcpListener::bind(addr)?;
-        let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(config));
-        let for_thread = Arc::clone(&shared);
-        let accept_thread = thread::Builder::new()
-            .name("tscb-sim-accept".to_owned())
-            .spawn(move || server::accept_loop(for_thread, listener))?;
-        Ok(Simulator { shared, addr, accept_thread: Some(accept_thread) })
+        Simulator::builder().config(config).listen(addr).start()
     }
 
-    /// The base URL to give a client, e.g. `"http://127.0.0.1:41234/api"`. When listening on
-    /// an unspecified address (`0.0.0.0`, `::`), it names the loopback address instead.
+    /// A builder for more settings (HTTPS); its defaults are those of [`Simulator::start`].
+    pub fn builder() -> SimulatorBuilder {
+        SimulatorBuilder {
+            config: SimConfig::default(),
+            listen: "127.0.0.1:0".to_owned(),
+            tls: false,
+            expired_certificate: false,
+        }
+    }
+
+    /// The base URL to give a client, e.g. `"http://127.0.0.1:41234/api"` (`https://` when
+    /// serving HTTPS). When listening on an unspecified address (`0.0.0.0`, `::`), it names the
+    /// loopback address instead.
     pub fn base_url(&self) -> String {
-        format!("http://{}/api", reachable(self.addr))
+        let scheme = if self.ca_pem.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}/api", reachable(self.addr))
+    }
+
+    /// The PEM certificate of the CA that signed the server's certificate, when serving HTTPS:
+    /// give it to a client as a CA to trust. A new CA is made for every simulator.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// The address the simulator listens on.
