@@ -47,6 +47,14 @@ struct Cli {
     /// How long one request may take, in seconds
     #[arg(long, global = true, value_name = "SECS", default_value_t = 30.0)]
     timeout: f64,
+    /// Also trust the CA certificates in this PEM file (a corporate proxy's, or the simulator's
+    /// from `tscb sim --tls`); SSL_CERT_FILE and SSL_CERT_DIR work as well
+    #[arg(long, global = true, value_name = "PATH", env = "THINGSPACE_CA_FILE")]
+    ca_file: Option<std::path::PathBuf>,
+    /// Go through this proxy (http://host:port), whatever HTTPS_PROXY, ALL_PROXY and NO_PROXY say;
+    /// "" for none. Credentials in it would show in `ps`: put them in HTTPS_PROXY instead
+    #[arg(long, global = true, value_name = "URL")]
+    proxy: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -82,6 +90,13 @@ enum Command {
         /// The address to listen on
         #[arg(long, default_value = "127.0.0.1:9000", value_name = "ADDR")]
         listen: String,
+        /// Serve HTTPS with a certificate signed by a CA made for this run
+        #[arg(long)]
+        tls: bool,
+        /// With --tls: where to write that CA's certificate (default: tscb-sim-ca-PORT.pem in
+        /// the temporary directory); give it to clients with --ca-file
+        #[arg(long, value_name = "PATH", requires = "tls")]
+        ca_out: Option<std::path::PathBuf>,
     },
 }
 
@@ -159,8 +174,8 @@ fn exit_code(kind: ErrorKind) -> u8 {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
-    if let Command::Sim { listen } = &cli.command {
-        return serve(listen);
+    if let Command::Sim { listen, tls, ca_out } = &cli.command {
+        return serve(listen, *tls, ca_out.as_deref());
     }
     // The simulator lives as long as the command: it is dropped (and stopped) at the end.
     let sim = if cli.sim {
@@ -302,6 +317,12 @@ fn client(cli: &Cli, sim: Option<&Simulator>) -> Result<Client, Failure> {
     if let Some(url) = &cli.base_url {
         builder = builder.base_url(url);
     }
+    if let Some(path) = &cli.ca_file {
+        builder = builder.ca_file(path);
+    }
+    if let Some(proxy) = &cli.proxy {
+        builder = builder.proxy(proxy.as_str());
+    }
     builder = builder.credentials_from(client_id, client_secret, username, password);
     if let Some(token) = bearer {
         builder = builder.bearer_token(token);
@@ -328,19 +349,33 @@ fn client(cli: &Cli, sim: Option<&Simulator>) -> Result<Client, Failure> {
 }
 
 /// `tscb sim`: the simulator in the foreground, printing what a client needs to reach it.
-fn serve(listen: &str) -> Result<(), Failure> {
-    let sim = Simulator::start_with(tscb_sim::SimConfig::default(), listen)
+fn serve(listen: &str, tls: bool, ca_out: Option<&std::path::Path>) -> Result<(), Failure> {
+    let sim = Simulator::builder()
+        .listen(listen)
+        .tls(tls)
+        .start()
         .map_err(|e| Failure::Internal(format!("could not start the simulator on {listen}: {e}")))?;
+    let mut ca_line = Vec::new();
+    if let Some(pem) = sim.ca_pem() {
+        let path = ca_out
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(|| std::env::temp_dir().join(format!("tscb-sim-ca-{}.pem", sim.addr().port())));
+        std::fs::write(&path, pem).map_err(|e| {
+            Failure::Internal(format!("could not write the CA certificate to {}: {e}", path.display()))
+        })?;
+        ca_line.push(format!("ca file: {} (use --ca-file or THINGSPACE_CA_FILE)", path.display()));
+    }
     let c = sim.config();
     let mut out = std::io::stdout().lock();
     // The first line is what scripts wait for; these are the simulator's fixed test values.
-    let lines = [
-        format!("listening on {}", sim.base_url()),
+    let mut lines = vec![format!("listening on {}", sim.base_url())];
+    lines.extend(ca_line);
+    lines.extend([
         format!("bearer token: {}", c.bearer_token),
         format!("session token: {}", c.session_token),
         format!("client id: {}", c.client_id),
         format!("username: {}", c.username),
-    ];
+    ]);
     for line in lines {
         // A reader that went away (a closed pipe) must not stop the simulator it started.
         let _ = writeln!(out, "{line}").and_then(|()| out.flush());
