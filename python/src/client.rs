@@ -49,7 +49,7 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, tscb::Error>) -> Result<T, tscb::Err
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (*, bearer_token=None, session_token=None, client_id=None, client_secret=None, username=None, password=None, base_url=None, timeout=30.0, connect_timeout=10.0, user_agent=None, check_callback_port=true, max_retries=2, retry_register_when_busy=false, allow_insecure_http=false))]
+    #[pyo3(signature = (*, bearer_token=None, session_token=None, client_id=None, client_secret=None, username=None, password=None, base_url=None, timeout=30.0, connect_timeout=10.0, user_agent=None, check_callback_port=true, max_retries=2, retry_register_when_busy=false, allow_insecure_http=false, ca_file=None, proxy=None))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments, not a Rust API
     fn new(
         py: Python<'_>,
@@ -67,7 +67,11 @@ impl Client {
         max_retries: u32,
         retry_register_when_busy: bool,
         allow_insecure_http: bool,
+        ca_file: Option<std::path::PathBuf>,
+        proxy: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        // None: from the environment, as curl reads it; "": none at all.
+        let proxy = optional_text(proxy, "proxy")?;
         let bearer_token = optional_text(bearer_token, "bearer_token")?;
         let session_token = optional_text(session_token, "session_token")?;
         let client_id = optional_text(client_id, "client_id")?;
@@ -96,6 +100,12 @@ impl Client {
             }
             if let Some(agent) = user_agent {
                 builder = builder.user_agent(agent);
+            }
+            if let Some(path) = ca_file {
+                builder = builder.ca_file(path);
+            }
+            if let Some(proxy) = proxy {
+                builder = builder.proxy(proxy);
             }
             builder.build()
         };

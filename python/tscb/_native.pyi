@@ -1,7 +1,8 @@
 # Type stubs for the compiled module; checked against it by `python -m mypy.stubtest tscb._native`.
 import builtins
 from types import TracebackType
-from typing import Optional, Type, final
+import os
+from typing import Optional, Type, Union, final
 
 __all__ = [
     "ApiError",
@@ -78,6 +79,8 @@ class Client:
         max_retries: int = 2,
         retry_register_when_busy: bool = False,
         allow_insecure_http: bool = False,
+        ca_file: Union[str, "os.PathLike[str]", None] = None,
+        proxy: Optional[str] = None,
     ) -> Client: ...
     @property
     def base_url(self) -> str: ...
