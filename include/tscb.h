@@ -228,7 +228,8 @@ void tscb_callback_list_free(struct tscb_callback_list *list);
 
 /**
  * A new builder with the defaults: the production base URL
- * (https://thingspace.verizon.com/api), a 10 s connect timeout and a 30 s timeout. The caller
+ * (https://thingspace.verizon.com/api), a 10 s connect timeout, a 30 s timeout for each request
+ * and 120 s for each call. The caller
  * owns it: build it with tscb_client_builder_build() or free it with tscb_client_builder_free().
  * Never NULL.
  */
@@ -298,11 +299,37 @@ tscb_result tscb_client_builder_set_retry_register_when_busy(struct tscb_client_
 
 /**
  * Sets how long each HTTP request may take, from connecting to the end of the answer (default
- * 30000). A call can send more than one request (a sign-in, a renewal, retries).
+ * 30000). A call can send more than one request (a sign-in, a renewal, retries); each gets this
+ * or what is left of the call timeout, whichever is shorter.
  * Zero and more than a day are rejected by tscb_client_builder_build().
  * TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
  */
 tscb_result tscb_client_builder_set_timeout_ms(struct tscb_client_builder *builder, uint64_t ms);
+
+/**
+ * Sets how long one call may take in all (default 120000): the sign-in or renewals it needs,
+ * waiting for another thread's sign-in, its requests, and the retries with their waits. When it
+ * runs out the call fails with TSCB_ERR_TIMEOUT ("Tscb.REQUEST_FAILED.Timeout"); a Retry-After
+ * or backoff that does not fit in what is left is not waited for (the failure that asked for it
+ * is returned). Zero and more than a day are rejected by tscb_client_builder_build().
+ * TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
+ */
+tscb_result tscb_client_builder_set_call_timeout_ms(struct tscb_client_builder *builder,
+                                                    uint64_t ms);
+
+/**
+ * Remembers refused logins across clients and runs in the file at `path` (off by default): for
+ * an hour after a login with the same base URL, username and password was refused (or its
+ * outcome is unknown), the client does not send it again and fails with TSCB_ERR_AUTH
+ * ("Tscb.REQUEST_FAILED.LoginBlocked"), since five failed logins lock the account. The file
+ * holds a keyed hash (HMAC-SHA256), never the password; it is created 0600 in a 0700
+ * directory; a successful login removes the entry. A file that cannot be read or written never
+ * stops a login: see tscb_client_login_guard_warning(). `path` is copied.
+ * TSCB_ERR_NULL_PARAMETER if `builder` or `path` is NULL; TSCB_ERR_INVALID_UTF8 if `path` is not
+ * UTF-8.
+ */
+tscb_result tscb_client_builder_set_login_guard_file(struct tscb_client_builder *builder,
+                                                     const char *path);
 
 /**
  * Sets how long opening a connection may take (default 10000). Zero and more than a day are
@@ -356,6 +383,14 @@ tscb_result tscb_client_builder_set_proxy(struct tscb_client_builder *builder, c
 tscb_result tscb_client_builder_build(struct tscb_client_builder *builder,
                                       struct tscb_client **out,
                                       struct tscb_error **err);
+
+/**
+ * A problem with the login guard file that the client met (unreadable, not in the expected
+ * form, not writable), as a new string that the caller frees with tscb_string_free(); each
+ * problem is returned once. NULL when there is none (or `client` is NULL). Such a problem
+ * never stops a login; the library never prints, so show it yourself.
+ */
+char *tscb_client_login_guard_warning(const struct tscb_client *client);
 
 /**
  * Frees a builder that was not built. NULL does nothing.
@@ -499,7 +534,9 @@ const char *tscb_result_str(tscb_result result);
  *  Tscb.REQUEST_FAILED.Transport
  *      transport: the connection broke; the request may have arrived
  *  Tscb.REQUEST_FAILED.Timeout
- *      timeout: no complete answer within the timeout; the request may have arrived
+ *      timeout: no complete answer within the timeout, or the call ran out of its call timeout; a request may have arrived
+ *  Tscb.REQUEST_FAILED.LoginBlocked
+ *      auth: a login with the same base URL and credentials was refused, or its outcome is unknown, in the last hour (recorded in the login guard file); nothing was sent
  *  Tscb.REQUEST_FAILED.HttpStatus
  *      api, or auth for 401/403: an HTTP error status with a body in no known error form (the message has the status and a short, cleaned excerpt)
  *  Tscb.RESPONSE_INVALID.Redirect

@@ -27,7 +27,11 @@ Exit codes:
   4  the service answered with an error
   5  authentication failed (credentials, tokens or session refused). Do not retry a refused
      login in a loop: five failed logins in a row lock the account until Verizon support
-     unlocks it. Run `tscb login` once to check the credentials.
+     unlocks it. Run `tscb login` once to check the credentials. A login that was refused (or
+     whose outcome is unknown) is remembered for an hour in
+     $XDG_STATE_HOME/tscb/refused-logins (default ~/.local/state/tscb/refused-logins), as a
+     keyed hash, never the password; until then the same credentials are not sent again (exit
+     5) unless you pass --retry-refused-login.
   6  network failure or timeout
   7  the service's answer could not be understood";
 
@@ -44,9 +48,14 @@ struct Cli {
     /// Print JSON for scripts instead of text for people
     #[arg(long, global = true)]
     json: bool,
-    /// How long one request may take, in seconds
-    #[arg(long, global = true, value_name = "SECS", default_value_t = 30.0)]
-    timeout: f64,
+    /// How long the command's call may take in all, in seconds: sign-in, retries and their
+    /// waits included (default: the library's call timeout, 120 s)
+    #[arg(long, global = true, value_name = "SECS")]
+    timeout: Option<f64>,
+    /// Send the login even if the same credentials were refused (or had an unknown outcome) in
+    /// the last hour. Five failed logins in a row lock the account
+    #[arg(long, global = true)]
+    retry_refused_login: bool,
     /// Also trust the CA certificates in this PEM file (a corporate proxy's, or the simulator's
     /// from `tscb sim --tls`); SSL_CERT_FILE and SSL_CERT_DIR work as well
     #[arg(long, global = true, value_name = "PATH", env = "THINGSPACE_CA_FILE")]
@@ -187,6 +196,21 @@ fn run(cli: Cli) -> Result<(), Failure> {
         None
     };
     let client = client(&cli, sim.as_ref())?;
+    let json = cli.json;
+    let outcome = execute(cli, &client, sim.is_some());
+    // A problem with the guard file never stops the command, but the user should know that
+    // refused logins are not being remembered.
+    if let Some(warning) = client.login_guard_warning() {
+        if json {
+            eprintln!("{}", serde_json::json!({ "warning": warning }));
+        } else {
+            eprintln!("warning: {warning}");
+        }
+    }
+    outcome
+}
+
+fn execute(cli: Cli, client: &Client, sim: bool) -> Result<(), Failure> {
     let out = &mut std::io::stdout().lock();
     let printed = match cli.command {
         Command::Register(args) => {
@@ -215,7 +239,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             print_ack(out, "deregistered", &ack, cli.json)
         }
         Command::Login => {
-            if sim.is_none() && !has_credentials() {
+            if !sim && !has_credentials() {
                 return Err(Failure::Tscb(Error::invalid_argument(
                     codes::ARGUMENT_MISSING,
                     "tscb login checks THINGSPACE_CLIENT_ID, THINGSPACE_CLIENT_SECRET, THINGSPACE_USERNAME and \
@@ -299,7 +323,10 @@ fn env(name: &str) -> Option<String> {
 }
 
 fn client(cli: &Cli, sim: Option<&Simulator>) -> Result<Client, Failure> {
-    let mut builder = Client::builder().timeout(tscb::timeout_from_secs(cli.timeout)?);
+    let mut builder = Client::builder();
+    if let Some(seconds) = cli.timeout {
+        builder = builder.call_timeout(tscb::timeout_from_secs(seconds)?);
+    }
     let (client_id, client_secret) = (env("THINGSPACE_CLIENT_ID"), env("THINGSPACE_CLIENT_SECRET"));
     let (username, password) = (env("THINGSPACE_USERNAME"), env("THINGSPACE_PASSWORD"));
     let (bearer, session) = (env("THINGSPACE_BEARER_TOKEN"), env("THINGSPACE_SESSION_TOKEN"));
@@ -324,6 +351,9 @@ fn client(cli: &Cli, sim: Option<&Simulator>) -> Result<Client, Failure> {
         builder = builder.proxy(proxy.as_str());
     }
     builder = builder.credentials_from(client_id, client_secret, username, password);
+    if let Some(path) = refused_logins_file() {
+        builder = builder.login_guard_file(path).retry_refused_login(cli.retry_refused_login);
+    }
     if let Some(token) = bearer {
         builder = builder.bearer_token(token);
     }
@@ -346,6 +376,16 @@ fn client(cli: &Cli, sim: Option<&Simulator>) -> Result<Client, Failure> {
             Failure::Tscb(e)
         }
     })
+}
+
+/// Where refused logins are remembered between runs: `$XDG_STATE_HOME/tscb/refused-logins`, or
+/// `~/.local/state/tscb/refused-logins` (the XDG base directory rules: a relative
+/// `XDG_STATE_HOME` is ignored). `None` without either, and then only this run is guarded.
+fn refused_logins_file() -> Option<std::path::PathBuf> {
+    let absolute =
+        |name: &str| std::env::var_os(name).map(std::path::PathBuf::from).filter(|p| p.is_absolute());
+    let state = absolute("XDG_STATE_HOME").or_else(|| absolute("HOME").map(|h| h.join(".local/state")))?;
+    Some(state.join("tscb").join("refused-logins"))
 }
 
 /// `tscb sim`: the simulator in the foreground, printing what a client needs to reach it.

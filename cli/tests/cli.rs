@@ -44,6 +44,22 @@ impl Sim {
         serde_json::from_str(body).unwrap()
     }
 
+    /// A request to the simulator's admin API, e.g. `("POST", "/__admin/faults", json)`.
+    fn admin(&self, method: &str, path: &str, body: &str) {
+        let addr = self.base_url.trim_start_matches("http://").trim_end_matches("/api");
+        let mut conn = TcpStream::connect(addr).unwrap();
+        write!(
+            conn,
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 2"), "{answer}");
+    }
+
     fn count(&self, path_end: &str) -> usize {
         self.requests().iter().filter(|r| r["path"].as_str().unwrap().ends_with(path_end)).count()
     }
@@ -68,7 +84,32 @@ fn tscb(env: &[(&str, &str)], args: &[&str]) -> Output {
     for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("THINGSPACE_")) {
         command.env_remove(name);
     }
+    // Refused logins are remembered under XDG_STATE_HOME: never in the user's own, and apart
+    // for each test process (a test may give its own).
+    let state = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-state");
+    command.env("XDG_STATE_HOME", state);
     command.envs(env.iter().copied()).args(args).output().expect("tscb runs")
+}
+
+/// A state directory of one test's own, removed when dropped.
+struct StateDir(std::path::PathBuf);
+
+impl StateDir {
+    fn new(name: &str) -> StateDir {
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        StateDir(dir)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for StateDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn stdout(o: &Output) -> String {
@@ -279,4 +320,85 @@ fn the_base_url_can_come_from_the_environment() {
     let o = tscb(&env, &["list", "--account", "TestAccount-1"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(sim.count("/callbacks/TestAccount-1"), 1);
+}
+
+#[test]
+fn a_refused_login_is_not_sent_again_by_the_next_run() {
+    let sim = Sim::start();
+    let state = StateDir::new("refused");
+    let mut env = CREDENTIALS.to_vec();
+    env[3] = ("THINGSPACE_PASSWORD", "wrong-SECRET-3");
+    env.push(("XDG_STATE_HOME", state.path()));
+    let o = sim.run(&env, &["login"]);
+    assert_eq!(o.status.code(), Some(5));
+    assert!(stderr(&o).contains("UserNotAuthorized"), "{}", stderr(&o));
+    let o = sim.run(&env, &["list", "--account", "TestAccount-2"]);
+    assert_eq!(o.status.code(), Some(5));
+    let err = stderr(&o);
+    assert!(err.contains("Tscb.REQUEST_FAILED.LoginBlocked"), "{err}");
+    assert!(err.contains("--retry-refused-login") && err.contains("five failed logins"), "{err}");
+    assert!(!err.contains("wrong-SECRET-3"));
+    assert_eq!(sim.count("/session/login"), 1, "the second run sent no login");
+    let file = state.0.join("tscb/refused-logins");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(!text.contains("wrong-SECRET-3"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    // Overridden: sent again (and refused again).
+    let o = sim.run(&env, &["--retry-refused-login", "login"]);
+    assert_eq!(o.status.code(), Some(5));
+    assert!(stderr(&o).contains("UserNotAuthorized"), "{}", stderr(&o));
+    assert_eq!(sim.count("/session/login"), 2);
+}
+
+#[test]
+fn a_successful_login_clears_the_refusal() {
+    let sim = Sim::start();
+    let state = StateDir::new("cleared");
+    let mut env = CREDENTIALS.to_vec();
+    env.push(("XDG_STATE_HOME", state.path()));
+    sim.admin(
+        "POST",
+        "/__admin/faults",
+        r#"{"path_contains":"/session/login","times":1,"action":"respond","status":400,"content_type":"application/json","body":"{\"errorCode\":\"UnifiedWebService.REQUEST_FAILED.UserNotAuthorized\",\"errorMessage\":\"Invalid username or password\"}"}"#,
+    );
+    assert_eq!(sim.run(&env, &["login"]).status.code(), Some(5));
+    let o = sim.run(&env, &["login"]);
+    assert_eq!(o.status.code(), Some(5));
+    assert!(stderr(&o).contains("LoginBlocked"), "{}", stderr(&o));
+    assert_eq!(sim.count("/session/login"), 1);
+    let o = sim.run(&env, &["--retry-refused-login", "login"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = sim.run(&env, &["login"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(sim.count("/session/login"), 3);
+}
+
+#[test]
+fn an_unwritable_state_directory_is_a_warning_not_a_failure() {
+    let sim = Sim::start();
+    let state = StateDir::new("unwritable");
+    std::fs::write(&state.0, "a file, not a directory").unwrap();
+    let mut env = CREDENTIALS.to_vec();
+    env.push(("XDG_STATE_HOME", state.path()));
+    let o = sim.run(&env, &["login"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(err.matches("warning: the login guard file").count(), 1, "{err}");
+    let _ = std::fs::remove_file(&state.0);
+}
+
+#[test]
+fn timeout_bounds_the_whole_call() {
+    let sim = Sim::start();
+    sim.admin("POST", "/__admin/faults", r#"{"path_contains":"/oauth2/token","action":"delay","ms":10000}"#);
+    let start = std::time::Instant::now();
+    let o = sim.run(&CREDENTIALS, &["--timeout", "2", "login"]);
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Tscb.REQUEST_FAILED.Timeout"), "{}", stderr(&o));
+    assert!(start.elapsed() < std::time::Duration::from_millis(3500), "took {:?}", start.elapsed());
 }

@@ -36,6 +36,9 @@ struct TlsSim {
     child: Child,
     base_url: String,
     ca: PathBuf,
+    /// XDG_STATE_HOME for the runs against this simulator: the login guard file of this test
+    /// alone, never the user's, and never shared with a test running at the same time.
+    state: PathBuf,
     _stdout: BufReader<std::process::ChildStdout>,
 }
 
@@ -56,7 +59,8 @@ impl TlsSim {
         let mut second = String::new();
         stdout.read_line(&mut second).unwrap();
         assert!(second.starts_with(&format!("ca file: {}", ca.display())), "{second}");
-        TlsSim { child, base_url, ca, _stdout: stdout }
+        let state = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("tls-state-{name}"));
+        TlsSim { child, base_url, ca, state, _stdout: stdout }
     }
 
     fn port(&self) -> &str {
@@ -69,6 +73,7 @@ impl TlsSim {
         for name in CLEARED {
             command.env_remove(name);
         }
+        command.env("XDG_STATE_HOME", &self.state);
         command.envs(CREDENTIALS).envs(env.iter().copied()).arg("--base-url").arg(&self.base_url);
         command.args(args).output().expect("tscb runs")
     }

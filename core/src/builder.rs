@@ -1,6 +1,7 @@
 //! The client's configuration: [`ClientBuilder`], its defaults, and the HTTP and TLS set-up
 //! that [`ClientBuilder::build`] does.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use crate::auth::{ApiKey, Auth, Login};
 use crate::client::{Client, Inner};
 use crate::codes;
 use crate::error::{BoxError, Error, Result};
+use crate::guard::LoginGuard;
 use crate::proxy::ProxySetting;
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
@@ -23,6 +25,9 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one HTTP request (connect, send, and read the whole answer) may take, unless set
 /// otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one call (sign-in, renewals, retries and their waits included) may take, unless set
+/// otherwise.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Configures a [`Client`]; get one from [`Client::builder`].
 ///
@@ -35,6 +40,7 @@ pub struct ClientBuilder {
     session_token: Option<Secret>,
     connect_timeout: Duration,
     timeout: Duration,
+    call_timeout: Duration,
     user_agent: String,
     check_callback_port: bool,
     allow_insecure_http: bool,
@@ -43,6 +49,8 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     extra_cas: Vec<ExtraCa>,
     proxy: ProxySetting,
+    login_guard_file: Option<PathBuf>,
+    retry_refused_login: bool,
 }
 
 impl Default for ClientBuilder {
@@ -53,6 +61,7 @@ impl Default for ClientBuilder {
             session_token: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
+            call_timeout: DEFAULT_CALL_TIMEOUT,
             user_agent: concat!("tscb/", env!("CARGO_PKG_VERSION")).to_owned(),
             check_callback_port: true,
             allow_insecure_http: false,
@@ -61,6 +70,8 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             extra_cas: Vec::new(),
             proxy: ProxySetting::default(),
+            login_guard_file: None,
+            retry_refused_login: false,
         }
     }
 }
@@ -159,10 +170,43 @@ impl ClientBuilder {
     }
 
     /// How long each HTTP request may take, from connecting to the last byte of the answer
-    /// (default 30 s; at most a day). A call can send more than one request: a sign-in, one
-    /// renewal of each token, and the retries of the [`RetryPolicy`] with their waits.
+    /// (default 30 s; at most a day). A call can send more than one request (a sign-in, one
+    /// renewal of each token, and the retries of the [`RetryPolicy`] with their waits); each
+    /// gets this or what is left of the [`ClientBuilder::call_timeout`], whichever is shorter.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// How long one call may take in all (default [`DEFAULT_CALL_TIMEOUT`], 120 s; at most a
+    /// day): the sign-in or renewals it needs, waiting for another thread's sign-in, its
+    /// requests, and the retries with their `Retry-After` or backoff waits. When it runs out
+    /// the call fails with [`crate::codes::TIMEOUT`]; a wait that does not fit in what is left
+    /// is not started (the failure that asked for it is returned instead).
+    pub fn call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = timeout;
+        self
+    }
+
+    /// Remembers refused logins across clients and runs, in this file (off by default).
+    ///
+    /// A client keeps a login that was refused, or whose outcome is unknown, from being sent
+    /// again; with a guard file, so does every later client (and process) using the same
+    /// file, for an hour: the call fails with [`crate::codes::LOGIN_BLOCKED`] (kind auth)
+    /// instead, since five failed logins in a row lock the account. The file records a keyed
+    /// hash (HMAC-SHA256, with a random key kept in the file) of the base URL, login username
+    /// and password, never the password; a successful login removes the entry. It is created
+    /// 0600, and its directory 0700. A file that cannot be read, parsed or written never stops a
+    /// login: see [`Client::login_guard_warning`].
+    pub fn login_guard_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.login_guard_file = Some(path.into());
+        self
+    }
+
+    /// Sends a login even when the [`ClientBuilder::login_guard_file`] says the same
+    /// credentials were refused within the hour (default off). Its outcome is still recorded.
+    pub fn retry_refused_login(mut self, retry: bool) -> Self {
+        self.retry_refused_login = retry;
         self
     }
 
@@ -222,10 +266,12 @@ impl ClientBuilder {
     /// Checks the configuration and builds the client. Never panics.
     pub fn build(self) -> Result<Client> {
         let base = validate::base_url(&self.base_url, self.allow_insecure_http)?;
-        let auth = Auth::new(self.bearer_token, self.session_token, self.api_key, self.login)?;
+        let mut auth = Auth::new(self.bearer_token, self.session_token, self.api_key, self.login)?;
+        auth.guard = self.login_guard_file.map(|path| LoginGuard::new(path, self.retry_refused_login));
         validate::user_agent(&self.user_agent)?;
         validate::timeout(self.timeout)?;
         validate::timeout(self.connect_timeout)?;
+        validate::timeout(self.call_timeout)?;
 
         let mut headers = HeaderMap::new();
         // The tokens are set per request (they are renewed); these never change.
@@ -264,6 +310,7 @@ impl ClientBuilder {
                 auth,
                 retry: self.retry,
                 timeout: self.timeout,
+                call_timeout: self.call_timeout,
                 check_callback_port: self.check_callback_port,
                 proxy,
             }),

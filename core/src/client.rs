@@ -11,6 +11,7 @@ use reqwest::{Method, StatusCode};
 
 use crate::auth::{Auth, Snapshot, Stale};
 use crate::builder::ClientBuilder;
+use crate::deadline::Deadline;
 use crate::error::Result;
 use crate::model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 use crate::retry::{Operation, RetryPolicy};
@@ -27,8 +28,9 @@ pub(crate) const VZ_M2M_TOKEN: HeaderName = HeaderName::from_static("vz-m2m-toke
 /// A ThingSpace callback API client.
 ///
 /// Cheap to clone (clones share one connection pool) and safe to share between threads
-/// (`Send + Sync`). Every call checks its input before anything is sent, and never follows a
-/// redirect.
+/// (`Send + Sync`). Every call checks its input before anything is sent, never follows a
+/// redirect, and ends within the call timeout ([`ClientBuilder::call_timeout`]), sign-in,
+/// renewals, retries and their waits included.
 ///
 /// ```
 /// use tscb::{services, CallbackRegistration, Client};
@@ -61,6 +63,7 @@ pub(crate) struct Inner {
     pub(crate) auth: Auth,
     pub(crate) retry: RetryPolicy,
     pub(crate) timeout: Duration,
+    pub(crate) call_timeout: Duration,
     pub(crate) check_callback_port: bool,
     /// The proxy every request goes through, if any.
     pub(crate) proxy: Option<crate::proxy::Proxy>,
@@ -71,13 +74,15 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("base_url", &self.inner.base)
             .field("timeout", &self.inner.timeout)
+            .field("call_timeout", &self.inner.call_timeout)
             .field("retry", &self.inner.retry)
             .finish_non_exhaustive()
     }
 }
 
 impl Client {
-    /// A builder with the defaults: production base URL, 10 s connect timeout, 30 s timeout.
+    /// A builder with the defaults: production base URL, 10 s connect timeout, 30 s timeout
+    /// for each request, 120 s for each call.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
@@ -140,7 +145,19 @@ impl Client {
     /// token and logs in for a session. Calls do this by themselves when needed; this checks
     /// the credentials up front. With fixed tokens it sends nothing.
     pub fn login(&self) -> Result<()> {
-        self.inner.auth.snapshot(self).map(|_| ())
+        self.inner.auth.snapshot(self, self.deadline()).map(|_| ())
+    }
+
+    /// A problem with the login guard file ([`ClientBuilder::login_guard_file`]) that this
+    /// client met: unreadable, not in the expected form (then replaced), or not writable (then
+    /// refused logins are not remembered across runs). Such a problem never stops a login; it is
+    /// returned once, for the program to show, since the library never prints.
+    pub fn login_guard_warning(&self) -> Option<String> {
+        self.inner.auth.guard.as_ref().and_then(|guard| guard.take_warning())
+    }
+
+    fn deadline(&self) -> Deadline {
+        Deadline::after(self.inner.call_timeout)
     }
 
     /// Ends the session: `POST {base}/m2m/v1/session/logout`. A client with a session login
@@ -150,7 +167,12 @@ impl Client {
         let url = format!("{}/m2m/v1/session/logout", self.inner.base);
         let Some(snapshot) = self.inner.auth.current() else { return Ok(()) };
         let headers = auth_headers(&snapshot);
-        let call = Call { client: self, tokens: Some(snapshot), extra_secrets: Vec::new() };
+        let call = Call {
+            client: self,
+            tokens: Some(snapshot),
+            extra_secrets: Vec::new(),
+            deadline: self.deadline(),
+        };
         call.send_with_retry(Operation::Logout, Method::POST, &url, &headers, None)?;
         if let Some(snapshot) = &call.tokens {
             self.inner.auth.forget_session(snapshot);
@@ -159,7 +181,8 @@ impl Client {
     }
 
     /// Sends a callbacks request with fresh tokens; when the service says a token is stale and
-    /// the client can renew it, renews it (each token at most once) and repeats the call.
+    /// the client can renew it, renews it (each token at most once) and repeats the call, all
+    /// within one deadline.
     fn call<'a>(
         &'a self,
         op: Operation,
@@ -169,18 +192,19 @@ impl Client {
         extra_secret: Option<&'a str>,
     ) -> Result<(Call<'a>, StatusCode, Vec<u8>)> {
         let auth = &self.inner.auth;
+        let deadline = self.deadline();
         let mut renewed: Vec<Stale> = Vec::new();
         loop {
-            let snapshot = auth.snapshot(self)?;
+            let snapshot = auth.snapshot(self, deadline)?;
             let headers = auth_headers(&snapshot);
             let extra_secrets = extra_secret.into_iter().collect();
-            let call = Call { client: self, tokens: Some(snapshot), extra_secrets };
+            let call = Call { client: self, tokens: Some(snapshot), extra_secrets, deadline };
             match call.send_with_retry(op, method.clone(), url, &headers, body) {
                 // The call goes on to parse the answer, still knowing the tokens it must redact.
                 Ok((status, answer)) => return Ok((call, status, answer)),
                 Err(error) => match (auth.stale(&error), &call.tokens) {
                     (Some(what), Some(snapshot)) if !renewed.contains(&what) => {
-                        auth.renew(what, snapshot, self)?;
+                        auth.renew(what, snapshot, self, deadline)?;
                         renewed.push(what);
                     }
                     _ => return Err(error),

@@ -74,7 +74,8 @@ codes! {
     TLS = "Tscb.REQUEST_FAILED.Tls", "transport", "the TLS handshake failed (unknown issuer, a certificate for another name, an expired certificate, a handshake refused); nothing was sent";
     PROXY = "Tscb.REQUEST_FAILED.Proxy", "transport", "the proxy could not be reached or refused the tunnel (407, a failed `CONNECT`); nothing was sent";
     TRANSPORT = "Tscb.REQUEST_FAILED.Transport", "transport", "the connection broke; the request may have arrived";
-    TIMEOUT = "Tscb.REQUEST_FAILED.Timeout", "timeout", "no complete answer within the timeout; the request may have arrived";
+    TIMEOUT = "Tscb.REQUEST_FAILED.Timeout", "timeout", "no complete answer within the timeout, or the call ran out of its call timeout; a request may have arrived";
+    LOGIN_BLOCKED = "Tscb.REQUEST_FAILED.LoginBlocked", "auth", "a login with the same base URL and credentials was refused, or its outcome is unknown, in the last hour (recorded in the login guard file); nothing was sent";
     HTTP_STATUS = "Tscb.REQUEST_FAILED.HttpStatus", "api, or auth for 401/403", "an HTTP error status with a body in no known error form (the message has the status and a short, cleaned excerpt)";
     RESPONSE_REDIRECT = "Tscb.RESPONSE_INVALID.Redirect", "invalid_response", "a redirect, which is never followed";
     RESPONSE_TOO_LARGE = "Tscb.RESPONSE_INVALID.TooLarge", "invalid_response", "an answer over 1 MiB";

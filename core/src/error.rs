@@ -140,6 +140,14 @@ pub enum Error {
         #[source]
         source: Option<BoxError>,
     },
+    /// A login was not sent because the same credentials were refused, or had an unknown
+    /// outcome, within the last hour (see [`crate::ClientBuilder::login_guard_file`]). Kind
+    /// [`ErrorKind::Auth`]; code [`codes::LOGIN_BLOCKED`].
+    #[error("{code}: {message}", code = codes::LOGIN_BLOCKED)]
+    LoginBlocked {
+        /// Why, since when, and how to send the login anyway.
+        message: String,
+    },
     /// A panic was caught at a language boundary (used by the C and Python bindings).
     #[error("{code}: {message}", code = codes::PANIC)]
     Panic {
@@ -174,6 +182,7 @@ impl Error {
             Error::HttpStatus { .. } => codes::HTTP_STATUS,
             Error::Timeout { .. } => codes::TIMEOUT,
             Error::Panic { .. } => codes::PANIC,
+            Error::LoginBlocked { .. } => codes::LOGIN_BLOCKED,
         }
     }
 
@@ -186,7 +195,8 @@ impl Error {
             | Error::Transport { message, .. }
             | Error::Timeout { message, .. }
             | Error::InvalidResponse { message, .. }
-            | Error::Panic { message } => message,
+            | Error::Panic { message }
+            | Error::LoginBlocked { message } => message,
         }
     }
 
@@ -207,6 +217,7 @@ impl Error {
             Error::Api { kind, .. } | Error::HttpStatus { kind, .. } => *kind,
             Error::Transport { .. } => ErrorKind::Transport,
             Error::Panic { .. } => ErrorKind::Internal,
+            Error::LoginBlocked { .. } => ErrorKind::Auth,
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::InvalidResponse { .. } => ErrorKind::InvalidResponse,
         }
@@ -255,6 +266,7 @@ impl Error {
                 Error::InvalidResponse { status: *status, code, message, source: None }
             }
             Error::Panic { .. } => Error::Panic { message },
+            Error::LoginBlocked { .. } => Error::LoginBlocked { message },
         }
     }
 

@@ -11,7 +11,8 @@
 //!
 //! Every input is checked before anything is sent; the account name is always exactly one path
 //! segment; redirects are never followed; answers are read up to [`MAX_RESPONSE_BYTES`]; every
-//! call ends within its timeout. Tokens and passwords never appear in `Debug`, `Display` or an
+//! call ends within its call timeout ([`ClientBuilder::call_timeout`], default
+//! [`DEFAULT_CALL_TIMEOUT`]), sign-in, renewals, retries and their waits included. Tokens and passwords never appear in `Debug`, `Display` or an
 //! error message. The library never prints.
 //!
 //! ```
@@ -62,9 +63,13 @@
 //! error. **A login that was refused, or whose outcome is unknown (a timeout, a broken
 //! connection, a server error), is never sent again by that client**: five failed logins in a
 //! row lock the account until Verizon support unlocks it, so later calls fail at once with the
-//! same error. (A 429/503 answer, or the gateway refusing the bearer token, does not count.) The
-//! protection lives in the client: do not rebuild clients in a loop after authentication
-//! failures.
+//! same error. (A 429/503 answer, or the gateway refusing the bearer token, does not count.) By
+//! itself the protection lives in the client; with [`ClientBuilder::login_guard_file`] it holds
+//! across clients and processes for an hour ([`codes::LOGIN_BLOCKED`]). Do not rebuild clients
+//! in a loop after authentication failures.
+//!
+//! A token in the last tenth of its life (at most a minute) is renewed early; if that renewal
+//! fails, the call goes on with the old token, which still works.
 //!
 //! Transient failures are retried only where repeating the request is harmless: see
 //! [`RetryPolicy`] for the table.
@@ -89,8 +94,11 @@ mod auth;
 mod builder;
 mod client;
 pub mod codes;
+mod credentials;
+mod deadline;
 mod decode;
 mod error;
+mod guard;
 mod model;
 mod proxy;
 mod retry;
@@ -102,9 +110,11 @@ mod text;
 mod tls;
 mod validate;
 
-pub use auth::{ApiKey, Login};
-pub use builder::{ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use builder::{
+    ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+};
 pub use client::Client;
+pub use credentials::{ApiKey, Login};
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 pub use retry::RetryPolicy;

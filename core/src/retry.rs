@@ -27,7 +27,9 @@ use crate::error::Error;
 /// Between attempts the client waits for the answer's `Retry-After` (seconds or an HTTP date),
 /// or else an exponential backoff with jitter. When `Retry-After` asks for longer than
 /// [`RetryPolicy::max_retry_after`], the answer is returned instead (its wait is in
-/// [`crate::Error::retry_after`]). Each attempt has the client's full timeout.
+/// [`crate::Error::retry_after`]). Each attempt gets the request timeout or what is left of the
+/// call timeout, whichever is shorter, and a wait that does not fit in what is left is not
+/// started: the failure that asked for it is returned.
 ///
 /// ```
 /// use std::time::Duration;

@@ -1,4 +1,5 @@
-//! Sending one request: one deadline for it, bounded retries, the body limit, no redirects, and
+//! Sending one request: a deadline for it (the smaller of the request timeout and what is left
+//! of the call's), bounded retries that fit in what is left, the body limit, no redirects, and
 //! every failure turned into an [`Error`] that holds no secret of the call.
 
 use std::io::Read;
@@ -11,6 +12,7 @@ use reqwest::{Method, StatusCode};
 use crate::auth::Snapshot;
 use crate::client::Client;
 use crate::codes;
+use crate::deadline::Deadline;
 use crate::decode::{auth_or_api, known_error_shape};
 use crate::error::{Error, Result};
 use crate::retry::Operation;
@@ -27,6 +29,8 @@ pub(crate) struct Call<'a> {
     pub(crate) tokens: Option<Snapshot>,
     /// Secrets of this request beyond the client's own (the callback password, say).
     pub(crate) extra_secrets: Vec<&'a str>,
+    /// When the whole call (of which this request is a part) must be over.
+    pub(crate) deadline: Deadline,
 }
 
 impl Call<'_> {
@@ -43,7 +47,8 @@ impl Call<'_> {
         redact(text, &secrets)
     }
 
-    /// Sends the request, repeating it after a transient failure where the retry policy allows.
+    /// Sends the request, repeating it after a transient failure where the retry policy allows
+    /// and the wait fits in what is left of the call (else the failure is returned at once).
     pub(crate) fn send_with_retry(
         &self,
         op: Operation,
@@ -58,8 +63,9 @@ impl Call<'_> {
                 Err(error) => {
                     retry += 1;
                     match self.client.inner.retry.delay(op, &error, retry) {
-                        Some(wait) => std::thread::sleep(wait),
-                        None => return Err(error),
+                        // No lock is held here: other calls go on while this one waits.
+                        Some(wait) if wait < self.deadline.left() => std::thread::sleep(wait),
+                        _ => return Err(error),
                     }
                 }
                 ok => return ok,
@@ -77,18 +83,24 @@ impl Call<'_> {
         body: Option<&[u8]>,
     ) -> Result<(StatusCode, Vec<u8>)> {
         let inner = &self.client.inner;
+        let left = self.deadline.left();
+        if left.is_zero() {
+            return Err(self.deadline.passed("before a request could be sent"));
+        }
+        let timeout = inner.timeout.min(left);
         // The timeout was checked to be at most a day, so this cannot overflow.
-        let deadline = Instant::now() + inner.timeout;
-        // A per-request timeout is one deadline for connecting, sending and the whole body;
-        // the client-wide one alone would restart for every read of the body.
-        let mut request = inner.http.request(method, url).timeout(inner.timeout);
+        let deadline = Instant::now() + timeout;
+        // A per-request timeout is one deadline for connecting, sending and the whole body (so
+        // it bounds the connect timeout too); the client-wide one alone would restart for every
+        // read of the body.
+        let mut request = inner.http.request(method, url).timeout(timeout);
         for (name, value) in headers {
             request = request.header(name, value.clone());
         }
         if let Some(body) = body {
             request = request.body(body.to_vec());
         }
-        let mut response = request.send().map_err(|e| self.send_error(e))?;
+        let mut response = request.send().map_err(|e| self.send_error(e, timeout))?;
         let status = response.status();
         if status.is_redirection() {
             let location = response
@@ -111,7 +123,7 @@ impl Call<'_> {
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(crate::retry::parse_retry_after);
-        let body = self.read_body(&mut response, status, deadline)?;
+        let body = self.read_body(&mut response, status, deadline, timeout)?;
         if status.is_success() {
             Ok((status, body))
         } else {
@@ -119,11 +131,21 @@ impl Call<'_> {
         }
     }
 
-    fn send_error(&self, e: reqwest::Error) -> Error {
+    /// How a request's time limit is described: the request timeout, or what was left of the
+    /// call's when that was shorter.
+    fn limit(&self, timeout: Duration) -> String {
+        if timeout < self.client.inner.timeout {
+            format!("{timeout:?}, what was left of the call timeout")
+        } else {
+            format!("{timeout:?}")
+        }
+    }
+
+    fn send_error(&self, e: reqwest::Error, timeout: Duration) -> Error {
         let message = self.redact(&chain(&e));
         if e.is_timeout() {
             Error::Timeout {
-                message: format!("no answer within {:?}: {message}", self.client.inner.timeout),
+                message: format!("no answer within {}: {message}", self.limit(timeout)),
                 source: Some(Box::new(e)),
             }
         } else if let Some(tls) = crate::tls::find_rustls_error(&e) {
@@ -153,7 +175,13 @@ impl Call<'_> {
         }
     }
 
-    fn read_body(&self, response: &mut Response, status: StatusCode, deadline: Instant) -> Result<Vec<u8>> {
+    fn read_body(
+        &self,
+        response: &mut Response,
+        status: StatusCode,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<Vec<u8>> {
         let too_large = || Error::InvalidResponse {
             status: status.as_u16(),
             code: codes::RESPONSE_TOO_LARGE,
@@ -171,7 +199,7 @@ impl Call<'_> {
                 Ok(0) => return Ok(body),
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(self.read_error(e)),
+                Err(e) => return Err(self.read_error(e, timeout)),
             };
             if body.len() + n > MAX_RESPONSE_BYTES {
                 return Err(too_large());
@@ -180,14 +208,14 @@ impl Call<'_> {
             // reqwest's timeout already bounds the call; this guards a server that trickles bytes.
             if Instant::now() > deadline {
                 return Err(Error::Timeout {
-                    message: format!("the answer did not finish within {:?}", self.client.inner.timeout),
+                    message: format!("the answer did not finish within {}", self.limit(timeout)),
                     source: None,
                 });
             }
         }
     }
 
-    fn read_error(&self, e: std::io::Error) -> Error {
+    fn read_error(&self, e: std::io::Error, timeout: Duration) -> Error {
         let timed_out = e.kind() == std::io::ErrorKind::TimedOut
             || e.get_ref()
                 .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
@@ -195,10 +223,7 @@ impl Call<'_> {
         let message = self.redact(&chain(&e));
         if timed_out {
             Error::Timeout {
-                message: format!(
-                    "the answer did not finish within {:?}: {message}",
-                    self.client.inner.timeout
-                ),
+                message: format!("the answer did not finish within {}: {message}", self.limit(timeout)),
                 source: Some(Box::new(e)),
             }
         } else {

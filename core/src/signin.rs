@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::auth::{ApiKey, Login, SignIn, Token};
 use crate::builder::setup_error;
 use crate::client::Client;
+use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use crate::retry::Operation;
 use crate::secret::Secret;
@@ -18,7 +19,7 @@ use crate::send::Call;
 /// The sign-in requests, sent for the auth module with the client's HTTP connection pool,
 /// timeouts and retry policy.
 impl SignIn for Client {
-    fn fetch_token(&self, key: &ApiKey) -> Result<(Secret, Option<Duration>)> {
+    fn fetch_token(&self, key: &ApiKey, deadline: Deadline) -> Result<(Secret, Option<Duration>)> {
         use base64::Engine as _;
         let url = format!("{}/ts/v1/oauth2/token", self.inner.base);
         let basic = base64::engine::general_purpose::STANDARD.encode(format!(
@@ -34,7 +35,7 @@ impl SignIn for Client {
             (CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded")),
         ];
         // A server may echo the Authorization header: its base64 decodes to id:secret.
-        let call = Call { client: self, tokens: None, extra_secrets: vec![&basic] };
+        let call = Call { client: self, tokens: None, extra_secrets: vec![&basic], deadline };
         let body = b"grant_type=client_credentials";
         let (status, answer) = call
             .send_with_retry(Operation::Token, Method::POST, &url, &headers, Some(body))
@@ -47,7 +48,7 @@ impl SignIn for Client {
         Ok((Secret::new(token.access_token), lifetime))
     }
 
-    fn log_in(&self, bearer: &Token, login: &Login) -> Result<Secret> {
+    fn log_in(&self, bearer: &Token, login: &Login, deadline: Deadline) -> Result<Secret> {
         #[derive(serde::Serialize)]
         struct Body<'a> {
             username: &'a str,
@@ -60,7 +61,12 @@ impl SignIn for Client {
         // The password as it appears inside the JSON body (escaped), should a server echo it.
         let escaped = serde_json::to_string(login.password.expose()).unwrap_or_default();
         let escaped = escaped.trim_matches('"');
-        let call = Call { client: self, tokens: None, extra_secrets: vec![bearer.value.expose(), escaped] };
+        let call = Call {
+            client: self,
+            tokens: None,
+            extra_secrets: vec![bearer.value.expose(), escaped],
+            deadline,
+        };
         let (status, answer) = call
             .send_with_retry(Operation::Login, Method::POST, &url, &headers, Some(&body))
             .map_err(Error::refused_as_auth)?;
@@ -69,6 +75,10 @@ impl SignIn for Client {
             return Err(call.shape_error(status, "the session token is empty or cannot go into a header"));
         }
         Ok(Secret::new(session.session_token))
+    }
+
+    fn base(&self) -> &str {
+        &self.inner.base
     }
 }
 

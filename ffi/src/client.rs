@@ -21,7 +21,8 @@ pub struct tscb_client {
 }
 
 /// A new builder with the defaults: the production base URL
-/// (https://thingspace.verizon.com/api), a 10 s connect timeout and a 30 s timeout. The caller
+/// (https://thingspace.verizon.com/api), a 10 s connect timeout, a 30 s timeout for each request
+/// and 120 s for each call. The caller
 /// owns it: build it with tscb_client_builder_build() or free it with tscb_client_builder_free().
 /// Never NULL.
 #[no_mangle]
@@ -153,7 +154,8 @@ pub unsafe extern "C" fn tscb_client_builder_set_retry_register_when_busy(
 }
 
 /// Sets how long each HTTP request may take, from connecting to the end of the answer (default
-/// 30000). A call can send more than one request (a sign-in, a renewal, retries).
+/// 30000). A call can send more than one request (a sign-in, a renewal, retries); each gets this
+/// or what is left of the call timeout, whichever is shorter.
 /// Zero and more than a day are rejected by tscb_client_builder_build().
 /// TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
 #[no_mangle]
@@ -162,6 +164,37 @@ pub unsafe extern "C" fn tscb_client_builder_set_timeout_ms(
     ms: u64,
 ) -> tscb_result {
     set_with(builder, |b| b.timeout(Duration::from_millis(ms)))
+}
+
+/// Sets how long one call may take in all (default 120000): the sign-in or renewals it needs,
+/// waiting for another thread's sign-in, its requests, and the retries with their waits. When it
+/// runs out the call fails with TSCB_ERR_TIMEOUT ("Tscb.REQUEST_FAILED.Timeout"); a Retry-After
+/// or backoff that does not fit in what is left is not waited for (the failure that asked for it
+/// is returned). Zero and more than a day are rejected by tscb_client_builder_build().
+/// TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_set_call_timeout_ms(
+    builder: *mut tscb_client_builder,
+    ms: u64,
+) -> tscb_result {
+    set_with(builder, |b| b.call_timeout(Duration::from_millis(ms)))
+}
+
+/// Remembers refused logins across clients and runs in the file at `path` (off by default): for
+/// an hour after a login with the same base URL, username and password was refused (or its
+/// outcome is unknown), the client does not send it again and fails with TSCB_ERR_AUTH
+/// ("Tscb.REQUEST_FAILED.LoginBlocked"), since five failed logins lock the account. The file
+/// holds a keyed hash (HMAC-SHA256), never the password; it is created 0600 in a 0700
+/// directory; a successful login removes the entry. A file that cannot be read or written never
+/// stops a login: see tscb_client_login_guard_warning(). `path` is copied.
+/// TSCB_ERR_NULL_PARAMETER if `builder` or `path` is NULL; TSCB_ERR_INVALID_UTF8 if `path` is not
+/// UTF-8.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_set_login_guard_file(
+    builder: *mut tscb_client_builder,
+    path: *const c_char,
+) -> tscb_result {
+    set_str(builder, path, "path", |b, v| b.login_guard_file(v))
 }
 
 /// Sets how long opening a connection may take (default 10000). Zero and more than a day are
@@ -245,6 +278,21 @@ pub unsafe extern "C" fn tscb_client_builder_build(
         let client = builder.inner.build().map_err(Failure::from)?;
         *out = Box::into_raw(Box::new(tscb_client { inner: client }));
         Ok(())
+    })
+}
+
+/// A problem with the login guard file that the client met (unreadable, not in the expected
+/// form, not writable), as a new string that the caller frees with tscb_string_free(); each
+/// problem is returned once. NULL when there is none (or `client` is NULL). Such a problem
+/// never stops a login; the library never prints, so show it yourself.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_login_guard_warning(client: *const tscb_client) -> *mut c_char {
+    crate::boundary::guard(std::ptr::null_mut(), || match client.as_ref() {
+        Some(client) => match client.inner.login_guard_warning() {
+            Some(text) => crate::boundary::c_string(&text).into_raw(),
+            None => std::ptr::null_mut(),
+        },
+        None => std::ptr::null_mut(),
     })
 }
 

@@ -2,6 +2,7 @@
 //! call, and turns the outcome into Python objects or an exception.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
 use std::sync::RwLock;
 
 use pyo3::prelude::*;
@@ -49,7 +50,7 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, tscb::Error>) -> Result<T, tscb::Err
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (*, bearer_token=None, session_token=None, client_id=None, client_secret=None, username=None, password=None, base_url=None, timeout=30.0, connect_timeout=10.0, user_agent=None, check_callback_port=true, max_retries=2, retry_register_when_busy=false, allow_insecure_http=false, ca_file=None, proxy=None))]
+    #[pyo3(signature = (*, bearer_token=None, session_token=None, client_id=None, client_secret=None, username=None, password=None, base_url=None, timeout=None, connect_timeout=None, call_timeout=None, user_agent=None, check_callback_port=true, max_retries=None, retry_register_when_busy=false, allow_insecure_http=false, login_guard_file=None, ca_file=None, proxy=None))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments, not a Rust API
     fn new(
         py: Python<'_>,
@@ -60,14 +61,16 @@ impl Client {
         username: Option<&Bound<'_, PyAny>>,
         password: Option<&Bound<'_, PyAny>>,
         base_url: Option<&Bound<'_, PyAny>>,
-        timeout: f64,
-        connect_timeout: f64,
+        timeout: Option<f64>,
+        connect_timeout: Option<f64>,
+        call_timeout: Option<f64>,
         user_agent: Option<&Bound<'_, PyAny>>,
         check_callback_port: bool,
-        max_retries: u32,
+        max_retries: Option<u32>,
         retry_register_when_busy: bool,
         allow_insecure_http: bool,
-        ca_file: Option<std::path::PathBuf>,
+        login_guard_file: Option<PathBuf>,
+        ca_file: Option<PathBuf>,
         proxy: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         // None: from the environment, as curl reads it; "": none at all.
@@ -81,13 +84,26 @@ impl Client {
         let base_url = optional_text(base_url, "base_url")?;
         let user_agent = optional_text(user_agent, "user_agent")?;
         let build = || -> Result<tscb::Client, tscb::Error> {
+            // Whatever is not given keeps the core's default: none is repeated here.
             let mut builder = tscb::Client::builder()
-                .timeout(tscb::timeout_from_secs(timeout)?)
-                .connect_timeout(tscb::timeout_from_secs(connect_timeout)?)
                 .check_callback_port(check_callback_port)
                 .allow_insecure_http(allow_insecure_http)
-                .max_retries(max_retries)
                 .retry_register_when_busy(retry_register_when_busy);
+            if let Some(seconds) = timeout {
+                builder = builder.timeout(tscb::timeout_from_secs(seconds)?);
+            }
+            if let Some(seconds) = connect_timeout {
+                builder = builder.connect_timeout(tscb::timeout_from_secs(seconds)?);
+            }
+            if let Some(seconds) = call_timeout {
+                builder = builder.call_timeout(tscb::timeout_from_secs(seconds)?);
+            }
+            if let Some(retries) = max_retries {
+                builder = builder.max_retries(retries);
+            }
+            if let Some(path) = login_guard_file {
+                builder = builder.login_guard_file(path);
+            }
             builder = builder.credentials_from(client_id, client_secret, username, password);
             if let Some(url) = base_url {
                 builder = builder.base_url(url);
@@ -169,6 +185,12 @@ impl Client {
     /// themselves; this checks the credentials up front). With fixed tokens it sends nothing.
     fn login(&self, py: Python<'_>) -> PyResult<()> {
         self.run(py, |c| c.login(), |()| ())
+    }
+
+    /// A problem with the login guard file (unreadable, corrupt, unwritable), once; such a
+    /// problem never stops a login. None when there is none, or it was returned already.
+    fn login_guard_warning(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        self.client().map(|c| c.login_guard_warning()).map_err(|e| to_py(py, &e))
     }
 
     /// Ends the session: POST {base}/m2m/v1/session/logout. A client with credentials logs in

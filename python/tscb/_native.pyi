@@ -1,7 +1,7 @@
 # Type stubs for the compiled module; checked against it by `python -m mypy.stubtest tscb._native`.
 import builtins
-from types import TracebackType
 import os
+from types import TracebackType
 from typing import Optional, Type, Union, final
 
 __all__ = [
@@ -72,14 +72,16 @@ class Client:
         username: Optional[str] = None,
         password: Optional[str] = None,
         base_url: Optional[str] = None,
-        timeout: float = 30.0,
-        connect_timeout: float = 10.0,
+        timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
+        call_timeout: Optional[float] = None,
         user_agent: Optional[str] = None,
         check_callback_port: bool = True,
-        max_retries: int = 2,
+        max_retries: Optional[int] = None,
         retry_register_when_busy: bool = False,
         allow_insecure_http: bool = False,
-        ca_file: Union[str, "os.PathLike[str]", None] = None,
+        login_guard_file: Union[str, os.PathLike[str], None] = None,
+        ca_file: Union[str, os.PathLike[str], None] = None,
         proxy: Optional[str] = None,
     ) -> Client: ...
     @property
@@ -96,6 +98,7 @@ class Client:
     def list_callbacks(self, account: str) -> list[RegisteredCallback]: ...
     def deregister_callback(self, account: str, service_name: str) -> CallbackAck: ...
     def login(self) -> None: ...
+    def login_guard_warning(self) -> Optional[str]: ...
     def logout(self) -> None: ...
     def close(self) -> None: ...
     def __enter__(self) -> Client: ...

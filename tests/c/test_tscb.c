@@ -1,5 +1,6 @@
 /* The C API against the tscb-sim binary: every call's success path, errors passed through,
- * validation, NULL for every pointer, invalid UTF-8, a timeout, and 8 threads sharing a client. */
+ * validation, NULL for every pointer, invalid UTF-8, a timeout, and 8 threads sharing a client;
+ * the call timeout and the login guard file (test_deadline_guard.h). */
 #define _POSIX_C_SOURCE 200809L
 
 #include <pthread.h>
@@ -527,6 +528,8 @@ static void test_sign_in_and_renewal(void) {
     tscb_client_free(insecure);
 }
 
+#include "test_deadline_guard.h"
+
 int main(void) {
     test_version_and_result_strings();
     test_register_list_deregister();
@@ -537,5 +540,7 @@ int main(void) {
     test_timeout();
     test_threads_share_one_client();
     test_sign_in_and_renewal();
+    test_call_timeout();
+    test_login_guard_file();
     return check_summary("tscb_c");
 }

@@ -1,0 +1,105 @@
+//! The session login step of a sign-in: the guard file consulted and updated around it, a
+//! bearer token refused at the gateway renewed once, and a login that may have counted as a
+//! failure never sent again by this client.
+
+use std::sync::Arc;
+
+use super::{Auth, Progress, SignIn, Token};
+use crate::codes;
+use crate::credentials::Login;
+use crate::deadline::Deadline;
+use crate::error::{Error, Result};
+
+const NOT_SENT_AGAIN: &str = " (tscb does not send this login again: five failed logins lock the account \
+                              until Verizon support unlocks it; check the credentials and make a new client)";
+
+impl Auth {
+    pub(super) fn log_in(
+        &self,
+        sign_in: &dyn SignIn,
+        mut bearer: Arc<Token>,
+        blocked: Option<Error>,
+        deadline: Deadline,
+        progress: &mut Progress,
+    ) -> Result<Arc<Token>> {
+        let Some(login) = &self.login else {
+            return Err(Error::invalid(codes::SESSION_TOKEN_MISSING, "no session token"));
+        };
+        if let Some(blocked) = blocked {
+            return Err(blocked);
+        }
+        if let Some(guard) = &self.guard {
+            guard.before_login(sign_in.base(), login)?;
+        }
+        let mut bearer_renewed = false;
+        loop {
+            // Out of time before sending: say so, rather than let a timeout that sent nothing
+            // pass for a login with an unknown outcome (which would block the login).
+            if deadline.left().is_zero() {
+                self.clear_guard(sign_in, login);
+                return Err(deadline.passed("before the login could be sent"));
+            }
+            let error = match sign_in.log_in(&bearer, login, deadline) {
+                Ok(value) => {
+                    self.clear_guard(sign_in, login);
+                    let text = value.expose().to_owned();
+                    let token = Arc::new(Token::new(value, &text, None)?);
+                    progress.session = Some(token.clone());
+                    return Ok(token);
+                }
+                Err(error) => error,
+            };
+            match login_failure(&error) {
+                // The gateway refused the bearer token, not the login: renew it, once.
+                LoginFailure::BearerRefused if self.api_key.is_some() && !bearer_renewed => {
+                    bearer_renewed = true;
+                    bearer = self.fetch_bearer(sign_in, deadline, progress).inspect_err(|_| {
+                        self.clear_guard(sign_in, login);
+                    })?;
+                }
+                LoginFailure::BearerRefused | LoginFailure::NotCounted => {
+                    self.clear_guard(sign_in, login);
+                    return Err(error);
+                }
+                LoginFailure::MayHaveCounted => {
+                    // This call reports the service's own words; later ones say why they
+                    // sent nothing. The guard file keeps its entry.
+                    progress.block_login = Some(error.replay(NOT_SENT_AGAIN));
+                    return Err(error);
+                }
+            }
+        }
+    }
+
+    fn clear_guard(&self, sign_in: &dyn SignIn, login: &Login) {
+        if let Some(guard) = &self.guard {
+            guard.clear(sign_in.base(), login);
+        }
+    }
+}
+
+/// What a failed login means for the account's count of failed logins.
+enum LoginFailure {
+    /// The API gateway refused the bearer token (its `fault` form, code 9009xx): the login
+    /// itself was never looked at.
+    BearerRefused,
+    /// Nothing was sent, or the service said it is busy (429, 503): the login was not processed.
+    NotCounted,
+    /// Refused (wrong credentials), or an outcome we cannot know (a timeout, a broken
+    /// connection, a server error, an answer we do not understand): it may count as a failure.
+    MayHaveCounted,
+}
+
+fn login_failure(error: &Error) -> LoginFailure {
+    let code = error.error_code();
+    let gateway_code = !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit());
+    match error.http_status() {
+        Some(401 | 403) if gateway_code || code == "invalid_token" => LoginFailure::BearerRefused,
+        Some(429 | 503) => LoginFailure::NotCounted,
+        // A failed TLS handshake or a proxy that refused the tunnel: the login never left.
+        None if code == codes::CONNECT || code == codes::TLS || code == codes::PROXY => {
+            LoginFailure::NotCounted
+        }
+        _ => LoginFailure::MayHaveCounted,
+    }
+}

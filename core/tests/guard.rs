@@ -1,0 +1,184 @@
+//! The login guard file: a refused login (or one with an unknown outcome) is not sent again by
+//! any client using the same file for an hour; success clears it; the file never holds the
+//! password, is private, and a broken file never stops a login.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::ACCOUNT;
+use tscb::{codes, Client, ClientBuilder, ErrorKind};
+use tscb_sim::{Fault, FaultAction, Simulator};
+
+/// A fresh directory of this test's own under the system's temporary directory, removed when
+/// dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn join(&self, path: &str) -> PathBuf {
+        self.0.join(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_dir(name: &str) -> TempDir {
+    let dir = std::env::temp_dir().join(format!("tscb-guard-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    TempDir(dir)
+}
+
+fn with_password(sim: &Simulator, password: &str, file: &Path) -> ClientBuilder {
+    let c = sim.config();
+    Client::builder()
+        .base_url(sim.base_url())
+        .credentials(c.client_id.clone(), c.client_secret.clone(), c.username.clone(), password)
+        .login_guard_file(file)
+}
+
+fn logins(sim: &Simulator) -> usize {
+    sim.requests().iter().filter(|r| r.path.ends_with("/session/login")).count()
+}
+
+fn refuse_logins(sim: &Simulator) {
+    sim.inject(
+        Fault::new(FaultAction::Respond {
+            status: 400,
+            content_type: Some("application/json".into()),
+            body: br#"{"errorCode":"UnifiedWebService.REQUEST_FAILED.UserNotAuthorized","errorMessage":"Invalid username or password"}"#.to_vec(),
+            headers: Vec::new(),
+        })
+        .path_contains("/session/login"),
+    );
+}
+
+#[test]
+fn a_refused_login_is_not_sent_again_by_a_new_client() {
+    let sim = Simulator::start().unwrap();
+    let dir = temp_dir("refused");
+    let file = dir.join("state/tscb/refused-logins");
+    let first = with_password(&sim, "wrong-password", &file).build().unwrap();
+    let err = first.list_callbacks(ACCOUNT).unwrap_err();
+    assert_eq!(err.error_code(), "UnifiedWebService.REQUEST_FAILED.UserNotAuthorized");
+    for _ in 0..3 {
+        let again = with_password(&sim, "wrong-password", &file).build().unwrap();
+        let err = again.list_callbacks(ACCOUNT).unwrap_err();
+        assert_eq!(err.error_code(), codes::LOGIN_BLOCKED, "{err}");
+        assert_eq!(err.kind(), ErrorKind::Auth);
+        let message = err.error_message();
+        assert!(
+            message.contains("five failed logins") && message.contains("--retry-refused-login"),
+            "{message}"
+        );
+        assert!(message.contains(&file.display().to_string()), "{message}");
+        assert!(!err.to_string().contains("wrong-password"));
+    }
+    assert_eq!(logins(&sim), 1, "one login for four clients");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(!text.contains("wrong-password") && !text.contains("sim-user"), "{text}");
+
+    // Other credentials are not blocked by it.
+    let right = with_password(&sim, "sim-password", &file).build().unwrap();
+    right.list_callbacks(ACCOUNT).unwrap();
+    assert_eq!(logins(&sim), 2);
+}
+
+#[test]
+fn success_clears_the_entry_and_the_override_sends_again() {
+    let sim = Simulator::start().unwrap();
+    let dir = temp_dir("override");
+    let file = dir.join("refused-logins");
+    refuse_logins(&sim);
+    let err = with_password(&sim, "sim-password", &file).build().unwrap().login().unwrap_err();
+    assert_eq!(err.http_status(), Some(400));
+    sim.clear_faults();
+    // The service would take it now, but the file says no (the password may be wrong).
+    let err = with_password(&sim, "sim-password", &file).build().unwrap().login().unwrap_err();
+    assert_eq!(err.error_code(), codes::LOGIN_BLOCKED);
+    assert_eq!(logins(&sim), 1);
+    // Overridden: sent, and the success clears the entry for everyone.
+    with_password(&sim, "sim-password", &file).retry_refused_login(true).build().unwrap().login().unwrap();
+    with_password(&sim, "sim-password", &file).build().unwrap().login().unwrap();
+    assert_eq!(logins(&sim), 3);
+}
+
+#[test]
+fn a_login_with_an_unknown_outcome_is_remembered_and_a_busy_one_is_not() {
+    let sim = Simulator::start().unwrap();
+    let dir = temp_dir("unknown");
+    let file = dir.join("refused-logins");
+    sim.inject(
+        Fault::new(FaultAction::Respond {
+            status: 503,
+            content_type: None,
+            body: Vec::new(),
+            headers: vec![("Retry-After".into(), "0".into())],
+        })
+        .path_contains("/session/login")
+        .times(1),
+    );
+    let busy = with_password(&sim, "sim-password", &file).build().unwrap().login().unwrap_err();
+    assert_eq!(busy.http_status(), Some(503));
+    sim.inject(Fault::new(FaultAction::Delay { ms: 2_000 }).path_contains("/session/login").times(1));
+    let slow =
+        with_password(&sim, "sim-password", &file).timeout(Duration::from_millis(300)).build().unwrap();
+    assert_eq!(slow.login().unwrap_err().kind(), ErrorKind::Timeout);
+    let err = with_password(&sim, "sim-password", &file).build().unwrap().login().unwrap_err();
+    assert_eq!(err.error_code(), codes::LOGIN_BLOCKED);
+    assert_eq!(logins(&sim), 2, "the busy login did not count; the timed-out one did");
+}
+
+#[cfg(unix)]
+#[test]
+fn the_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = Simulator::start().unwrap();
+    let temp = temp_dir("private");
+    let dir = temp.join("state");
+    let file = dir.join("tscb/refused-logins");
+    let _ = with_password(&sim, "wrong-password", &file).build().unwrap().login();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(mode(&dir.join("tscb")), 0o700);
+}
+
+#[test]
+fn a_corrupt_file_never_stops_a_login_and_is_reported_once() {
+    let sim = Simulator::start().unwrap();
+    let dir = temp_dir("corrupt");
+    let file = dir.join("refused-logins");
+    std::fs::write(&file, "not a guard file\n").unwrap();
+    let client = with_password(&sim, "sim-password", &file).build().unwrap();
+    client.list_callbacks(ACCOUNT).unwrap();
+    let warning = client.login_guard_warning().expect("reported");
+    assert!(warning.contains("not in the expected form"), "{warning}");
+    assert_eq!(client.login_guard_warning(), None, "once");
+    // It was replaced: a refusal is remembered again.
+    let _ = with_password(&sim, "wrong-password", &file).build().unwrap().login();
+    let err = with_password(&sim, "wrong-password", &file).build().unwrap().login().unwrap_err();
+    assert_eq!(err.error_code(), codes::LOGIN_BLOCKED);
+}
+
+#[test]
+fn an_unwritable_file_never_stops_a_login_and_is_reported() {
+    let sim = Simulator::start().unwrap();
+    // Its directory would have to be a regular file: nothing can be written under it.
+    let dir = temp_dir("unwritable");
+    let blocker = dir.join("a-file");
+    std::fs::write(&blocker, "").unwrap();
+    let file = blocker.join("refused-logins");
+    let client = with_password(&sim, "sim-password", &file).build().unwrap();
+    client.list_callbacks(ACCOUNT).unwrap();
+    let warning = client.login_guard_warning().expect("reported");
+    assert!(warning.contains(&file.display().to_string()) && warning.contains("cannot be"), "{warning}");
+    assert_eq!(client.login_guard_warning(), None, "once");
+    // Refusals cannot be remembered then, but each client still sends at most one.
+    let _ = with_password(&sim, "wrong-password", &file).build().unwrap().login();
+    assert_eq!(logins(&sim), 2);
+}
