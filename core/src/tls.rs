@@ -131,7 +131,7 @@ fn describe_certificate(error: &CertificateError) -> String {
         }
         CertificateError::NotValidForNameContext { expected, presented } => format!(
             "the server's certificate is for another name: it names {} but not {}",
-            presented.join(", "),
+            presented.iter().map(|name| plain_name(name)).collect::<Vec<_>>().join(", "),
             expected.to_str()
         ),
         CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
@@ -143,6 +143,16 @@ fn describe_certificate(error: &CertificateError) -> String {
         CertificateError::Revoked => "the server's certificate has been revoked".to_owned(),
         other => format!("the server's certificate was refused: {other:?}"),
     }
+}
+
+/// `DnsName("localhost")` and `IpAddress(127.0.0.1)`, as rustls words them, as just the name.
+fn plain_name(presented: &str) -> &str {
+    let inner = presented
+        .strip_prefix("DnsName(")
+        .or_else(|| presented.strip_prefix("IpAddress("))
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or(presented);
+    inner.trim_matches('"')
 }
 
 fn alert_words(alert: AlertDescription) -> String {
@@ -178,10 +188,13 @@ mod tests {
     fn names_the_presented_and_expected_names() {
         let e = CertificateError::NotValidForNameContext {
             expected: rustls::pki_types::ServerName::try_from("127.0.0.2").unwrap(),
-            presented: vec!["DnsName(\"localhost\")".to_owned()],
+            presented: vec!["DnsName(\"localhost\")".to_owned(), "IpAddress(127.0.0.1)".to_owned()],
         };
         let words = describe_certificate(&e);
-        assert!(words.contains("another name") && words.contains("127.0.0.2"), "{words}");
+        assert_eq!(
+            words,
+            "the server's certificate is for another name: it names localhost, 127.0.0.1 but not 127.0.0.2"
+        );
     }
 
     #[test]
