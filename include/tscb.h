@@ -33,6 +33,20 @@ typedef struct tscb_callback_ack tscb_callback_ack;
 typedef struct tscb_callback_list tscb_callback_list;
 
 /**
+ * One callback message. Opaque: read it with the tscb_callback_message_* accessors and free it
+ * with tscb_callback_message_free(). Its strings live until it is freed.
+ */
+typedef struct tscb_callback_message tscb_callback_message;
+
+/**
+ * Checks where a callback came from and the username and password in it. Opaque: create with
+ * tscb_callback_verifier_new(), free with tscb_callback_verifier_free(). Once set up, one
+ * verifier may be used by tscb_callback_verifier_verify() from many threads at once; the
+ * setters must not run while another thread uses it.
+ */
+typedef struct tscb_callback_verifier tscb_callback_verifier;
+
+/**
  * A ThingSpace callback API client. Opaque and thread-safe: one client may be used from many
  * threads at once, and it reuses its connections. Free it with tscb_client_free() once no
  * thread uses it any more.
@@ -105,6 +119,19 @@ typedef uint32_t tscb_result;
 #define TSCB_ERR_INVALID_RESPONSE 500
 
 /**
+ * A received callback message was refused: it came from a source that is not allowed (code
+ * Tscb.CALLBACK_REJECTED.Source: answer 403) or with the wrong username or password
+ * (Tscb.CALLBACK_REJECTED.Credentials: answer 401) (600–699: receiving callbacks).
+ */
+#define TSCB_ERR_CALLBACK_REJECTED 600
+
+/**
+ * A received callback message could not be read: over 1 MiB (Tscb.CALLBACK_INVALID.TooLarge:
+ * answer 413), not JSON, or not the documented envelope (answer 400).
+ */
+#define TSCB_ERR_INVALID_CALLBACK 601
+
+/**
  * A panic inside the library was caught; the library is probably in a bad state (900–999).
  */
 #define TSCB_ERR_PANIC 900
@@ -117,6 +144,188 @@ extern "C" {
  * The library's version, e.g. "0.1.0". Static; never NULL, never to be freed.
  */
 const char *tscb_version(void);
+
+/**
+ * Reads one callback body of `len` bytes (need not be NUL-terminated). `out` must not be NULL;
+ * `body` may be NULL only when `len` is 0. On success `*out` is a new tscb_callback_message
+ * that the caller frees. A body over 1 MiB, not JSON, not a JSON object, or with a known field
+ * of the wrong type is TSCB_ERR_INVALID_CALLBACK (codes Tscb.CALLBACK_INVALID.*); unknown
+ * fields are kept.
+ */
+tscb_result tscb_callback_message_parse(const uint8_t *body,
+                                        size_t len,
+                                        struct tscb_callback_message **out,
+                                        struct tscb_error **err);
+
+/**
+ * `requestId`. Owned by `message`; NULL when absent or when `message` is NULL.
+ */
+const char *tscb_callback_message_request_id(const struct tscb_callback_message *message);
+
+/**
+ * `username`, the registered username echoed back ("" when none was registered). Owned by
+ * `message`; NULL when absent or when `message` is NULL.
+ */
+const char *tscb_callback_message_username(const struct tscb_callback_message *message);
+
+/**
+ * `password`, the registered password echoed back, in clear text (treat it as a secret; ""
+ * when none was registered). Owned by `message`; NULL when absent or when `message` is NULL.
+ */
+const char *tscb_callback_message_password(const struct tscb_callback_message *message);
+
+/**
+ * `status`, e.g. "Success" or "Failed". Owned by `message`; NULL when absent or when
+ * `message` is NULL.
+ */
+const char *tscb_callback_message_status(const struct tscb_callback_message *message);
+
+/**
+ * The name of the service's object: "deviceResponse", "niddResponse", "faultResponse", …
+ * Owned by `message`; NULL when the message has none or when `message` is NULL.
+ */
+const char *tscb_callback_message_payload_name(const struct tscb_callback_message *message);
+
+/**
+ * The service's object as compact JSON, with the content that arrived. Owned by `message`;
+ * NULL when the message has none or when `message` is NULL.
+ */
+const char *tscb_callback_message_payload_json(const struct tscb_callback_message *message);
+
+/**
+ * `faultResponse.faultcode`, e.g. "UnifiedWebService.REQUEST_FAILED.DeviceAlreadyActive" (""
+ * when the fault has none). Owned by `message`; NULL when there is no `faultResponse` or
+ * `message` is NULL.
+ */
+const char *tscb_callback_message_fault_code(const struct tscb_callback_message *message);
+
+/**
+ * `faultResponse.faultstring` ("" when the fault has none). Owned by `message`; NULL when
+ * there is no `faultResponse` or `message` is NULL.
+ */
+const char *tscb_callback_message_fault_message(const struct tscb_callback_message *message);
+
+/**
+ * The fields that are neither the envelope nor the service's object, as a compact JSON object
+ * ("{}" when none). Owned by `message`; NULL when `message` is NULL.
+ */
+const char *tscb_callback_message_extra_json(const struct tscb_callback_message *message);
+
+/**
+ * The message's identity across ThingSpace's resends (64 hex digits): resends of one message
+ * share it, different messages do not. Owned by `message`; NULL when `message` is NULL.
+ */
+const char *tscb_callback_message_dedup_key(const struct tscb_callback_message *message);
+
+/**
+ * `callbackCount`: which attempt this is (1 for the first). −1 when absent or when `message`
+ * is NULL.
+ */
+int64_t tscb_callback_message_callback_count(const struct tscb_callback_message *message);
+
+/**
+ * `maxCallbackThreshold`: how many attempts ThingSpace makes. −1 when absent or when
+ * `message` is NULL.
+ */
+int64_t tscb_callback_message_max_callback_threshold(const struct tscb_callback_message *message);
+
+/**
+ * How many entries `deviceIds` has; 0 when `message` is NULL.
+ */
+size_t tscb_callback_message_device_count(const struct tscb_callback_message *message);
+
+/**
+ * The id of device `index`. Owned by `message`; NULL when `message` is NULL or `index` is out
+ * of range.
+ */
+const char *tscb_callback_message_device_id(const struct tscb_callback_message *message,
+                                            size_t index);
+
+/**
+ * The kind of device `index` as sent ("Iccid", "IMEI", "imei", …: compare it ignoring case,
+ * e.g. with strcasecmp; "" when the entry had none). Owned by `message`; NULL when `message`
+ * is NULL or `index` is out of range.
+ */
+const char *tscb_callback_message_device_kind(const struct tscb_callback_message *message,
+                                              size_t index);
+
+/**
+ * Frees a message. NULL does nothing.
+ */
+void tscb_callback_message_free(struct tscb_callback_message *message);
+
+/**
+ * A new verifier that expects `username` and `password` in every message (NULL: that one is
+ * not checked) and allows the sources Verizon documents (3.87.163.45, 3.91.119.203,
+ * 54.197.62.209, 35.165.205.14, 54.200.43.232, 34.216.81.234, 137.117.33.109,
+ * 168.62.173.153) until tscb_callback_verifier_allow_source() or
+ * tscb_callback_verifier_allow_any_source() says otherwise. Only digests of the passwords are
+ * kept. `out` must not be NULL; on success `*out` is a new verifier that the caller frees.
+ */
+tscb_result tscb_callback_verifier_new(const char *username,
+                                       const char *password,
+                                       struct tscb_callback_verifier **out,
+                                       struct tscb_error **err);
+
+/**
+ * After re-registering with a new password, also accepts `password` (the previous one) for
+ * `valid_for_ms` milliseconds from now; 900000 (15 minutes) covers what ThingSpace was seen to
+ * need, 0 accepts it never. Replaces an earlier previous password. Has an effect only when the
+ * verifier expects a password. TSCB_ERR_NULL_PARAMETER if `verifier` or `password` is NULL.
+ */
+tscb_result tscb_callback_verifier_set_previous_password(struct tscb_callback_verifier *verifier,
+                                                         const char *password,
+                                                         uint64_t valid_for_ms);
+
+/**
+ * Allows messages from `source`: an IPv4 or IPv6 address ("192.0.2.7") or CIDR block
+ * ("10.20.0.0/16", "2001:db8::/48"). **The first call replaces the default list** of Verizon's
+ * addresses; later calls add to it. No effect after tscb_callback_verifier_allow_any_source().
+ * TSCB_ERR_INVALID_INPUT (the verifier unchanged) when `source` is neither;
+ * TSCB_ERR_NULL_PARAMETER if `verifier` or `source` is NULL.
+ */
+tscb_result tscb_callback_verifier_allow_source(struct tscb_callback_verifier *verifier,
+                                                const char *source);
+
+/**
+ * Allows every source address (behind a proxy that checks sources itself, or for tests).
+ * TSCB_ERR_NULL_PARAMETER if `verifier` is NULL.
+ */
+tscb_result tscb_callback_verifier_allow_any_source(struct tscb_callback_verifier *verifier);
+
+/**
+ * Checks the source address `source_ip` (text such as "3.87.163.45" or "::ffff:3.87.163.45",
+ * as the socket reported it), then reads the body (as tscb_callback_message_parse()), then
+ * compares the username and password in constant time. On success `*out` is a new
+ * tscb_callback_message that the caller frees. Failures: TSCB_ERR_CALLBACK_REJECTED (code
+ * Tscb.CALLBACK_REJECTED.Source: answer 403; .Credentials: answer 401),
+ * TSCB_ERR_INVALID_CALLBACK (Tscb.CALLBACK_INVALID.TooLarge: answer 413; others: 400),
+ * TSCB_ERR_INVALID_INPUT when `source_ip` is not an IP address. No error message holds a
+ * password. `verifier`, `source_ip` and `out` must not be NULL; `body` may be NULL only when
+ * `len` is 0.
+ */
+tscb_result tscb_callback_verifier_verify(const struct tscb_callback_verifier *verifier,
+                                          const char *source_ip,
+                                          const uint8_t *body,
+                                          size_t len,
+                                          struct tscb_callback_message **out,
+                                          struct tscb_error **err);
+
+/**
+ * Checks only the source address (as tscb_callback_verifier_verify() does first), so that a
+ * listener can refuse a source before it reads the body. TSCB_OK when it is allowed,
+ * TSCB_ERR_CALLBACK_REJECTED (code Tscb.CALLBACK_REJECTED.Source) when not,
+ * TSCB_ERR_INVALID_INPUT when `source_ip` is not an IP address. `verifier` and `source_ip`
+ * must not be NULL.
+ */
+tscb_result tscb_callback_verifier_check_source(const struct tscb_callback_verifier *verifier,
+                                                const char *source_ip,
+                                                struct tscb_error **err);
+
+/**
+ * Frees a verifier. NULL does nothing.
+ */
+void tscb_callback_verifier_free(struct tscb_callback_verifier *verifier);
 
 /**
  * Registers a callback listener: POST {base}/m2m/v1/callbacks/{account}.
@@ -517,6 +726,8 @@ const char *tscb_result_str(tscb_result result);
  *      invalid_input: the session login's username is empty or has a control character
  *  Tscb.INPUT_INVALID.LoginPassword.Invalid
  *      invalid_input: the session login's password is empty or has a control character
+ *  Tscb.INPUT_INVALID.SourceAddress.Malformed
+ *      invalid_input: a callback source is not an IP address, or an allowed source is not an IP address or CIDR block
  *  Tscb.INPUT_INVALID.Client.Closed
  *      invalid_input: (Python) a call on a client after `close()`
  *  Tscb.INPUT_INVALID.Argument.Encoding
@@ -547,6 +758,16 @@ const char *tscb_result_str(tscb_result result);
  *      invalid_response: a success answer that is empty or not JSON
  *  Tscb.RESPONSE_INVALID.UnexpectedShape
  *      invalid_response: a success answer without the documented fields
+ *  Tscb.CALLBACK_REJECTED.Source
+ *      callback_rejected: a received callback came from an address that is not an allowed source
+ *  Tscb.CALLBACK_REJECTED.Credentials
+ *      callback_rejected: a received callback's username or password is not the expected one (nor the previous password within its window)
+ *  Tscb.CALLBACK_INVALID.NotJson
+ *      callback_invalid: a received callback's body is empty or not JSON
+ *  Tscb.CALLBACK_INVALID.UnexpectedShape
+ *      callback_invalid: a received callback's body is not a JSON object, or a known field has the wrong type
+ *  Tscb.CALLBACK_INVALID.TooLarge
+ *      callback_invalid: a received callback's body is over 1 MiB
  *  Tscb.REQUEST_FAILED.Panic
  *      internal: (C, Python) a panic was caught at the language boundary
  *  Tscb.REQUEST_FAILED.Internal

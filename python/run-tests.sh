@@ -19,5 +19,5 @@ export TSCB_SIM_BIN="$target/release/tscb-sim"
 # never shadow the installed package.
 cd "$target"
 "$venv/bin/python" -m mypy.stubtest tscb._native
-"$venv/bin/mypy" --strict --no-incremental "$root/python/examples/quickstart.py"
+"$venv/bin/mypy" --strict --no-incremental "$root/python/examples/quickstart.py" "$root/python/examples/listener.py"
 "$venv/bin/pytest" -p no:cacheprovider "$root/python/tests"

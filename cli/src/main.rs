@@ -99,6 +99,10 @@ enum Command {
         /// The address to listen on
         #[arg(long, default_value = "127.0.0.1:9000", value_name = "ADDR")]
         listen: String,
+        /// Allow an ADDR that is not loopback; the admin API then needs the admin token that
+        /// the simulator prints at start
+        #[arg(long)]
+        allow_remote: bool,
         /// Serve HTTPS with a certificate signed by a CA made for this run
         #[arg(long)]
         tls: bool,
@@ -183,8 +187,8 @@ fn exit_code(kind: ErrorKind) -> u8 {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
-    if let Command::Sim { listen, tls, ca_out } = &cli.command {
-        return serve(listen, *tls, ca_out.as_deref());
+    if let Command::Sim { listen, allow_remote, tls, ca_out } = &cli.command {
+        return serve(listen, *allow_remote, *tls, ca_out.as_deref());
     }
     // The simulator lives as long as the command: it is dropped (and stopped) at the end.
     let sim = if cli.sim {
@@ -219,10 +223,10 @@ fn execute(cli: Cli, client: &Client, sim: bool) -> Result<(), Failure> {
                 registration = registration.with_username(username);
             }
             if let Some(var) = args.password_env {
-                let password = std::env::var(&var).map_err(|_| {
+                let password = env(&var)?.ok_or_else(|| {
                     Error::invalid_argument(
                         codes::ARGUMENT_MISSING,
-                        format!("--password-env names {var}, which is not set (or not UTF-8)"),
+                        format!("--password-env names {var}, which is not set"),
                     )
                 })?;
                 registration = registration.with_password(password);
@@ -239,7 +243,7 @@ fn execute(cli: Cli, client: &Client, sim: bool) -> Result<(), Failure> {
             print_ack(out, "deregistered", &ack, cli.json)
         }
         Command::Login => {
-            if !sim && !has_credentials() {
+            if !sim && !has_credentials()? {
                 return Err(Failure::Tscb(Error::invalid_argument(
                     codes::ARGUMENT_MISSING,
                     "tscb login checks THINGSPACE_CLIENT_ID, THINGSPACE_CLIENT_SECRET, THINGSPACE_USERNAME and \
@@ -264,8 +268,13 @@ fn execute(cli: Cli, client: &Client, sim: bool) -> Result<(), Failure> {
 
 /// Whether `tscb login` has anything to check: credentials, not just fixed tokens. With --sim
 /// the simulator's own credentials are used.
-fn has_credentials() -> bool {
-    ["THINGSPACE_CLIENT_ID", "THINGSPACE_USERNAME"].iter().any(|name| env(name).is_some())
+fn has_credentials() -> Result<bool, Error> {
+    for name in ["THINGSPACE_CLIENT_ID", "THINGSPACE_USERNAME"] {
+        if env(name)?.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn print_ack(out: &mut impl Write, done: &str, ack: &tscb::CallbackAck, json: bool) -> std::io::Result<()> {
@@ -276,7 +285,7 @@ fn print_ack(out: &mut impl Write, done: &str, ack: &tscb::CallbackAck, json: bo
             serde_json::json!({"accountName": ack.account_name, "serviceName": ack.service_name})
         )
     } else {
-        writeln!(out, "{done} {} for account {}", ack.service_name, ack.account_name)
+        writeln!(out, "{done} {} for account {}", shown(&ack.service_name), shown(&ack.account_name))
     }
 }
 
@@ -308,18 +317,41 @@ fn print_list(
         return writeln!(out, "{}", serde_json::Value::Array(items));
     }
     if listed.is_empty() {
-        return writeln!(out, "no callback listeners registered for account {account}");
+        return writeln!(out, "no callback listeners registered for account {}", shown(account));
     }
     for cb in listed {
-        let username = cb.username.as_deref().unwrap_or("-");
-        let password = password(cb).unwrap_or_else(|| "-".to_owned());
-        writeln!(out, "{}\t{}\tusername: {username}\tpassword: {password}", cb.service_name, cb.url)?;
+        let username = shown(cb.username.as_deref().unwrap_or("-"));
+        let password = shown(&password(cb).unwrap_or_else(|| "-".to_owned()));
+        let (service, url) = (shown(&cb.service_name), shown(&cb.url));
+        writeln!(out, "{service}\t{url}\tusername: {username}\tpassword: {password}")?;
     }
     Ok(())
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
+/// Text from the service as a terminal may show it: control characters (an escape sequence
+/// could recolour or rewrite the screen, a newline forge a line) and the invisible characters
+/// that reorder text are shown escaped, as `\u{1b}`. `--json` output stays exact.
+fn shown(text: &str) -> String {
+    let invisible = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    text.chars().map(|c| if invisible(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect()
+}
+
+/// A variable from the environment. One that is set but not UTF-8 is refused, naming the
+/// variable and never its value: taken as unset, a broken THINGSPACE_BEARER_TOKEN would silently
+/// switch to the OAuth credentials. An empty one is passed on as it is, for the same reason: the
+/// client then says which credential is empty.
+fn env(name: &str) -> Result<Option<String>, Error> {
+    match std::env::var(name) {
+        Ok(value) => Ok(Some(value)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Error::invalid_argument(
+            codes::ARGUMENT_ENCODING,
+            format!("the environment variable {name} is not valid UTF-8"),
+        )),
+    }
 }
 
 fn client(cli: &Cli, sim: Option<&Simulator>) -> Result<Client, Failure> {
@@ -327,9 +359,9 @@ fn client(cli: &Cli, sim: Option<&Simulator>) -> Result<Client, Failure> {
     if let Some(seconds) = cli.timeout {
         builder = builder.call_timeout(tscb::timeout_from_secs(seconds)?);
     }
-    let (client_id, client_secret) = (env("THINGSPACE_CLIENT_ID"), env("THINGSPACE_CLIENT_SECRET"));
-    let (username, password) = (env("THINGSPACE_USERNAME"), env("THINGSPACE_PASSWORD"));
-    let (bearer, session) = (env("THINGSPACE_BEARER_TOKEN"), env("THINGSPACE_SESSION_TOKEN"));
+    let (client_id, client_secret) = (env("THINGSPACE_CLIENT_ID")?, env("THINGSPACE_CLIENT_SECRET")?);
+    let (username, password) = (env("THINGSPACE_USERNAME")?, env("THINGSPACE_PASSWORD")?);
+    let (bearer, session) = (env("THINGSPACE_BEARER_TOKEN")?, env("THINGSPACE_SESSION_TOKEN")?);
     let none_given =
         [&client_id, &client_secret, &username, &password, &bearer, &session].iter().all(|v| v.is_none());
     if let Some(sim) = sim {
@@ -388,39 +420,28 @@ fn refused_logins_file() -> Option<std::path::PathBuf> {
     Some(state.join("tscb").join("refused-logins"))
 }
 
-/// `tscb sim`: the simulator in the foreground, printing what a client needs to reach it.
-fn serve(listen: &str, tls: bool, ca_out: Option<&std::path::Path>) -> Result<(), Failure> {
-    let sim = Simulator::builder()
-        .listen(listen)
-        .tls(tls)
-        .start()
-        .map_err(|e| Failure::Internal(format!("could not start the simulator on {listen}: {e}")))?;
-    let mut ca_line = Vec::new();
-    if let Some(pem) = sim.ca_pem() {
-        let path = ca_out
-            .map(std::path::Path::to_path_buf)
-            .unwrap_or_else(|| std::env::temp_dir().join(format!("tscb-sim-ca-{}.pem", sim.addr().port())));
-        std::fs::write(&path, pem).map_err(|e| {
-            Failure::Internal(format!("could not write the CA certificate to {}: {e}", path.display()))
-        })?;
-        ca_line.push(format!("ca file: {} (use --ca-file or THINGSPACE_CA_FILE)", path.display()));
-    }
-    let c = sim.config();
-    let mut out = std::io::stdout().lock();
-    // The first line is what scripts wait for; these are the simulator's fixed test values.
-    let mut lines = vec![format!("listening on {}", sim.base_url())];
-    lines.extend(ca_line);
-    lines.extend([
-        format!("bearer token: {}", c.bearer_token),
-        format!("session token: {}", c.session_token),
-        format!("client id: {}", c.client_id),
-        format!("username: {}", c.username),
-    ]);
-    for line in lines {
-        // A reader that went away (a closed pipe) must not stop the simulator it started.
-        let _ = writeln!(out, "{line}").and_then(|()| out.flush());
-    }
-    drop(out);
+/// `tscb sim`: the simulator in the foreground, printing what a client needs to reach it (the
+/// simulator's own start-up printout, the same as `tscb-sim`'s).
+fn serve(
+    listen: &str,
+    allow_remote: bool,
+    tls: bool,
+    ca_out: Option<&std::path::Path>,
+) -> Result<(), Failure> {
+    let config = tscb_sim::SimConfig { allow_remote, ..tscb_sim::SimConfig::default() };
+    let sim = match Simulator::builder().config(config).listen(listen).tls(tls).start() {
+        Ok(sim) => sim,
+        // A refused (not loopback) or malformed address is a usage error, as clap's are.
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            eprintln!("error: cannot listen on {listen}: {e}");
+            std::process::exit(2);
+        }
+        Err(e) => return Err(Failure::Internal(format!("could not start the simulator on {listen}: {e}"))),
+    };
+    sim.save_ca(ca_out)
+        .map_err(|e| Failure::Internal(format!("could not write the simulator's CA certificate: {e}")))?;
+    // A reader that went away (a closed pipe) must not stop the simulator it started.
+    let _ = sim.write_banner(&mut std::io::stdout().lock());
     loop {
         std::thread::sleep(Duration::from_secs(3600));
     }

@@ -37,7 +37,8 @@ impl Sim {
     fn requests(&self) -> Vec<serde_json::Value> {
         let addr = self.base_url.trim_start_matches("http://").trim_end_matches("/api");
         let mut conn = TcpStream::connect(addr).unwrap();
-        write!(conn, "GET /__admin/requests HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        // The simulator's admin API insists on a Host that names the address it listens on.
+        write!(conn, "GET /__admin/requests HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
         let mut answer = String::new();
         conn.read_to_string(&mut answer).unwrap();
         let body = answer.split_once("\r\n\r\n").unwrap().1;
@@ -401,4 +402,216 @@ fn timeout_bounds_the_whole_call() {
     assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
     assert!(stderr(&o).contains("Tscb.REQUEST_FAILED.Timeout"), "{}", stderr(&o));
     assert!(start.elapsed() < std::time::Duration::from_millis(3500), "took {:?}", start.elapsed());
+}
+
+impl Sim {
+    /// Injects a fault through the admin API (the JSON form of `tscb_sim::Fault`).
+    fn inject(&self, fault: serde_json::Value) {
+        let addr = self.base_url.trim_start_matches("http://").trim_end_matches("/api");
+        let body = fault.to_string();
+        let mut conn = TcpStream::connect(addr).unwrap();
+        write!(
+            conn,
+            "POST /__admin/faults HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 2"), "{answer}");
+    }
+}
+
+fn respond(path: &str, status: u16, body: &str) -> serde_json::Value {
+    serde_json::json!({"path_contains": path, "action": "respond", "status": status,
+                       "content_type": "application/json", "body": body})
+}
+
+#[test]
+fn tokens_echoed_by_the_service_never_reach_stdout_or_stderr() {
+    const LEAKED: &str = "LEAKED-TOKEN-0123456789";
+    let token_answer = format!(r#"{{"access_token":"{LEAKED}","expires_in":3600}}x"#);
+    let login_answer = format!(r#"{{"sessionToken":"{LEAKED}"}}x"#);
+    for (path, body) in [("/oauth2/token", &token_answer), ("/session/login", &login_answer)] {
+        for json in [false, true] {
+            let sim = Sim::start();
+            sim.inject(respond(path, 200, body));
+            let args: &[&str] = if json { &["--json", "login"] } else { &["login"] };
+            let o = sim.run(&CREDENTIALS, args);
+            assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+            let all = stdout(&o) + &stderr(&o);
+            assert!(!all.contains(LEAKED), "{all}");
+            assert!(all.contains("<redacted>"), "{all}");
+        }
+    }
+    // Fixed tokens echoed in an error body, raw, JSON-escaped and \u-escaped.
+    let bearer = r#"bearer"SECRET\7"#;
+    let session = "session-SECRET-8";
+    let env = [("THINGSPACE_BEARER_TOKEN", bearer), ("THINGSPACE_SESSION_TOKEN", session)];
+    let escaped = serde_json::to_string(bearer).unwrap();
+    let u: String = bearer.encode_utf16().map(|c| format!("\\u{c:04x}")).collect();
+    let body = format!(
+        r#"{{"errorCode":"X.REQUEST_FAILED.Echo","errorMessage":"{} {u} {session}"}}"#,
+        escaped.trim_matches('"')
+    );
+    for (status, body) in [(400, body.as_str()), (502, &*format!("<html>{bearer} {u} {session}</html>"))] {
+        let sim = Sim::start();
+        sim.inject(respond("/callbacks/", status, body));
+        for args in [&["list", "--account", "A"][..], &["--json", "list", "--account", "A"]] {
+            let o = sim.run(&env, args);
+            assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+            let all = stdout(&o) + &stderr(&o);
+            for secret in [bearer, escaped.trim_matches('"'), &u, session] {
+                assert!(!all.contains(secret), "{secret} in {all}");
+            }
+        }
+    }
+}
+
+#[test]
+fn list_shows_control_characters_escaped_in_text_and_exact_in_json() {
+    let sim = Sim::start();
+    let listed = r#"[{"accountName":"A","serviceName":"CarrierService","url":"https://x.example/\u001b[2J",
+                      "username":"\u001b[31mPWNED\u202e","password":"pw\u0007"}]"#;
+    sim.inject(respond("/callbacks/", 200, listed));
+    let o = sim.run(&CREDENTIALS, &["list", "--account", "A", "--show-passwords"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(!text.chars().any(|c| c.is_control() && c != '\t' && c != '\n'), "{text:?}");
+    assert!(!text.contains('\u{202e}'), "{text:?}");
+    assert!(text.contains(r"username: \u{1b}[31mPWNED\u{202e}"), "{text}");
+    assert!(text.contains(r"https://x.example/\u{1b}[2J"), "{text}");
+    assert!(text.contains(r"password: pw\u{7}"), "{text}");
+    let o = sim.run(&CREDENTIALS, &["--json", "list", "--account", "A", "--show-passwords"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(json[0]["username"], "\u{1b}[31mPWNED\u{202e}");
+    assert_eq!(json[0]["url"], "https://x.example/\u{1b}[2J");
+    assert_eq!(json[0]["password"], "pw\u{7}");
+}
+
+/// `tscb` with THINGSPACE_* exactly `env`, whose values may be any bytes.
+fn tscb_bytes(env: &[(&str, &[u8])], args: &[&str]) -> Output {
+    use std::os::unix::ffi::OsStrExt;
+    let mut command = Command::new(BIN);
+    for (name, _) in std::env::vars_os().filter(|(n, _)| n.as_bytes().starts_with(b"THINGSPACE_")) {
+        command.env_remove(name);
+    }
+    for (name, value) in env {
+        command.env(name, std::ffi::OsStr::from_bytes(value));
+    }
+    command.args(args).output().expect("tscb runs")
+}
+
+#[test]
+fn a_credential_variable_that_is_not_utf8_or_empty_is_refused_not_skipped() {
+    let sim = Sim::start();
+    let creds: Vec<(&str, &[u8])> = CREDENTIALS.iter().map(|(n, v)| (*n, v.as_bytes())).collect();
+    let base = ["--base-url", sim.base_url.as_str(), "list", "--account", "A"];
+    for (name, value) in [
+        ("THINGSPACE_PASSWORD", &b"\xff"[..]),
+        ("THINGSPACE_CLIENT_SECRET", b"sim-\xffsecret"),
+        ("THINGSPACE_BEARER_TOKEN", b"tok\xfe"),
+        ("THINGSPACE_SESSION_TOKEN", b"\xc3"),
+    ] {
+        let mut env = creds.clone();
+        env.retain(|(n, _)| *n != name);
+        env.push((name, value));
+        let o = tscb_bytes(&env, &base);
+        assert_eq!(o.status.code(), Some(3), "{name}: {}", stderr(&o));
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(err.contains("Tscb.INPUT_INVALID.Argument.Encoding") && err.contains(name), "{err}");
+        assert!(!err.contains('\u{fffd}') && !err.contains("secret"), "the value is never shown: {err}");
+    }
+    // A bearer token that is set but empty does not silently switch to the OAuth credentials.
+    let mut env = creds.clone();
+    env.push(("THINGSPACE_BEARER_TOKEN", b""));
+    let o = tscb_bytes(&env, &base);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Tscb.INPUT_INVALID.BearerToken.Missing"), "{}", stderr(&o));
+    // The callback password's variable too.
+    let mut env = creds.clone();
+    env.push(("LISTENER_PW", b"\xff"));
+    let args = ["--base-url", &sim.base_url, "register", "--account", "A", "--service", "S"];
+    let o = tscb_bytes(
+        &env,
+        &[&args[..], &["--url", "https://x.example", "--password-env", "LISTENER_PW"]].concat(),
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Argument.Encoding") && stderr(&o).contains("LISTENER_PW"), "{}", stderr(&o));
+    assert!(sim.requests().is_empty(), "nothing was sent");
+}
+
+#[test]
+fn sim_prints_the_simulators_own_start_up_text() {
+    // What the library writes for a simulator of its own: `tscb sim` must print the same.
+    let reference = tscb_sim::Simulator::start().unwrap();
+    let mut expected = Vec::new();
+    reference.write_banner(&mut expected).unwrap();
+    let expected = String::from_utf8(expected).unwrap();
+    let lines = expected.lines().count();
+
+    let mut child =
+        Command::new(BIN).args(["sim", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    struct Kill(Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let guard = Kill(child);
+    // Read in a thread, so that a printout with fewer lines fails the test instead of hanging it.
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let printed: Vec<String> = stdout.lines().take(lines).map(Result::unwrap).collect();
+        let _ = send.send(printed.join("\n") + "\n");
+    });
+    let printed = receive.recv_timeout(std::time::Duration::from_secs(10)).expect("the whole printout");
+    drop(guard);
+    let port = printed.split_once('\n').unwrap().0.rsplit(':').next().unwrap().trim_end_matches("/api");
+    assert!(printed.starts_with(&format!("listening on http://127.0.0.1:{port}/api\nbearer token: ")));
+    assert_eq!(printed, expected.replace(&reference.addr().port().to_string(), port));
+}
+
+#[test]
+fn sim_refuses_an_address_beyond_loopback() {
+    let o = tscb(&[], &["sim", "--listen", "0.0.0.0:0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty());
+    assert!(stderr(&o).contains("not a loopback address"), "{}", stderr(&o));
+}
+
+#[test]
+fn sim_allow_remote_listens_beyond_loopback_with_an_admin_token() {
+    let mut child = Command::new(BIN)
+        .args(["sim", "--listen", "0.0.0.0:0", "--allow-remote"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    struct Kill(Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _guard = Kill(child);
+    let mut printed = String::new();
+    while !printed.contains("admin token") {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "the printout ended early: {printed}");
+        printed.push_str(&line);
+    }
+    assert!(printed.starts_with("listening on http://0.0.0.0:"), "{printed}");
+    let port = printed.lines().next().unwrap().rsplit(':').next().unwrap().trim_end_matches("/api");
+    // Only ever connect to loopback: the admin API refuses a request without the token.
+    let mut conn = TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    write!(conn, "GET /__admin/requests HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
 }

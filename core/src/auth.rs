@@ -20,7 +20,7 @@ use crate::codes;
 use crate::deadline::Deadline;
 use crate::error::{Error, ErrorKind, Result};
 use crate::guard::LoginGuard;
-use crate::secret::Secret;
+use crate::secret::{joined, Secret};
 use crate::validate;
 
 /// What to renew after a call failed.
@@ -106,7 +106,7 @@ impl Auth {
             |value: Option<Secret>, what: &str, missing, bad, prefix: &str| -> Result<Option<Arc<Token>>> {
                 let Some(value) = value else { return Ok(None) };
                 validate::token(value.expose(), what, missing, bad)?;
-                let text = format!("{prefix}{}", value.expose());
+                let text = joined(&[prefix, value.expose()]);
                 Token::new(value, &text, None).map(|t| Some(Arc::new(t)))
             };
         let bearer = fixed(
@@ -350,7 +350,7 @@ impl Auth {
             return Err(Error::invalid(codes::BEARER_TOKEN_MISSING, "no bearer token"));
         };
         let (value, lifetime) = sign_in.fetch_token(key, deadline)?;
-        let text = format!("Bearer {}", value.expose());
+        let text = joined(&["Bearer ", value.expose()]);
         let token = Arc::new(Token::new(value, &text, lifetime)?);
         progress.bearer = Some(token.clone());
         Ok(token)

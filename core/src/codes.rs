@@ -66,6 +66,7 @@ codes! {
     CLIENT_SECRET_INVALID = "Tscb.INPUT_INVALID.ClientSecret.Invalid", "invalid_input", "the OAuth client secret is empty or has a control character";
     LOGIN_USERNAME_INVALID = "Tscb.INPUT_INVALID.LoginUsername.Invalid", "invalid_input", "the session login's username is empty or has a control character";
     LOGIN_PASSWORD_INVALID = "Tscb.INPUT_INVALID.LoginPassword.Invalid", "invalid_input", "the session login's password is empty or has a control character";
+    SOURCE_ADDRESS_MALFORMED = "Tscb.INPUT_INVALID.SourceAddress.Malformed", "invalid_input", "a callback source is not an IP address, or an allowed source is not an IP address or CIDR block";
     CLIENT_CLOSED = "Tscb.INPUT_INVALID.Client.Closed", "invalid_input", "(Python) a call on a client after `close()`";
     ARGUMENT_ENCODING = "Tscb.INPUT_INVALID.Argument.Encoding", "invalid_input", "(C, Python, CLI) a string is not valid UTF-8 (C; an environment variable, CLI) or has a lone surrogate (Python)";
     ARGUMENT_MISSING = "Tscb.INPUT_INVALID.Argument.Missing", "invalid_input", "(C) a required pointer is NULL; (CLI) a required setting is missing";
@@ -81,6 +82,11 @@ codes! {
     RESPONSE_TOO_LARGE = "Tscb.RESPONSE_INVALID.TooLarge", "invalid_response", "an answer over 1 MiB";
     RESPONSE_NOT_JSON = "Tscb.RESPONSE_INVALID.NotJson", "invalid_response", "a success answer that is empty or not JSON";
     RESPONSE_UNEXPECTED_SHAPE = "Tscb.RESPONSE_INVALID.UnexpectedShape", "invalid_response", "a success answer without the documented fields";
+    CALLBACK_REJECTED_SOURCE = "Tscb.CALLBACK_REJECTED.Source", "callback_rejected", "a received callback came from an address that is not an allowed source";
+    CALLBACK_REJECTED_CREDENTIALS = "Tscb.CALLBACK_REJECTED.Credentials", "callback_rejected", "a received callback's username or password is not the expected one (nor the previous password within its window)";
+    CALLBACK_NOT_JSON = "Tscb.CALLBACK_INVALID.NotJson", "callback_invalid", "a received callback's body is empty or not JSON";
+    CALLBACK_UNEXPECTED_SHAPE = "Tscb.CALLBACK_INVALID.UnexpectedShape", "callback_invalid", "a received callback's body is not a JSON object, or a known field has the wrong type";
+    CALLBACK_TOO_LARGE = "Tscb.CALLBACK_INVALID.TooLarge", "callback_invalid", "a received callback's body is over 1 MiB";
     PANIC = "Tscb.REQUEST_FAILED.Panic", "internal", "(C, Python) a panic was caught at the language boundary";
     INTERNAL = "Tscb.REQUEST_FAILED.Internal", "internal", "(CLI) the command could not run: the simulator could not start, the output could not be written";
 }
@@ -98,7 +104,14 @@ mod tests {
             let parts: Vec<&str> = code.split('.').collect();
             assert!(parts.len() == 3 || parts.len() == 4, "{code}");
             assert_eq!(parts[0], "Tscb");
-            assert!(["INPUT_INVALID", "REQUEST_FAILED", "RESPONSE_INVALID"].contains(&parts[1]));
+            assert!([
+                "INPUT_INVALID",
+                "REQUEST_FAILED",
+                "RESPONSE_INVALID",
+                "CALLBACK_REJECTED",
+                "CALLBACK_INVALID"
+            ]
+            .contains(&parts[1]));
             assert!(!info.meaning.is_empty() && !info.kind.is_empty());
         }
         assert_eq!(ALL.len(), TABLE.len());

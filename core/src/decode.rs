@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use crate::codes;
 use crate::error::{is_session_code, Error, ErrorKind, Result};
 use crate::send::Call;
-use crate::text::clean;
+use crate::text::{clean, mask_secret_values};
 
 impl Call<'_> {
     pub(crate) fn shape_error(&self, status: StatusCode, what: &str) -> Error {
@@ -29,12 +29,16 @@ impl Call<'_> {
         retry_after: Option<Duration>,
     ) -> Error {
         let kind = auth_or_api(status, &code);
-        // The service's words, verbatim but for control characters (which could rewrite a
-        // terminal or forge log lines) and a cap on the length.
+        // The service's words, verbatim but for our secrets, the values of secret keys (a
+        // message may quote a request or an answer), control characters (which could rewrite a
+        // terminal or forge log lines) and a cap on the length. Only a head of each is looked at,
+        // so that a hostile answer cannot make the redaction slow.
+        let shown =
+            |text: &str, max: usize| clean(&mask_secret_values(&self.redact(head(text, 4 * max))), max);
         Error::Api {
             status: status.as_u16(),
-            code: clean(&self.redact(&code), 200),
-            message: clean(&self.redact(&message), 2000),
+            code: shown(&code, 200),
+            message: shown(&message, 2000),
             kind,
             retry_after,
         }
@@ -73,10 +77,23 @@ pub(crate) fn auth_or_api(status: StatusCode, code: &str) -> ErrorKind {
     }
 }
 
+/// The first `max_chars` characters of `text`.
+fn head(text: &str, max_chars: usize) -> &str {
+    text.char_indices().nth(max_chars).map_or(text, |(at, _)| &text[..at])
+}
+
 /// Recognises the three error forms ThingSpace is known to send: the connectivity API's
 /// `{errorCode, errorMessage}`, the gateway's `{fault: {code, message, description}}` and
-/// OAuth's `{error, error_description}`.
+/// OAuth's `{error, error_description}`. A body whose code is missing or blank is in none of
+/// them: an empty code would defeat matching on the code, so the caller reports the HTTP status
+/// and an excerpt of the body instead.
 pub(crate) fn known_error_shape(body: &[u8]) -> Option<(String, String)> {
+    let (code, message) = error_shape(body)?;
+    let blank = code.chars().all(|c| c.is_whitespace() || c.is_control());
+    (!blank).then_some((code, message))
+}
+
+fn error_shape(body: &[u8]) -> Option<(String, String)> {
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
     let obj = value.as_object()?;
     let text = |v: Option<&serde_json::Value>| match v {
@@ -84,7 +101,7 @@ pub(crate) fn known_error_shape(body: &[u8]) -> Option<(String, String)> {
         Some(serde_json::Value::Null) | None => String::new(),
         Some(other) => other.to_string(),
     };
-    // An empty code would defeat matching on the code: such a body is in no known form.
+    // A blank errorCode does not hide a fault or OAuth form in the same body.
     let non_empty = |c: &&serde_json::Value| c.as_str().map_or(c.is_number(), |s| !s.trim().is_empty());
     if let Some(code) = obj.get("errorCode").filter(non_empty) {
         return Some((text(Some(code)), text(obj.get("errorMessage"))));
@@ -141,5 +158,8 @@ mod tests {
         assert_eq!(known_error_shape(b"<html>"), None);
         assert_eq!(known_error_shape(br#"{"errorCode":"","errorMessage":"m"}"#), None);
         assert_eq!(known_error_shape(br#"{"accountName":"x"}"#), None);
+        assert_eq!(known_error_shape(br#"{"fault":{"message":"m"}}"#), None);
+        assert_eq!(known_error_shape(br#"{"fault":{"code":" \n","message":"m"}}"#), None);
+        assert_eq!(known_error_shape(br#"{"error":"","error_description":"d"}"#), None);
     }
 }

@@ -30,11 +30,17 @@ pub enum ErrorKind {
     /// A fault of the library or of the program around it: a panic caught at a language
     /// boundary, or a command that could not do its own work.
     Internal,
+    /// A received callback message was refused: it came from a source that is not allowed, or
+    /// with the wrong username or password. A listener answers 403 or 401.
+    CallbackRejected,
+    /// A received callback message could not be read: not JSON, not the documented envelope, or
+    /// over 1 MiB. A listener answers 400 or 413.
+    CallbackInvalid,
 }
 
 impl ErrorKind {
     /// A stable lower-case name: `invalid_input`, `api`, `auth`, `transport`, `timeout`,
-    /// `invalid_response`, `internal`.
+    /// `invalid_response`, `internal`, `callback_rejected`, `callback_invalid`.
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorKind::InvalidInput => "invalid_input",
@@ -44,6 +50,8 @@ impl ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::InvalidResponse => "invalid_response",
             ErrorKind::Internal => "internal",
+            ErrorKind::CallbackRejected => "callback_rejected",
+            ErrorKind::CallbackInvalid => "callback_invalid",
         }
     }
 }
@@ -148,6 +156,26 @@ pub enum Error {
         /// Why, since when, and how to send the login anyway.
         message: String,
     },
+    /// A received callback message was refused (wrong source or credentials). The message never
+    /// holds the received or the expected password.
+    #[error("{code}: {message}")]
+    CallbackRejected {
+        /// One of the `Tscb.CALLBACK_REJECTED.*` [`codes`].
+        code: &'static str,
+        /// Why, without any password.
+        message: String,
+    },
+    /// A received callback message could not be read (not JSON, wrong shape, too large).
+    #[error("{code}: {message}")]
+    CallbackInvalid {
+        /// One of the `Tscb.CALLBACK_INVALID.*` [`codes`].
+        code: &'static str,
+        /// What was wrong, without the values that were received.
+        message: String,
+        /// The underlying error, when there is one.
+        #[source]
+        source: Option<BoxError>,
+    },
     /// A panic was caught at a language boundary (used by the C and Python bindings).
     #[error("{code}: {message}", code = codes::PANIC)]
     Panic {
@@ -177,7 +205,9 @@ impl Error {
         match self {
             Error::InvalidInput { code, .. }
             | Error::Transport { code, .. }
-            | Error::InvalidResponse { code, .. } => code,
+            | Error::InvalidResponse { code, .. }
+            | Error::CallbackRejected { code, .. }
+            | Error::CallbackInvalid { code, .. } => code,
             Error::Api { code, .. } => code,
             Error::HttpStatus { .. } => codes::HTTP_STATUS,
             Error::Timeout { .. } => codes::TIMEOUT,
@@ -195,6 +225,8 @@ impl Error {
             | Error::Transport { message, .. }
             | Error::Timeout { message, .. }
             | Error::InvalidResponse { message, .. }
+            | Error::CallbackRejected { message, .. }
+            | Error::CallbackInvalid { message, .. }
             | Error::Panic { message }
             | Error::LoginBlocked { message } => message,
         }
@@ -220,6 +252,8 @@ impl Error {
             Error::LoginBlocked { .. } => ErrorKind::Auth,
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::InvalidResponse { .. } => ErrorKind::InvalidResponse,
+            Error::CallbackRejected { .. } => ErrorKind::CallbackRejected,
+            Error::CallbackInvalid { .. } => ErrorKind::CallbackInvalid,
         }
     }
 
@@ -265,6 +299,8 @@ impl Error {
             Error::InvalidResponse { status, code, .. } => {
                 Error::InvalidResponse { status: *status, code, message, source: None }
             }
+            Error::CallbackRejected { code, .. } => Error::CallbackRejected { code, message },
+            Error::CallbackInvalid { code, .. } => Error::CallbackInvalid { code, message, source: None },
             Error::Panic { .. } => Error::Panic { message },
             Error::LoginBlocked { .. } => Error::LoginBlocked { message },
         }

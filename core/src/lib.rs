@@ -86,12 +86,44 @@
 //!
 //! Kinds: `invalid_input` (nothing was sent), `api` (the service's own error), `auth` (a
 //! refused bearer token, 401/403, or a session error: see [`Error::is_session_error`]),
-//! `transport`, `timeout`, `invalid_response`, `internal` (a panic caught at a language boundary).
+//! `transport`, `timeout`, `invalid_response`, `internal` (a panic caught at a language boundary),
+//! and for received callbacks `callback_rejected` and `callback_invalid`.
+//!
+//! ## Receiving callbacks
+//!
+//! ThingSpace POSTs each callback message as JSON to the registered URL, with the registered
+//! username and password inside the body (there is no signature). [`CallbackVerifier::verify`]
+//! checks the source address (by default [`VERIZON_CALLBACK_SOURCES`]), reads the body into a
+//! [`CallbackMessage`] and compares the credentials in constant time, accepting the previous
+//! password for a while after a rotation. The listener answers 2xx for a message it has kept
+//! (or already had: resends share [`CallbackMessage::dedup_key`]) and
+//! [`callback_answer_status`] otherwise.
+//!
+//! ```
+//! let mut verifier = tscb::CallbackVerifier::new();
+//! verifier
+//!     .set_username("fleet-7")
+//!     .set_password("new-pw")
+//!     .set_previous_password("old-pw", tscb::DEFAULT_PREVIOUS_PASSWORD_WINDOW);
+//!
+//! let body = br#"{"username":"fleet-7","password":"old-pw","requestId":"r-1",
+//!   "deviceIds":[{"id":"353238060000001","kind":"IMEI"}],
+//!   "deviceResponse":{"changeIdentifierResponse":{}},"status":"Success","callbackCount":2}"#;
+//! match verifier.verify("3.87.163.45".parse().unwrap(), body) {
+//!     Ok(msg) => {
+//!         assert_eq!(msg.payload_name(), Some("deviceResponse"));
+//!         println!("{} for {} device(s), key {}", msg.request_id().unwrap_or("?"),
+//!                  msg.device_ids().len(), msg.dedup_key());
+//!     }
+//!     Err(e) => eprintln!("answer {}: {e}", tscb::callback_answer_status(&e)),
+//! }
+//! ```
 
 #![warn(missing_docs)]
 
 mod auth;
 mod builder;
+mod callback;
 mod client;
 pub mod codes;
 mod credentials;
@@ -112,6 +144,10 @@ mod validate;
 
 pub use builder::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+};
+pub use callback::{
+    callback_answer_status, CallbackFault, CallbackMessage, CallbackVerifier, DeviceId,
+    DEFAULT_PREVIOUS_PASSWORD_WINDOW, MAX_CALLBACK_BYTES, VERIZON_CALLBACK_SOURCES,
 };
 pub use client::Client;
 pub use credentials::{ApiKey, Login};

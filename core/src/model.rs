@@ -1,6 +1,7 @@
 //! What goes over the wire and what comes back.
 
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 use crate::secret::Secret;
 
@@ -76,7 +77,11 @@ impl CallbackRegistration {
         self.password.as_ref()
     }
 
-    pub(crate) fn to_wire(&self) -> Vec<u8> {
+    /// The request body, which holds the password: wiped when dropped, and sized up front (JSON
+    /// escapes at most double a byte of text without control characters, and the URL's and
+    /// username's are not checked here, so with room for `\uXXXX` there) so that no
+    /// reallocation leaves a copy behind.
+    pub(crate) fn to_wire(&self) -> Zeroizing<Vec<u8>> {
         #[derive(Serialize)]
         struct Wire<'a> {
             name: &'a str,
@@ -92,8 +97,12 @@ impl CallbackRegistration {
             username: self.username.as_deref(),
             password: self.password.as_ref().map(Secret::expose),
         };
+        let text = self.service_name.len() + self.url.len() + self.username.as_ref().map_or(0, String::len);
+        let password = self.password.as_ref().map_or(0, |p| p.expose().len());
+        let mut body = Zeroizing::new(Vec::with_capacity(64 + 6 * text + 2 * password));
         // Serialising plain strings into a Vec cannot fail.
-        serde_json::to_vec(&wire).unwrap_or_default()
+        let _ = serde_json::to_writer(&mut *body, &wire);
+        body
     }
 }
 

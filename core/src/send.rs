@@ -17,7 +17,7 @@ use crate::decode::{auth_or_api, known_error_shape};
 use crate::error::{Error, Result};
 use crate::retry::Operation;
 use crate::secret::redact;
-use crate::text::{chain, excerpt, mask_password_values};
+use crate::text::{chain, excerpt, mask_secret_values};
 
 /// The most bytes of an answer's body that are read; a larger answer is an error
 /// ([`codes::RESPONSE_TOO_LARGE`]), so a broken or hostile server cannot exhaust memory.
@@ -249,14 +249,15 @@ impl Call<'_> {
         }
     }
 
-    /// A short, clean excerpt of a body for an error message: secrets of ours redacted,
-    /// `"password"` values masked (a list answer carries callback passwords in clear text),
-    /// control characters replaced and the length capped.
+    /// A short, clean excerpt of a body for an error message: secrets of ours redacted, the
+    /// values of secret keys masked (a list answer carries callback passwords in clear text, a
+    /// sign-in answer a token that we have not taken), control characters replaced and the
+    /// length capped.
     pub(crate) fn quote_body(&self, body: &[u8]) -> String {
         if body.is_empty() {
             return "the body is empty".to_owned();
         }
         let text = self.redact(&String::from_utf8_lossy(&body[..body.len().min(4096)]));
-        format!("the body starts: \"{}\"", excerpt(&mask_password_values(&text)))
+        format!("the body starts: \"{}\"", excerpt(&mask_secret_values(&text)))
     }
 }

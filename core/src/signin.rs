@@ -6,6 +6,7 @@ use std::time::Duration;
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::Method;
 use serde::Deserialize;
+use zeroize::Zeroizing;
 
 use crate::auth::{ApiKey, Login, SignIn, Token};
 use crate::builder::setup_error;
@@ -13,7 +14,7 @@ use crate::client::Client;
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use crate::retry::Operation;
-use crate::secret::Secret;
+use crate::secret::{joined, Secret};
 use crate::send::Call;
 
 /// The sign-in requests, sent for the auth module with the client's HTTP connection pool,
@@ -22,12 +23,12 @@ impl SignIn for Client {
     fn fetch_token(&self, key: &ApiKey, deadline: Deadline) -> Result<(Secret, Option<Duration>)> {
         use base64::Engine as _;
         let url = format!("{}/ts/v1/oauth2/token", self.inner.base);
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}:{}",
-            key.client_id,
-            key.client_secret.expose()
-        ));
-        let mut authorization = HeaderValue::from_str(&format!("Basic {basic}"))
+        // Every copy of the secret made here is wiped when dropped. (The HeaderValue's own copy,
+        // and the ones that reqwest and hyper make while sending, cannot be: they are not ours.)
+        let credentials = joined(&[&key.client_id, ":", key.client_secret.expose()]);
+        // `encode` allocates once, at the exact size.
+        let basic = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(credentials.as_bytes()));
+        let mut authorization = HeaderValue::from_str(&joined(&["Basic ", &basic]))
             .map_err(|e| setup_error("the token request", e))?;
         authorization.set_sensitive(true);
         let headers = [
@@ -35,17 +36,18 @@ impl SignIn for Client {
             (CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded")),
         ];
         // A server may echo the Authorization header: its base64 decodes to id:secret.
-        let call = Call { client: self, tokens: None, extra_secrets: vec![&basic], deadline };
+        let call = Call { client: self, tokens: None, extra_secrets: vec![basic.as_str()], deadline };
         let body = b"grant_type=client_credentials";
         let (status, answer) = call
             .send_with_retry(Operation::Token, Method::POST, &url, &headers, Some(body))
             .map_err(Error::refused_as_auth)?;
+        let answer = Zeroizing::new(answer);
         let token: TokenAnswer = call.parse(status, &answer)?;
-        if !is_header_token(&token.access_token) {
+        if !is_header_token(token.access_token.expose()) {
             return Err(call.shape_error(status, "the OAuth token is empty or cannot go into a header"));
         }
         let lifetime = token.lifetime();
-        Ok((Secret::new(token.access_token), lifetime))
+        Ok((token.access_token, lifetime))
     }
 
     fn log_in(&self, bearer: &Token, login: &Login, deadline: Deadline) -> Result<Secret> {
@@ -56,25 +58,23 @@ impl SignIn for Client {
         }
         let url = format!("{}/m2m/v1/session/login", self.inner.base);
         let headers = [(AUTHORIZATION, bearer.header.clone())];
-        let body = serde_json::to_vec(&Body { username: &login.username, password: login.password.expose() })
-            .unwrap_or_default();
-        // The password as it appears inside the JSON body (escaped), should a server echo it.
-        let escaped = serde_json::to_string(login.password.expose()).unwrap_or_default();
-        let escaped = escaped.trim_matches('"');
-        let call = Call {
-            client: self,
-            tokens: None,
-            extra_secrets: vec![bearer.value.expose(), escaped],
-            deadline,
-        };
+        let password = login.password.expose();
+        // Sized for the worst case up front (no control characters are allowed, so JSON escapes
+        // at most double a byte), so that no reallocation leaves a copy behind; wiped when dropped.
+        let mut body = Zeroizing::new(Vec::with_capacity(32 + 2 * (login.username.len() + password.len())));
+        serde_json::to_writer(&mut *body, &Body { username: &login.username, password })
+            .map_err(|e| setup_error("the login request", e))?;
+        // (Redaction knows the escaped forms of the password, should a server echo it.)
+        let call = Call { client: self, tokens: None, extra_secrets: vec![bearer.value.expose()], deadline };
         let (status, answer) = call
             .send_with_retry(Operation::Login, Method::POST, &url, &headers, Some(&body))
             .map_err(Error::refused_as_auth)?;
+        let answer = Zeroizing::new(answer);
         let session: LoginAnswer = call.parse(status, &answer)?;
-        if !is_header_token(&session.session_token) {
+        if !is_header_token(session.session_token.expose()) {
             return Err(call.shape_error(status, "the session token is empty or cannot go into a header"));
         }
-        Ok(Secret::new(session.session_token))
+        Ok(session.session_token)
     }
 
     fn base(&self) -> &str {
@@ -90,7 +90,8 @@ fn is_header_token(value: &str) -> bool {
 /// The OAuth token endpoint's answer. `expires_in` may arrive as a number or a string.
 #[derive(Deserialize)]
 pub(crate) struct TokenAnswer {
-    pub(crate) access_token: String,
+    #[serde(deserialize_with = "secret")]
+    pub(crate) access_token: Secret,
     #[serde(default)]
     pub(crate) expires_in: Option<serde_json::Value>,
 }
@@ -109,6 +110,11 @@ impl TokenAnswer {
 /// The session login's answer.
 #[derive(Deserialize)]
 pub(crate) struct LoginAnswer {
-    #[serde(rename = "sessionToken")]
-    pub(crate) session_token: String,
+    #[serde(rename = "sessionToken", deserialize_with = "secret")]
+    pub(crate) session_token: Secret,
+}
+
+/// A token straight into a [`Secret`], so that it is wiped however the answer ends up.
+fn secret<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Secret, D::Error> {
+    String::deserialize(deserializer).map(Secret::from)
 }

@@ -1,5 +1,5 @@
-//! Making untrusted text safe to show: control characters out, length capped, `"password"`
-//! values masked. (Redacting our own secrets is in [`crate::secret`].)
+//! Making untrusted text safe to show: control characters out, length capped, the values of
+//! keys that hold secrets (`"password"`, `"access_token"`, …) masked. (Redacting our own secrets is in [`crate::secret`].)
 
 /// A short, printable excerpt: control characters become spaces and the length is capped, so a
 /// hostile body cannot flood a log or play tricks with a terminal.
@@ -17,14 +17,30 @@ pub(crate) fn clean(text: &str, max_chars: usize) -> String {
     out
 }
 
-/// Replaces the value of every `"password": "…"` in (possibly truncated) JSON text with
-/// `<redacted>`.
-pub(crate) fn mask_password_values(text: &str) -> String {
-    const KEY: &str = "\"password\"";
+/// The JSON keys whose string values are secrets: a list answer's callback passwords, and the
+/// tokens of a sign-in answer that could not be used (one with trailing bytes, say), which no
+/// redaction knows yet. Compared ASCII case-insensitively.
+const SECRET_KEYS: &[&str] =
+    &["password", "access_token", "refresh_token", "id_token", "sessionToken", "client_secret"];
+
+/// The position of the next `"key"` of [`SECRET_KEYS`] in `text`, and its length with the quotes.
+fn next_secret_key(text: &str) -> Option<(usize, usize)> {
+    text.match_indices('"').find_map(|(at, _)| {
+        let rest = &text[at + 1..];
+        SECRET_KEYS.iter().find_map(|key| {
+            let named = rest.get(..key.len()).is_some_and(|k| k.eq_ignore_ascii_case(key));
+            (named && rest[key.len()..].starts_with('"')).then_some((at, key.len() + 2))
+        })
+    })
+}
+
+/// Replaces the string value of every secret key (see [`SECRET_KEYS`]) in (possibly truncated
+/// or otherwise broken) JSON text with `<redacted>`.
+pub(crate) fn mask_secret_values(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(at) = rest.find(KEY) {
-        let (before, after_key) = rest.split_at(at + KEY.len());
+    while let Some((at, key_len)) = next_secret_key(rest) {
+        let (before, after_key) = rest.split_at(at + key_len);
         out.push_str(before);
         let value = after_key.trim_start();
         let Some(value) = value.strip_prefix(':').map(str::trim_start) else {
@@ -76,14 +92,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn token_values_are_masked_too() {
+        assert_eq!(
+            mask_secret_values(r#"{"access_token":"T1","expires_in":3600}x"#),
+            r#"{"access_token":"<redacted>","expires_in":3600}x"#
+        );
+        assert_eq!(
+            mask_secret_values(r#"[{"sessionToken": "T2"}, {"Refresh_Token":"T3","id_token":"T4"#),
+            r#"[{"sessionToken": "<redacted>"}, {"Refresh_Token":"<redacted>","id_token":"<redacted>"#
+        );
+        assert_eq!(
+            mask_secret_values(r#"{"passwords":"x","token":"y"}"#),
+            r#"{"passwords":"x","token":"y"}"#
+        );
+    }
+
+    #[test]
     fn password_values_are_masked_even_in_broken_json() {
         assert_eq!(
-            mask_password_values(r#"[{"url":"u","password":"hun\"ter2","x":1},{"password" : "p2"}]"#),
+            mask_secret_values(r#"[{"url":"u","password":"hun\"ter2","x":1},{"password" : "p2"}]"#),
             r#"[{"url":"u","password":"<redacted>","x":1},{"password" : "<redacted>"}]"#
         );
-        assert_eq!(mask_password_values(r#"{"password":"trunc"#), r#"{"password":"<redacted>"#);
+        assert_eq!(mask_secret_values(r#"{"password":"trunc"#), r#"{"password":"<redacted>"#);
         assert_eq!(
-            mask_password_values(r#"{"password":null,"b":"password"}"#),
+            mask_secret_values(r#"{"password":null,"b":"password"}"#),
             r#"{"password":null,"b":"password"}"#
         );
     }

@@ -54,8 +54,8 @@ pub(crate) fn service_name(name: &str) -> Result<()> {
 }
 
 pub(crate) fn callback_url(url: &str, check_port: bool) -> Result<()> {
-    // A URL with an '@' may carry a user's password: it is never repeated in a message.
-    let shown = if url.contains('@') { "…".to_owned() } else { url.escape_debug().to_string() };
+    // A user part, query or fragment may carry a password or a listener's token: never repeated.
+    let shown = shown_url(url);
     // The URL is sent exactly as given, so anything a parser would silently trim or drop is an
     // error rather than a surprise at ThingSpace.
     if url.trim() != url || url.chars().any(|c| c.is_control() || c.is_whitespace()) {
@@ -155,7 +155,7 @@ pub(crate) fn user_agent(value: &str) -> Result<()> {
 /// Parses the base URL. Tokens travel in its requests' headers, so it must be `https`, or plain
 /// `http` only to a loopback host (the simulator) unless the caller explicitly allows otherwise.
 pub(crate) fn base_url(value: &str, allow_insecure_http: bool) -> Result<Url> {
-    let shown = value.escape_debug().to_string();
+    let shown = shown_url(value);
     let malformed =
         |why: &str| Error::invalid(codes::BASE_URL_MALFORMED, format!("the base URL \"{shown}\" {why}"));
     if value.trim() != value || value.chars().any(char::is_control) {
@@ -190,6 +190,33 @@ pub(crate) fn base_url(value: &str, allow_insecure_http: bool) -> Result<Url> {
         _ => return Err(malformed("must start with https://")),
     }
     Ok(url)
+}
+
+/// A URL as an error message may show it: without the user name and password, the query and the
+/// fragment (any of which may hold a secret: `https://u:pw@host`, `?key=…`), escaped. Works on
+/// the text, because a URL that is refused may not parse.
+fn shown_url(value: &str) -> String {
+    let mut shown = value;
+    let mut cut = "";
+    if let Some(at) = shown.find(['?', '#']) {
+        shown = &shown[..at];
+        cut = "…";
+    }
+    let (scheme, rest) = match shown.find("://") {
+        Some(at) => shown.split_at(at + 3),
+        None => ("", shown),
+    };
+    // The user part ends at the last '@' of the authority (a password may contain '@' too).
+    let authority_end = rest.find(['/', '\\']).unwrap_or(rest.len());
+    let rest = match rest[..authority_end].rfind('@') {
+        Some(at) => format!("…@{}", &rest[at + 1..]),
+        // Without "://" there is no telling where a user part ends: hide all before an '@'.
+        None if scheme.is_empty() && rest.contains('@') => {
+            format!("…@{}", &rest[rest.rfind('@').map_or(0, |at| at + 1)..])
+        }
+        None => rest.to_owned(),
+    };
+    format!("{scheme}{rest}{cut}").escape_debug().to_string()
 }
 
 /// A timeout given in seconds (as Python and configuration files give it) as a [`Duration`](std::time::Duration):
@@ -284,6 +311,8 @@ mod tests {
         assert!(!with_password.to_string().contains("pw-SECRET"));
         let malformed = callback_url("https://u:pw-SECRET@a.example/ x", true).unwrap_err();
         assert!(!malformed.to_string().contains("pw-SECRET"), "{malformed}");
+        let malformed = callback_url("https://a.example/ x?token=tok-SECRET", true).unwrap_err();
+        assert!(!malformed.to_string().contains("tok-SECRET"), "{malformed}");
     }
 
     #[test]
@@ -307,5 +336,25 @@ mod tests {
         assert!(!base_url("https://u:pw@h/api", false).unwrap_err().to_string().contains("pw"));
         assert_eq!(code(base_url("https://h/api?x=1", false)), codes::BASE_URL_MALFORMED);
         assert_eq!(code(base_url("api", false)), codes::BASE_URL_MALFORMED);
+    }
+
+    #[test]
+    fn a_refused_base_url_is_shown_without_user_query_or_fragment() {
+        for (url, shown) in [
+            ("https://u:TOPSECRET@gw.example:99999/api", "https://…@gw.example:99999/api"),
+            ("https://u:TOPSECRET@gw.example/api ", "https://…@gw.example/api "),
+            ("https://u:TOP@SECRET@gw.example/api\n", "https://…@gw.example/api\\n"),
+            ("https://gw.example/api?key=TOPSECRET", "https://gw.example/api…"),
+            ("http://10.0.0.1/api#TOPSECRET", "http://10.0.0.1/api…"),
+            ("ftp://gw.example/api?key=TOPSECRET", "ftp://gw.example/api…"),
+            ("u:TOPSECRET@gw.example/api", "…@gw.example/api"),
+            ("https://gw.example:99999/a@b", "https://gw.example:99999/a@b"),
+        ] {
+            let err = base_url(url, false).unwrap_err();
+            assert!(err.error_message().contains(&format!("\"{shown}\"")), "{url}: {err}");
+            if !shown.contains("TOPSECRET") {
+                assert!(!format!("{err} {err:?} {}", err.to_json()).contains("TOPSECRET"), "{err}");
+            }
+        }
     }
 }

@@ -29,7 +29,17 @@ fn the_readme_lists_every_code_as_the_library_does() {
 
 #[test]
 fn every_kind_named_in_the_table_exists() {
-    let kinds = ["invalid_input", "api", "auth", "transport", "timeout", "invalid_response", "internal"];
+    let kinds = [
+        "invalid_input",
+        "api",
+        "auth",
+        "transport",
+        "timeout",
+        "invalid_response",
+        "internal",
+        "callback_rejected",
+        "callback_invalid",
+    ];
     for info in tscb::codes::TABLE {
         let named = info.kind.split([',', ' ']).filter(|w| kinds.contains(w)).count();
         assert!(named >= 1, "{}: unknown kind {:?}", info.code, info.kind);

@@ -360,3 +360,21 @@ fn service_messages_lose_control_characters_only() {
     let err = register_err(&sim);
     assert_eq!(err.error_message(), "line one  FAKE LOG LINE  [2J");
 }
+
+#[test]
+fn an_error_body_without_a_code_keeps_what_it_said_under_the_http_status_code() {
+    for body in [
+        r#"{"fault":{"message":"Quota exceeded","description":"try later"}}"#,
+        r#"{"fault":{"code":"","message":"Quota exceeded"}}"#,
+        r#"{"fault":{"code":" ","message":"Quota exceeded"}}"#,
+        r#"{"error":"","error_description":"Quota exceeded"}"#,
+        r#"{"errorCode":"","errorMessage":"Quota exceeded"}"#,
+    ] {
+        let sim = common::sim();
+        sim.inject(respond(400, Some("application/json"), body));
+        let err = register_err(&sim);
+        assert_eq!(err.error_code(), codes::HTTP_STATUS, "{body}: {err}");
+        assert!(err.error_message().contains("Quota exceeded"), "{err}");
+        assert_eq!(err.http_status(), Some(400));
+    }
+}

@@ -104,3 +104,78 @@ fn callback_passwords_in_a_malformed_list_are_not_quoted() {
         }
     }
 }
+
+fn respond(status: u16, body: &str) -> FaultAction {
+    FaultAction::Respond {
+        status,
+        content_type: Some("application/json".into()),
+        body: body.as_bytes().to_vec(),
+        headers: Vec::new(),
+    }
+}
+
+fn with_credentials(sim: &tscb_sim::Simulator) -> tscb::ClientBuilder {
+    let c = sim.config();
+    tscb::Client::builder().base_url(sim.base_url()).retry(tscb::RetryPolicy::none()).credentials(
+        c.client_id.clone(),
+        c.client_secret.clone(),
+        c.username.clone(),
+        c.password.clone(),
+    )
+}
+
+#[test]
+fn a_fresh_token_in_a_sign_in_answer_that_is_not_clean_json_is_not_quoted() {
+    const LEAKED: &str = "LEAKED-TOKEN-0123456789";
+    let token = format!(r#"{{"access_token":"{LEAKED}","expires_in":3600}}"#);
+    let session = format!(r#"{{"sessionToken":"{LEAKED}"}}"#);
+    let cases = [
+        ("/oauth2/token", format!("{token}x")),
+        ("/oauth2/token", format!("\u{feff}{token}")),
+        ("/oauth2/token", format!("[{token}]")),
+        (
+            "/oauth2/token",
+            format!(r#"{{"access_token":"{LEAKED}","refresh_token":"{LEAKED}","id_token":"{LEAKED}","#),
+        ),
+        ("/session/login", format!("{session}x")),
+        ("/session/login", format!("\u{feff}{session}")),
+        ("/session/login", format!("[{session}]")),
+    ];
+    for (path, body) in cases {
+        let sim = common::sim();
+        sim.inject(Fault::new(respond(200, &body)).path_contains(path));
+        let err = with_credentials(&sim).build().unwrap().login().unwrap_err();
+        assert_eq!(err.kind(), tscb::ErrorKind::InvalidResponse, "{err}");
+        let text = format!("{err} {err:?} {}", err.to_json());
+        assert!(!text.contains(LEAKED), "{path} {body}: {text}");
+        assert!(text.contains("<redacted>"), "the excerpt is still there: {text}");
+    }
+}
+
+#[test]
+fn secrets_echoed_json_escaped_or_u_escaped_are_redacted() {
+    const TOKEN: &str = r#"tok"en\SECRET/42"#;
+    const PW: &str = r#"pa"ss\wörd-SECRET"#;
+    let json = |s: &str| serde_json::to_string(s).unwrap().trim_matches('"').to_owned();
+    let u = |s: &str| s.encode_utf16().map(|c| format!("\\u{c:04x}")).collect::<String>();
+    for echo in [json(TOKEN), json(PW), u(TOKEN), u(PW), json(&json(PW))] {
+        for body in [
+            format!(r#"{{"errorCode":"X.REQUEST_FAILED.Echo","errorMessage":"{echo}"}}"#),
+            format!(r#"{{"fault":{{"code":"900901","message":"{echo}"}}}}"#),
+            format!(r#"{{"error":"invalid_request","error_description":"{echo}"}}"#),
+            format!(r#"<html>{echo}</html>"#),
+        ] {
+            let sim = common::sim();
+            sim.inject(Fault::new(respond(400, &body)));
+            let client = builder(&sim).bearer_token(TOKEN).session_token(SESSION).build().unwrap();
+            let reg = CallbackRegistration::new("CarrierService", LISTENER).with_password(PW);
+            let err = client.register_callback(ACCOUNT, &reg).unwrap_err();
+            let text = format!("{err} {err:?} {}", err.to_json());
+            for secret in [TOKEN, PW] {
+                for form in [secret.to_owned(), json(secret), u(secret)] {
+                    assert!(!text.contains(&form), "{form} in {text}");
+                }
+            }
+        }
+    }
+}

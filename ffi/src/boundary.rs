@@ -117,6 +117,10 @@ pub(crate) unsafe fn free_box<T>(ptr: *mut T) {
 }
 
 /// A C string from Rust text. Text from a server may hold NUL, which C cannot: it becomes U+FFFD.
+/// (`CString::new` allocates once, at the final size; the replaced copy of a text with NUL is
+/// wiped, as the text may be a callback password.)
 pub(crate) fn c_string(text: &str) -> CString {
-    CString::new(text).unwrap_or_else(|_| CString::new(text.replace('\0', "\u{FFFD}")).unwrap_or_default())
+    CString::new(text).unwrap_or_else(|_| {
+        CString::new(zeroize::Zeroizing::new(text.replace('\0', "\u{FFFD}")).as_bytes()).unwrap_or_default()
+    })
 }

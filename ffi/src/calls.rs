@@ -2,6 +2,8 @@
 
 use std::ffi::{c_char, CString};
 
+use zeroize::Zeroize;
+
 use crate::boundary::{arg_ref, arg_str, c_string, call, free_box, guard, opt_str, out_ptr, Failure};
 use crate::client::tscb_client;
 use crate::error::tscb_error;
@@ -20,6 +22,17 @@ struct Entry {
     url: CString,
     username: Option<CString>,
     password: Option<CString>,
+}
+
+/// The callback password is wiped when the list is freed (with zeroize, as core wipes its
+/// `Secret`s), so that it does not linger in the C program's freed memory.
+impl Drop for Entry {
+    fn drop(&mut self) {
+        // The bytes are moved out of the CString (its buffer, not a copy) and wiped.
+        if let Some(password) = self.password.take() {
+            password.into_bytes_with_nul().zeroize();
+        }
+    }
 }
 
 /// The listeners registered for an account. Opaque; free with tscb_callback_list_free().

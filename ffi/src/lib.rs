@@ -5,11 +5,13 @@
 #![allow(clippy::missing_safety_doc)] // each function's doc comment states its pointer contract
 
 mod boundary;
+mod callback;
 mod calls;
 mod client;
 mod error;
 mod result;
 
+pub use callback::*;
 pub use calls::*;
 pub use client::*;
 pub use error::*;

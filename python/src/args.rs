@@ -1,34 +1,70 @@
-//! Text arguments: a `str` becomes an owned Rust `String`; anything else is a `TypeError`, and a
-//! `str` that is not valid Unicode (a lone surrogate) is an `InvalidInputError` with core's
-//! `Argument.Encoding` code rather than a bare `UnicodeEncodeError`.
+//! Text arguments. Every string argument of every call is a [`Text`], so the rule lives in the
+//! type and no method can forget it: a `str` becomes an owned Rust `String`; anything else is a
+//! `TypeError`; a `str` that is not valid Unicode (a lone surrogate) is an `InvalidInputError`
+//! with core's `Argument.Encoding` code rather than a bare `UnicodeEncodeError`. pyo3 adds the
+//! argument's name as a note ("while processing 'password'", Python 3.11+); the message never
+//! quotes the value, which may be a secret.
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
+use zeroize::Zeroize;
 
 use crate::errors::to_py;
 
-pub(crate) fn text(value: &Bound<'_, PyAny>, name: &str) -> PyResult<String> {
-    let Ok(string) = value.cast::<PyString>() else {
-        let type_name = value.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".to_owned());
-        return Err(PyTypeError::new_err(format!("{name} must be str, not {type_name}")));
-    };
-    match string.to_cow() {
-        Ok(text) => Ok(text.into_owned()),
-        Err(_) => Err(to_py(
-            value.py(),
-            &tscb::Error::invalid_argument(
-                tscb::codes::ARGUMENT_ENCODING,
-                format!("{name} is not valid Unicode text (it contains a lone surrogate)"),
-            ),
-        )),
+/// A text argument, copied out of its Python `str`. Its copy is wiped when dropped, because
+/// any text argument may be a token or a password. (The Python `str` itself, and the UTF-8
+/// bytes Python may cache or build for it, are Python's and cannot be wiped.)
+pub(crate) struct Text(String);
+
+impl Text {
+    /// Text that did not come from Python (a default value).
+    pub(crate) fn new(text: String) -> Self {
+        Text(text)
+    }
+
+    /// The text, moved out (not copied): hand it to a `tscb::Secret` and that wipes it.
+    pub(crate) fn into_string(mut self) -> String {
+        std::mem::take(&mut self.0)
     }
 }
 
-/// An optional text argument: `None` means not given.
-pub(crate) fn optional_text(value: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option<String>> {
-    match value {
-        Some(v) if !v.is_none() => text(v, name).map(Some),
-        _ => Ok(None),
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
     }
+}
+
+impl Drop for Text {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl<'py> FromPyObject<'_, 'py> for Text {
+    type Error = PyErr;
+
+    fn extract(value: Borrowed<'_, 'py, PyAny>) -> PyResult<Self> {
+        let Ok(string) = value.cast::<PyString>() else {
+            let type_name = value.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".to_owned());
+            return Err(PyTypeError::new_err(format!("expected str, not {type_name}")));
+        };
+        match string.to_cow() {
+            Ok(text) => Ok(Text(text.into_owned())),
+            Err(_) => Err(to_py(
+                value.py(),
+                &tscb::Error::invalid_argument(
+                    tscb::codes::ARGUMENT_ENCODING,
+                    "a text argument is not valid Unicode (it contains a lone surrogate)",
+                ),
+            )),
+        }
+    }
+}
+
+/// An optional text argument, moved out.
+pub(crate) fn owned(value: Option<Text>) -> Option<String> {
+    value.map(Text::into_string)
 }

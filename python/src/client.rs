@@ -7,7 +7,7 @@ use std::sync::RwLock;
 
 use pyo3::prelude::*;
 
-use crate::args::{optional_text, text};
+use crate::args::{owned, Text};
 use crate::errors::to_py;
 use crate::model::{CallbackAck, RegisteredCallback};
 
@@ -54,35 +54,32 @@ impl Client {
     #[allow(clippy::too_many_arguments)] // Python keyword arguments, not a Rust API
     fn new(
         py: Python<'_>,
-        bearer_token: Option<&Bound<'_, PyAny>>,
-        session_token: Option<&Bound<'_, PyAny>>,
-        client_id: Option<&Bound<'_, PyAny>>,
-        client_secret: Option<&Bound<'_, PyAny>>,
-        username: Option<&Bound<'_, PyAny>>,
-        password: Option<&Bound<'_, PyAny>>,
-        base_url: Option<&Bound<'_, PyAny>>,
+        bearer_token: Option<Text>,
+        session_token: Option<Text>,
+        client_id: Option<Text>,
+        client_secret: Option<Text>,
+        username: Option<Text>,
+        password: Option<Text>,
+        base_url: Option<Text>,
         timeout: Option<f64>,
         connect_timeout: Option<f64>,
         call_timeout: Option<f64>,
-        user_agent: Option<&Bound<'_, PyAny>>,
+        user_agent: Option<Text>,
         check_callback_port: bool,
         max_retries: Option<u32>,
         retry_register_when_busy: bool,
         allow_insecure_http: bool,
         login_guard_file: Option<PathBuf>,
         ca_file: Option<PathBuf>,
-        proxy: Option<&Bound<'_, PyAny>>,
+        proxy: Option<Text>,
     ) -> PyResult<Self> {
-        // None: from the environment, as curl reads it; "": none at all.
-        let proxy = optional_text(proxy, "proxy")?;
-        let bearer_token = optional_text(bearer_token, "bearer_token")?;
-        let session_token = optional_text(session_token, "session_token")?;
-        let client_id = optional_text(client_id, "client_id")?;
-        let client_secret = optional_text(client_secret, "client_secret")?;
-        let username = optional_text(username, "username")?;
-        let password = optional_text(password, "password")?;
-        let base_url = optional_text(base_url, "base_url")?;
-        let user_agent = optional_text(user_agent, "user_agent")?;
+        // Moved, not copied, into the builder, whose `Secret`s wipe them when dropped.
+        let (bearer_token, session_token) = (owned(bearer_token), owned(session_token));
+        let (client_id, client_secret) = (owned(client_id), owned(client_secret));
+        let (username, password) = (owned(username), owned(password));
+        let (base_url, user_agent) = (owned(base_url), owned(user_agent));
+        // None: from the environment, as curl reads it; "": none at all. May hold a password.
+        let proxy = owned(proxy);
         let build = || -> Result<tscb::Client, tscb::Error> {
             // Whatever is not given keeps the core's default: none is repeated here.
             let mut builder = tscb::Client::builder()
@@ -140,29 +137,24 @@ impl Client {
     fn register_callback(
         &self,
         py: Python<'_>,
-        account: &Bound<'_, PyAny>,
-        service_name: &Bound<'_, PyAny>,
-        url: &Bound<'_, PyAny>,
-        username: Option<&Bound<'_, PyAny>>,
-        password: Option<&Bound<'_, PyAny>>,
+        account: Text,
+        service_name: Text,
+        url: Text,
+        username: Option<Text>,
+        password: Option<Text>,
     ) -> PyResult<CallbackAck> {
-        let account = text(account, "account")?;
-        let service_name = text(service_name, "service_name")?;
-        let url = text(url, "url")?;
-        let username = optional_text(username, "username")?;
-        let password = optional_text(password, "password")?;
-        let registration = tscb::CallbackRegistration::new(service_name, url)
-            .with_credentials(username.as_deref(), password.as_deref());
+        let mut registration = tscb::CallbackRegistration::new(service_name.into_string(), url.into_string());
+        if let Some(username) = username {
+            registration = registration.with_username(username.into_string());
+        }
+        if let Some(password) = password {
+            registration = registration.with_password(password.into_string());
+        }
         self.run(py, move |c| c.register_callback(&account, &registration), CallbackAck::from)
     }
 
     /// Lists the listeners registered for the account: GET {base}/m2m/v1/callbacks/{account}.
-    fn list_callbacks(
-        &self,
-        py: Python<'_>,
-        account: &Bound<'_, PyAny>,
-    ) -> PyResult<Vec<RegisteredCallback>> {
-        let account = text(account, "account")?;
+    fn list_callbacks(&self, py: Python<'_>, account: Text) -> PyResult<Vec<RegisteredCallback>> {
         self.run(
             py,
             move |c| c.list_callbacks(&account),
@@ -175,8 +167,8 @@ impl Client {
     fn deregister_callback(
         &self,
         py: Python<'_>,
-        account: String,
-        service_name: String,
+        account: Text,
+        service_name: Text,
     ) -> PyResult<CallbackAck> {
         self.run(py, move |c| c.deregister_callback(&account, &service_name), CallbackAck::from)
     }

@@ -16,8 +16,10 @@ const AUTH: usize = 3;
 const TRANSPORT: usize = 4;
 const TIMEOUT: usize = 5;
 const INVALID_RESPONSE: usize = 6;
+const CALLBACK_REJECTED: usize = 7;
+const INVALID_CALLBACK: usize = 8;
 
-const NAMES: [(&str, &str); 7] = [
+const NAMES: [(&str, &str); 9] = [
     ("TscbError", "Every tscb failure: `error_code`, `error_message` and `http_status` (None when no answer came)."),
     ("InvalidInputError", "The input was rejected before anything was sent. Also a ValueError."),
     ("ApiError", "ThingSpace answered with an error of its own; `error_code` is the service's."),
@@ -25,6 +27,8 @@ const NAMES: [(&str, &str); 7] = [
     ("TransportError", "The connection could not be made or broke."),
     ("TimeoutError", "No complete answer came within the timeout. Also the builtin TimeoutError."),
     ("InvalidResponseError", "An answer came but could not be understood (not JSON, wrong shape, too large, a redirect)."),
+    ("CallbackRejectedError", "A received callback was refused: a source that is not allowed (answer 403) or the wrong username or password (answer 401)."),
+    ("InvalidCallbackError", "A received callback could not be read: over 1 MiB (answer 413), not JSON, or not the documented envelope (answer 400)."),
 ];
 
 fn new_class<'py>(
@@ -87,6 +91,8 @@ fn build(py: Python<'_>, error: &tscb::Error) -> PyResult<PyErr> {
         K::Transport => TRANSPORT,
         K::Timeout => TIMEOUT,
         K::InvalidResponse => INVALID_RESPONSE,
+        K::CallbackRejected => CALLBACK_REJECTED,
+        K::CallbackInvalid => INVALID_CALLBACK,
         // An internal fault (a caught panic) has no class of its own: the base says "tscb failed".
         K::Internal => BASE,
         _ => BASE,

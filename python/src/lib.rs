@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 mod args;
+mod callback;
 mod client;
 mod errors;
 mod model;
@@ -15,9 +16,16 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<client::Client>()?;
     module.add_class::<model::CallbackAck>()?;
     module.add_class::<model::RegisteredCallback>()?;
+    module.add_class::<callback::CallbackMessage>()?;
+    module.add_class::<callback::CallbackFault>()?;
+    module.add_class::<callback::DeviceId>()?;
+    module.add_class::<callback::CallbackVerifier>()?;
+    module.add_function(wrap_pyfunction!(callback::parse_callback, module)?)?;
     errors::register(module)?;
     // Tuples: constants should not be mutable from Python.
     module.add("SERVICE_NAMES", PyTuple::new(module.py(), tscb::services::SERVICE_NAMES)?)?;
     module.add("ERROR_CODES", PyTuple::new(module.py(), tscb::codes::ALL)?)?;
+    module.add("VERIZON_CALLBACK_SOURCES", PyTuple::new(module.py(), tscb::VERIZON_CALLBACK_SOURCES)?)?;
+    module.add("MAX_CALLBACK_BYTES", tscb::MAX_CALLBACK_BYTES)?;
     Ok(())
 }

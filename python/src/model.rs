@@ -36,25 +36,30 @@ impl CallbackAck {
 
 /// One registered listener. `password` is the callback password in clear text; `repr` never
 /// shows it.
-#[pyclass(module = "tscb", frozen, eq, hash, get_all)]
+#[pyclass(module = "tscb", frozen, eq, hash)]
 #[derive(PartialEq, Eq, Hash)]
 pub struct RegisteredCallback {
     /// `accountName`.
+    #[pyo3(get)]
     account_name: String,
     /// `serviceName`.
+    #[pyo3(get)]
     service_name: String,
     /// The listener's URL.
+    #[pyo3(get)]
     url: String,
     /// The callback username, or None.
+    #[pyo3(get)]
     username: Option<String>,
-    /// The callback password, or None.
-    password: Option<String>,
+    /// Kept as a `Secret`, so that our copy is wiped when the object is freed; the attribute
+    /// hands Python a `str` of its own.
+    password: Option<tscb::Secret>,
 }
 
 impl From<tscb::RegisteredCallback> for RegisteredCallback {
     fn from(cb: tscb::RegisteredCallback) -> Self {
         RegisteredCallback {
-            password: cb.password.as_ref().map(|p| p.expose().to_owned()),
+            password: cb.password,
             account_name: cb.account_name,
             service_name: cb.service_name,
             url: cb.url,
@@ -65,6 +70,12 @@ impl From<tscb::RegisteredCallback> for RegisteredCallback {
 
 #[pymethods]
 impl RegisteredCallback {
+    /// The callback password, or None.
+    #[getter]
+    fn password(&self) -> Option<&str> {
+        self.password.as_ref().map(tscb::Secret::expose)
+    }
+
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let username = match &self.username {
             Some(u) => repr(py, u)?,

@@ -8,15 +8,26 @@
 
 Every failure raises a subclass of :class:`TscbError` with ``error_code``, ``error_message``
 and ``http_status``.
+
+A listener checks what ThingSpace POSTs to it with :class:`CallbackVerifier` (or reads it with
+:func:`parse_callback`); see ``examples/listener.py``.
 """
 
 from ._native import (
     ERROR_CODES,
+    MAX_CALLBACK_BYTES,
     SERVICE_NAMES,
+    VERIZON_CALLBACK_SOURCES,
     ApiError,
     AuthError,
     CallbackAck,
+    CallbackFault,
+    CallbackMessage,
+    CallbackRejectedError,
+    CallbackVerifier,
     Client,
+    DeviceId,
+    InvalidCallbackError,
     InvalidInputError,
     InvalidResponseError,
     RegisteredCallback,
@@ -24,15 +35,24 @@ from ._native import (
     TransportError,
     TscbError,
     __version__,
+    parse_callback,
 )
 
 __all__ = [
     "ERROR_CODES",
+    "MAX_CALLBACK_BYTES",
     "SERVICE_NAMES",
+    "VERIZON_CALLBACK_SOURCES",
     "ApiError",
     "AuthError",
     "CallbackAck",
+    "CallbackFault",
+    "CallbackMessage",
+    "CallbackRejectedError",
+    "CallbackVerifier",
     "Client",
+    "DeviceId",
+    "InvalidCallbackError",
     "InvalidInputError",
     "InvalidResponseError",
     "RegisteredCallback",
@@ -40,4 +60,5 @@ __all__ = [
     "TransportError",
     "TscbError",
     "__version__",
+    "parse_callback",
 ]

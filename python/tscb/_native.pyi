@@ -2,27 +2,38 @@
 import builtins
 import os
 from types import TracebackType
-from typing import Optional, Type, Union, final
+from typing import Any, Optional, Sequence, Type, Union, final
 
 __all__ = [
     "ApiError",
     "AuthError",
     "CallbackAck",
+    "CallbackFault",
+    "CallbackMessage",
+    "CallbackRejectedError",
+    "CallbackVerifier",
     "Client",
+    "DeviceId",
     "ERROR_CODES",
+    "InvalidCallbackError",
     "InvalidInputError",
     "InvalidResponseError",
+    "MAX_CALLBACK_BYTES",
     "RegisteredCallback",
     "SERVICE_NAMES",
     "TimeoutError",
     "TransportError",
     "TscbError",
+    "VERIZON_CALLBACK_SOURCES",
     "__version__",
+    "parse_callback",
 ]
 
 __version__: str
 SERVICE_NAMES: tuple[str, ...]
 ERROR_CODES: tuple[str, ...]
+VERIZON_CALLBACK_SOURCES: tuple[str, ...]
+MAX_CALLBACK_BYTES: int
 
 class TscbError(Exception):
     error_code: str
@@ -35,6 +46,8 @@ class AuthError(TscbError): ...
 class TransportError(TscbError): ...
 class TimeoutError(TscbError, builtins.TimeoutError): ...
 class InvalidResponseError(TscbError): ...
+class CallbackRejectedError(TscbError): ...
+class InvalidCallbackError(TscbError): ...
 
 @final
 class CallbackAck:
@@ -108,3 +121,67 @@ class Client:
         exc_value: Optional[BaseException],
         traceback: Optional[TracebackType],
     ) -> bool: ...
+
+@final
+class DeviceId:
+    def __new__(cls, id: str, kind: str) -> DeviceId: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    def kind_is(self, kind: str) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class CallbackFault:
+    def __new__(cls, code: str, message: str) -> CallbackFault: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class CallbackMessage:
+    @property
+    def request_id(self) -> Optional[str]: ...
+    @property
+    def username(self) -> Optional[str]: ...
+    @property
+    def password(self) -> Optional[str]: ...
+    @property
+    def device_ids(self) -> tuple[DeviceId, ...]: ...
+    @property
+    def status(self) -> Optional[str]: ...
+    @property
+    def callback_count(self) -> Optional[int]: ...
+    @property
+    def max_callback_threshold(self) -> Optional[int]: ...
+    @property
+    def fault(self) -> Optional[CallbackFault]: ...
+    @property
+    def payload_name(self) -> Optional[str]: ...
+    @property
+    def payload(self) -> Optional[dict[str, Any]]: ...
+    @property
+    def extra(self) -> dict[str, Any]: ...
+    @property
+    def dedup_key(self) -> str: ...
+    def to_json_without_password(self) -> dict[str, Any]: ...
+
+def parse_callback(body: bytes) -> CallbackMessage: ...
+
+@final
+class CallbackVerifier:
+    def __new__(
+        cls,
+        username: Optional[str] = None,
+        password: Optional[str] = None,
+        previous_password: Optional[str] = None,
+        previous_password_valid_for: float = 900.0,
+        allowed_sources: Optional[Sequence[str]] = ...,
+    ) -> CallbackVerifier: ...
+    def verify(self, body: bytes, source: str) -> CallbackMessage: ...
+    def check_source(self, source: str) -> None: ...

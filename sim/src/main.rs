@@ -1,18 +1,20 @@
 //! `tscb-sim`: runs the ThingSpace simulator until killed, for tests outside Rust.
 
-use std::io::Write;
+use std::io::ErrorKind;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use tscb_sim::{SimConfig, Simulator};
 
 const USAGE: &str = "\
-usage: tscb-sim [--listen ADDR] [--tls [--ca-out PATH]] [--session-idle-timeout SECS] [--token-lifetime SECS]
+usage: tscb-sim [--listen ADDR] [--allow-remote] [--tls [--ca-out PATH]] [--session-idle-timeout SECS] [--token-lifetime SECS]
 
 Runs a local stand-in for the ThingSpace callback API until killed.
 The first line printed is `listening on http://HOST:PORT/api` (https with --tls).
 
   --listen ADDR                 address to listen on (default 127.0.0.1:0, a free port)
+  --allow-remote                allow an ADDR that is not loopback, such as 0.0.0.0:9000; the
+                                admin API (/__admin/...) then needs the admin token printed at start
   --tls                         serve HTTPS, with a certificate for localhost and 127.0.0.1
                                 signed by a CA made for this run
   --ca-out PATH                 with --tls: write that CA's certificate (PEM) to PATH
@@ -41,7 +43,11 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
         if flag == "-h" || flag == "--help" {
             return Ok(None);
         }
-        if flag == "--tls" {
+        if flag == "--allow-remote" && inline_value.is_none() {
+            options.config.allow_remote = true;
+            continue;
+        }
+        if flag == "--tls" && inline_value.is_none() {
             options.tls = true;
             continue;
         }
@@ -88,37 +94,17 @@ fn main() -> ExitCode {
         Ok(sim) => sim,
         Err(e) => {
             eprintln!("tscb-sim: cannot listen on {}: {e}", options.listen);
-            return ExitCode::FAILURE;
+            // A refused or malformed address is the caller's to fix, like a bad flag.
+            let usage_error = e.kind() == ErrorKind::InvalidInput;
+            return if usage_error { ExitCode::from(2) } else { ExitCode::FAILURE };
         }
     };
-    let ca_file = match sim.ca_pem() {
-        Some(pem) => {
-            let path = options.ca_out.unwrap_or_else(|| {
-                std::env::temp_dir().join(format!("tscb-sim-ca-{}.pem", sim.addr().port()))
-            });
-            if let Err(e) = std::fs::write(&path, pem) {
-                eprintln!("tscb-sim: cannot write the CA certificate to {}: {e}", path.display());
-                return ExitCode::FAILURE;
-            }
-            Some(path)
-        }
-        None => None,
-    };
-    let config = sim.config();
-    let mut out = std::io::stdout().lock();
-    // Whoever started us waits for this line to learn the port, so it goes out alone and first.
-    let _ = writeln!(out, "listening on {}", sim.base_url());
-    let _ = out.flush();
-    if let Some(path) = ca_file {
-        let _ = writeln!(out, "ca file: {}", path.display());
+    if let Err(e) = sim.save_ca(options.ca_out.as_deref()) {
+        eprintln!("tscb-sim: cannot write the CA certificate: {e}");
+        return ExitCode::FAILURE;
     }
-    let _ = writeln!(out, "bearer token: {}", config.bearer_token);
-    let _ = writeln!(out, "session token: {}", config.session_token);
-    let _ = writeln!(out, "client id: {}", config.client_id);
-    let _ = writeln!(out, "username: {}", config.username);
-    let _ = writeln!(out, "accounts: {}", config.accounts.join(", "));
-    let _ = out.flush();
-    drop(out);
+    // A reader that went away (a closed pipe) must not stop the simulator it started.
+    let _ = sim.write_banner(&mut std::io::stdout().lock());
     loop {
         std::thread::park();
     }
@@ -140,8 +126,11 @@ mod tests {
             panic!("should parse");
         };
         assert_eq!(o.listen, "0.0.0.0:9000");
+        assert!(!o.config.allow_remote);
         assert_eq!(o.config.session_idle_timeout, Duration::from_millis(500));
         assert_eq!(o.config.token_lifetime, Duration::from_secs(7));
+        let Ok(Some(o)) = parse(&["--allow-remote"]) else { panic!("should parse") };
+        assert!(o.config.allow_remote);
         assert!(matches!(parse(&["--help"]), Ok(None)));
     }
 
@@ -152,5 +141,6 @@ mod tests {
         assert!(parse(&["--token-lifetime", "-1"]).is_err());
         assert!(parse(&["--frobnicate"]).is_err());
         assert!(parse(&["--ca-out", "ca.pem"]).is_err(), "--ca-out without --tls");
+        assert!(parse(&["--allow-remote=yes"]).is_err());
     }
 }

@@ -1,13 +1,14 @@
 //! The handle tests hold: starts the server, inspects and steers it, stops it on drop.
 
-use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::io::{self, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use crate::config::SimConfig;
 use crate::fault::Fault;
+use crate::random;
 use crate::record::RecordedRequest;
 use crate::server::{self, Shared};
 use crate::state::Registration;
@@ -21,6 +22,8 @@ pub struct Simulator {
     accept_thread: Option<JoinHandle<()>>,
     /// The throw-away CA's certificate, when serving HTTPS.
     ca_pem: Option<String>,
+    /// Where [`Simulator::save_ca`] wrote it, for the banner.
+    ca_file: std::sync::OnceLock<std::path::PathBuf>,
 }
 
 /// Starts a [`Simulator`] with settings beyond [`Simulator::start_with`]'s: HTTPS, say.
@@ -66,19 +69,40 @@ impl SimulatorBuilder {
         self
     }
 
-    /// Starts the simulator.
+    /// Starts the simulator. A listening address that is not loopback is refused as by
+    /// [`Simulator::start_with`].
     pub fn start(self) -> io::Result<Simulator> {
         let identity = if self.tls { Some(crate::tls::identity(self.expired_certificate)?) } else { None };
-        let listener = TcpListener::bind(&self.listen)?;
+        let addrs: Vec<SocketAddr> = self.listen.as_str().to_socket_addrs()?.collect();
+        if !self.config.allow_remote && addrs.iter().any(|a| !a.ip().is_loopback()) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "refusing to listen on {}, which is not a loopback address: the simulator \
+                     accepts published test credentials and anyone who reaches its admin API can \
+                     inject faults. Pass --allow-remote (SimConfig::allow_remote) to listen there; \
+                     the admin API then needs the admin token printed at start",
+                    self.listen
+                ),
+            ));
+        }
+        let listener = TcpListener::bind(&addrs[..])?;
         let addr = listener.local_addr()?;
-        let mut shared = Shared::new(self.config);
+        let admin_token = if addr.ip().is_loopback() { None } else { Some(random::secret_hex64()?) };
+        let mut shared = Shared::new(self.config, admin_token);
         shared.tls = identity.as_ref().map(|i| Arc::clone(&i.config));
         let shared = Arc::new(shared);
         let for_thread = Arc::clone(&shared);
         let accept_thread = thread::Builder::new()
             .name("tscb-sim-accept".to_owned())
             .spawn(move || server::accept_loop(for_thread, listener))?;
-        Ok(Simulator { shared, addr, accept_thread: Some(accept_thread), ca_pem: identity.map(|i| i.ca_pem) })
+        Ok(Simulator {
+            shared,
+            addr,
+            accept_thread: Some(accept_thread),
+            ca_pem: identity.map(|i| i.ca_pem),
+            ca_file: Default::default(),
+        })
     }
 }
 
@@ -90,6 +114,10 @@ impl Simulator {
 
     /// Starts a simulator with `config`, listening on `addr` (e.g. `"127.0.0.1:0"` for a free
     /// port).
+    ///
+    /// An address that is not loopback (`0.0.0.0` included) is refused with
+    /// [`io::ErrorKind::InvalidInput`] unless [`SimConfig::allow_remote`] is set; the simulator
+    /// then makes an [admin token](Simulator::admin_token).
     pub fn start_with(config: SimConfig, addr: &str) -> io::Result<Simulator> {
         Simulator::builder().config(config).listen(addr).start()
     }
@@ -123,6 +151,53 @@ impl Simulator {
         self.addr
     }
 
+    /// The token that admin requests must carry as `Authorization: Bearer <token>`: `None` on a
+    /// loopback address, where none is needed; a fresh random value when listening beyond it.
+    pub fn admin_token(&self) -> Option<&str> {
+        self.shared.admin_token.as_deref()
+    }
+
+    /// Writes what a user needs to reach the simulator, as `tscb-sim` and `tscb sim` print it
+    /// at start. The first line, `listening on http://HOST:PORT/api` with the address really
+    /// listened on, is written and flushed alone, because whoever started the simulator may
+    /// wait for it to learn the port. Then come the admin token (only when there is one), the
+    /// fixed test credentials (not the secret and password, which are documented) and the
+    /// accounts.
+    pub fn write_banner(&self, out: &mut dyn Write) -> io::Result<()> {
+        let scheme = if self.ca_pem.is_some() { "https" } else { "http" };
+        writeln!(out, "listening on {scheme}://{}/api", self.addr)?;
+        out.flush()?;
+        if let Some(path) = self.ca_file.get() {
+            writeln!(out, "ca file: {} (trust it: --ca-file, THINGSPACE_CA_FILE, ca_file)", path.display())?;
+        }
+        if self.addr.ip().is_unspecified() {
+            writeln!(out, "from this machine: {}", self.base_url())?;
+        }
+        if let Some(token) = self.admin_token() {
+            writeln!(out, "admin token: {token}")?;
+        }
+        let config = self.config();
+        writeln!(out, "bearer token: {}", config.bearer_token)?;
+        writeln!(out, "session token: {}", config.session_token)?;
+        writeln!(out, "client id: {}", config.client_id)?;
+        writeln!(out, "username: {}", config.username)?;
+        writeln!(out, "accounts: {}", config.accounts.join(", "))?;
+        out.flush()
+    }
+
+    /// Writes [`Simulator::ca_pem`] to `path` (default: `tscb-sim-ca-PORT.pem` in the temporary
+    /// directory) for clients in other processes, and names the file in the
+    /// [banner](Simulator::write_banner). `Ok(None)` when not serving HTTPS.
+    pub fn save_ca(&self, path: Option<&std::path::Path>) -> io::Result<Option<std::path::PathBuf>> {
+        let Some(pem) = &self.ca_pem else { return Ok(None) };
+        let path = path
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(|| std::env::temp_dir().join(format!("tscb-sim-ca-{}.pem", self.addr.port())));
+        std::fs::write(&path, pem)?;
+        let _ = self.ca_file.set(path.clone());
+        Ok(Some(path))
+    }
+
     /// The configuration the simulator was started with (accounts added later are not in it).
     pub fn config(&self) -> &SimConfig {
         &self.shared.config
@@ -147,7 +222,7 @@ impl Simulator {
     /// fault answered. Requests refused before they were fully read (400, 413, 431, 501) are
     /// not recorded.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.lock_state().requests.clone()
+        self.shared.lock_state().requests.to_vec()
     }
 
     /// Forgets the recorded requests.

@@ -15,7 +15,7 @@ make -s install PREFIX="$prefix"
 cargo build --release --locked -q -p tscb-sim --bins
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 
-# HTTPS and proxies: a tscb-sim --tls and two tscb-connect-proxy processes, for test_tls.c.
+# HTTPS and proxies: a tscb-sim --tls and three tscb-connect-proxy processes, for test_tls.c.
 extra_pids=()
 stop_extras() {
     for pid in "${extra_pids[@]}"; do
@@ -76,10 +76,13 @@ inc=$(pkg-config --cflags tscb)
 
 # shellcheck disable=SC2086  # pkg-config output is a list of words
 {
-    cc "${cflags[@]}" $inc tests/c/test_tscb.c -o "$out/test_shared" $shared_libs $rpath -lpthread
-    cc "${cflags[@]}" $inc tests/c/test_tscb.c -o "$out/test_static" $static_libs -lpthread
-    cc "${cflags[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
-        $inc tests/c/test_tscb.c -o "$out/test_asan" $shared_libs $rpath -lpthread
+    for test in test_tscb test_callback; do
+        name=${test/test_tscb/test}   # test_shared, test_callback_shared, ...
+        cc "${cflags[@]}" $inc tests/c/$test.c -o "$out/${name}_shared" $shared_libs $rpath -lpthread
+        cc "${cflags[@]}" $inc tests/c/$test.c -o "$out/${name}_static" $static_libs -lpthread
+        cc "${cflags[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+            $inc tests/c/$test.c -o "$out/${name}_asan" $shared_libs $rpath -lpthread
+    done
     cc "${cflags[@]}" $inc tests/c/test_tls.c -o "$out/test_tls" $shared_libs $rpath
     cc "${cflags[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
         $inc tests/c/test_tls.c -o "$out/test_tls_asan" $shared_libs $rpath
@@ -102,12 +105,16 @@ readelf -d "$out/test_shared" | grep -q "NEEDED.*\[libtscb.so.$soversion\]" || {
 start_sim
 echo "== C, shared library"
 "$out/test_shared"
+"$out/test_callback_shared"
 start_sim
 echo "== C, static library"
 "$out/test_static"
+"$out/test_callback_static"
 start_sim
 echo "== C, ASan + UBSan"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$out/test_asan"
+for test in test_asan test_callback_asan; do
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$out/$test"
+done
 start_sim
 echo "== C++17"
 "$out/test_cpp"
@@ -116,6 +123,8 @@ echo "== valgrind"
 # Fewer thread calls: valgrind runs everything on one core, ~50x slower.
 TSCB_TEST_THREAD_CALLS=25 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
     --error-exitcode=1 --suppressions=tests/c/valgrind.supp "$out/test_shared"
+valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+    --error-exitcode=1 --suppressions=tests/c/valgrind.supp "$out/test_callback_shared"
 
 echo "== C over HTTPS and through proxies"
 TSCB_SIM_CA_FILE="$out/sim-ca.pem"

@@ -9,6 +9,7 @@ use crate::codes;
 use crate::credentials::Login;
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
+use crate::secret::joined;
 
 const NOT_SENT_AGAIN: &str = " (tscb does not send this login again: five failed logins lock the account \
                               until Verizon support unlocks it; check the credentials and make a new client)";
@@ -42,7 +43,7 @@ impl Auth {
             let error = match sign_in.log_in(&bearer, login, deadline) {
                 Ok(value) => {
                     self.clear_guard(sign_in, login);
-                    let text = value.expose().to_owned();
+                    let text = joined(&[value.expose()]);
                     let token = Arc::new(Token::new(value, &text, None)?);
                     progress.session = Some(token.clone());
                     return Ok(token);

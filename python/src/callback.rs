@@ -1,0 +1,294 @@
+//! Receiving callbacks: `tscb.parse_callback`, `tscb.CallbackVerifier` and the immutable
+//! `tscb.CallbackMessage`, `tscb.DeviceId` and `tscb.CallbackFault`. Parsing and checking live
+//! in core; this file only converts.
+//!
+//! A documented message takes about 10 µs to verify, less than handing the GIL to another
+//! thread and back would cost, so small bodies keep the GIL; a body near the 1 MiB limit takes
+//! about 10 ms (measured on the 2-core build machine), so bodies over [`DETACH_ABOVE`] bytes are
+//! read with the GIL released, and a threaded listener's other threads keep running.
+
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyString, PyTuple};
+
+use crate::args::{owned, Text};
+use crate::errors::to_py;
+
+/// The body size from which parsing runs without the GIL.
+const DETACH_ABOVE: usize = 64 * 1024;
+
+/// Runs `f` on `body`, without the GIL when the body is large. The bytes object stays alive
+/// (the caller holds it) and is immutable, so the borrowed slice stays valid meanwhile.
+fn run<T: Send>(py: Python<'_>, body: &[u8], f: impl FnOnce(&[u8]) -> T + Send) -> T {
+    if body.len() > DETACH_ABOVE {
+        py.detach(|| f(body))
+    } else {
+        f(body)
+    }
+}
+
+fn repr(py: Python<'_>, text: &str) -> PyResult<String> {
+    Ok(PyString::new(py, text).repr()?.to_string())
+}
+
+fn optional_repr(py: Python<'_>, text: Option<&str>) -> PyResult<String> {
+    text.map_or_else(|| Ok("None".to_owned()), |t| repr(py, t))
+}
+
+/// JSON to Python objects through the standard library's `json`, so that numbers, nesting and
+/// text come out exactly as `json.loads` gives them.
+fn to_python<'py>(py: Python<'py>, json: String) -> PyResult<Bound<'py, PyAny>> {
+    py.import("json")?.call_method1("loads", (json,))
+}
+
+/// One entry of a message's `deviceIds`: the identifier and its kind as sent.
+#[pyclass(module = "tscb", frozen, eq, hash, get_all)]
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct DeviceId {
+    /// The identifier, e.g. an ICCID or IMEI.
+    id: String,
+    /// Its kind exactly as sent (`Iccid`, `IMEI`, `imei`, …); compare with `kind_is`.
+    kind: String,
+}
+
+#[pymethods]
+impl DeviceId {
+    #[new]
+    fn new(id: String, kind: String) -> Self {
+        DeviceId { id, kind }
+    }
+
+    /// True when the kind is `kind`, ignoring case.
+    fn kind_is(&self, kind: &str) -> bool {
+        tscb::DeviceId { id: String::new(), kind: self.kind.clone() }.kind_is(kind)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("DeviceId(id={}, kind={})", repr(py, &self.id)?, repr(py, &self.kind)?))
+    }
+}
+
+/// A message's `faultResponse`: `code` is `faultcode` (match on it), `message` is `faultstring`.
+#[pyclass(module = "tscb", frozen, eq, hash, get_all)]
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct CallbackFault {
+    /// `faultcode`, e.g. `UnifiedWebService.REQUEST_FAILED.DeviceAlreadyActive`.
+    code: String,
+    /// `faultstring`.
+    message: String,
+}
+
+#[pymethods]
+impl CallbackFault {
+    #[new]
+    fn new(code: String, message: String) -> Self {
+        CallbackFault { code, message }
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("CallbackFault(code={}, message={})", repr(py, &self.code)?, repr(py, &self.message)?))
+    }
+}
+
+/// One callback message as ThingSpace POSTed it. Immutable; `repr` never shows the password.
+#[pyclass(module = "tscb", frozen)]
+pub struct CallbackMessage {
+    inner: tscb::CallbackMessage,
+}
+
+#[pymethods]
+impl CallbackMessage {
+    /// `requestId`, or None.
+    #[getter]
+    fn request_id(&self) -> Option<&str> {
+        self.inner.request_id()
+    }
+
+    /// The registered username echoed back (`""` when none was registered), or None.
+    #[getter]
+    fn username(&self) -> Option<&str> {
+        self.inner.username()
+    }
+
+    /// The registered password echoed back, in clear text (`""` when none was registered), or None.
+    #[getter]
+    fn password(&self) -> Option<&str> {
+        self.inner.password().map(|p| p.expose())
+    }
+
+    /// `deviceIds`, in order.
+    #[getter]
+    fn device_ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let devices =
+            self.inner.device_ids().iter().map(|d| DeviceId { id: d.id.clone(), kind: d.kind.clone() });
+        PyTuple::new(py, devices)
+    }
+
+    /// `status` (`"Success"`, `"Failed"`, …), or None.
+    #[getter]
+    fn status(&self) -> Option<&str> {
+        self.inner.status()
+    }
+
+    /// `callbackCount`: which attempt this is (1 for the first), or None.
+    #[getter]
+    fn callback_count(&self) -> Option<u32> {
+        self.inner.callback_count()
+    }
+
+    /// `maxCallbackThreshold`, or None.
+    #[getter]
+    fn max_callback_threshold(&self) -> Option<u32> {
+        self.inner.max_callback_threshold()
+    }
+
+    /// `faultResponse` as a CallbackFault, or None.
+    #[getter]
+    fn fault(&self) -> Option<CallbackFault> {
+        self.inner.fault().map(|f| CallbackFault { code: f.code.clone(), message: f.message.clone() })
+    }
+
+    /// The name of the service's object (`deviceResponse`, `niddResponse`, `faultResponse`, …), or None.
+    #[getter]
+    fn payload_name(&self) -> Option<&str> {
+        self.inner.payload_name()
+    }
+
+    /// The service's object as a new dict (changing it changes nothing here), or None.
+    #[getter]
+    fn payload<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.inner.payload().map(|p| to_python(py, p.to_string())).transpose()
+    }
+
+    /// The fields that are neither the envelope nor the payload, as a new dict.
+    #[getter]
+    fn extra<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, serde_json::to_string(self.inner.extra()).unwrap_or_else(|_| "{}".into()))
+    }
+
+    /// The message's identity across resends (64 hex digits): resends share it.
+    #[getter]
+    fn dedup_key(&self) -> &str {
+        self.inner.dedup_key()
+    }
+
+    /// The whole body as a new dict, without `password`: what a listener can log or store.
+    fn to_json_without_password<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let body = self.inner.to_json_without_password();
+        to_python(py, serde_json::to_string(body).unwrap_or_else(|_| "{}".into()))
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let count = self.inner.callback_count().map_or("None".to_owned(), |c| c.to_string());
+        let password = if self.inner.password().is_some() { "'<redacted>'" } else { "None" };
+        let devices = self
+            .device_ids(py)?
+            .iter()
+            .map(|d| Ok(d.repr()?.to_string()))
+            .collect::<PyResult<Vec<String>>>()?;
+        let devices = if devices.len() == 1 {
+            format!("({},)", devices[0])
+        } else {
+            format!("({})", devices.join(", "))
+        };
+        Ok(format!(
+            "CallbackMessage(request_id={}, status={}, payload_name={}, device_ids={devices}, callback_count={count}, username={}, password={password})",
+            optional_repr(py, self.inner.request_id())?,
+            optional_repr(py, self.inner.status())?,
+            optional_repr(py, self.inner.payload_name())?,
+            optional_repr(py, self.inner.username())?,
+        ))
+    }
+}
+
+/// Reads one callback body (bytes, at most 1 MiB). Raises InvalidCallbackError when it is too
+/// large, not JSON, or not the documented envelope; unknown fields are kept.
+#[pyfunction]
+pub fn parse_callback(py: Python<'_>, body: &[u8]) -> PyResult<CallbackMessage> {
+    run(py, body, tscb::CallbackMessage::parse)
+        .map(|inner| CallbackMessage { inner })
+        .map_err(|e| to_py(py, &e))
+}
+
+/// Checks that a callback comes from an allowed source and carries the expected username and
+/// password (None: not checked). Only digests of the passwords are kept.
+#[pyclass(module = "tscb", frozen)]
+pub struct CallbackVerifier {
+    inner: tscb::CallbackVerifier,
+}
+
+fn verizon_sources() -> Option<Vec<Text>> {
+    Some(tscb::VERIZON_CALLBACK_SOURCES.iter().map(|s| Text::new((*s).to_owned())).collect())
+}
+
+#[pymethods]
+impl CallbackVerifier {
+    #[new]
+    #[pyo3(signature = (username=None, password=None, previous_password=None, previous_password_valid_for=900.0, allowed_sources=verizon_sources()))]
+    fn new(
+        py: Python<'_>,
+        username: Option<Text>,
+        password: Option<Text>,
+        previous_password: Option<Text>,
+        previous_password_valid_for: f64,
+        allowed_sources: Option<Vec<Text>>,
+    ) -> PyResult<Self> {
+        // Moved, not copied, into the verifier (which keeps only digests of the passwords).
+        let (username, password) = (owned(username), owned(password));
+        let previous_password = owned(previous_password);
+        let allowed_sources: Option<Vec<String>> =
+            allowed_sources.map(|sources| sources.into_iter().map(Text::into_string).collect());
+        let valid_for = Duration::try_from_secs_f64(previous_password_valid_for).map_err(|_| {
+            to_py(
+                py,
+                &tscb::Error::invalid_argument(
+                    tscb::codes::TIMEOUT_INVALID,
+                    "previous_password_valid_for must be a number of seconds, 0 or more",
+                ),
+            )
+        })?;
+        let mut inner = tscb::CallbackVerifier::new();
+        if let Some(username) = username {
+            inner.set_username(&username);
+        }
+        if let Some(password) = password {
+            inner.set_password(password);
+        }
+        if let Some(previous) = previous_password {
+            inner.set_previous_password(previous, valid_for);
+        }
+        match allowed_sources {
+            None => {
+                inner.allow_any_source();
+            }
+            Some(sources) => {
+                inner.set_allowed_sources(&sources).map_err(|e| to_py(py, &e))?;
+            }
+        }
+        Ok(CallbackVerifier { inner })
+    }
+
+    /// Checks the source address (text, e.g. `self.client_address[0]`), then reads the body,
+    /// then compares the credentials in constant time. Raises CallbackRejectedError (answer 403
+    /// for `Tscb.CALLBACK_REJECTED.Source`, 401 for `.Credentials`), InvalidCallbackError (413
+    /// for `Tscb.CALLBACK_INVALID.TooLarge`, else 400), or InvalidInputError when `source` is
+    /// not an IP address.
+    fn verify(&self, py: Python<'_>, body: &[u8], source: Text) -> PyResult<CallbackMessage> {
+        let verifier = &self.inner;
+        run(py, body, |body| verifier.verify_from(&source, body))
+            .map(|inner| CallbackMessage { inner })
+            .map_err(|e| to_py(py, &e))
+    }
+
+    /// Checks only the source address, so that a listener can refuse a source before it reads
+    /// the body. Raises CallbackRejectedError (`Tscb.CALLBACK_REJECTED.Source`), or
+    /// InvalidInputError when `source` is not an IP address.
+    fn check_source(&self, py: Python<'_>, source: Text) -> PyResult<()> {
+        self.inner.check_source_from(&source).map_err(|e| to_py(py, &e))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("{:?}", self.inner)
+    }
+}
