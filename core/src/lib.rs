@@ -130,6 +130,7 @@ mod credentials;
 mod deadline;
 mod decode;
 mod error;
+mod events;
 mod guard;
 mod model;
 mod proxy;
@@ -152,6 +153,7 @@ pub use callback::{
 pub use client::Client;
 pub use credentials::{ApiKey, Login};
 pub use error::{BoxError, Error, ErrorKind, Result};
+pub use events::TARGET as LOG_TARGET;
 pub use model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 pub use retry::RetryPolicy;
 pub use secret::Secret;

@@ -15,6 +15,7 @@ use crate::codes;
 use crate::deadline::Deadline;
 use crate::decode::{auth_or_api, known_error_shape};
 use crate::error::{Error, Result};
+use crate::events;
 use crate::retry::Operation;
 use crate::secret::redact;
 use crate::text::{chain, excerpt, mask_secret_values};
@@ -59,13 +60,28 @@ impl Call<'_> {
     ) -> Result<(StatusCode, Vec<u8>)> {
         let mut retry = 0;
         loop {
-            match self.send(method.clone(), url, headers, body) {
+            let started = std::time::Instant::now();
+            let outcome = self.send(method.clone(), url, headers, body);
+            events::request(&method, url, started, &outcome);
+            match outcome {
                 Err(error) => {
                     retry += 1;
                     match self.client.inner.retry.delay(op, &error, retry) {
                         // No lock is held here: other calls go on while this one waits.
-                        Some(wait) if wait < self.deadline.left() => std::thread::sleep(wait),
-                        _ => return Err(error),
+                        Some(wait) if wait < self.deadline.left() => {
+                            events::retry(&method, url, &error, retry, wait);
+                            std::thread::sleep(wait)
+                        }
+                        Some(_) => {
+                            events::not_retried(
+                                &method,
+                                url,
+                                &error,
+                                "the wait would outlast the call timeout",
+                            );
+                            return Err(error);
+                        }
+                        None => return Err(error),
                     }
                 }
                 ok => return ok,

@@ -27,11 +27,13 @@ impl Auth {
             return Err(Error::invalid(codes::SESSION_TOKEN_MISSING, "no session token"));
         };
         if let Some(blocked) = blocked {
+            crate::events::login_blocked(&blocked);
             return Err(blocked);
         }
         if let Some(guard) = &self.guard {
-            guard.before_login(sign_in.base(), login)?;
+            guard.before_login(sign_in.base(), login).inspect_err(crate::events::login_blocked)?;
         }
+        crate::events::signing_in("logging in (session login)");
         let mut bearer_renewed = false;
         loop {
             // Out of time before sending: say so, rather than let a timeout that sent nothing
