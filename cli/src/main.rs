@@ -10,6 +10,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+
+mod verbose;
 use tscb::{codes, CallbackRegistration, Client, Error, ErrorKind, RegisteredCallback};
 use tscb_sim::Simulator;
 
@@ -38,6 +40,10 @@ Exit codes:
 #[derive(Parser)]
 #[command(name = "tscb", version, about = "Register, list and remove ThingSpace callback listeners", after_help = EXIT_CODES)]
 struct Cli {
+    /// Show what the client does on stderr: -v its decisions (retries, sign-ins), -vv every
+    /// request too (method, path, status, duration; never a secret)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     /// The API's base URL (default: production, https://thingspace.verizon.com/api)
     #[arg(long, global = true, value_name = "URL", env = "THINGSPACE_BASE_URL")]
     base_url: Option<String>,
@@ -147,6 +153,7 @@ impl From<Error> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    verbose::init(cli.verbose);
     let json = cli.json;
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
