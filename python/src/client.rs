@@ -36,7 +36,7 @@ impl Client {
         convert: impl FnOnce(T) -> R,
     ) -> PyResult<R> {
         let client = self.client().map_err(|e| to_py(py, &e))?;
-        py.detach(|| guarded(|| call(&client))).map(convert).map_err(|e| to_py(py, &e))
+        crate::logging::detached(py, || guarded(|| call(&client))).map(convert).map_err(|e| to_py(py, &e))
     }
 }
 
