@@ -72,6 +72,39 @@ typedef struct tscb_error tscb_error;
 typedef uint32_t tscb_result;
 
 /**
+ * How much the log callback gets: each level includes those before it.
+ */
+typedef uint32_t tscb_log_level;
+
+/**
+ * Receives one record: its level (TSCB_LOG_WARN, _INFO or _DEBUG), and the message, a
+ * NUL-terminated UTF-8 string that lives only until the function returns. It is called on the
+ * thread that made the library call, possibly from many threads at once, and must not call
+ * back into libtscb.
+ */
+typedef void (*tscb_log_callback)(void *user_data, tscb_log_level level, const char *message);
+
+/**
+ * No records (the default). (1 is kept for errors, which the library does not record today.)
+ */
+#define TSCB_LOG_OFF 0
+
+/**
+ * Problems the library worked around or refused to risk: a login it did not send again.
+ */
+#define TSCB_LOG_WARN 2
+
+/**
+ * Decisions: a retry and why, a token fetched or renewed, a login.
+ */
+#define TSCB_LOG_INFO 3
+
+/**
+ * Every HTTP request: method, path, status (or error code) and duration.
+ */
+#define TSCB_LOG_DEBUG 4
+
+/**
  * Success.
  */
 #define TSCB_OK 0
@@ -651,6 +684,18 @@ void tscb_error_free(struct tscb_error *error);
  * NULL does nothing.
  */
 void tscb_string_free(char *string);
+
+/**
+ * Sends the library's records up to `level` to `callback` with `user_data`, process-wide (the
+ * last call wins). NULL or TSCB_LOG_OFF turns them off. The records say what each call does:
+ * each HTTP request (method, path, status, duration) at TSCB_LOG_DEBUG, retries, token fetches,
+ * renewals and logins at TSCB_LOG_INFO, a login not sent again at TSCB_LOG_WARN; they never
+ * hold a header value, a body or a secret. Returns TSCB_OK, or TSCB_ERR_INVALID_INPUT for an
+ * unknown level (nothing changes then).
+ */
+tscb_result tscb_set_log_callback(tscb_log_callback callback,
+                                  void *user_data,
+                                  tscb_log_level level);
 
 /**
  * A short, static English description of a result code: never NULL, never to be freed.

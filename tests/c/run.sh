@@ -85,6 +85,8 @@ inc=$(pkg-config --cflags tscb)
     done
     cc "${cflags[@]}" $inc tests/c/test_tls.c -o "$out/test_tls" $shared_libs $rpath
     cc "${cflags[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+        $inc tests/c/test_log.c -o "$out/test_log_asan" $shared_libs $rpath
+    cc "${cflags[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
         $inc tests/c/test_tls.c -o "$out/test_tls_asan" $shared_libs $rpath
     c++ "${cxxflags[@]}" $inc tests/cpp/test_tscb.cpp -o "$out/test_cpp" $shared_libs $rpath -lpthread
     cc "${cflags[@]}" examples/c/register.c -o "$out/register" $(pkg-config --cflags --libs tscb) $rpath
@@ -125,6 +127,10 @@ TSCB_TEST_THREAD_CALLS=25 valgrind -q --leak-check=full --errors-for-leak-kinds=
     --error-exitcode=1 --suppressions=tests/c/valgrind.supp "$out/test_shared"
 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
     --error-exitcode=1 --suppressions=tests/c/valgrind.supp "$out/test_callback_shared"
+
+start_sim
+echo "== C log callback (ASan + UBSan)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$out/test_log_asan"
 
 echo "== C over HTTPS and through proxies"
 TSCB_SIM_CA_FILE="$out/sim-ca.pem"
