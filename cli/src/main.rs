@@ -95,6 +95,10 @@ enum Command {
         /// The address to listen on
         #[arg(long, default_value = "127.0.0.1:9000", value_name = "ADDR")]
         listen: String,
+        /// Allow an ADDR that is not loopback; the admin API then needs the admin token that
+        /// the simulator prints at start
+        #[arg(long)]
+        allow_remote: bool,
     },
 }
 
@@ -172,8 +176,8 @@ fn exit_code(kind: ErrorKind) -> u8 {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
-    if let Command::Sim { listen } = &cli.command {
-        return serve(listen);
+    if let Command::Sim { listen, allow_remote } = &cli.command {
+        return serve(listen, *allow_remote);
     }
     if let Command::Listen(args) = cli.command {
         return listen::run(args);
@@ -402,25 +406,21 @@ fn refused_logins_file() -> Option<std::path::PathBuf> {
     Some(state.join("tscb").join("refused-logins"))
 }
 
-/// `tscb sim`: the simulator in the foreground, printing what a client needs to reach it.
-fn serve(listen: &str) -> Result<(), Failure> {
-    let sim = Simulator::start_with(tscb_sim::SimConfig::default(), listen)
-        .map_err(|e| Failure::Internal(format!("could not start the simulator on {listen}: {e}")))?;
-    let c = sim.config();
-    let mut out = std::io::stdout().lock();
-    // The first line is what scripts wait for; these are the simulator's fixed test values.
-    let lines = [
-        format!("listening on {}", sim.base_url()),
-        format!("bearer token: {}", c.bearer_token),
-        format!("session token: {}", c.session_token),
-        format!("client id: {}", c.client_id),
-        format!("username: {}", c.username),
-    ];
-    for line in lines {
-        // A reader that went away (a closed pipe) must not stop the simulator it started.
-        let _ = writeln!(out, "{line}").and_then(|()| out.flush());
-    }
-    drop(out);
+/// `tscb sim`: the simulator in the foreground, printing what a client needs to reach it (the
+/// simulator's own start-up printout, the same as `tscb-sim`'s).
+fn serve(listen: &str, allow_remote: bool) -> Result<(), Failure> {
+    let config = tscb_sim::SimConfig { allow_remote, ..tscb_sim::SimConfig::default() };
+    let sim = match Simulator::start_with(config, listen) {
+        Ok(sim) => sim,
+        // A refused (not loopback) or malformed address is a usage error, as clap's are.
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            eprintln!("error: cannot listen on {listen}: {e}");
+            std::process::exit(2);
+        }
+        Err(e) => return Err(Failure::Internal(format!("could not start the simulator on {listen}: {e}"))),
+    };
+    // A reader that went away (a closed pipe) must not stop the simulator it started.
+    let _ = sim.write_banner(&mut std::io::stdout().lock());
     loop {
         std::thread::sleep(Duration::from_secs(3600));
     }

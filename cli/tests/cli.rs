@@ -37,7 +37,8 @@ impl Sim {
     fn requests(&self) -> Vec<serde_json::Value> {
         let addr = self.base_url.trim_start_matches("http://").trim_end_matches("/api");
         let mut conn = TcpStream::connect(addr).unwrap();
-        write!(conn, "GET /__admin/requests HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        // The simulator's admin API insists on a Host that names the address it listens on.
+        write!(conn, "GET /__admin/requests HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
         let mut answer = String::new();
         conn.read_to_string(&mut answer).unwrap();
         let body = answer.split_once("\r\n\r\n").unwrap().1;
@@ -539,4 +540,78 @@ fn a_credential_variable_that_is_not_utf8_or_empty_is_refused_not_skipped() {
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("Argument.Encoding") && stderr(&o).contains("LISTENER_PW"), "{}", stderr(&o));
     assert!(sim.requests().is_empty(), "nothing was sent");
+}
+
+#[test]
+fn sim_prints_the_simulators_own_start_up_text() {
+    // What the library writes for a simulator of its own: `tscb sim` must print the same.
+    let reference = tscb_sim::Simulator::start().unwrap();
+    let mut expected = Vec::new();
+    reference.write_banner(&mut expected).unwrap();
+    let expected = String::from_utf8(expected).unwrap();
+    let lines = expected.lines().count();
+
+    let mut child =
+        Command::new(BIN).args(["sim", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    struct Kill(Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let guard = Kill(child);
+    // Read in a thread, so that a printout with fewer lines fails the test instead of hanging it.
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let printed: Vec<String> = stdout.lines().take(lines).map(Result::unwrap).collect();
+        let _ = send.send(printed.join("\n") + "\n");
+    });
+    let printed = receive.recv_timeout(std::time::Duration::from_secs(10)).expect("the whole printout");
+    drop(guard);
+    let port = printed.split_once('\n').unwrap().0.rsplit(':').next().unwrap().trim_end_matches("/api");
+    assert!(printed.starts_with(&format!("listening on http://127.0.0.1:{port}/api\nbearer token: ")));
+    assert_eq!(printed, expected.replace(&reference.addr().port().to_string(), port));
+}
+
+#[test]
+fn sim_refuses_an_address_beyond_loopback() {
+    let o = tscb(&[], &["sim", "--listen", "0.0.0.0:0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty());
+    assert!(stderr(&o).contains("not a loopback address"), "{}", stderr(&o));
+}
+
+#[test]
+fn sim_allow_remote_listens_beyond_loopback_with_an_admin_token() {
+    let mut child = Command::new(BIN)
+        .args(["sim", "--listen", "0.0.0.0:0", "--allow-remote"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    struct Kill(Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _guard = Kill(child);
+    let mut printed = String::new();
+    while !printed.contains("admin token") {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "the printout ended early: {printed}");
+        printed.push_str(&line);
+    }
+    assert!(printed.starts_with("listening on http://0.0.0.0:"), "{printed}");
+    let port = printed.lines().next().unwrap().rsplit(':').next().unwrap().trim_end_matches("/api");
+    // Only ever connect to loopback: the admin API refuses a request without the token.
+    let mut conn = TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    write!(conn, "GET /__admin/requests HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
 }

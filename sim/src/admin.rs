@@ -1,11 +1,20 @@
 //! The `/__admin/...` endpoints, so that tests in other languages can drive the simulator over
 //! HTTP just as Rust tests drive it through [`Simulator`](crate::Simulator). Admin requests are
 //! never recorded and never hit by faults.
+//!
+//! Who may use them: a web page must not (a cross-site POST, or DNS rebinding to read the
+//! recorded requests), and on a non-loopback address only whoever holds the admin token. So
+//! every admin request needs a `Host` that names the address it reached (or `localhost`), every
+//! POST a JSON `Content-Type` (which a page cannot send without a CORS preflight that the
+//! simulator never grants), and, when listening beyond loopback, `Authorization: Bearer <token>`.
+
+use std::net::{IpAddr, SocketAddr};
 
 use serde::Deserialize;
 
 use crate::fault::{Fault, FaultAction};
 use crate::http::{Request, Response};
+use crate::mask::Known;
 use crate::server::Shared;
 
 /// True for request-targets the admin endpoints own.
@@ -13,7 +22,12 @@ pub(crate) fn is_admin(target: &str) -> bool {
     target == "/__admin" || target.starts_with("/__admin/") || target.starts_with("/__admin?")
 }
 
-pub(crate) fn handle(shared: &Shared, req: &Request) -> Response {
+/// Answers an admin request that reached the simulator at `local` (the connection's own
+/// address).
+pub(crate) fn handle(shared: &Shared, req: &Request, local: SocketAddr) -> Response {
+    if let Err(refusal) = check_access(shared, req, local) {
+        return refusal;
+    }
     match (req.method.as_str(), req.path()) {
         ("POST", "/__admin/faults") => match parse_fault(&req.body) {
             Ok(fault) => {
@@ -27,8 +41,9 @@ pub(crate) fn handle(shared: &Shared, req: &Request) -> Response {
             Response::no_content()
         }
         ("GET", "/__admin/requests") => {
+            let known = Known::from_config(&shared.config);
             let listed: Vec<serde_json::Value> =
-                shared.lock_state().requests.iter().map(|r| r.to_json()).collect();
+                shared.lock_state().requests.iter().map(|r| r.to_masked_json(&known)).collect();
             Response::json(200, &serde_json::Value::Array(listed))
         }
         ("DELETE", "/__admin/requests") => {
@@ -49,6 +64,72 @@ pub(crate) fn handle(shared: &Shared, req: &Request) -> Response {
         },
         _ => Response::text(404, "no such admin endpoint"),
     }
+}
+
+fn check_access(shared: &Shared, req: &Request, local: SocketAddr) -> Result<(), Response> {
+    let mut hosts = req.headers.iter().filter(|(n, _)| n == "host");
+    let host_ok = match (hosts.next(), hosts.next()) {
+        (Some((_, host)), None) => host_is_allowed(host, local),
+        _ => false,
+    };
+    if !host_ok {
+        let message = format!(
+            "admin requests need a Host header naming the address they reached ({local} or \
+             localhost:{})",
+            local.port()
+        );
+        return Err(Response::text(403, &message));
+    }
+    if let Some(token) = &shared.admin_token {
+        let given = req.header("authorization").and_then(|v| v.strip_prefix("Bearer ")).unwrap_or_default();
+        if !same_secret(given.trim().as_bytes(), token.as_bytes()) {
+            let mut refusal = Response::text(
+                401,
+                "admin requests need Authorization: Bearer <the admin token printed at start>",
+            );
+            refusal.extra_headers.push(("WWW-Authenticate".to_owned(), "Bearer".to_owned()));
+            return Err(refusal);
+        }
+    }
+    let is_json = req.header("content-type").is_some_and(|ct| {
+        ct.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/json")
+    });
+    if req.method == "POST" && !is_json {
+        return Err(Response::text(403, "admin POST requests need Content-Type: application/json"));
+    }
+    Ok(())
+}
+
+/// True when `host` (a `Host` header) names `local`: its IP address or `localhost`, with
+/// `local`'s port or none. A name an attacker controls (DNS rebinding) never matches.
+fn host_is_allowed(host: &str, local: SocketAddr) -> bool {
+    let host = host.trim();
+    let (name, port) = match host.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((inside, "")) => (inside, None),
+            Some((inside, after)) => match after.strip_prefix(':') {
+                Some(port) => (inside, Some(port)),
+                None => return false,
+            },
+            None => return false,
+        },
+        None => match host.split_once(':') {
+            Some((name, port)) => (name, Some(port)),
+            None => (host, None),
+        },
+    };
+    if port.is_some_and(|p| p.parse::<u16>() != Ok(local.port())) {
+        return false;
+    }
+    let local_ip = local.ip().to_canonical();
+    name.eq_ignore_ascii_case("localhost")
+        || name.parse::<IpAddr>().is_ok_and(|ip| ip.to_canonical() == local_ip)
+}
+
+/// Compares without stopping at the first difference, so that timing does not tell how much
+/// of a guess was right.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    given.len() == expected.len() && given.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
 #[derive(Deserialize)]
@@ -133,6 +214,9 @@ fn parse_fault(body: &[u8]) -> Result<Fault, String> {
             ))
         }
     };
+    if let Some(problem) = action.header_problem() {
+        return Err(problem);
+    }
     Ok(Fault { method: f.method, path_contains: f.path_contains, times: f.times, action })
 }
 
@@ -182,5 +266,34 @@ mod tests {
         assert!(parse_fault(br#"{"action":"explode"}"#).is_err());
         assert!(parse_fault(br#"{"action":"delay"}"#).is_err());
         assert!(parse_fault(br#"{"action":"drop","colour":"red"}"#).is_err());
+        let split = br#"{"action":"respond","status":200,"headers":{"X-A":"1\r\nSet-Cookie: x=y"}}"#;
+        assert!(parse_fault(split).unwrap_err().contains("CR, LF"));
+        assert!(parse_fault(br#"{"action":"redirect","location":"/x\nX: y"}"#).is_err());
+    }
+
+    #[test]
+    fn host_must_name_the_address_reached() {
+        let v4: SocketAddr = "127.0.0.1:9000".parse().unwrap();
+        for good in ["127.0.0.1:9000", "127.0.0.1", "localhost:9000", "LOCALHOST", " localhost "] {
+            assert!(host_is_allowed(good, v4), "{good}");
+        }
+        for bad in ["evil.example:9000", "127.0.0.1:9001", "localhost:x", "127.0.0.2:9000", "", "[::1]:9000"]
+        {
+            assert!(!host_is_allowed(bad, v4), "{bad}");
+        }
+        let v6: SocketAddr = "[::1]:9000".parse().unwrap();
+        assert!(host_is_allowed("[::1]:9000", v6));
+        assert!(host_is_allowed("[::1]", v6));
+        assert!(!host_is_allowed("[::1]x", v6));
+        assert!(!host_is_allowed("::1", v6), "an IPv6 host needs brackets");
+        let mapped: SocketAddr = "[::ffff:10.0.0.5]:9000".parse().unwrap();
+        assert!(host_is_allowed("10.0.0.5:9000", mapped));
+    }
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret(b"abc", b"abc"));
+        assert!(!same_secret(b"abd", b"abc"));
+        assert!(!same_secret(b"ab", b"abc"));
     }
 }

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 
 use crate::http::{Request, Response};
 use crate::server::Shared;
-use crate::state::{Registration, SessionProblem, State};
+use crate::state::{AtLimit, Registration, SessionProblem, State};
 
 /// The longest `username` or `password` ThingSpace accepts for a callback registration.
 const MAX_ECHO_FIELD_CHARS: usize = 40;
@@ -61,6 +61,12 @@ fn gateway_fault(status: u16, code: &str, message: &str, description: &str) -> R
 
 fn oauth_error(status: u16, error: &str, description: &str) -> Response {
     Response::json(status, &json!({"error": error, "error_description": description}))
+}
+
+/// A bound of the simulator itself (not of ThingSpace) was reached: a code no real service
+/// sends, so that nobody mistakes it for ThingSpace behaviour.
+fn at_limit(what: &str, max: usize, advice: &str) -> Response {
+    error(&format!("Simulator.LIMIT.{what}"), &format!("the simulator holds {max} {advice}, or restart it"))
 }
 
 fn no_such_resource() -> Response {
@@ -191,8 +197,10 @@ fn login(shared: &Shared, req: &Request) -> Response {
     if username != shared.config.username || password != shared.config.password {
         return error("UnifiedWebService.REQUEST_FAILED.UserNotAuthorized", "Invalid username or password");
     }
-    let token = state.create_session(now);
-    Response::json(200, &json!({"sessionToken": token}))
+    match state.create_session(shared.config.session_idle_timeout, now) {
+        Ok(token) => Response::json(200, &json!({"sessionToken": token})),
+        Err(AtLimit(max)) => at_limit("Sessions", max, "sessions (SimConfig::max_sessions); log out of some"),
+    }
 }
 
 fn logout(shared: &Shared, req: &Request) -> Response {
@@ -232,8 +240,12 @@ fn register(shared: &Shared, req: &Request, account: &str) -> Response {
         "accountName": registration.account_name,
         "serviceName": registration.service_name,
     });
-    state.register(registration);
-    Response::json(200, &answer)
+    match state.register(registration) {
+        Ok(()) => Response::json(200, &answer),
+        Err(AtLimit(max)) => {
+            at_limit("Registrations", max, "registrations (SimConfig::max_registrations); deregister some")
+        }
+    }
 }
 
 fn parse_registration(body: &[u8], account: &str) -> Result<Registration, Response> {

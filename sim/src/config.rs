@@ -1,9 +1,9 @@
-//! The simulator's fixed test credentials and timing.
+//! The simulator's fixed test credentials, timing and limits.
 
 use std::fmt;
 use std::time::Duration;
 
-/// Credentials, accounts and timeouts a [`Simulator`](crate::Simulator) starts with.
+/// Credentials, accounts, timeouts and limits a [`Simulator`](crate::Simulator) starts with.
 ///
 /// Every field has a fixed test value (see [`SimConfig::default`]) so that tests in any language
 /// can hard-code them. `Debug` prints `<redacted>` in place of the secret and the tokens.
@@ -31,6 +31,31 @@ pub struct SimConfig {
     /// Billing accounts that exist from start-up.
     /// Default `["TestAccount-1", "TestAccount-2", "0000123456-00001"]`.
     pub accounts: Vec<String>,
+    /// Whether [`Simulator::start_with`](crate::Simulator::start_with) may listen on an address
+    /// that is not loopback. When it does, the admin endpoints require
+    /// [`Simulator::admin_token`](crate::Simulator::admin_token). Default `false`: a simulator
+    /// accepts fixed, published credentials and records what it receives, so reaching it from
+    /// other machines must be a deliberate choice.
+    pub allow_remote: bool,
+    /// How many requests the log keeps; older ones are forgotten first. Default 10 000.
+    pub max_recorded_requests: usize,
+    /// How many body bytes the log keeps in all; older requests are forgotten first.
+    /// Default 64 MiB.
+    pub max_recorded_body_bytes: usize,
+    /// How many sessions may exist at once; a login beyond it answers
+    /// `Simulator.LIMIT.Sessions` (expired and idle sessions are dropped first). Default 10 000.
+    pub max_sessions: usize,
+    /// How many callback registrations may exist at once, over all accounts; a new one beyond it
+    /// answers `Simulator.LIMIT.Registrations`. Default 10 000.
+    pub max_registrations: usize,
+    /// How many connections may be open at once; one more is answered 503 and closed.
+    /// Default 256.
+    pub max_connections: usize,
+    /// How long a connection may stay silent between requests before it is closed. Default 30 s.
+    pub idle_timeout: Duration,
+    /// How long a request may take to arrive in full, from its first byte; a slower one is
+    /// answered 408 and the connection closed. Default 10 s.
+    pub request_timeout: Duration,
 }
 
 impl Default for SimConfig {
@@ -49,6 +74,14 @@ impl Default for SimConfig {
                 "TestAccount-2".to_owned(),
                 "0000123456-00001".to_owned(),
             ],
+            allow_remote: false,
+            max_recorded_requests: 10_000,
+            max_recorded_body_bytes: 64 << 20,
+            max_sessions: 10_000,
+            max_registrations: 10_000,
+            max_connections: 256,
+            idle_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -66,6 +99,14 @@ impl fmt::Debug for SimConfig {
             .field("session_idle_timeout", &self.session_idle_timeout)
             .field("token_lifetime", &self.token_lifetime)
             .field("accounts", &self.accounts)
+            .field("allow_remote", &self.allow_remote)
+            .field("max_recorded_requests", &self.max_recorded_requests)
+            .field("max_recorded_body_bytes", &self.max_recorded_body_bytes)
+            .field("max_sessions", &self.max_sessions)
+            .field("max_registrations", &self.max_registrations)
+            .field("max_connections", &self.max_connections)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("request_timeout", &self.request_timeout)
             .finish()
     }
 }

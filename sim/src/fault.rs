@@ -63,7 +63,9 @@ pub enum FaultAction {
         content_type: Option<String>,
         /// Response body.
         body: Vec<u8>,
-        /// More headers to send, such as `Retry-After` (name, value).
+        /// More headers to send, such as `Retry-After` (name, value). CR, LF and NUL in a name
+        /// or value (or in `content_type`) are sent as spaces, so that a fault cannot add headers
+        /// or a body of its own; over HTTP such a fault is refused.
         headers: Vec<(String, String)>,
     },
     /// Wait this long, then handle the request normally. A very long delay makes a server that
@@ -115,7 +117,8 @@ pub enum FaultAction {
     Redirect {
         /// HTTP status code, e.g. 302.
         status: u16,
-        /// Value of the `Location` header.
+        /// Value of the `Location` header (CR, LF and NUL are sent as spaces, as for
+        /// [`FaultAction::Respond`] headers).
         location: String,
     },
     /// Answer status 200, `Content-Type: application/json`, `Content-Length: bytes`, then stream
@@ -125,6 +128,38 @@ pub enum FaultAction {
         /// Size of the body in bytes.
         bytes: usize,
     },
+}
+
+impl FaultAction {
+    /// Why the headers this action would send are unsafe, if they are: a name that is not an
+    /// HTTP token, or a value with CR, LF or NUL.
+    pub(crate) fn header_problem(&self) -> Option<String> {
+        let is_token = |name: &str| {
+            !name.is_empty()
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        };
+        let (content_type, headers, location) = match self {
+            FaultAction::Respond { content_type, headers, .. } => {
+                (content_type.as_deref(), &headers[..], None)
+            }
+            FaultAction::Redirect { location, .. } => (None, &[][..], Some(location.as_str())),
+            _ => return None,
+        };
+        if let Some((name, _)) = headers.iter().find(|(name, _)| !is_token(name)) {
+            return Some(format!("header name {name:?} is not an HTTP token"));
+        }
+        let values = headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .chain(content_type.map(|ct| ("content_type", ct)))
+            .chain(location.map(|l| ("location", l)));
+        for (name, value) in values {
+            if value.contains(crate::http::is_line_break) {
+                return Some(format!("the value of {name:?} contains CR, LF or NUL"));
+            }
+        }
+        None
+    }
 }
 
 /// The faults in force, in insertion order.
@@ -176,6 +211,26 @@ mod tests {
         assert_eq!(list.take_match("POST", "/api/m2m/v1/callbacks/a"), Some(FaultAction::Drop));
         assert_eq!(list.take_match("POST", "/api/m2m/v1/callbacks/a"), Some(FaultAction::Reset));
         assert_eq!(list.take_match("POST", "/api/x"), None);
+    }
+
+    #[test]
+    fn line_breaks_and_bad_names_in_headers_are_problems() {
+        let respond = |content_type: &str, name: &str, value: &str| FaultAction::Respond {
+            status: 200,
+            content_type: Some(content_type.into()),
+            body: Vec::new(),
+            headers: vec![(name.into(), value.into())],
+        };
+        assert_eq!(respond("text/html", "Retry-After", "1").header_problem(), None);
+        assert!(respond("text/html", "X", "1\r\nSet-Cookie: a=b").header_problem().is_some());
+        assert!(respond("text/html", "X", "1\n").header_problem().is_some());
+        assert!(respond("text/html\r\n\r\nbody", "X", "1").header_problem().is_some());
+        assert!(respond("text/html", "X: Y", "1").header_problem().is_some());
+        assert!(respond("text/html", "", "1").header_problem().is_some());
+        let redirect = |location: &str| FaultAction::Redirect { status: 302, location: location.into() };
+        assert_eq!(redirect("http://x/").header_problem(), None);
+        assert!(redirect("http://x/\r\nX-Evil: 1").header_problem().is_some());
+        assert_eq!(FaultAction::Drop.header_problem(), None);
     }
 
     #[test]

@@ -53,13 +53,27 @@
 //! bodies by `Content-Length` only (`Transfer-Encoding` gets 501), at most 1 MiB (413);
 //! `Expect: 100-continue` is honoured; a malformed request gets 400 and the connection closes.
 //!
+//! Limits, so that a simulator can be left running (each a [`SimConfig`] field): a connection
+//! silent for [`SimConfig::idle_timeout`] is closed, a request that takes longer than
+//! [`SimConfig::request_timeout`] to arrive gets 408, connections beyond
+//! [`SimConfig::max_connections`] get 503; the request log keeps the newest requests, and
+//! sessions and registrations are capped (a login or a new registration beyond the cap answers
+//! `400 {"errorCode": "Simulator.LIMIT.Sessions" | "Simulator.LIMIT.Registrations"}`).
+//!
 //! # Admin endpoints (outside `/api`, never recorded, never faulted)
+//!
+//! Every admin request needs a `Host` header that names the address it reached (its IP address
+//! and port, or `localhost`, the port optional), and every admin POST
+//! `Content-Type: application/json`; otherwise 403. A web page can send neither (DNS rebinding
+//! brings its own host name; a JSON content type needs a CORS preflight, which is never granted).
+//! On a non-loopback address (only with [`SimConfig::allow_remote`]) every admin request also
+//! needs `Authorization: Bearer <token>` with [`Simulator::admin_token`] (401 without).
 //!
 //! | request | answer |
 //! |---|---|
 //! | `POST /__admin/faults` with a fault as JSON (below) | 204; 400 with a plain-text reason |
 //! | `DELETE /__admin/faults` | 204, all faults removed |
-//! | `GET /__admin/requests` | 200, `[{"method", "path", "headers": [[name, value], ...], "body", "connection_id"}, ...]`; `body` is the body decoded as lossy UTF-8 |
+//! | `GET /__admin/requests` | 200, `[{"method", "path", "headers": [[name, value], ...], "body", "connection_id"}, ...]`; `body` is the body decoded as lossy UTF-8; credentials masked (below) |
 //! | `DELETE /__admin/requests` | 204 |
 //! | `POST /__admin/expire-sessions` | 204, as [`Simulator::expire_sessions`] |
 //! | `POST /__admin/accounts` with `{"name": "..."}` | 204, as [`Simulator::add_account`] |
@@ -79,7 +93,16 @@
 //! - `"stall"`: `"after_ms"` (optional), `"declared"`, `"sent"` (optional), `"ms"` (part of the
 //!   answer after a wait, then silence).
 //!
-//! Unknown fields are refused, so that a misspelt field cannot silently make a different fault.
+//! Unknown fields are refused, so that a misspelt field cannot silently make a different fault;
+//! so are header names that are not HTTP tokens and CR, LF or NUL in header values,
+//! `content_type` and `location`, which could otherwise forge headers or a body.
+//!
+//! `GET /__admin/requests` shows `<redacted>` for the values of `Authorization` (after its
+//! scheme), `Proxy-Authorization` and `VZ-M2M-Token`, and of secret fields (`password`,
+//! `client_secret`, tokens) in JSON bodies, form bodies and query strings: a program pointed at
+//! the simulator by mistake may send real credentials. The simulator's own credentials from
+//! [`SimConfig`] are shown, and so is a callback registration's `password`, which the list
+//! endpoint returns anyway. [`Simulator::requests`] returns everything exactly as received.
 //! See [`FaultAction`] for what each action does.
 
 mod admin;
@@ -87,6 +110,7 @@ mod api;
 mod config;
 mod fault;
 mod http;
+mod mask;
 mod random;
 mod record;
 mod server;

@@ -1,18 +1,20 @@
 //! `tscb-sim`: runs the ThingSpace simulator until killed, for tests outside Rust.
 
-use std::io::Write;
+use std::io::ErrorKind;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use tscb_sim::{SimConfig, Simulator};
 
 const USAGE: &str = "\
-usage: tscb-sim [--listen ADDR] [--session-idle-timeout SECS] [--token-lifetime SECS]
+usage: tscb-sim [--listen ADDR] [--allow-remote] [--session-idle-timeout SECS] [--token-lifetime SECS]
 
 Runs a local stand-in for the ThingSpace callback API until killed.
 The first line printed is `listening on http://HOST:PORT/api`.
 
   --listen ADDR                 address to listen on (default 127.0.0.1:0, a free port)
+  --allow-remote                allow an ADDR that is not loopback, such as 0.0.0.0:9000; the
+                                admin API (/__admin/...) then needs the admin token printed at start
   --session-idle-timeout SECS   idle time after which a session expires (default 1200)
   --token-lifetime SECS         lifetime of issued access tokens (default 3600)
   -h, --help                    print this help";
@@ -33,6 +35,10 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
         };
         if flag == "-h" || flag == "--help" {
             return Ok(None);
+        }
+        if flag == "--allow-remote" && inline_value.is_none() {
+            options.config.allow_remote = true;
+            continue;
         }
         let mut value =
             || inline_value.clone().or_else(|| args.next()).ok_or_else(|| format!("{flag} needs a value"));
@@ -72,21 +78,13 @@ fn main() -> ExitCode {
         Ok(sim) => sim,
         Err(e) => {
             eprintln!("tscb-sim: cannot listen on {}: {e}", options.listen);
-            return ExitCode::FAILURE;
+            // A refused or malformed address is the caller's to fix, like a bad flag.
+            let usage_error = e.kind() == ErrorKind::InvalidInput;
+            return if usage_error { ExitCode::from(2) } else { ExitCode::FAILURE };
         }
     };
-    let config = sim.config();
-    let mut out = std::io::stdout().lock();
-    // Whoever started us waits for this line to learn the port, so it goes out alone and first.
-    let _ = writeln!(out, "listening on {}", sim.base_url());
-    let _ = out.flush();
-    let _ = writeln!(out, "bearer token: {}", config.bearer_token);
-    let _ = writeln!(out, "session token: {}", config.session_token);
-    let _ = writeln!(out, "client id: {}", config.client_id);
-    let _ = writeln!(out, "username: {}", config.username);
-    let _ = writeln!(out, "accounts: {}", config.accounts.join(", "));
-    let _ = out.flush();
-    drop(out);
+    // A reader that went away (a closed pipe) must not stop the simulator it started.
+    let _ = sim.write_banner(&mut std::io::stdout().lock());
     loop {
         std::thread::park();
     }
@@ -108,8 +106,11 @@ mod tests {
             panic!("should parse");
         };
         assert_eq!(o.listen, "0.0.0.0:9000");
+        assert!(!o.config.allow_remote);
         assert_eq!(o.config.session_idle_timeout, Duration::from_millis(500));
         assert_eq!(o.config.token_lifetime, Duration::from_secs(7));
+        let Ok(Some(o)) = parse(&["--allow-remote"]) else { panic!("should parse") };
+        assert!(o.config.allow_remote);
         assert!(matches!(parse(&["--help"]), Ok(None)));
     }
 
@@ -119,5 +120,6 @@ mod tests {
         assert!(parse(&["--token-lifetime", "soon"]).is_err());
         assert!(parse(&["--token-lifetime", "-1"]).is_err());
         assert!(parse(&["--frobnicate"]).is_err());
+        assert!(parse(&["--allow-remote=yes"]).is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! Unpredictable-enough token values without a random-number crate: std's `RandomState` is
 //! seeded from the OS per thread and perturbed per instance, and SipHash mixes in a counter.
-//! Good for test tokens; not for real secrets.
+//! Good for test tokens; not for real secrets, which come from [`secret_hex64`].
 
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,6 +32,13 @@ pub(crate) fn uuid_like() -> String {
     format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
 
+/// 256 bits from the operating system's random source, as 64 hex digits: the admin token.
+pub(crate) fn secret_hex64() -> std::io::Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,5 +52,9 @@ mod tests {
         let u = uuid_like();
         let lens: Vec<usize> = u.split('-').map(str::len).collect();
         assert_eq!(lens, [8, 4, 4, 4, 12]);
+        let s = secret_hex64().unwrap();
+        assert_eq!(s.len(), 64);
+        assert!(s.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(s, secret_hex64().unwrap());
     }
 }

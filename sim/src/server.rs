@@ -1,7 +1,7 @@
 //! The listener, one thread per connection, and the faults that act on the connection itself.
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -18,6 +18,8 @@ use crate::{admin, api};
 /// State shared by the [`Simulator`](crate::Simulator) handle and all server threads.
 pub(crate) struct Shared {
     pub(crate) config: SimConfig,
+    /// Required by the admin endpoints when listening beyond loopback.
+    pub(crate) admin_token: Option<String>,
     state: Mutex<State>,
     /// Checked between requests; `stop_requested` + `stop_signal` wake sleepers in `Delay`.
     stopping: AtomicBool,
@@ -48,10 +50,11 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    pub(crate) fn new(config: SimConfig) -> Shared {
+    pub(crate) fn new(config: SimConfig, admin_token: Option<String>) -> Shared {
         let state = State::new(&config, Instant::now());
         Shared {
             config,
+            admin_token,
             state: Mutex::new(state),
             stopping: AtomicBool::new(false),
             stop_requested: Mutex::new(false),
@@ -149,6 +152,11 @@ pub(crate) fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
             if connections.closed {
                 break;
             }
+            if connections.open.len() >= shared.config.max_connections {
+                drop(connections);
+                refuse(stream, shared.config.max_connections);
+                continue;
+            }
             let id = connections.next_id;
             connections.next_id += 1;
             connections.open.insert(id, OpenConnection { stream: shutdown_handle, thread: None });
@@ -171,6 +179,23 @@ pub(crate) fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
             }
         }
     }
+}
+
+/// Answers a connection over the cap with 503 and closes it, without waiting for anything: the
+/// accept loop must go on.
+fn refuse(mut stream: TcpStream, max: usize) {
+    // What the client already sent is read first, so that closing does not reset the
+    // connection before the answer is read.
+    if stream.set_nonblocking(true).is_ok() {
+        let mut scratch = [0u8; 16 * 1024];
+        while matches!(stream.read(&mut scratch), Ok(n) if n > 0) {}
+        let _ = stream.set_nonblocking(false);
+    }
+    let message = format!("the simulator already has {max} open connections (SimConfig::max_connections)");
+    let mut answer = Response::text(503, &message);
+    answer.extra_headers.push(("Retry-After".to_owned(), "1".to_owned()));
+    let _ = answer.write_to(&mut stream, true);
+    let _ = stream.shutdown(Shutdown::Write);
 }
 
 /// How a connection ends.
@@ -201,7 +226,10 @@ enum Outcome {
 }
 
 fn serve(shared: &Shared, id: u64, stream: &mut TcpStream) -> Ending {
-    let mut reader = RequestReader::default();
+    let mut reader = RequestReader::new(shared.config.idle_timeout, shared.config.request_timeout);
+    let Ok(local) = stream.local_addr() else {
+        return Ending::Close;
+    };
     loop {
         if shared.is_stopping() {
             return Ending::Close;
@@ -220,7 +248,7 @@ fn serve(shared: &Shared, id: u64, stream: &mut TcpStream) -> Ending {
         }
         let close = !req.keep_alive;
         let outcome = if admin::is_admin(&req.target) {
-            Outcome::Answer(admin::handle(shared, &req))
+            Outcome::Answer(admin::handle(shared, &req, local))
         } else {
             match shared.record_and_match_fault(&req, id) {
                 None => Outcome::Answer(api::handle(shared, &req)),

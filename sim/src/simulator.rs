@@ -1,13 +1,14 @@
 //! The handle tests hold: starts the server, inspects and steers it, stops it on drop.
 
-use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::io::{self, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use crate::config::SimConfig;
 use crate::fault::Fault;
+use crate::random;
 use crate::record::RecordedRequest;
 use crate::server::{self, Shared};
 use crate::state::Registration;
@@ -29,10 +30,27 @@ impl Simulator {
 
     /// Starts a simulator with `config`, listening on `addr` (e.g. `"127.0.0.1:0"` for a free
     /// port).
+    ///
+    /// An address that is not loopback (`0.0.0.0` included) is refused with
+    /// [`io::ErrorKind::InvalidInput`] unless [`SimConfig::allow_remote`] is set; the simulator
+    /// then makes an [admin token](Simulator::admin_token).
     pub fn start_with(config: SimConfig, addr: &str) -> io::Result<Simulator> {
-        let listener = TcpListener::bind(addr)?;
+        let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
+        if !config.allow_remote && addrs.iter().any(|a| !a.ip().is_loopback()) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "refusing to listen on {addr}, which is not a loopback address: the simulator \
+                     accepts published test credentials and anyone who reaches its admin API can \
+                     inject faults. Pass --allow-remote (SimConfig::allow_remote) to listen there; \
+                     the admin API then needs the admin token printed at start"
+                ),
+            ));
+        }
+        let listener = TcpListener::bind(&addrs[..])?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(config));
+        let admin_token = if addr.ip().is_loopback() { None } else { Some(random::secret_hex64()?) };
+        let shared = Arc::new(Shared::new(config, admin_token));
         let for_thread = Arc::clone(&shared);
         let accept_thread = thread::Builder::new()
             .name("tscb-sim-accept".to_owned())
@@ -49,6 +67,36 @@ impl Simulator {
     /// The address the simulator listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The token that admin requests must carry as `Authorization: Bearer <token>`: `None` on a
+    /// loopback address, where none is needed; a fresh random value when listening beyond it.
+    pub fn admin_token(&self) -> Option<&str> {
+        self.shared.admin_token.as_deref()
+    }
+
+    /// Writes what a user needs to reach the simulator, as `tscb-sim` and `tscb sim` print it
+    /// at start. The first line, `listening on http://HOST:PORT/api` with the address really
+    /// listened on, is written and flushed alone, because whoever started the simulator may
+    /// wait for it to learn the port. Then come the admin token (only when there is one), the
+    /// fixed test credentials (not the secret and password, which are documented) and the
+    /// accounts.
+    pub fn write_banner(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "listening on http://{}/api", self.addr)?;
+        out.flush()?;
+        if self.addr.ip().is_unspecified() {
+            writeln!(out, "from this machine: {}", self.base_url())?;
+        }
+        if let Some(token) = self.admin_token() {
+            writeln!(out, "admin token: {token}")?;
+        }
+        let config = self.config();
+        writeln!(out, "bearer token: {}", config.bearer_token)?;
+        writeln!(out, "session token: {}", config.session_token)?;
+        writeln!(out, "client id: {}", config.client_id)?;
+        writeln!(out, "username: {}", config.username)?;
+        writeln!(out, "accounts: {}", config.accounts.join(", "))?;
+        out.flush()
     }
 
     /// The configuration the simulator was started with (accounts added later are not in it).
@@ -75,7 +123,7 @@ impl Simulator {
     /// fault answered. Requests refused before they were fully read (400, 413, 431, 501) are
     /// not recorded.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.lock_state().requests.clone()
+        self.shared.lock_state().requests.to_vec()
     }
 
     /// Forgets the recorded requests.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::config::SimConfig;
 use crate::fault::FaultList;
 use crate::random;
-use crate::record::RecordedRequest;
+use crate::record::RequestLog;
 
 /// One callback listener registration, as stored by the simulator.
 #[derive(Clone, PartialEq, Eq)]
@@ -62,8 +62,12 @@ struct Session {
     expired: bool,
 }
 
+/// A bound from [`SimConfig`] was reached; nothing was stored.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct AtLimit(pub(crate) usize);
+
 pub(crate) struct State {
-    pub(crate) requests: Vec<RecordedRequest>,
+    pub(crate) requests: RequestLog,
     pub(crate) faults: FaultList,
     /// Issued access tokens and when each stops being accepted.
     tokens: HashMap<String, Instant>,
@@ -72,6 +76,9 @@ pub(crate) struct State {
     accounts: HashSet<String>,
     /// Per account, in registration order.
     registrations: HashMap<String, Vec<Registration>>,
+    registration_count: usize,
+    max_sessions: usize,
+    max_registrations: usize,
 }
 
 impl State {
@@ -79,13 +86,16 @@ impl State {
         let mut sessions = HashMap::new();
         sessions.insert(config.session_token.clone(), Session { last_used: now, expired: false });
         State {
-            requests: Vec::new(),
+            requests: RequestLog::new(config.max_recorded_requests, config.max_recorded_body_bytes),
             faults: FaultList::default(),
             tokens: HashMap::new(),
             last_token: None,
             sessions,
             accounts: config.accounts.iter().cloned().collect(),
             registrations: HashMap::new(),
+            registration_count: 0,
+            max_sessions: config.max_sessions,
+            max_registrations: config.max_registrations,
         }
     }
 
@@ -112,10 +122,19 @@ impl State {
         self.tokens.get(token).is_some_and(|expiry| *expiry > now)
     }
 
-    pub(crate) fn create_session(&mut self, now: Instant) -> String {
+    /// A new session, unless `max_sessions` exist even after dropping the ones that can no
+    /// longer be used (those then answer `Invalid` rather than `Expired`, a fair price at the cap).
+    pub(crate) fn create_session(&mut self, idle_timeout: Duration, now: Instant) -> Result<String, AtLimit> {
+        if self.sessions.len() >= self.max_sessions {
+            self.sessions
+                .retain(|_, s| !s.expired && now.saturating_duration_since(s.last_used) <= idle_timeout);
+        }
+        if self.sessions.len() >= self.max_sessions {
+            return Err(AtLimit(self.max_sessions));
+        }
         let token = random::uuid_like();
         self.sessions.insert(token.clone(), Session { last_used: now, expired: false });
-        token
+        Ok(token)
     }
 
     /// Checks a session token and, when it is good, counts this as a use.
@@ -153,11 +172,20 @@ impl State {
     }
 
     /// Stores a registration; one per service per account, so a second one for the same service
-    /// replaces the first (and moves to the end of the registration order).
-    pub(crate) fn register(&mut self, registration: Registration) {
+    /// replaces the first (and moves to the end of the registration order). Only a new one
+    /// counts against `max_registrations`.
+    pub(crate) fn register(&mut self, registration: Registration) -> Result<(), AtLimit> {
         let list = self.registrations.entry(registration.account_name.clone()).or_default();
+        let before = list.len();
         list.retain(|r| r.service_name != registration.service_name);
+        if list.len() == before {
+            if self.registration_count >= self.max_registrations {
+                return Err(AtLimit(self.max_registrations));
+            }
+            self.registration_count += 1;
+        }
         list.push(registration);
+        Ok(())
     }
 
     pub(crate) fn registrations(&self, account: &str) -> Vec<Registration> {
@@ -171,7 +199,9 @@ impl State {
         };
         let before = list.len();
         list.retain(|r| r.service_name != service);
-        before != list.len()
+        let removed = before - list.len();
+        self.registration_count -= removed;
+        removed > 0
     }
 }
 
@@ -216,7 +246,7 @@ mod tests {
         let now = Instant::now();
         let mut state = State::new(&SimConfig::default(), now);
         let idle = Duration::from_secs(5);
-        let token = state.create_session(now);
+        let token = state.create_session(idle, now).unwrap();
         assert_eq!(state.use_session(&token, idle, now + Duration::from_secs(4)), Ok(()));
         assert_eq!(state.use_session(&token, idle, now + Duration::from_secs(8)), Ok(()));
         assert_eq!(
@@ -233,13 +263,45 @@ mod tests {
     #[test]
     fn second_registration_for_a_service_replaces_the_first() {
         let mut state = State::new(&SimConfig::default(), Instant::now());
-        state.register(registration("S", "http://one"));
-        state.register(registration("T", "http://two"));
-        state.register(registration("S", "http://three"));
+        state.register(registration("S", "http://one")).unwrap();
+        state.register(registration("T", "http://two")).unwrap();
+        state.register(registration("S", "http://three")).unwrap();
         let urls: Vec<_> = state.registrations("A").into_iter().map(|r| r.url).collect();
         assert_eq!(urls, ["http://two", "http://three"]);
         assert!(state.deregister("A", "S"));
         assert!(!state.deregister("A", "S"));
         assert!(!state.deregister("B", "S"));
+    }
+
+    #[test]
+    fn sessions_are_capped_after_dropping_unusable_ones() {
+        let now = Instant::now();
+        let config = SimConfig { max_sessions: 3, ..SimConfig::default() };
+        let mut state = State::new(&config, now);
+        let idle = Duration::from_secs(5);
+        let kept = state.create_session(idle, now).unwrap();
+        state.create_session(idle, now).unwrap();
+        assert_eq!(state.create_session(idle, now), Err(AtLimit(3)));
+        // Later, only `kept` has been used recently: the idle ones make room.
+        let later = now + Duration::from_secs(8);
+        assert_eq!(state.use_session(&kept, idle, now + Duration::from_secs(4)), Ok(()));
+        state.create_session(idle, later).unwrap();
+        state.create_session(idle, later).unwrap();
+        assert_eq!(state.use_session(&kept, idle, later), Ok(()));
+        assert_eq!(state.create_session(idle, later), Err(AtLimit(3)));
+    }
+
+    #[test]
+    fn registrations_are_capped_but_replacing_one_is_not_refused() {
+        let config = SimConfig { max_registrations: 2, ..SimConfig::default() };
+        let mut state = State::new(&config, Instant::now());
+        state.register(registration("S", "http://one")).unwrap();
+        state.register(registration("T", "http://two")).unwrap();
+        assert_eq!(state.register(registration("U", "http://three")), Err(AtLimit(2)));
+        state.register(registration("S", "http://four")).unwrap();
+        assert!(state.deregister("A", "T"));
+        state.register(registration("U", "http://five")).unwrap();
+        let urls: Vec<_> = state.registrations("A").into_iter().map(|r| r.url).collect();
+        assert_eq!(urls, ["http://four", "http://five"]);
     }
 }

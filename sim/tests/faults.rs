@@ -256,7 +256,8 @@ fn admin_faults() {
     for bad in
         ["{", r#"{"action":"explode"}"#, r#"{"action":"delay"}"#, r#"{"action":"drop","colour":"red"}"#]
     {
-        let resp = call(&sim, "POST", "/__admin/faults", &[], bad.as_bytes());
+        let resp =
+            call(&sim, "POST", "/__admin/faults", &[("Content-Type", "application/json")], bad.as_bytes());
         assert_eq!(resp.status, 400, "{bad}");
         assert!(resp.header("content-type").unwrap().starts_with("text/plain"));
         assert!(!resp.text().is_empty());
@@ -275,7 +276,7 @@ fn admin_requests_sessions_and_accounts() {
         json!([{
             "method": "POST",
             "path": "/api/m2m/v1/callbacks/a%2Fb",
-            "headers": [["host", "sim"], ["x-test", "1"], ["content-length", "9"]],
+            "headers": [["host", sim.addr().to_string()], ["x-test", "1"], ["content-length", "9"]],
             "body": "{\"x\":\"\u{fffd}\"}",
             "connection_id": 0,
         }])

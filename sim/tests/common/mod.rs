@@ -52,6 +52,8 @@ impl Resp {
 pub struct Conn {
     pub stream: TcpStream,
     buf: Vec<u8>,
+    /// Sent as `Host`, as every HTTP client does; the admin endpoints insist on it.
+    host: String,
 }
 
 impl Conn {
@@ -60,7 +62,7 @@ impl Conn {
         stream.set_nodelay(true).unwrap();
         // A hang in the simulator must fail the test, not stall it.
         stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        Conn { stream, buf: Vec::new() }
+        Conn { stream, buf: Vec::new(), host: addr.to_string() }
     }
 
     pub fn write_raw(&mut self, bytes: &[u8]) {
@@ -75,7 +77,7 @@ impl Conn {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> io::Result<Resp> {
-        let mut out = format!("{method} {target} HTTP/1.1\r\nHost: sim\r\n");
+        let mut out = format!("{method} {target} HTTP/1.1\r\nHost: {}\r\n", self.host);
         for (name, value) in headers {
             out.push_str(&format!("{name}: {value}\r\n"));
         }
