@@ -8,6 +8,7 @@ mod writer;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Args;
 use tscb::{codes, CallbackVerifier, Error, DEFAULT_PREVIOUS_PASSWORD_WINDOW};
@@ -94,7 +95,10 @@ pub fn run(args: ListenArgs) -> Result<(), Failure> {
         tls,
     };
     let served = runtime.block_on(serve::serve(args.listen, settings, |local| announce(&args, local)));
-    // Every `Writer` is dropped with the server: the thread ends once all it was given is written.
+    // Connections still open after the grace period are cut here (their messages were never
+    // acknowledged); with them go the last `Writer`s, and the writer thread ends once all it
+    // was given is written.
+    runtime.shutdown_timeout(Duration::from_secs(1));
     let _ = writer_thread.join();
     served.map_err(Failure::Internal)
 }
