@@ -1,5 +1,7 @@
 //! `tscb listen` as a user runs it: the built binary, fed by raw HTTP requests and by the
-//! simulator's deliveries (issue 10's loop: register, deliver, stop, resend, restart).
+//! simulator's deliveries (issue 10's loop: register, deliver, stop, resend, restart). Over 400
+//! lines: one file per command, as cli.rs; the helpers (a listener and a simulator process) are
+//! its first part.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -419,4 +421,63 @@ fn the_whole_loop_register_deliver_stop_and_a_resend_arrives_once() {
     assert_eq!(attempts.last().unwrap()["status"], 200, "{attempts:?}");
     assert!(attempts.len() >= 2 && attempts.len() <= 4, "{attempts:?}");
     again.assert_no_more_lines();
+}
+
+#[test]
+fn tls_with_a_certificate_and_key_from_pem_files() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let (cert, key) = (data.join("listener-cert.pem"), data.join("listener-key.pem"));
+    let l = checked_listener(&["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()]);
+    assert!(l.stderr().starts_with("listening on https://"), "{}", l.stderr());
+
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(rustls_pki_types::CertificateDer::from_pem_file(data.join("test-ca.pem")).unwrap()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let mut tls = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let mut tcp = TcpStream::connect(l.addr).unwrap();
+    tcp.set_read_timeout(Some(PATIENCE)).unwrap();
+    let mut stream = rustls::Stream::new(&mut tls, &mut tcp);
+    let body = message("r-tls", 1, PASSWORD);
+    write!(
+        stream,
+        "POST /cb HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = Vec::new();
+    // The server may close without a TLS close_notify after Connection: close; what came is enough.
+    let _ = stream.read_to_end(&mut answer);
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer));
+    assert_eq!(l.next_message()["requestId"], "r-tls");
+
+    // Plain HTTP to the TLS port gets no answer and writes nothing.
+    let mut plain = TcpStream::connect(l.addr).unwrap();
+    plain.set_read_timeout(Some(PATIENCE)).unwrap();
+    let _ = write!(plain, "POST /cb HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+    let mut got = String::new();
+    let _ = plain.read_to_string(&mut got);
+    assert!(!got.starts_with("HTTP/1.1 200"));
+    l.assert_no_more_lines();
+}
+
+#[test]
+fn a_tls_key_that_cannot_be_read_is_named_without_its_content() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let out = Command::new(BIN)
+        .args(["listen", "--listen", "127.0.0.1:0", "--tls-cert"])
+        .arg(data.join("listener-cert.pem"))
+        .arg("--tls-key")
+        .arg(data.join("test-ca.pem"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("test-ca.pem") && !stderr.contains("BEGIN"), "{stderr}");
 }
