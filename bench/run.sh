@@ -63,3 +63,6 @@ awk -v c="$c" -v r="$rust" 'BEGIN {printf "  ratio C/Rust: %.3f (target <= 1.05)
 echo
 echo "Python: tscb vs a bare requests.Session vs Verizon's generated SDK (sdksio-verizon-apis-sdk)"
 bash bench/python/run.sh
+
+echo
+bash bench/listen.sh
