@@ -397,10 +397,11 @@ fn the_whole_loop_register_deliver_stop_and_a_resend_arrives_once() {
     assert_eq!(attempts.len(), 1);
     assert_eq!(attempts[0]["status"], 200);
 
-    // The listener is down for the first attempt(s); restarted, it gets the message once.
+    // The listener is down for the first attempt(s); restarted, it gets the message once. (1 s
+    // between attempts leaves 3 s to restart it on a loaded CI machine.)
     assert!(listener.stop().success());
     let id = sim.deliver(json!({"account": "TestAccount-2", "service": "CarrierService",
-                                "message": {"requestId": "loop-2"}, "attempts": 4, "interval_ms": 500}));
+                                "message": {"requestId": "loop-2"}, "attempts": 4, "interval_ms": 1000}));
     let failed = sim.wait_for(id, |a| !a.is_empty());
     assert!(failed[0]["status"].is_null() && failed[0]["error"].is_string(), "{failed:?}");
     let listen = format!("127.0.0.1:{port}");
