@@ -4,6 +4,7 @@
 #  2. The C ABI against the Rust API: alternating rounds of the same register call against one
 #     tscb-sim binary; the ratio of the medians is the cost the C layer adds.
 #  3. Python: tscb against requests and Verizon's SDK (bench/python/run.sh).
+#  4. tscb apply over 1,000 accounts against a shell loop of tscb register (bench/fleet.py).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -63,6 +64,11 @@ awk -v c="$c" -v r="$rust" 'BEGIN {printf "  ratio C/Rust: %.3f (target <= 1.05)
 echo
 echo "Python: tscb vs a bare requests.Session vs Verizon's generated SDK (sdksio-verizon-apis-sdk)"
 bash bench/python/run.sh
+
+echo
+cargo build --release --locked -q -p tscb-cli --bin tscb
+# Not pinned: sixteen workers and the simulator's threads need both cores, as a user's would.
+python3 bench/fleet.py "$target/release/tscb" "$target/release/tscb-sim"
 
 echo
 bash bench/listen.sh

@@ -709,6 +709,12 @@ const char *tscb_result_str(tscb_result result);
  *      invalid_input: (C, Python, CLI) a string is not valid UTF-8 (C; an environment variable, CLI) or has a lone surrogate (Python)
  *  Tscb.INPUT_INVALID.Argument.Missing
  *      invalid_input: (C) a required pointer is NULL; (CLI) a required setting is missing
+ *  Tscb.INPUT_INVALID.Fleet.Duplicate
+ *      invalid_input: (fleet) the desired state names an account twice, or a service twice for one account
+ *  Tscb.INPUT_INVALID.Fleet.Option
+ *      invalid_input: (fleet) a concurrency of 0, or a maximum rate that is not a positive number
+ *  Tscb.INPUT_INVALID.Fleet.File
+ *      invalid_input: (CLI) the fleet file cannot be read, is not TOML, or has a missing, unknown or mistyped setting
  *  Tscb.REQUEST_FAILED.ClientSetup
  *      transport: the HTTP client or TLS could not be set up
  *  Tscb.REQUEST_FAILED.Connect

@@ -5,6 +5,8 @@
 // would only be noise.
 #![allow(rustdoc::bare_urls)]
 
+mod fleet;
+
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -35,7 +37,8 @@ Exit codes:
      keyed hash, never the password; until then the same credentials are not sent again (exit
      5) unless you pass --retry-refused-login.
   6  network failure or timeout
-  7  the service's answer could not be understood";
+  7  the service's answer could not be understood
+  8  (tscb plan --exit-code) something would change";
 
 #[derive(Parser)]
 #[command(name = "tscb", version, about = "Register, list and remove ThingSpace callback listeners", after_help = EXIT_CODES)]
@@ -84,6 +87,10 @@ enum Command {
         #[arg(long)]
         service: String,
     },
+    /// Show what `apply` would do to make the accounts' listeners those of a fleet file
+    Plan(fleet::PlanArgs),
+    /// Make the accounts' listeners those of a fleet file (shows the plan and asks first)
+    Apply(fleet::ApplyArgs),
     /// Check the credentials: get an OAuth token and log in (prints nothing secret). Needs
     /// THINGSPACE_CLIENT_ID/SECRET and THINGSPACE_USERNAME/PASSWORD: fixed tokens cannot be
     /// checked without a call
@@ -126,6 +133,8 @@ struct RegisterArgs {
 enum Failure {
     Tscb(Error),
     Internal(String),
+    /// The command printed its own report; exit with this code.
+    Exit(u8),
 }
 
 impl From<Error> for Failure {
@@ -139,6 +148,7 @@ fn main() -> ExitCode {
     let json = cli.json;
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Exit(code)) => ExitCode::from(code),
         Err(Failure::Internal(message)) => {
             if json {
                 eprintln!("{}", serde_json::json!({"errorCode": codes::INTERNAL, "errorMessage": message}));
@@ -207,6 +217,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 fn execute(cli: Cli, client: &Client, sim: bool) -> Result<(), Failure> {
+    // Before stdout is locked below: their workers print progress from other threads.
+    match &cli.command {
+        Command::Plan(args) => return fleet::plan(client, args, cli.json),
+        Command::Apply(args) => return fleet::apply(client, args, cli.json),
+        _ => {}
+    }
     let out = &mut std::io::stdout().lock();
     let printed = match cli.command {
         Command::Register(args) => {
@@ -249,7 +265,9 @@ fn execute(cli: Cli, client: &Client, sim: bool) -> Result<(), Failure> {
                 writeln!(out, "signed in to {}", client.base_url())
             }
         }
-        Command::Sim { .. } | Command::Listen(_) => unreachable!("handled above"),
+        Command::Plan(_) | Command::Apply(_) | Command::Sim { .. } | Command::Listen(_) => {
+            unreachable!("handled above")
+        }
     };
     match printed {
         // The reader went away (`tscb list | head -1`): the command itself succeeded.

@@ -118,6 +118,12 @@
 //!     Err(e) => eprintln!("answer {}: {e}", tscb::callback_answer_status(&e)),
 //! }
 //! ```
+//!
+//! ## Many accounts
+//!
+//! [`fleet`] compares the listeners many accounts should have with what each has, and makes
+//! them so, with one sign-in and bounded concurrency: [`fleet::Plan::compute`], then
+//! [`fleet::Plan::apply`].
 
 #![warn(missing_docs)]
 
@@ -130,6 +136,7 @@ mod credentials;
 mod deadline;
 mod decode;
 mod error;
+pub mod fleet;
 mod guard;
 mod model;
 mod retry;

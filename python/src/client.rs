@@ -21,7 +21,7 @@ pub struct Client {
 }
 
 impl Client {
-    fn client(&self) -> Result<tscb::Client, tscb::Error> {
+    pub(crate) fn client(&self) -> Result<tscb::Client, tscb::Error> {
         let guard = self.inner.read().unwrap_or_else(|poisoned| poisoned.into_inner());
         guard
             .clone()
@@ -42,7 +42,7 @@ impl Client {
 
 /// Runs `f`, turning a panic into a `TscbError` (`Tscb.REQUEST_FAILED.Panic`) instead of
 /// pyo3's `PanicException`, which `except Exception` would not catch.
-fn guarded<T>(f: impl FnOnce() -> Result<T, tscb::Error>) -> Result<T, tscb::Error> {
+pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, tscb::Error>) -> Result<T, tscb::Error> {
     catch_unwind(AssertUnwindSafe(f))
         .unwrap_or_else(|_| Err(tscb::Error::panic("a panic inside tscb was caught at the Python boundary")))
 }
