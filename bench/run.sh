@@ -69,3 +69,6 @@ echo
 cargo build --release --locked -q -p tscb-cli --bin tscb
 # Not pinned: sixteen workers and the simulator's threads need both cores, as a user's would.
 python3 bench/fleet.py "$target/release/tscb" "$target/release/tscb-sim"
+
+echo
+bash bench/listen.sh

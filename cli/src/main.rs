@@ -15,6 +15,8 @@ use clap::{Args, Parser, Subcommand};
 use tscb::{codes, CallbackRegistration, Client, Error, ErrorKind, RegisteredCallback};
 use tscb_sim::Simulator;
 
+mod listen;
+
 const EXIT_CODES: &str = "\
 Credentials come from the environment: THINGSPACE_CLIENT_ID and THINGSPACE_CLIENT_SECRET (OAuth)
 with THINGSPACE_USERNAME and THINGSPACE_PASSWORD (session login), or THINGSPACE_BEARER_TOKEN and
@@ -93,6 +95,8 @@ enum Command {
     /// THINGSPACE_CLIENT_ID/SECRET and THINGSPACE_USERNAME/PASSWORD: fixed tokens cannot be
     /// checked without a call
     Login,
+    /// Receive callback messages: check each and write the accepted ones as JSON lines
+    Listen(listen::ListenArgs),
     /// Run the local ThingSpace simulator until interrupted
     Sim {
         /// The address to listen on
@@ -185,6 +189,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
     if let Command::Sim { listen, allow_remote } = &cli.command {
         return serve(listen, *allow_remote);
     }
+    if let Command::Listen(args) = cli.command {
+        return listen::run(args);
+    }
     // The simulator lives as long as the command: it is dropped (and stopped) at the end.
     let sim = if cli.sim {
         Some(
@@ -258,7 +265,9 @@ fn execute(cli: Cli, client: &Client, sim: bool) -> Result<(), Failure> {
                 writeln!(out, "signed in to {}", client.base_url())
             }
         }
-        Command::Plan(_) | Command::Apply(_) | Command::Sim { .. } => unreachable!("handled above"),
+        Command::Plan(_) | Command::Apply(_) | Command::Sim { .. } | Command::Listen(_) => {
+            unreachable!("handled above")
+        }
     };
     match printed {
         // The reader went away (`tscb list | head -1`): the command itself succeeded.
