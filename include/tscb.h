@@ -477,8 +477,10 @@ tscb_result tscb_client_builder_set_user_agent(struct tscb_client_builder *build
                                                const char *user_agent);
 
 /**
- * Lets the client sign in by itself: the OAuth client id and secret (for the bearer token) and
- * the account's connectivity-management login (for the session token). The client fetches the
+ * Lets the client sign in by itself: the OAuth client credentials (client id and client secret,
+ * for the bearer token) and the session login (the login username and login password of the
+ * account's connectivity-management user, for the session token; not the callback's username
+ * and password). The client fetches the
  * token and logs in when first used, renews a token shortly before it runs out, and logs in
  * again when the session expires. A login that was refused, or whose outcome is unknown, is
  * never sent again by the client (five failed logins lock the account). All four are copied and checked by
@@ -488,8 +490,8 @@ tscb_result tscb_client_builder_set_user_agent(struct tscb_client_builder *build
 tscb_result tscb_client_builder_set_credentials(struct tscb_client_builder *builder,
                                                 const char *client_id,
                                                 const char *client_secret,
-                                                const char *username,
-                                                const char *password);
+                                                const char *login_username,
+                                                const char *login_password);
 
 /**
  * Sets how many times a call may be repeated after a transient failure, where repeating it is

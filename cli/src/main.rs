@@ -19,7 +19,7 @@ mod listen;
 
 const EXIT_CODES: &str = "\
 Credentials come from the environment: THINGSPACE_CLIENT_ID and THINGSPACE_CLIENT_SECRET (OAuth)
-with THINGSPACE_USERNAME and THINGSPACE_PASSWORD (session login), or THINGSPACE_BEARER_TOKEN and
+with THINGSPACE_LOGIN_USERNAME and THINGSPACE_LOGIN_PASSWORD (session login), or THINGSPACE_BEARER_TOKEN and
 THINGSPACE_SESSION_TOKEN. With --sim they are ignored: the simulator's test credentials are used,
 so real secrets never go to a test server.
 
@@ -92,7 +92,7 @@ enum Command {
     /// Make the accounts' listeners those of a fleet file (shows the plan and asks first)
     Apply(fleet::ApplyArgs),
     /// Check the credentials: get an OAuth token and log in (prints nothing secret). Needs
-    /// THINGSPACE_CLIENT_ID/SECRET and THINGSPACE_USERNAME/PASSWORD: fixed tokens cannot be
+    /// THINGSPACE_CLIENT_ID/SECRET and THINGSPACE_LOGIN_USERNAME/PASSWORD: fixed tokens cannot be
     /// checked without a call
     Login,
     /// Receive callback messages: check each and write the accepted ones as JSON lines
@@ -254,8 +254,8 @@ fn execute(cli: Cli, client: &Client, sim: bool) -> Result<(), Failure> {
             if !sim && !has_credentials()? {
                 return Err(Failure::Tscb(Error::invalid_argument(
                     codes::ARGUMENT_MISSING,
-                    "tscb login checks THINGSPACE_CLIENT_ID, THINGSPACE_CLIENT_SECRET, THINGSPACE_USERNAME and \
-                     THINGSPACE_PASSWORD; fixed tokens cannot be checked without a call (try `tscb list`)",
+                    "tscb login checks THINGSPACE_CLIENT_ID, THINGSPACE_CLIENT_SECRET, THINGSPACE_LOGIN_USERNAME and \
+                     THINGSPACE_LOGIN_PASSWORD; fixed tokens cannot be checked without a call (try `tscb list`)",
                 )));
             }
             client.login()?;
@@ -279,7 +279,7 @@ fn execute(cli: Cli, client: &Client, sim: bool) -> Result<(), Failure> {
 /// Whether `tscb login` has anything to check: credentials, not just fixed tokens. With --sim
 /// the simulator's own credentials are used.
 fn has_credentials() -> Result<bool, Error> {
-    for name in ["THINGSPACE_CLIENT_ID", "THINGSPACE_USERNAME"] {
+    for name in ["THINGSPACE_CLIENT_ID", "THINGSPACE_LOGIN_USERNAME"] {
         if env(name)?.is_some() {
             return Ok(true);
         }
@@ -370,7 +370,7 @@ fn client(cli: &Cli, sim: Option<&Simulator>) -> Result<Client, Failure> {
         builder = builder.call_timeout(tscb::timeout_from_secs(seconds)?);
     }
     let (client_id, client_secret) = (env("THINGSPACE_CLIENT_ID")?, env("THINGSPACE_CLIENT_SECRET")?);
-    let (username, password) = (env("THINGSPACE_USERNAME")?, env("THINGSPACE_PASSWORD")?);
+    let (username, password) = (env("THINGSPACE_LOGIN_USERNAME")?, env("THINGSPACE_LOGIN_PASSWORD")?);
     let (bearer, session) = (env("THINGSPACE_BEARER_TOKEN")?, env("THINGSPACE_SESSION_TOKEN")?);
     let none_given =
         [&client_id, &client_secret, &username, &password, &bearer, &session].iter().all(|v| v.is_none());
@@ -405,8 +405,8 @@ fn client(cli: &Cli, sim: Option<&Simulator>) -> Result<Client, Failure> {
         if let (Some(code), true) = (code, none_given) {
             Failure::Tscb(Error::invalid_argument(
                 code,
-                "no credentials: set THINGSPACE_CLIENT_ID, THINGSPACE_CLIENT_SECRET, THINGSPACE_USERNAME \
-                 and THINGSPACE_PASSWORD (or THINGSPACE_BEARER_TOKEN and THINGSPACE_SESSION_TOKEN), or use --sim",
+                "no credentials: set THINGSPACE_CLIENT_ID, THINGSPACE_CLIENT_SECRET, THINGSPACE_LOGIN_USERNAME \
+                 and THINGSPACE_LOGIN_PASSWORD (or THINGSPACE_BEARER_TOKEN and THINGSPACE_SESSION_TOKEN), or use --sim",
             ))
         } else {
             Failure::Tscb(e)

@@ -155,7 +155,7 @@ pub use callback::{
     DEFAULT_PREVIOUS_PASSWORD_WINDOW, MAX_CALLBACK_BYTES, VERIZON_CALLBACK_SOURCES,
 };
 pub use client::Client;
-pub use credentials::{ApiKey, Login};
+pub use credentials::{ClientCredentials, Login};
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 pub use retry::RetryPolicy;

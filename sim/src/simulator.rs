@@ -94,7 +94,7 @@ impl Simulator {
         writeln!(out, "bearer token: {}", config.bearer_token)?;
         writeln!(out, "session token: {}", config.session_token)?;
         writeln!(out, "client id: {}", config.client_id)?;
-        writeln!(out, "username: {}", config.username)?;
+        writeln!(out, "login username: {}", config.username)?;
         writeln!(out, "accounts: {}", config.accounts.join(", "))?;
         out.flush()
     }
