@@ -7,6 +7,7 @@
 #     (core/examples/bench_build.rs; alternating rounds).
 #  4. Python: tscb against requests and Verizon's SDK, and the same client-building comparison
 #     (bench/python/run.sh).
+#  5. tscb apply over 1,000 accounts against a shell loop of tscb register (bench/fleet.py).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -71,3 +72,11 @@ cargo build --release --locked -q -p tscb --example bench_build
 echo
 echo "Python: tscb vs a bare requests.Session vs Verizon's generated SDK (sdksio-verizon-apis-sdk)"
 bash bench/python/run.sh
+
+echo
+cargo build --release --locked -q -p tscb-cli --bin tscb
+# Not pinned: sixteen workers and the simulator's threads need both cores, as a user's would.
+python3 bench/fleet.py "$target/release/tscb" "$target/release/tscb-sim"
+
+echo
+bash bench/listen.sh

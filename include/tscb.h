@@ -510,8 +510,10 @@ tscb_result tscb_client_builder_set_user_agent(struct tscb_client_builder *build
                                                const char *user_agent);
 
 /**
- * Lets the client sign in by itself: the OAuth client id and secret (for the bearer token) and
- * the account's connectivity-management login (for the session token). The client fetches the
+ * Lets the client sign in by itself: the OAuth client credentials (client id and client secret,
+ * for the bearer token) and the session login (the login username and login password of the
+ * account's connectivity-management user, for the session token; not the callback's username
+ * and password). The client fetches the
  * token and logs in when first used, renews a token shortly before it runs out, and logs in
  * again when the session expires. A login that was refused, or whose outcome is unknown, is
  * never sent again by the client (five failed logins lock the account). All four are copied and checked by
@@ -521,8 +523,8 @@ tscb_result tscb_client_builder_set_user_agent(struct tscb_client_builder *build
 tscb_result tscb_client_builder_set_credentials(struct tscb_client_builder *builder,
                                                 const char *client_id,
                                                 const char *client_secret,
-                                                const char *username,
-                                                const char *password);
+                                                const char *login_username,
+                                                const char *login_password);
 
 /**
  * Sets how many times a call may be repeated after a transient failure, where repeating it is
@@ -779,6 +781,12 @@ const char *tscb_result_str(tscb_result result);
  *      invalid_input: (C, Python, CLI) a string is not valid UTF-8 (C; an environment variable, CLI) or has a lone surrogate (Python)
  *  Tscb.INPUT_INVALID.Argument.Missing
  *      invalid_input: (C) a required pointer is NULL; (CLI) a required setting is missing
+ *  Tscb.INPUT_INVALID.Fleet.Duplicate
+ *      invalid_input: (fleet) the desired state names an account twice, or a service twice for one account
+ *  Tscb.INPUT_INVALID.Fleet.Option
+ *      invalid_input: (fleet) a concurrency of 0, or a maximum rate that is not a positive number
+ *  Tscb.INPUT_INVALID.Fleet.File
+ *      invalid_input: (CLI) the fleet file cannot be read, is not TOML, or has a missing, unknown or mistyped setting
  *  Tscb.REQUEST_FAILED.ClientSetup
  *      transport: the HTTP client or TLS could not be set up
  *  Tscb.REQUEST_FAILED.Connect

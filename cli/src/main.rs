@@ -5,6 +5,8 @@
 // would only be noise.
 #![allow(rustdoc::bare_urls)]
 
+mod fleet;
+
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -15,9 +17,11 @@ mod verbose;
 use tscb::{codes, CallbackRegistration, Client, Error, ErrorKind, RegisteredCallback};
 use tscb_sim::Simulator;
 
+mod listen;
+
 const EXIT_CODES: &str = "\
 Credentials come from the environment: THINGSPACE_CLIENT_ID and THINGSPACE_CLIENT_SECRET (OAuth)
-with THINGSPACE_USERNAME and THINGSPACE_PASSWORD (session login), or THINGSPACE_BEARER_TOKEN and
+with THINGSPACE_LOGIN_USERNAME and THINGSPACE_LOGIN_PASSWORD (session login), or THINGSPACE_BEARER_TOKEN and
 THINGSPACE_SESSION_TOKEN. With --sim they are ignored: the simulator's test credentials are used,
 so real secrets never go to a test server.
 
@@ -35,7 +39,8 @@ Exit codes:
      keyed hash, never the password; until then the same credentials are not sent again (exit
      5) unless you pass --retry-refused-login.
   6  network failure or timeout
-  7  the service's answer could not be understood";
+  7  the service's answer could not be understood
+  8  (tscb plan --exit-code) something would change";
 
 #[derive(Parser)]
 #[command(name = "tscb", version, about = "Register, list and remove ThingSpace callback listeners", after_help = EXIT_CODES)]
@@ -96,10 +101,16 @@ enum Command {
         #[arg(long)]
         service: String,
     },
+    /// Show what `apply` would do to make the accounts' listeners those of a fleet file
+    Plan(fleet::PlanArgs),
+    /// Make the accounts' listeners those of a fleet file (shows the plan and asks first)
+    Apply(fleet::ApplyArgs),
     /// Check the credentials: get an OAuth token and log in (prints nothing secret). Needs
-    /// THINGSPACE_CLIENT_ID/SECRET and THINGSPACE_USERNAME/PASSWORD: fixed tokens cannot be
+    /// THINGSPACE_CLIENT_ID/SECRET and THINGSPACE_LOGIN_USERNAME/PASSWORD: fixed tokens cannot be
     /// checked without a call
     Login,
+    /// Receive callback messages: check each and write the accepted ones as JSON lines
+    Listen(listen::ListenArgs),
     /// Run the local ThingSpace simulator until interrupted
     Sim {
         /// The address to listen on
@@ -143,6 +154,8 @@ struct RegisterArgs {
 enum Failure {
     Tscb(Error),
     Internal(String),
+    /// The command printed its own report; exit with this code.
+    Exit(u8),
 }
 
 impl From<Error> for Failure {
@@ -157,6 +170,7 @@ fn main() -> ExitCode {
     let json = cli.json;
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Exit(code)) => ExitCode::from(code),
         Err(Failure::Internal(message)) => {
             if json {
                 eprintln!("{}", serde_json::json!({"errorCode": codes::INTERNAL, "errorMessage": message}));
@@ -197,6 +211,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
     if let Command::Sim { listen, allow_remote, tls, ca_out } = &cli.command {
         return serve(listen, *allow_remote, *tls, ca_out.as_deref());
     }
+    if let Command::Listen(args) = cli.command {
+        return listen::run(args);
+    }
     // The simulator lives as long as the command: it is dropped (and stopped) at the end.
     let sim = if cli.sim {
         Some(
@@ -222,6 +239,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 fn execute(cli: Cli, client: &Client, sim: bool) -> Result<(), Failure> {
+    // Before stdout is locked below: their workers print progress from other threads.
+    match &cli.command {
+        Command::Plan(args) => return fleet::plan(client, args, cli.json),
+        Command::Apply(args) => return fleet::apply(client, args, cli.json),
+        _ => {}
+    }
     let out = &mut std::io::stdout().lock();
     let printed = match cli.command {
         Command::Register(args) => {
@@ -253,8 +276,8 @@ fn execute(cli: Cli, client: &Client, sim: bool) -> Result<(), Failure> {
             if !sim && !has_credentials()? {
                 return Err(Failure::Tscb(Error::invalid_argument(
                     codes::ARGUMENT_MISSING,
-                    "tscb login checks THINGSPACE_CLIENT_ID, THINGSPACE_CLIENT_SECRET, THINGSPACE_USERNAME and \
-                     THINGSPACE_PASSWORD; fixed tokens cannot be checked without a call (try `tscb list`)",
+                    "tscb login checks THINGSPACE_CLIENT_ID, THINGSPACE_CLIENT_SECRET, THINGSPACE_LOGIN_USERNAME and \
+                     THINGSPACE_LOGIN_PASSWORD; fixed tokens cannot be checked without a call (try `tscb list`)",
                 )));
             }
             client.login()?;
@@ -264,7 +287,9 @@ fn execute(cli: Cli, client: &Client, sim: bool) -> Result<(), Failure> {
                 writeln!(out, "signed in to {}", client.base_url())
             }
         }
-        Command::Sim { .. } => unreachable!("handled above"),
+        Command::Plan(_) | Command::Apply(_) | Command::Sim { .. } | Command::Listen(_) => {
+            unreachable!("handled above")
+        }
     };
     match printed {
         // The reader went away (`tscb list | head -1`): the command itself succeeded.
@@ -276,7 +301,7 @@ fn execute(cli: Cli, client: &Client, sim: bool) -> Result<(), Failure> {
 /// Whether `tscb login` has anything to check: credentials, not just fixed tokens. With --sim
 /// the simulator's own credentials are used.
 fn has_credentials() -> Result<bool, Error> {
-    for name in ["THINGSPACE_CLIENT_ID", "THINGSPACE_USERNAME"] {
+    for name in ["THINGSPACE_CLIENT_ID", "THINGSPACE_LOGIN_USERNAME"] {
         if env(name)?.is_some() {
             return Ok(true);
         }
@@ -367,7 +392,7 @@ fn client(cli: &Cli, sim: Option<&Simulator>) -> Result<Client, Failure> {
         builder = builder.call_timeout(tscb::timeout_from_secs(seconds)?);
     }
     let (client_id, client_secret) = (env("THINGSPACE_CLIENT_ID")?, env("THINGSPACE_CLIENT_SECRET")?);
-    let (username, password) = (env("THINGSPACE_USERNAME")?, env("THINGSPACE_PASSWORD")?);
+    let (username, password) = (env("THINGSPACE_LOGIN_USERNAME")?, env("THINGSPACE_LOGIN_PASSWORD")?);
     let (bearer, session) = (env("THINGSPACE_BEARER_TOKEN")?, env("THINGSPACE_SESSION_TOKEN")?);
     let none_given =
         [&client_id, &client_secret, &username, &password, &bearer, &session].iter().all(|v| v.is_none());
@@ -408,8 +433,8 @@ fn client(cli: &Cli, sim: Option<&Simulator>) -> Result<Client, Failure> {
         if let (Some(code), true) = (code, none_given) {
             Failure::Tscb(Error::invalid_argument(
                 code,
-                "no credentials: set THINGSPACE_CLIENT_ID, THINGSPACE_CLIENT_SECRET, THINGSPACE_USERNAME \
-                 and THINGSPACE_PASSWORD (or THINGSPACE_BEARER_TOKEN and THINGSPACE_SESSION_TOKEN), or use --sim",
+                "no credentials: set THINGSPACE_CLIENT_ID, THINGSPACE_CLIENT_SECRET, THINGSPACE_LOGIN_USERNAME \
+                 and THINGSPACE_LOGIN_PASSWORD (or THINGSPACE_BEARER_TOKEN and THINGSPACE_SESSION_TOKEN), or use --sim",
             ))
         } else {
             Failure::Tscb(e)

@@ -8,8 +8,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_tscb");
 const CREDENTIALS: [(&str, &str); 4] = [
     ("THINGSPACE_CLIENT_ID", "sim-client-id"),
     ("THINGSPACE_CLIENT_SECRET", "sim-client-secret"),
-    ("THINGSPACE_USERNAME", "sim-user"),
-    ("THINGSPACE_PASSWORD", "sim-password"),
+    ("THINGSPACE_LOGIN_USERNAME", "sim-user"),
+    ("THINGSPACE_LOGIN_PASSWORD", "sim-password"),
 ];
 
 /// `tscb sim` in the background, killed when dropped.
@@ -238,7 +238,7 @@ fn exit_codes_tell_failures_apart() {
 fn a_bad_password_is_an_auth_failure_after_one_login() {
     let sim = Sim::start();
     let mut env = CREDENTIALS.to_vec();
-    env[3] = ("THINGSPACE_PASSWORD", "wrong-SECRET-2");
+    env[3] = ("THINGSPACE_LOGIN_PASSWORD", "wrong-SECRET-2");
     let o = sim.run(&env, &["login"]);
     assert_eq!(o.status.code(), Some(5));
     assert!(stderr(&o).contains("UserNotAuthorized"));
@@ -306,8 +306,8 @@ fn sim_never_receives_the_environments_credentials() {
     let env = [
         ("THINGSPACE_CLIENT_ID", "real-client-id"),
         ("THINGSPACE_CLIENT_SECRET", "REAL-SECRET-3"),
-        ("THINGSPACE_USERNAME", "real-user"),
-        ("THINGSPACE_PASSWORD", "REAL-PASSWORD-4"),
+        ("THINGSPACE_LOGIN_USERNAME", "real-user"),
+        ("THINGSPACE_LOGIN_PASSWORD", "REAL-PASSWORD-4"),
     ];
     let o = tscb(&env, &["--sim", "login"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -328,7 +328,7 @@ fn a_refused_login_is_not_sent_again_by_the_next_run() {
     let sim = Sim::start();
     let state = StateDir::new("refused");
     let mut env = CREDENTIALS.to_vec();
-    env[3] = ("THINGSPACE_PASSWORD", "wrong-SECRET-3");
+    env[3] = ("THINGSPACE_LOGIN_PASSWORD", "wrong-SECRET-3");
     env.push(("XDG_STATE_HOME", state.path()));
     let o = sim.run(&env, &["login"]);
     assert_eq!(o.status.code(), Some(5));
@@ -509,7 +509,7 @@ fn a_credential_variable_that_is_not_utf8_or_empty_is_refused_not_skipped() {
     let creds: Vec<(&str, &[u8])> = CREDENTIALS.iter().map(|(n, v)| (*n, v.as_bytes())).collect();
     let base = ["--base-url", sim.base_url.as_str(), "list", "--account", "A"];
     for (name, value) in [
-        ("THINGSPACE_PASSWORD", &b"\xff"[..]),
+        ("THINGSPACE_LOGIN_PASSWORD", &b"\xff"[..]),
         ("THINGSPACE_CLIENT_SECRET", b"sim-\xffsecret"),
         ("THINGSPACE_BEARER_TOKEN", b"tok\xfe"),
         ("THINGSPACE_SESSION_TOKEN", b"\xc3"),

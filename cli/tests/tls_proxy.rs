@@ -12,8 +12,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_tscb");
 const CREDENTIALS: [(&str, &str); 4] = [
     ("THINGSPACE_CLIENT_ID", "sim-client-id"),
     ("THINGSPACE_CLIENT_SECRET", "sim-client-secret"),
-    ("THINGSPACE_USERNAME", "sim-user"),
-    ("THINGSPACE_PASSWORD", "sim-password"),
+    ("THINGSPACE_LOGIN_USERNAME", "sim-user"),
+    ("THINGSPACE_LOGIN_PASSWORD", "sim-password"),
 ];
 /// Every variable that could change where a request goes or whom it trusts.
 const CLEARED: [&str; 12] = [

@@ -13,7 +13,7 @@ use std::time::Duration;
 mod login;
 mod token;
 
-pub(crate) use crate::credentials::{validate_api_key, validate_login, ApiKey, Login};
+pub(crate) use crate::credentials::{validate_client_credentials, validate_login, ClientCredentials, Login};
 pub(crate) use token::{Snapshot, Token};
 
 use crate::codes;
@@ -33,7 +33,7 @@ pub(crate) enum Stale {
 /// The sign-in requests, which the client sends on the auth module's behalf.
 pub(crate) trait SignIn {
     /// `POST {base}/ts/v1/oauth2/token`; returns the token and its lifetime.
-    fn fetch_token(&self, key: &ApiKey, deadline: Deadline) -> Result<(Secret, Option<Duration>)>;
+    fn fetch_token(&self, key: &ClientCredentials, deadline: Deadline) -> Result<(Secret, Option<Duration>)>;
     /// `POST {base}/m2m/v1/session/login` with the given bearer token; returns the session token.
     fn log_in(&self, bearer: &Token, login: &Login, deadline: Deadline) -> Result<Secret>;
     /// The base URL, which the login guard file keys its entries on.
@@ -55,7 +55,7 @@ struct State {
 }
 
 pub(crate) struct Auth {
-    api_key: Option<ApiKey>,
+    client_credentials: Option<ClientCredentials>,
     login: Option<Login>,
     pub(crate) guard: Option<LoginGuard>,
     state: Mutex<State>,
@@ -87,10 +87,10 @@ impl Auth {
     pub(crate) fn new(
         bearer: Option<Secret>,
         session: Option<Secret>,
-        api_key: Option<ApiKey>,
+        client_credentials: Option<ClientCredentials>,
         login: Option<Login>,
     ) -> Result<Auth> {
-        if bearer.is_none() && api_key.is_none() {
+        if bearer.is_none() && client_credentials.is_none() {
             return Err(Error::invalid(
                 codes::BEARER_TOKEN_MISSING,
                 "no bearer token and no OAuth client credentials were given",
@@ -123,8 +123,8 @@ impl Auth {
             codes::SESSION_TOKEN_INVALID_CHARACTER,
             "",
         )?;
-        if let Some(key) = &api_key {
-            validate_api_key(key)?;
+        if let Some(key) = &client_credentials {
+            validate_client_credentials(key)?;
         }
         if let Some(login) = &login {
             validate_login(login)?;
@@ -137,13 +137,19 @@ impl Auth {
             attempts: 0,
             signing_in: false,
         };
-        Ok(Auth { api_key, login, guard: None, state: Mutex::new(state), signed_in: Condvar::new() })
+        Ok(Auth {
+            client_credentials,
+            login,
+            guard: None,
+            state: Mutex::new(state),
+            signed_in: Condvar::new(),
+        })
     }
 
     /// Every secret the client holds, for redacting what servers say.
     pub(crate) fn long_lived_secrets(&self) -> Vec<&str> {
         let mut secrets = Vec::new();
-        if let Some(key) = &self.api_key {
+        if let Some(key) = &self.client_credentials {
             secrets.push(key.client_secret.expose());
         }
         if let Some(login) = &self.login {
@@ -159,7 +165,9 @@ impl Auth {
 
     fn bearer(&self, state: &State) -> Bearer {
         match &state.bearer {
-            Some(token) if self.api_key.is_none() || !token.stale() => Bearer::Fresh(token.clone()),
+            Some(token) if self.client_credentials.is_none() || !token.stale() => {
+                Bearer::Fresh(token.clone())
+            }
             Some(token) if !token.expired() => Bearer::Early(token.clone()),
             _ => Bearer::Unusable,
         }
@@ -236,7 +244,10 @@ impl Auth {
         if self.login.is_some() && error.is_session_error() {
             return Some(Stale::Session);
         }
-        if self.api_key.is_some() && error.kind() == ErrorKind::Auth && error.http_status() == Some(401) {
+        if self.client_credentials.is_some()
+            && error.kind() == ErrorKind::Auth
+            && error.http_status() == Some(401)
+        {
             return Some(Stale::Bearer);
         }
         None
@@ -350,7 +361,7 @@ impl Auth {
         deadline: Deadline,
         progress: &mut Progress,
     ) -> Result<Arc<Token>> {
-        let Some(key) = &self.api_key else {
+        let Some(key) = &self.client_credentials else {
             // Only reachable with a fixed token, which is always present.
             return Err(Error::invalid(codes::BEARER_TOKEN_MISSING, "no bearer token"));
         };

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, USER_AGENT};
 
-use crate::auth::{ApiKey, Auth, Login};
+use crate::auth::{Auth, ClientCredentials, Login};
 use crate::client::{Client, Inner};
 use crate::codes;
 use crate::error::{BoxError, Error, Result};
@@ -44,7 +44,7 @@ pub struct ClientBuilder {
     user_agent: String,
     check_callback_port: bool,
     allow_insecure_http: bool,
-    api_key: Option<ApiKey>,
+    client_credentials: Option<ClientCredentials>,
     login: Option<Login>,
     retry: RetryPolicy,
     extra_cas: Vec<ExtraCa>,
@@ -65,7 +65,7 @@ impl Default for ClientBuilder {
             user_agent: concat!("tscb/", env!("CARGO_PKG_VERSION")).to_owned(),
             check_callback_port: true,
             allow_insecure_http: false,
-            api_key: None,
+            client_credentials: None,
             login: None,
             retry: RetryPolicy::default(),
             extra_cas: Vec::new(),
@@ -93,10 +93,11 @@ impl ClientBuilder {
         self,
         client_id: impl Into<String>,
         client_secret: impl Into<Secret>,
-        username: impl Into<String>,
-        password: impl Into<Secret>,
+        login_username: impl Into<String>,
+        login_password: impl Into<Secret>,
     ) -> Self {
-        self.api_key(ApiKey::new(client_id, client_secret)).login(Login::new(username, password))
+        self.client_credentials(ClientCredentials::new(client_id, client_secret))
+            .login(Login::new(login_username, login_password))
     }
 
     /// Sets whichever credentials are given, for callers whose settings are all optional
@@ -106,23 +107,26 @@ impl ClientBuilder {
         mut self,
         client_id: Option<String>,
         client_secret: Option<String>,
-        username: Option<String>,
-        password: Option<String>,
+        login_username: Option<String>,
+        login_password: Option<String>,
     ) -> Self {
         if client_id.is_some() || client_secret.is_some() {
-            self =
-                self.api_key(ApiKey::new(client_id.unwrap_or_default(), client_secret.unwrap_or_default()));
+            self = self.client_credentials(ClientCredentials::new(
+                client_id.unwrap_or_default(),
+                client_secret.unwrap_or_default(),
+            ));
         }
-        if username.is_some() || password.is_some() {
-            self = self.login(Login::new(username.unwrap_or_default(), password.unwrap_or_default()));
+        if login_username.is_some() || login_password.is_some() {
+            self = self
+                .login(Login::new(login_username.unwrap_or_default(), login_password.unwrap_or_default()));
         }
         self
     }
 
     /// The OAuth client credentials, used to get (and renew) the bearer token. With a fixed
     /// [`ClientBuilder::bearer_token`] as well, that token is used first.
-    pub fn api_key(mut self, key: ApiKey) -> Self {
-        self.api_key = Some(key);
+    pub fn client_credentials(mut self, credentials: ClientCredentials) -> Self {
+        self.client_credentials = Some(credentials);
         self
     }
 
@@ -266,7 +270,7 @@ impl ClientBuilder {
     /// Checks the configuration and builds the client. Never panics.
     pub fn build(self) -> Result<Client> {
         let base = validate::base_url(&self.base_url, self.allow_insecure_http)?;
-        let mut auth = Auth::new(self.bearer_token, self.session_token, self.api_key, self.login)?;
+        let mut auth = Auth::new(self.bearer_token, self.session_token, self.client_credentials, self.login)?;
         auth.guard = self.login_guard_file.map(|path| LoginGuard::new(path, self.retry_refused_login));
         validate::user_agent(&self.user_agent)?;
         validate::timeout(self.timeout)?;

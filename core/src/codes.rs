@@ -70,6 +70,9 @@ codes! {
     CLIENT_CLOSED = "Tscb.INPUT_INVALID.Client.Closed", "invalid_input", "(Python) a call on a client after `close()`";
     ARGUMENT_ENCODING = "Tscb.INPUT_INVALID.Argument.Encoding", "invalid_input", "(C, Python, CLI) a string is not valid UTF-8 (C; an environment variable, CLI) or has a lone surrogate (Python)";
     ARGUMENT_MISSING = "Tscb.INPUT_INVALID.Argument.Missing", "invalid_input", "(C) a required pointer is NULL; (CLI) a required setting is missing";
+    FLEET_DUPLICATE = "Tscb.INPUT_INVALID.Fleet.Duplicate", "invalid_input", "(fleet) the desired state names an account twice, or a service twice for one account";
+    FLEET_OPTION_INVALID = "Tscb.INPUT_INVALID.Fleet.Option", "invalid_input", "(fleet) a concurrency of 0, or a maximum rate that is not a positive number";
+    FLEET_FILE_INVALID = "Tscb.INPUT_INVALID.Fleet.File", "invalid_input", "(CLI) the fleet file cannot be read, is not TOML, or has a missing, unknown or mistyped setting";
     CLIENT_SETUP = "Tscb.REQUEST_FAILED.ClientSetup", "transport", "the HTTP client or TLS could not be set up";
     CONNECT = "Tscb.REQUEST_FAILED.Connect", "transport", "no connection could be made; nothing was sent";
     TLS = "Tscb.REQUEST_FAILED.Tls", "transport", "the TLS handshake failed (unknown issuer, a certificate for another name, an expired certificate, a handshake refused); nothing was sent";

@@ -118,6 +118,12 @@
 //!     Err(e) => eprintln!("answer {}: {e}", tscb::callback_answer_status(&e)),
 //! }
 //! ```
+//!
+//! ## Many accounts
+//!
+//! [`fleet`] compares the listeners many accounts should have with what each has, and makes
+//! them so, with one sign-in and bounded concurrency: [`fleet::Plan::compute`], then
+//! [`fleet::Plan::apply`].
 
 #![warn(missing_docs)]
 
@@ -131,6 +137,7 @@ mod deadline;
 mod decode;
 mod error;
 mod events;
+pub mod fleet;
 mod guard;
 mod model;
 mod proxy;
@@ -151,7 +158,7 @@ pub use callback::{
     DEFAULT_PREVIOUS_PASSWORD_WINDOW, MAX_CALLBACK_BYTES, VERIZON_CALLBACK_SOURCES,
 };
 pub use client::Client;
-pub use credentials::{ApiKey, Login};
+pub use credentials::{ClientCredentials, Login};
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use events::TARGET as LOG_TARGET;
 pub use model::{CallbackAck, CallbackRegistration, RegisteredCallback};

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use crate::auth::{ApiKey, Login, SignIn, Token};
+use crate::auth::{ClientCredentials, Login, SignIn, Token};
 use crate::builder::setup_error;
 use crate::client::Client;
 use crate::deadline::Deadline;
@@ -20,7 +20,7 @@ use crate::send::Call;
 /// The sign-in requests, sent for the auth module with the client's HTTP connection pool,
 /// timeouts and retry policy.
 impl SignIn for Client {
-    fn fetch_token(&self, key: &ApiKey, deadline: Deadline) -> Result<(Secret, Option<Duration>)> {
+    fn fetch_token(&self, key: &ClientCredentials, deadline: Deadline) -> Result<(Secret, Option<Duration>)> {
         use base64::Engine as _;
         let url = format!("{}/ts/v1/oauth2/token", self.inner.base);
         // Every copy of the secret made here is wiped when dropped. (The HeaderValue's own copy,

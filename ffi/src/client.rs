@@ -105,8 +105,10 @@ unsafe fn set_with(
     })
 }
 
-/// Lets the client sign in by itself: the OAuth client id and secret (for the bearer token) and
-/// the account's connectivity-management login (for the session token). The client fetches the
+/// Lets the client sign in by itself: the OAuth client credentials (client id and client secret,
+/// for the bearer token) and the session login (the login username and login password of the
+/// account's connectivity-management user, for the session token; not the callback's username
+/// and password). The client fetches the
 /// token and logs in when first used, renews a token shortly before it runs out, and logs in
 /// again when the session expires. A login that was refused, or whose outcome is unknown, is
 /// never sent again by the client (five failed logins lock the account). All four are copied and checked by
@@ -117,17 +119,17 @@ pub unsafe extern "C" fn tscb_client_builder_set_credentials(
     builder: *mut tscb_client_builder,
     client_id: *const c_char,
     client_secret: *const c_char,
-    username: *const c_char,
-    password: *const c_char,
+    login_username: *const c_char,
+    login_password: *const c_char,
 ) -> tscb_result {
     call(std::ptr::null_mut(), || {
         let builder = arg_mut(builder, "builder")?;
         let client_id = arg_str(client_id, "client_id")?;
         let client_secret = arg_str(client_secret, "client_secret")?;
-        let username = arg_str(username, "username")?;
-        let password = arg_str(password, "password")?;
+        let login_username = arg_str(login_username, "login_username")?;
+        let login_password = arg_str(login_password, "login_password")?;
         let inner = std::mem::take(&mut builder.inner);
-        builder.inner = inner.credentials(client_id, client_secret, username, password);
+        builder.inner = inner.credentials(client_id, client_secret, login_username, login_password);
         Ok(())
     })
 }

@@ -21,7 +21,7 @@ pub struct Client {
 }
 
 impl Client {
-    fn client(&self) -> Result<tscb::Client, tscb::Error> {
+    pub(crate) fn client(&self) -> Result<tscb::Client, tscb::Error> {
         let guard = self.inner.read().unwrap_or_else(|poisoned| poisoned.into_inner());
         guard
             .clone()
@@ -42,7 +42,7 @@ impl Client {
 
 /// Runs `f`, turning a panic into a `TscbError` (`Tscb.REQUEST_FAILED.Panic`) instead of
 /// pyo3's `PanicException`, which `except Exception` would not catch.
-fn guarded<T>(f: impl FnOnce() -> Result<T, tscb::Error>) -> Result<T, tscb::Error> {
+pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, tscb::Error>) -> Result<T, tscb::Error> {
     catch_unwind(AssertUnwindSafe(f))
         .unwrap_or_else(|_| Err(tscb::Error::panic("a panic inside tscb was caught at the Python boundary")))
 }
@@ -50,7 +50,7 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, tscb::Error>) -> Result<T, tscb::Err
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (*, bearer_token=None, session_token=None, client_id=None, client_secret=None, username=None, password=None, base_url=None, timeout=None, connect_timeout=None, call_timeout=None, user_agent=None, check_callback_port=true, max_retries=None, retry_register_when_busy=false, allow_insecure_http=false, login_guard_file=None, ca_file=None, proxy=None))]
+    #[pyo3(signature = (*, bearer_token=None, session_token=None, client_id=None, client_secret=None, login_username=None, login_password=None, base_url=None, timeout=None, connect_timeout=None, call_timeout=None, user_agent=None, check_callback_port=true, max_retries=None, retry_register_when_busy=false, allow_insecure_http=false, login_guard_file=None, ca_file=None, proxy=None))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments, not a Rust API
     fn new(
         py: Python<'_>,
@@ -58,8 +58,8 @@ impl Client {
         session_token: Option<Text>,
         client_id: Option<Text>,
         client_secret: Option<Text>,
-        username: Option<Text>,
-        password: Option<Text>,
+        login_username: Option<Text>,
+        login_password: Option<Text>,
         base_url: Option<Text>,
         timeout: Option<f64>,
         connect_timeout: Option<f64>,
@@ -76,7 +76,7 @@ impl Client {
         // Moved, not copied, into the builder, whose `Secret`s wipe them when dropped.
         let (bearer_token, session_token) = (owned(bearer_token), owned(session_token));
         let (client_id, client_secret) = (owned(client_id), owned(client_secret));
-        let (username, password) = (owned(username), owned(password));
+        let (login_username, login_password) = (owned(login_username), owned(login_password));
         let (base_url, user_agent) = (owned(base_url), owned(user_agent));
         // None: from the environment, as curl reads it; "": none at all. May hold a password.
         let proxy = owned(proxy);
@@ -101,7 +101,7 @@ impl Client {
             if let Some(path) = login_guard_file {
                 builder = builder.login_guard_file(path);
             }
-            builder = builder.credentials_from(client_id, client_secret, username, password);
+            builder = builder.credentials_from(client_id, client_secret, login_username, login_password);
             if let Some(url) = base_url {
                 builder = builder.base_url(url);
             }

@@ -8,6 +8,7 @@ mod args;
 mod callback;
 mod client;
 mod errors;
+mod fleet;
 mod logging;
 mod model;
 
@@ -23,6 +24,11 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<callback::DeviceId>()?;
     module.add_class::<callback::CallbackVerifier>()?;
     module.add_function(wrap_pyfunction!(callback::parse_callback, module)?)?;
+    module.add_function(wrap_pyfunction!(fleet::plan, module)?)?;
+    module.add_class::<fleet::Plan>()?;
+    module.add_class::<fleet::Change>()?;
+    module.add_class::<fleet::Outcome>()?;
+    module.add_class::<fleet::ApplyReport>()?;
     errors::register(module)?;
     // Tuples: constants should not be mutable from Python.
     module.add("SERVICE_NAMES", PyTuple::new(module.py(), tscb::services::SERVICE_NAMES)?)?;

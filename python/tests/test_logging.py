@@ -16,8 +16,8 @@ def signing_in(sim: Sim) -> tscb.Client:
     return tscb.Client(
         client_id="sim-client-id",
         client_secret="sim-client-secret",
-        username="sim-user",
-        password="sim-password",
+        login_username="sim-user",
+        login_password="sim-password",
         base_url=sim.base_url,
     )
 
@@ -49,8 +49,8 @@ def test_nothing_below_the_level_and_a_warning_for_a_login_not_sent(
     client = tscb.Client(
         client_id="sim-client-id",
         client_secret="sim-client-secret",
-        username="sim-user",
-        password="wrong-password-7",
+        login_username="sim-user",
+        login_password="wrong-password-7",
         base_url=sim.base_url,
     )
     with pytest.raises(tscb.AuthError):

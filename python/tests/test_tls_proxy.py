@@ -81,8 +81,8 @@ def test_main_path_over_https_with_ca_file(tls_sim: tuple[str, Path]) -> None:
     signing_in = tscb.Client(
         client_id="sim-client-id",
         client_secret="sim-client-secret",
-        username="sim-user",
-        password="sim-password",
+        login_username="sim-user",
+        login_password="sim-password",
         base_url=url,
         ca_file=ca,  # a Path works too
     )

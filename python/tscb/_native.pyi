@@ -2,16 +2,18 @@
 import builtins
 import os
 from types import TracebackType
-from typing import Any, Optional, Sequence, Type, Union, final
+from typing import Any, Mapping, Optional, Sequence, Type, Union, final
 
 __all__ = [
     "ApiError",
+    "ApplyReport",
     "AuthError",
     "CallbackAck",
     "CallbackFault",
     "CallbackMessage",
     "CallbackRejectedError",
     "CallbackVerifier",
+    "Change",
     "Client",
     "DeviceId",
     "ERROR_CODES",
@@ -19,6 +21,8 @@ __all__ = [
     "InvalidInputError",
     "InvalidResponseError",
     "MAX_CALLBACK_BYTES",
+    "Outcome",
+    "Plan",
     "RegisteredCallback",
     "SERVICE_NAMES",
     "TimeoutError",
@@ -27,6 +31,7 @@ __all__ = [
     "VERIZON_CALLBACK_SOURCES",
     "__version__",
     "parse_callback",
+    "plan",
 ]
 
 __version__: str
@@ -82,8 +87,8 @@ class Client:
         session_token: Optional[str] = None,
         client_id: Optional[str] = None,
         client_secret: Optional[str] = None,
-        username: Optional[str] = None,
-        password: Optional[str] = None,
+        login_username: Optional[str] = None,
+        login_password: Optional[str] = None,
         base_url: Optional[str] = None,
         timeout: Optional[float] = None,
         connect_timeout: Optional[float] = None,
@@ -185,3 +190,88 @@ class CallbackVerifier:
     ) -> CallbackVerifier: ...
     def verify(self, body: bytes, source: str) -> CallbackMessage: ...
     def check_source(self, source: str) -> None: ...
+
+# The desired state of `plan`: account name -> its registrations, each a dict with "service" and
+# "url" (str), and optionally "username" and "password" (str or None), e.g.
+#   {"0000123456-00001": [{"service": "CarrierService", "url": "https://listener.example.com/cb",
+#                          "username": "fleet", "password": None}]}
+_Registration = Mapping[str, Optional[str]]
+_Desired = Mapping[str, Sequence[_Registration]]
+
+def plan(
+    client: Client,
+    desired: _Desired,
+    *,
+    prune: bool = False,
+    concurrency: int = 8,
+    max_rate: Optional[float] = None,
+) -> Plan: ...
+
+@final
+class Change:
+    @property
+    def account(self) -> str: ...
+    @property
+    def service(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def differences(self) -> tuple[str, ...]: ...
+    @property
+    def url(self) -> Optional[str]: ...
+    @property
+    def username(self) -> Optional[str]: ...
+    @property
+    def current_url(self) -> Optional[str]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class Outcome:
+    @property
+    def account(self) -> str: ...
+    @property
+    def service(self) -> Optional[str]: ...
+    @property
+    def action(self) -> Optional[str]: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def refused_with(self) -> Optional[str]: ...
+    @property
+    def error_code(self) -> Optional[str]: ...
+    @property
+    def error_message(self) -> Optional[str]: ...
+    @property
+    def http_status(self) -> Optional[int]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class ApplyReport:
+    @property
+    def outcomes(self) -> tuple[Outcome, ...]: ...
+    @property
+    def created(self) -> int: ...
+    @property
+    def updated(self) -> int: ...
+    @property
+    def deleted(self) -> int: ...
+    @property
+    def unchanged(self) -> int: ...
+    @property
+    def failed(self) -> int: ...
+    @property
+    def not_run(self) -> int: ...
+    @property
+    def elapsed(self) -> float: ...
+
+@final
+class Plan:
+    @property
+    def changes(self) -> tuple[Change, ...]: ...
+    @property
+    def failures(self) -> tuple[Outcome, ...]: ...
+    @property
+    def has_changes(self) -> bool: ...
+    def apply(self, *, concurrency: int = 8, max_rate: Optional[float] = None) -> ApplyReport: ...

@@ -180,7 +180,7 @@ impl Simulator {
         writeln!(out, "bearer token: {}", config.bearer_token)?;
         writeln!(out, "session token: {}", config.session_token)?;
         writeln!(out, "client id: {}", config.client_id)?;
-        writeln!(out, "username: {}", config.username)?;
+        writeln!(out, "login username: {}", config.username)?;
         writeln!(out, "accounts: {}", config.accounts.join(", "))?;
         out.flush()
     }
@@ -242,6 +242,21 @@ impl Simulator {
         self.shared.lock_state().expire_sessions();
     }
 
+    /// Delivers a callback message as ThingSpace would: to the URL registered for
+    /// `delivery.account` and `delivery.service` (plain HTTP to a loopback address only), with
+    /// the registered username and password in it, resent with a higher `callbackCount` until a
+    /// 2xx or the attempts run out. Returns the delivery's id at once; the attempts go on in a
+    /// thread and appear in [`Simulator::deliveries`]. The error says why nothing was sent.
+    pub fn deliver(&self, delivery: crate::Delivery) -> Result<u64, String> {
+        crate::deliver::start_for(&self.shared, delivery).map_err(|(_, why)| why)
+    }
+
+    /// Every delivery attempt so far (the newest 1000), oldest first.
+    pub fn deliveries(&self) -> Vec<crate::DeliveryAttempt> {
+        let deliveries = std::sync::Arc::clone(&self.shared.lock_state().deliveries);
+        deliveries.attempts()
+    }
+
     /// Stops the simulator; the same as dropping it.
     pub fn shutdown(self) {}
 }
@@ -249,6 +264,7 @@ impl Simulator {
 impl Drop for Simulator {
     fn drop(&mut self) {
         self.shared.begin_stop();
+        self.shared.lock_state().deliveries.stop();
         if let Some(accept_thread) = self.accept_thread.take() {
             // A blocking accept() cannot be interrupted portably, so connect to wake it. Should
             // that fail, the thread is left detached: it exits at its next accept.

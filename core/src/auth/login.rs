@@ -54,7 +54,7 @@ impl Auth {
             };
             match login_failure(&error) {
                 // The gateway refused the bearer token, not the login: renew it, once.
-                LoginFailure::BearerRefused if self.api_key.is_some() && !bearer_renewed => {
+                LoginFailure::BearerRefused if self.client_credentials.is_some() && !bearer_renewed => {
                     bearer_renewed = true;
                     bearer = self.fetch_bearer(sign_in, deadline, progress).inspect_err(|_| {
                         self.clear_guard(sign_in, login);
