@@ -134,11 +134,17 @@ fn the_main_path_over_https_with_ca_file_or_thingspace_ca_file() {
 }
 
 #[test]
-fn ssl_cert_file_in_the_environment_is_honoured() {
+fn ssl_cert_file_and_ssl_cert_dir_in_the_environment_are_honoured() {
     let sim = TlsSim::start("sslcert");
-    let out =
-        sim.run(&[("SSL_CERT_FILE", sim.ca.to_str().unwrap())], &["list", "--account", "TestAccount-2"]);
-    ok(&out);
+    let list = ["list", "--account", "TestAccount-2"];
+    ok(&sim.run(&[("SSL_CERT_FILE", sim.ca.to_str().unwrap())], &list));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("ssl-cert-dir-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(&sim.ca, dir.join("sim-ca.pem")).unwrap();
+    // Only that directory, so that the system's own store cannot be what made it work.
+    ok(&sim.run(&[("SSL_CERT_DIR", dir.to_str().unwrap()), ("SSL_CERT_FILE", "/nonexistent")], &list));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
