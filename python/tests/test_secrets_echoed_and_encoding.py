@@ -18,8 +18,8 @@ CONSTRUCTOR_ARGS = [
     "session_token",
     "client_id",
     "client_secret",
-    "username",
-    "password",
+    "login_username",
+    "login_password",
     "base_url",
     "user_agent",
 ]
