@@ -30,7 +30,7 @@ impl Auth {
             return Err(blocked);
         }
         if let Some(guard) = &self.guard {
-            guard.before_login(sign_in.base(), login)?;
+            guard.before_login(sign_in.base(), login, deadline)?;
         }
         let mut bearer_renewed = false;
         loop {
@@ -64,7 +64,10 @@ impl Auth {
                 }
                 LoginFailure::MayHaveCounted => {
                     // This call reports the service's own words; later ones say why they
-                    // sent nothing. The guard file keeps its entry.
+                    // sent nothing. The guard file's entry turns from pending to refused.
+                    if let Some(guard) = &self.guard {
+                        guard.refused(sign_in.base(), login);
+                    }
                     progress.block_login = Some(error.replay(NOT_SENT_AGAIN));
                     return Err(error);
                 }
