@@ -19,7 +19,10 @@ glibc=2.17
 
 tools_venv
 export PATH="$venv/bin:$PATH" # maturin finds zig through `python3 -m ziglang`: the venv's python3
-export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}"
+# The tarballs' file times (and the wheel's): the last commit's, unless given.
+SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || true)}"
+[ -n "$SOURCE_DATE_EPOCH" ] || die "not a git checkout: set SOURCE_DATE_EPOCH (seconds since 1970)"
+export SOURCE_DATE_EPOCH
 
 rm -rf "$out"
 mkdir -p "$out"
