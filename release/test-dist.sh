@@ -179,7 +179,7 @@ for how in pkg-config cmake; do
             readelf -dW "$exe" | grep -q "(NEEDED).*\[libtscb.so.$soversion\]" || die "$exe does not need libtscb.so.$soversion"
         fi
         start_sim
-        TSCB_BASE_URL="$TSCB_SIM_URL" TSCB_BEARER_TOKEN=sim-bearer-token TSCB_SESSION_TOKEN=sim-session-token \
+        THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN=sim-bearer-token THINGSPACE_SESSION_TOKEN=sim-session-token \
             "$exe" TestAccount-2 CarrierService https://listener.example.com/cb >"$tmp/register.out"
         grep -q '^registered CarrierService for account TestAccount-2$' "$tmp/register.out" ||
             die "$exe: $(cat "$tmp/register.out")"
