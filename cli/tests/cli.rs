@@ -81,6 +81,11 @@ impl Drop for Sim {
 }
 
 fn tscb(env: &[(&str, &str)], args: &[&str]) -> Output {
+    command(env, args).output().expect("tscb runs")
+}
+
+/// The `tscb` command with exactly `env` as its THINGSPACE_* environment.
+fn command(env: &[(&str, &str)], args: &[&str]) -> Command {
     let mut command = Command::new(BIN);
     for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("THINGSPACE_")) {
         command.env_remove(name);
@@ -89,7 +94,8 @@ fn tscb(env: &[(&str, &str)], args: &[&str]) -> Output {
     // for each test process (a test may give its own).
     let state = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-state");
     command.env("XDG_STATE_HOME", state);
-    command.envs(env.iter().copied()).args(args).output().expect("tscb runs")
+    command.envs(env.iter().copied()).args(args);
+    command
 }
 
 /// A state directory of one test's own, removed when dropped.
@@ -614,4 +620,30 @@ fn sim_allow_remote_listens_beyond_loopback_with_an_admin_token() {
     let mut answer = String::new();
     conn.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+}
+
+#[test]
+fn parallel_runs_with_the_right_password_never_block_each_other() {
+    // Processes sharing the guard file: each read-modify-write is locked, and a run that finds
+    // another's login in flight waits for it rather than failing with LoginBlocked.
+    let sim = Sim::start();
+    let state = StateDir::new("parallel");
+    let mut env = CREDENTIALS.to_vec();
+    env.push(("XDG_STATE_HOME", state.path()));
+    for _ in 0..3 {
+        let runs: Vec<Child> = (0..6)
+            .map(|_| {
+                command(&env, &["--base-url", &sim.base_url, "--timeout", "30", "login"])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("tscb runs")
+            })
+            .collect();
+        for run in runs {
+            let o = run.wait_with_output().unwrap();
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        }
+    }
+    assert_eq!(sim.count("/session/login"), 18);
 }

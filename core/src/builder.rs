@@ -199,8 +199,10 @@ impl ClientBuilder {
     /// file, for an hour: the call fails with [`crate::codes::LOGIN_BLOCKED`] (kind auth)
     /// instead, since five failed logins in a row lock the account. The file records a keyed
     /// hash (HMAC-SHA256, with a random key kept in the file) of the base URL, login username
-    /// and password, never the password; a successful login removes the entry. It is created
-    /// 0600, and its directory 0700. A file that cannot be read, parsed or written never stops a
+    /// and password, never the password; a successful login removes the entry. A client that
+    /// finds the same credentials' login in flight in another client or process waits for its
+    /// outcome (within its [`ClientBuilder::call_timeout`]) rather than sending them at the
+    /// same time. It is created 0600 (with a lock file beside it), and its directory 0700. A file that cannot be read, parsed or written never stops a
     /// login: see [`Client::login_guard_warning`].
     pub fn login_guard_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.login_guard_file = Some(path.into());

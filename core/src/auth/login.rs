@@ -31,7 +31,12 @@ impl Auth {
             return Err(blocked);
         }
         if let Some(guard) = &self.guard {
-            guard.before_login(sign_in.base(), login).inspect_err(crate::events::login_blocked)?;
+            guard.before_login(sign_in.base(), login, deadline).inspect_err(|e| {
+                // Its other failure is running out of time, which is no refusal.
+                if e.error_code() == codes::LOGIN_BLOCKED {
+                    crate::events::login_blocked(e)
+                }
+            })?;
         }
         crate::events::signing_in("logging in (session login)");
         let mut bearer_renewed = false;
@@ -66,7 +71,10 @@ impl Auth {
                 }
                 LoginFailure::MayHaveCounted => {
                     // This call reports the service's own words; later ones say why they
-                    // sent nothing. The guard file keeps its entry.
+                    // sent nothing. The guard file's entry turns from pending to refused.
+                    if let Some(guard) = &self.guard {
+                        guard.refused(sign_in.base(), login);
+                    }
                     progress.block_login = Some(error.replay(NOT_SENT_AGAIN));
                     return Err(error);
                 }
