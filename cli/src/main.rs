@@ -12,6 +12,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+
+mod verbose;
 use tscb::{codes, CallbackRegistration, Client, Error, ErrorKind, RegisteredCallback};
 use tscb_sim::Simulator;
 
@@ -43,6 +45,10 @@ Exit codes:
 #[derive(Parser)]
 #[command(name = "tscb", version, about = "Register, list and remove ThingSpace callback listeners", after_help = EXIT_CODES)]
 struct Cli {
+    /// Show what the client does on stderr: -v its decisions (retries, sign-ins), -vv every
+    /// request too (method, path, status, duration; never a secret)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     /// The API's base URL (default: production, https://thingspace.verizon.com/api)
     #[arg(long, global = true, value_name = "URL", env = "THINGSPACE_BASE_URL")]
     base_url: Option<String>,
@@ -61,6 +67,14 @@ struct Cli {
     /// the last hour. Five failed logins in a row lock the account
     #[arg(long, global = true)]
     retry_refused_login: bool,
+    /// Also trust the CA certificates in this PEM file (a corporate proxy's, or the simulator's
+    /// from `tscb sim --tls`); SSL_CERT_FILE and SSL_CERT_DIR work as well
+    #[arg(long, global = true, value_name = "PATH", env = "THINGSPACE_CA_FILE")]
+    ca_file: Option<std::path::PathBuf>,
+    /// Go through this proxy (http://host:port), whatever HTTPS_PROXY, ALL_PROXY and NO_PROXY say;
+    /// "" for none. Credentials in it would show in `ps`: put them in HTTPS_PROXY instead
+    #[arg(long, global = true, value_name = "URL")]
+    proxy: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -106,6 +120,13 @@ enum Command {
         /// the simulator prints at start
         #[arg(long)]
         allow_remote: bool,
+        /// Serve HTTPS with a certificate signed by a CA made for this run
+        #[arg(long)]
+        tls: bool,
+        /// With --tls: where to write that CA's certificate (default: tscb-sim-ca-PORT.pem in
+        /// the temporary directory); give it to clients with --ca-file
+        #[arg(long, value_name = "PATH", requires = "tls")]
+        ca_out: Option<std::path::PathBuf>,
     },
 }
 
@@ -145,6 +166,7 @@ impl From<Error> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    verbose::init(cli.verbose);
     let json = cli.json;
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -186,8 +208,8 @@ fn exit_code(kind: ErrorKind) -> u8 {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
-    if let Command::Sim { listen, allow_remote } = &cli.command {
-        return serve(listen, *allow_remote);
+    if let Command::Sim { listen, allow_remote, tls, ca_out } = &cli.command {
+        return serve(listen, *allow_remote, *tls, ca_out.as_deref());
     }
     if let Command::Listen(args) = cli.command {
         return listen::run(args);
@@ -386,6 +408,12 @@ fn client(cli: &Cli, sim: Option<&Simulator>) -> Result<Client, Failure> {
     if let Some(url) = &cli.base_url {
         builder = builder.base_url(url);
     }
+    if let Some(path) = &cli.ca_file {
+        builder = builder.ca_file(path);
+    }
+    if let Some(proxy) = &cli.proxy {
+        builder = builder.proxy(proxy.as_str());
+    }
     builder = builder.credentials_from(client_id, client_secret, username, password);
     if let Some(path) = refused_logins_file() {
         builder = builder.login_guard_file(path).retry_refused_login(cli.retry_refused_login);
@@ -426,9 +454,14 @@ fn refused_logins_file() -> Option<std::path::PathBuf> {
 
 /// `tscb sim`: the simulator in the foreground, printing what a client needs to reach it (the
 /// simulator's own start-up printout, the same as `tscb-sim`'s).
-fn serve(listen: &str, allow_remote: bool) -> Result<(), Failure> {
+fn serve(
+    listen: &str,
+    allow_remote: bool,
+    tls: bool,
+    ca_out: Option<&std::path::Path>,
+) -> Result<(), Failure> {
     let config = tscb_sim::SimConfig { allow_remote, ..tscb_sim::SimConfig::default() };
-    let sim = match Simulator::start_with(config, listen) {
+    let sim = match Simulator::builder().config(config).listen(listen).tls(tls).start() {
         Ok(sim) => sim,
         // A refused (not loopback) or malformed address is a usage error, as clap's are.
         Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
@@ -437,6 +470,8 @@ fn serve(listen: &str, allow_remote: bool) -> Result<(), Failure> {
         }
         Err(e) => return Err(Failure::Internal(format!("could not start the simulator on {listen}: {e}"))),
     };
+    sim.save_ca(ca_out)
+        .map_err(|e| Failure::Internal(format!("could not write the simulator's CA certificate: {e}")))?;
     // A reader that went away (a closed pipe) must not stop the simulator it started.
     let _ = sim.write_banner(&mut std::io::stdout().lock());
     loop {

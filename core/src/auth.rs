@@ -288,6 +288,10 @@ impl Auth {
             if what == Stale::Session {
                 state.session = None;
             }
+            crate::events::signing_in(match what {
+                Stale::Bearer => "renewing the bearer token: the service refused it",
+                Stale::Session => "logging in again: the service says the session expired or is invalid",
+            });
             return self.sign_in(state, what == Stale::Bearer, sign_in, deadline).map(|_| ());
         }
     }
@@ -338,6 +342,7 @@ impl Auth {
             Bearer::Unusable => self.fetch_bearer(sign_in, deadline, progress)?,
             // A failed early renewal is no reason to fail the call: the old token still works.
             Bearer::Early(old) => {
+                crate::events::signing_in("renewing the bearer token early: it runs out soon");
                 self.fetch_bearer(sign_in, deadline.half_of_what_is_left(), progress).unwrap_or(old)
             }
         };
@@ -360,6 +365,7 @@ impl Auth {
             // Only reachable with a fixed token, which is always present.
             return Err(Error::invalid(codes::BEARER_TOKEN_MISSING, "no bearer token"));
         };
+        crate::events::signing_in("fetching an OAuth token");
         let (value, lifetime) = sign_in.fetch_token(key, deadline)?;
         let text = joined(&["Bearer ", value.expose()]);
         let token = Arc::new(Token::new(value, &text, lifetime)?);

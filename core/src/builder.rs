@@ -12,8 +12,10 @@ use crate::client::{Client, Inner};
 use crate::codes;
 use crate::error::{BoxError, Error, Result};
 use crate::guard::LoginGuard;
+use crate::proxy::ProxySetting;
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
+use crate::tls::ExtraCa;
 use crate::validate;
 
 /// ThingSpace's production base URL.
@@ -45,6 +47,8 @@ pub struct ClientBuilder {
     client_credentials: Option<ClientCredentials>,
     login: Option<Login>,
     retry: RetryPolicy,
+    extra_cas: Vec<ExtraCa>,
+    proxy: ProxySetting,
     login_guard_file: Option<PathBuf>,
     retry_refused_login: bool,
 }
@@ -64,6 +68,8 @@ impl Default for ClientBuilder {
             client_credentials: None,
             login: None,
             retry: RetryPolicy::default(),
+            extra_cas: Vec::new(),
+            proxy: ProxySetting::default(),
             login_guard_file: None,
             retry_refused_login: false,
         }
@@ -230,6 +236,39 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts the CA certificates in `pem` (one or more `BEGIN CERTIFICATE` blocks) besides the
+    /// platform's roots, e.g. a corporate proxy's CA. Text that holds no certificate makes
+    /// [`ClientBuilder::build`] fail with [`codes::CA_FILE_INVALID`]. (`SSL_CERT_FILE` and
+    /// `SSL_CERT_DIR` work as well, but for the whole process.)
+    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Self {
+        self.extra_cas.push(ExtraCa::Pem(pem.to_vec()));
+        self
+    }
+
+    /// Trusts the CA certificates in the PEM file at `path` besides the platform's roots. The
+    /// file is read by [`ClientBuilder::build`], which fails with [`codes::CA_FILE_INVALID`] when
+    /// it is missing, unreadable or holds no certificate.
+    pub fn ca_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.extra_cas.push(ExtraCa::File(path.into()));
+        self
+    }
+
+    /// Goes through the proxy at `url` (`http://[user:password@]host:port`, or `https://`),
+    /// whatever the environment says; credentials in it are sent as `Proxy-Authorization` and
+    /// never shown. An empty `url` means no proxy. By default the proxy comes from
+    /// `https_proxy`/`HTTPS_PROXY` or `all_proxy`/`ALL_PROXY`, minus the hosts in
+    /// `no_proxy`/`NO_PROXY`, as curl reads them. Plain `http` to loopback never uses a proxy.
+    pub fn proxy(mut self, url: impl Into<Secret>) -> Self {
+        self.proxy = ProxySetting::Url(url.into());
+        self
+    }
+
+    /// Connects directly, whatever the environment's proxy variables say.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = ProxySetting::Off;
+        self
+    }
+
     /// Checks the configuration and builds the client. Never panics.
     pub fn build(self) -> Result<Client> {
         let base = validate::base_url(&self.base_url, self.allow_insecure_http)?;
@@ -250,18 +289,24 @@ impl ClientBuilder {
         let agent = HeaderValue::from_str(&self.user_agent).map_err(|e| setup_error("a header value", e))?;
         headers.insert(USER_AGENT, agent);
 
+        let tls = crate::tls::client_config(&self.extra_cas)?;
+        let proxy = self.proxy.resolve(&base)?;
+
         let mut http = reqwest::blocking::Client::builder()
-            .tls_backend_preconfigured(tls_config()?)
+            .tls_backend_preconfigured(tls)
             // Never follow a redirect: it would carry both tokens to wherever it points.
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
             .tcp_nodelay(true)
             .default_headers(headers);
-        if base.scheme() == "http" {
-            // A plain-text request must not be handed to a proxy from the environment either.
-            http = http.no_proxy();
-        }
+        // The proxy was chosen above (environment included); reqwest must not choose again.
+        http = match &proxy {
+            Some(p) => {
+                http.proxy(reqwest::Proxy::all(p.url.as_str()).map_err(|e| setup_error("the proxy", e))?)
+            }
+            None => http.no_proxy(),
+        };
         let http = http.build().map_err(|e| setup_error("the HTTP client", e))?;
 
         Ok(Client {
@@ -273,22 +318,10 @@ impl ClientBuilder {
                 timeout: self.timeout,
                 call_timeout: self.call_timeout,
                 check_callback_port: self.check_callback_port,
+                proxy,
             }),
         })
     }
-}
-
-fn tls_config() -> Result<rustls::ClientConfig> {
-    use rustls_platform_verifier::BuilderVerifierExt;
-    // An explicit provider, so that the library neither needs nor installs a process-wide default.
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| setup_error("TLS", e))?
-        .with_platform_verifier()
-        .map_err(|e| setup_error("TLS certificate verification", e))?
-        .with_no_client_auth();
-    Ok(config)
 }
 
 pub(crate) fn setup_error(what: &str, e: impl Into<BoxError>) -> Error {

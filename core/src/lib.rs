@@ -136,15 +136,18 @@ mod credentials;
 mod deadline;
 mod decode;
 mod error;
+mod events;
 pub mod fleet;
 mod guard;
 mod model;
+mod proxy;
 mod retry;
 mod secret;
 mod send;
 pub mod services;
 mod signin;
 mod text;
+mod tls;
 mod validate;
 
 pub use builder::{
@@ -157,6 +160,7 @@ pub use callback::{
 pub use client::Client;
 pub use credentials::{ClientCredentials, Login};
 pub use error::{BoxError, Error, ErrorKind, Result};
+pub use events::TARGET as LOG_TARGET;
 pub use model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 pub use retry::RetryPolicy;
 pub use secret::Secret;

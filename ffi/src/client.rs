@@ -231,6 +231,38 @@ pub unsafe extern "C" fn tscb_client_builder_set_allow_insecure_http(
     set_with(builder, |b| b.allow_insecure_http(allow != 0))
 }
 
+/// Trusts the CA certificates in the PEM file at `path` besides the system's roots (for a
+/// corporate proxy that inspects TLS, or the simulator's `--tls` CA). Call it again for more
+/// files. The file is read by tscb_client_builder_build(), which fails with
+/// TSCB_ERR_INVALID_INPUT (`Tscb.INPUT_INVALID.CaFile.Invalid`) when it is missing, unreadable or
+/// holds no certificate. SSL_CERT_FILE and SSL_CERT_DIR are honoured as well. `path` is copied.
+/// TSCB_ERR_NULL_PARAMETER if `builder` or `path` is NULL; TSCB_ERR_INVALID_UTF8 if `path` is
+/// not UTF-8.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_add_ca_file(
+    builder: *mut tscb_client_builder,
+    path: *const c_char,
+) -> tscb_result {
+    set_str(builder, path, "path", |b, v| b.ca_file(v))
+}
+
+/// Goes through the proxy at `url` ("http://[user:password@]host:port"), whatever HTTPS_PROXY,
+/// ALL_PROXY and NO_PROXY say; NULL or "" for no proxy at all. Without this call the proxy
+/// comes from those variables, as curl reads them. Credentials in the URL are sent as
+/// Proxy-Authorization and never appear in an error. A URL that does not parse makes
+/// tscb_client_builder_build() fail with `Tscb.INPUT_INVALID.Proxy.Invalid`. `url` is copied.
+/// TSCB_ERR_NULL_PARAMETER if `builder` is NULL; TSCB_ERR_INVALID_UTF8 if `url` is not UTF-8.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_set_proxy(
+    builder: *mut tscb_client_builder,
+    url: *const c_char,
+) -> tscb_result {
+    if url.is_null() {
+        return set_with(builder, |b| b.no_proxy());
+    }
+    set_str(builder, url, "url", |b, v| b.proxy(v))
+}
+
 /// Checks the settings and builds a client. The builder is consumed whatever the outcome (do
 /// not use or free it afterwards), unless `builder` or `out` is NULL, in which case nothing
 /// happens. On success `*out` is a new client that the caller frees with tscb_client_free().

@@ -22,6 +22,7 @@ CONSTRUCTOR_ARGS = [
     "login_password",
     "base_url",
     "user_agent",
+    "proxy",
 ]
 
 

@@ -99,6 +99,8 @@ class Client:
         retry_register_when_busy: bool = False,
         allow_insecure_http: bool = False,
         login_guard_file: Union[str, os.PathLike[str], None] = None,
+        ca_file: Union[str, os.PathLike[str], None] = None,
+        proxy: Optional[str] = None,
     ) -> Client: ...
     @property
     def base_url(self) -> str: ...

@@ -27,11 +27,18 @@ impl Auth {
             return Err(Error::invalid(codes::SESSION_TOKEN_MISSING, "no session token"));
         };
         if let Some(blocked) = blocked {
+            crate::events::login_blocked(&blocked);
             return Err(blocked);
         }
         if let Some(guard) = &self.guard {
-            guard.before_login(sign_in.base(), login, deadline)?;
+            guard.before_login(sign_in.base(), login, deadline).inspect_err(|e| {
+                // Its other failure is running out of time, which is no refusal.
+                if e.error_code() == codes::LOGIN_BLOCKED {
+                    crate::events::login_blocked(e)
+                }
+            })?;
         }
+        crate::events::signing_in("logging in (session login)");
         let mut bearer_renewed = false;
         loop {
             // Out of time before sending: say so, rather than let a timeout that sent nothing
@@ -100,7 +107,10 @@ fn login_failure(error: &Error) -> LoginFailure {
     match error.http_status() {
         Some(401 | 403) if gateway_code || code == "invalid_token" => LoginFailure::BearerRefused,
         Some(429 | 503) => LoginFailure::NotCounted,
-        None if code == codes::CONNECT => LoginFailure::NotCounted,
+        // A failed TLS handshake or a proxy that refused the tunnel: the login never left.
+        None if code == codes::CONNECT || code == codes::TLS || code == codes::PROXY => {
+            LoginFailure::NotCounted
+        }
         _ => LoginFailure::MayHaveCounted,
     }
 }
