@@ -178,15 +178,73 @@ pub(crate) fn describe_failure(proxy: &Proxy, target: &str, chain: &str) -> Stri
         };
         format!("the proxy {via} asked for credentials (HTTP 407 Proxy Authentication Required); {advice}")
     } else if chain.contains("tunnel error: unsuccessful") {
-        format!(
-            "the proxy {via} refused to open a tunnel to {target} (its answer to CONNECT was an \
-             error status, not 200)"
-        )
+        match refusal_status(proxy, target, PROBE_WAIT) {
+            Some(status) => format!(
+                "the proxy {via} refused to open a tunnel to {target} (its answer to CONNECT: HTTP {status})"
+            ),
+            None => format!(
+                "the proxy {via} refused to open a tunnel to {target} (its answer to CONNECT was an \
+                 error status, not 200)"
+            ),
+        }
     } else if chain.contains("tunnel error: unexpected end of file") {
         format!("the proxy {via} closed the connection instead of answering CONNECT for {target}")
     } else {
         format!("could not connect to the proxy {via}: {chain}")
     }
+}
+
+/// How long asking a refusing proxy for its status may take, connecting and reading each.
+const PROBE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The status line of a proxy's refusal to open a tunnel to `target` (e.g. `403 Forbidden`),
+/// asked for again on a connection of our own, because hyper's tunnel error does not keep it.
+/// Sends only what the refused CONNECT sent (the target, and the proxy's own credentials when
+/// its URL has them), and only to a plain-http proxy; `None` when it cannot tell within `wait`
+/// (for each step) or the proxy now says 200 (the tunnel is then closed unused).
+fn refusal_status(proxy: &Proxy, target: &str, wait: std::time::Duration) -> Option<String> {
+    use std::io::{Read, Write};
+    use std::net::{TcpStream, ToSocketAddrs};
+    if proxy.url.scheme() != "http" {
+        return None;
+    }
+    let host = proxy.url.host_str()?.trim_start_matches('[').trim_end_matches(']');
+    let address = (host, proxy.url.port_or_known_default()?).to_socket_addrs().ok()?.next()?;
+    let mut stream = TcpStream::connect_timeout(&address, wait).ok()?;
+    stream.set_read_timeout(Some(wait)).ok()?;
+    stream.set_write_timeout(Some(wait)).ok()?;
+    let mut request = zeroize::Zeroizing::new(format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n"));
+    if proxy.has_credentials {
+        use base64::Engine as _;
+        let user = percent_encoding::percent_decode_str(proxy.url.username()).decode_utf8_lossy();
+        let password = percent_encoding::percent_decode_str(proxy.url.password().unwrap_or_default())
+            .decode_utf8_lossy();
+        let pair = zeroize::Zeroizing::new(format!("{user}:{password}"));
+        let basic =
+            zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()));
+        request.push_str("Proxy-Authorization: Basic ");
+        request.push_str(&basic);
+        request.push_str("\r\n");
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut answer = Vec::with_capacity(256);
+    let mut chunk = [0u8; 256];
+    while !answer.windows(2).any(|w| w == b"\r\n") && answer.len() < 1024 {
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => answer.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let line = String::from_utf8_lossy(&answer);
+    let line = line.split("\r\n").next()?;
+    let status = line.strip_prefix("HTTP/1.")?.get(2..)?.trim();
+    let code: u16 = status.get(..3)?.parse().ok()?;
+    if (200..300).contains(&code) {
+        return None;
+    }
+    // A proxy's words: printable only, and short.
+    Some(status.chars().take(80).map(|c| if c.is_control() { ' ' } else { c }).collect())
 }
 
 #[cfg(test)]

@@ -263,6 +263,8 @@ fn a_refused_connect_and_an_absent_proxy_are_proxy_errors() {
         .unwrap_err();
     assert_eq!(err.error_code(), codes::PROXY, "{err}");
     assert!(err.to_string().contains("refused to open a tunnel to 127.0.0.1:"), "{err}");
+    // The proxy's own status, which the HTTP stack drops, asked for again.
+    assert!(err.to_string().contains("its answer to CONNECT: HTTP 403 Forbidden"), "{err}");
     assert_eq!(proxy.requests()[0].status, 403);
 
     // Nothing listens on a port just freed.
