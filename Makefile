@@ -15,7 +15,7 @@ TARGET_DIR ?= $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),target)
 # staticlib -- --print native-static-libs`); the static C test proves the list links.
 NATIVE_STATIC_LIBS = -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
-.PHONY: all build demo test fmt-check clippy unit doc bench sim clean lib header install test-c test-python
+.PHONY: all build demo test fmt-check clippy unit doc bench sim clean lib header install test-c test-python dist test-dist
 
 all: build
 
@@ -81,6 +81,16 @@ test-c:
 ## The Python package: pip install ./python into target/py-venv, pytest, stubtest, mypy --strict.
 test-python:
 	bash python/run-tests.sh
+
+## Release artifacts in dist/: the Python sdist, a manylinux2014 abi3 wheel and a relocatable C
+## tarball (both built by zig against glibc 2.17), each with a .sha256 (release/dist.sh).
+dist:
+	bash release/dist.sh
+
+## Checks dist/ as users without Rust get it: ELF and wheel audits, the wheel in fresh venvs of the
+## oldest and newest Python, the C tarball through pkg-config and CMake, the sdist from source.
+test-dist:
+	bash release/test-dist.sh
 
 clean:
 	$(CARGO) clean

@@ -26,8 +26,8 @@ LISTENER = "https://listener.example.com/thingspace"
 CREDENTIALS = {
     "THINGSPACE_CLIENT_ID": "sim-client-id",
     "THINGSPACE_CLIENT_SECRET": "sim-client-secret",
-    "THINGSPACE_USERNAME": "sim-user",
-    "THINGSPACE_PASSWORD": "sim-password",
+    "THINGSPACE_LOGIN_USERNAME": "sim-user",
+    "THINGSPACE_LOGIN_PASSWORD": "sim-password",
 }
 
 

@@ -4,8 +4,11 @@
 #     threads sharing a client (cargo bench, in-process simulator); targets as PASS/FAIL.
 #  2. The C ABI against the Rust API: alternating rounds of the same register call against one
 #     tscb-sim binary; the ratio of the medians is the cost the C layer adds.
-#  3. Python: tscb against requests and Verizon's SDK (bench/python/run.sh).
-#  4. tscb apply over 1,000 accounts against a shell loop of tscb register (bench/fleet.py).
+#  3. Building a client with the platform's certificate verifier, with and without an extra CA
+#     (core/examples/bench_build.rs; alternating rounds).
+#  4. Python: tscb against requests and Verizon's SDK, and the same client-building comparison
+#     (bench/python/run.sh).
+#  5. tscb apply over 1,000 accounts against a shell loop of tscb register (bench/fleet.py).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -63,6 +66,11 @@ printf '  C ABI:    %8.1f us/call (median round)\n' "$c"
 awk -v c="$c" -v r="$rust" 'BEGIN {printf "  ratio C/Rust: %.3f (target <= 1.05)\n", c / r}'
 
 echo
+echo "Building a client: the platform's certificate verifier, with and without an extra CA"
+cargo build --release --locked -q -p tscb --example bench_build
+"${pin[@]}" "$target/release/examples/bench_build"
+
+echo
 echo "Python: tscb vs a bare requests.Session vs Verizon's generated SDK (sdksio-verizon-apis-sdk)"
 bash bench/python/run.sh
 
@@ -70,3 +78,6 @@ echo
 cargo build --release --locked -q -p tscb-cli --bin tscb
 # Not pinned: sixteen workers and the simulator's threads need both cores, as a user's would.
 python3 bench/fleet.py "$target/release/tscb" "$target/release/tscb-sim"
+
+echo
+bash bench/listen.sh

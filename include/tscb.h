@@ -72,6 +72,39 @@ typedef struct tscb_error tscb_error;
 typedef uint32_t tscb_result;
 
 /**
+ * How much the log callback gets: each level includes those before it.
+ */
+typedef uint32_t tscb_log_level;
+
+/**
+ * Receives one record: its level (TSCB_LOG_WARN, _INFO or _DEBUG), and the message, a
+ * NUL-terminated UTF-8 string that lives only until the function returns. It is called on the
+ * thread that made the library call, possibly from many threads at once, and must not call
+ * back into libtscb.
+ */
+typedef void (*tscb_log_callback)(void *user_data, tscb_log_level level, const char *message);
+
+/**
+ * No records (the default). (1 is kept for errors, which the library does not record today.)
+ */
+#define TSCB_LOG_OFF 0
+
+/**
+ * Problems the library worked around or refused to risk: a login it did not send again.
+ */
+#define TSCB_LOG_WARN 2
+
+/**
+ * Decisions: a retry and why, a token fetched or renewed, a login.
+ */
+#define TSCB_LOG_INFO 3
+
+/**
+ * Every HTTP request: method, path, status (or error code) and duration.
+ */
+#define TSCB_LOG_DEBUG 4
+
+/**
  * Success.
  */
 #define TSCB_OK 0
@@ -477,8 +510,10 @@ tscb_result tscb_client_builder_set_user_agent(struct tscb_client_builder *build
                                                const char *user_agent);
 
 /**
- * Lets the client sign in by itself: the OAuth client id and secret (for the bearer token) and
- * the account's connectivity-management login (for the session token). The client fetches the
+ * Lets the client sign in by itself: the OAuth client credentials (client id and client secret,
+ * for the bearer token) and the session login (the login username and login password of the
+ * account's connectivity-management user, for the session token; not the callback's username
+ * and password). The client fetches the
  * token and logs in when first used, renews a token shortly before it runs out, and logs in
  * again when the session expires. A login that was refused, or whose outcome is unknown, is
  * never sent again by the client (five failed logins lock the account). All four are copied and checked by
@@ -488,8 +523,8 @@ tscb_result tscb_client_builder_set_user_agent(struct tscb_client_builder *build
 tscb_result tscb_client_builder_set_credentials(struct tscb_client_builder *builder,
                                                 const char *client_id,
                                                 const char *client_secret,
-                                                const char *username,
-                                                const char *password);
+                                                const char *login_username,
+                                                const char *login_password);
 
 /**
  * Sets how many times a call may be repeated after a transient failure, where repeating it is
@@ -564,6 +599,27 @@ tscb_result tscb_client_builder_set_allow_insecure_http(struct tscb_client_build
                                                         uint8_t allow);
 
 /**
+ * Trusts the CA certificates in the PEM file at `path` besides the system's roots (for a
+ * corporate proxy that inspects TLS, or the simulator's `--tls` CA). Call it again for more
+ * files. The file is read by tscb_client_builder_build(), which fails with
+ * TSCB_ERR_INVALID_INPUT (`Tscb.INPUT_INVALID.CaFile.Invalid`) when it is missing, unreadable or
+ * holds no certificate. SSL_CERT_FILE and SSL_CERT_DIR are honoured as well. `path` is copied.
+ * TSCB_ERR_NULL_PARAMETER if `builder` or `path` is NULL; TSCB_ERR_INVALID_UTF8 if `path` is
+ * not UTF-8.
+ */
+tscb_result tscb_client_builder_add_ca_file(struct tscb_client_builder *builder, const char *path);
+
+/**
+ * Goes through the proxy at `url` ("http://[user:password@]host:port"), whatever HTTPS_PROXY,
+ * ALL_PROXY and NO_PROXY say; NULL or "" for no proxy at all. Without this call the proxy
+ * comes from those variables, as curl reads them. Credentials in the URL are sent as
+ * Proxy-Authorization and never appear in an error. A URL that does not parse makes
+ * tscb_client_builder_build() fail with `Tscb.INPUT_INVALID.Proxy.Invalid`. `url` is copied.
+ * TSCB_ERR_NULL_PARAMETER if `builder` is NULL; TSCB_ERR_INVALID_UTF8 if `url` is not UTF-8.
+ */
+tscb_result tscb_client_builder_set_proxy(struct tscb_client_builder *builder, const char *url);
+
+/**
  * Checks the settings and builds a client. The builder is consumed whatever the outcome (do
  * not use or free it afterwards), unless `builder` or `out` is NULL, in which case nothing
  * happens. On success `*out` is a new client that the caller frees with tscb_client_free().
@@ -632,6 +688,18 @@ void tscb_error_free(struct tscb_error *error);
 void tscb_string_free(char *string);
 
 /**
+ * Sends the library's records up to `level` to `callback` with `user_data`, process-wide (the
+ * last call wins). NULL or TSCB_LOG_OFF turns them off. The records say what each call does:
+ * each HTTP request (method, path, status, duration) at TSCB_LOG_DEBUG, retries, token fetches,
+ * renewals and logins at TSCB_LOG_INFO, a login not sent again at TSCB_LOG_WARN; they never
+ * hold a header value, a body or a secret. Returns TSCB_OK, or TSCB_ERR_INVALID_INPUT for an
+ * unknown level (nothing changes then).
+ */
+tscb_result tscb_set_log_callback(tscb_log_callback callback,
+                                  void *user_data,
+                                  tscb_log_level level);
+
+/**
  * A short, static English description of a result code: never NULL, never to be freed.
  * Unknown codes give "unknown result code".
  */
@@ -693,6 +761,10 @@ const char *tscb_result_str(tscb_result result);
  *      invalid_input: a timeout of zero
  *  Tscb.INPUT_INVALID.Timeout.Invalid
  *      invalid_input: a timeout that is negative, NaN, infinite or longer than a day
+ *  Tscb.INPUT_INVALID.CaFile.Invalid
+ *      invalid_input: a CA file (or PEM text) that is missing, unreadable or holds no certificate
+ *  Tscb.INPUT_INVALID.Proxy.Invalid
+ *      invalid_input: a proxy URL (given, or from `HTTPS_PROXY`/`ALL_PROXY`) that is not an `http` or `https` URL with a host
  *  Tscb.INPUT_INVALID.ClientId.Invalid
  *      invalid_input: the OAuth client id is empty, or has a `:` or a control character
  *  Tscb.INPUT_INVALID.ClientSecret.Invalid
@@ -723,6 +795,10 @@ const char *tscb_result_str(tscb_result result);
  *      transport: the HTTP client or TLS could not be set up
  *  Tscb.REQUEST_FAILED.Connect
  *      transport: no connection could be made; nothing was sent
+ *  Tscb.REQUEST_FAILED.Tls
+ *      transport: the TLS handshake failed (unknown issuer, a certificate for another name, an expired certificate, a handshake refused); nothing was sent
+ *  Tscb.REQUEST_FAILED.Proxy
+ *      transport: the proxy could not be reached or refused the tunnel (407, a failed `CONNECT`); nothing was sent
  *  Tscb.REQUEST_FAILED.Transport
  *      transport: the connection broke; the request may have arrived
  *  Tscb.REQUEST_FAILED.Timeout

@@ -51,3 +51,18 @@ case "$url" in
 esac
 
 "$py" bench/python/bench.py --base-url "$url"
+
+# Client construction with and without an extra CA: any CA no system trusts will do, and
+# `tscb-sim --tls` writes its throw-away one before it says it is listening.
+ca_dir=$(mktemp -d)
+"$target/release/tscb-sim" --tls --ca-out "$ca_dir/ca.pem" >"$ca_dir/log" 2>&1 &
+tls_pid=$!
+for _ in $(seq 100); do
+    grep -q '^listening on ' "$ca_dir/log" && break
+    sleep 0.05
+done
+kill "$tls_pid" 2>/dev/null || true
+wait "$tls_pid" 2>/dev/null || true
+echo
+"$py" bench/python/client_build.py "$ca_dir/ca.pem"
+rm -rf "$ca_dir"

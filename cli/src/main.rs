@@ -12,12 +12,19 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+
+mod verbose;
 use tscb::{codes, CallbackRegistration, Client, Error, ErrorKind, RegisteredCallback};
 use tscb_sim::Simulator;
 
+mod listen;
+mod settings;
+
+use settings::{client, env, has_credentials};
+
 const EXIT_CODES: &str = "\
 Credentials come from the environment: THINGSPACE_CLIENT_ID and THINGSPACE_CLIENT_SECRET (OAuth)
-with THINGSPACE_USERNAME and THINGSPACE_PASSWORD (session login), or THINGSPACE_BEARER_TOKEN and
+with THINGSPACE_LOGIN_USERNAME and THINGSPACE_LOGIN_PASSWORD (session login), or THINGSPACE_BEARER_TOKEN and
 THINGSPACE_SESSION_TOKEN. With --sim they are ignored: the simulator's test credentials are used,
 so real secrets never go to a test server.
 
@@ -41,6 +48,10 @@ Exit codes:
 #[derive(Parser)]
 #[command(name = "tscb", version, about = "Register, list and remove ThingSpace callback listeners", after_help = EXIT_CODES)]
 struct Cli {
+    /// Show what the client does on stderr: -v its decisions (retries, sign-ins), -vv every
+    /// request too (method, path, status, duration; never a secret)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     /// The API's base URL (default: production, https://thingspace.verizon.com/api)
     #[arg(long, global = true, value_name = "URL", env = "THINGSPACE_BASE_URL")]
     base_url: Option<String>,
@@ -59,6 +70,14 @@ struct Cli {
     /// the last hour. Five failed logins in a row lock the account
     #[arg(long, global = true)]
     retry_refused_login: bool,
+    /// Also trust the CA certificates in this PEM file (a corporate proxy's, or the simulator's
+    /// from `tscb sim --tls`); SSL_CERT_FILE and SSL_CERT_DIR work as well
+    #[arg(long, global = true, value_name = "PATH", env = "THINGSPACE_CA_FILE")]
+    ca_file: Option<std::path::PathBuf>,
+    /// Go through this proxy (http://host:port), whatever HTTPS_PROXY, ALL_PROXY and NO_PROXY say;
+    /// "" for none. Credentials in it would show in `ps`: put them in HTTPS_PROXY instead
+    #[arg(long, global = true, value_name = "URL")]
+    proxy: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -90,9 +109,11 @@ enum Command {
     /// Make the accounts' listeners those of a fleet file (shows the plan and asks first)
     Apply(fleet::ApplyArgs),
     /// Check the credentials: get an OAuth token and log in (prints nothing secret). Needs
-    /// THINGSPACE_CLIENT_ID/SECRET and THINGSPACE_USERNAME/PASSWORD: fixed tokens cannot be
+    /// THINGSPACE_CLIENT_ID/SECRET and THINGSPACE_LOGIN_USERNAME/PASSWORD: fixed tokens cannot be
     /// checked without a call
     Login,
+    /// Receive callback messages: check each and write the accepted ones as JSON lines
+    Listen(listen::ListenArgs),
     /// Run the local ThingSpace simulator until interrupted
     Sim {
         /// The address to listen on
@@ -102,6 +123,13 @@ enum Command {
         /// the simulator prints at start
         #[arg(long)]
         allow_remote: bool,
+        /// Serve HTTPS with a certificate signed by a CA made for this run
+        #[arg(long)]
+        tls: bool,
+        /// With --tls: where to write that CA's certificate (default: tscb-sim-ca-PORT.pem in
+        /// the temporary directory); give it to clients with --ca-file
+        #[arg(long, value_name = "PATH", requires = "tls")]
+        ca_out: Option<std::path::PathBuf>,
     },
 }
 
@@ -141,6 +169,7 @@ impl From<Error> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    verbose::init(cli.verbose);
     let json = cli.json;
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -182,8 +211,11 @@ fn exit_code(kind: ErrorKind) -> u8 {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
-    if let Command::Sim { listen, allow_remote } = &cli.command {
-        return serve(listen, *allow_remote);
+    if let Command::Sim { listen, allow_remote, tls, ca_out } = &cli.command {
+        return serve(listen, *allow_remote, *tls, ca_out.as_deref());
+    }
+    if let Command::Listen(args) = cli.command {
+        return listen::run(args);
     }
     // The simulator lives as long as the command: it is dropped (and stopped) at the end.
     let sim = if cli.sim {
@@ -247,8 +279,8 @@ fn execute(cli: Cli, client: &Client, sim: bool) -> Result<(), Failure> {
             if !sim && !has_credentials()? {
                 return Err(Failure::Tscb(Error::invalid_argument(
                     codes::ARGUMENT_MISSING,
-                    "tscb login checks THINGSPACE_CLIENT_ID, THINGSPACE_CLIENT_SECRET, THINGSPACE_USERNAME and \
-                     THINGSPACE_PASSWORD; fixed tokens cannot be checked without a call (try `tscb list`)",
+                    "tscb login checks THINGSPACE_CLIENT_ID, THINGSPACE_CLIENT_SECRET, THINGSPACE_LOGIN_USERNAME and \
+                     THINGSPACE_LOGIN_PASSWORD; fixed tokens cannot be checked without a call (try `tscb list`)",
                 )));
             }
             client.login()?;
@@ -258,24 +290,15 @@ fn execute(cli: Cli, client: &Client, sim: bool) -> Result<(), Failure> {
                 writeln!(out, "signed in to {}", client.base_url())
             }
         }
-        Command::Plan(_) | Command::Apply(_) | Command::Sim { .. } => unreachable!("handled above"),
+        Command::Plan(_) | Command::Apply(_) | Command::Sim { .. } | Command::Listen(_) => {
+            unreachable!("handled above")
+        }
     };
     match printed {
         // The reader went away (`tscb list | head -1`): the command itself succeeded.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.map_err(|e| Failure::Internal(format!("could not write the output: {e}"))),
     }
-}
-
-/// Whether `tscb login` has anything to check: credentials, not just fixed tokens. With --sim
-/// the simulator's own credentials are used.
-fn has_credentials() -> Result<bool, Error> {
-    for name in ["THINGSPACE_CLIENT_ID", "THINGSPACE_USERNAME"] {
-        if env(name)?.is_some() {
-            return Ok(true);
-        }
-    }
-    Ok(false)
 }
 
 fn print_ack(out: &mut impl Write, done: &str, ack: &tscb::CallbackAck, json: bool) -> std::io::Result<()> {
@@ -340,86 +363,16 @@ fn shown(text: &str) -> String {
     text.chars().map(|c| if invisible(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect()
 }
 
-/// A variable from the environment. One that is set but not UTF-8 is refused, naming the
-/// variable and never its value: taken as unset, a broken THINGSPACE_BEARER_TOKEN would silently
-/// switch to the OAuth credentials. An empty one is passed on as it is, for the same reason: the
-/// client then says which credential is empty.
-fn env(name: &str) -> Result<Option<String>, Error> {
-    match std::env::var(name) {
-        Ok(value) => Ok(Some(value)),
-        Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(_)) => Err(Error::invalid_argument(
-            codes::ARGUMENT_ENCODING,
-            format!("the environment variable {name} is not valid UTF-8"),
-        )),
-    }
-}
-
-fn client(cli: &Cli, sim: Option<&Simulator>) -> Result<Client, Failure> {
-    let mut builder = Client::builder();
-    if let Some(seconds) = cli.timeout {
-        builder = builder.call_timeout(tscb::timeout_from_secs(seconds)?);
-    }
-    let (client_id, client_secret) = (env("THINGSPACE_CLIENT_ID")?, env("THINGSPACE_CLIENT_SECRET")?);
-    let (username, password) = (env("THINGSPACE_USERNAME")?, env("THINGSPACE_PASSWORD")?);
-    let (bearer, session) = (env("THINGSPACE_BEARER_TOKEN")?, env("THINGSPACE_SESSION_TOKEN")?);
-    let none_given =
-        [&client_id, &client_secret, &username, &password, &bearer, &session].iter().all(|v| v.is_none());
-    if let Some(sim) = sim {
-        // Never the environment's credentials: they may be real, and this is a test server.
-        let c = sim.config();
-        return builder
-            .base_url(sim.base_url())
-            .credentials(c.client_id.clone(), c.client_secret.clone(), c.username.clone(), c.password.clone())
-            .build()
-            .map_err(Failure::Tscb);
-    }
-    if let Some(url) = &cli.base_url {
-        builder = builder.base_url(url);
-    }
-    builder = builder.credentials_from(client_id, client_secret, username, password);
-    if let Some(path) = refused_logins_file() {
-        builder = builder.login_guard_file(path).retry_refused_login(cli.retry_refused_login);
-    }
-    if let Some(token) = bearer {
-        builder = builder.bearer_token(token);
-    }
-    if let Some(token) = session {
-        builder = builder.session_token(token);
-    }
-    builder.build().map_err(|e| {
-        let code = match e.error_code() {
-            codes::BEARER_TOKEN_MISSING => Some(codes::BEARER_TOKEN_MISSING),
-            codes::SESSION_TOKEN_MISSING => Some(codes::SESSION_TOKEN_MISSING),
-            _ => None,
-        };
-        if let (Some(code), true) = (code, none_given) {
-            Failure::Tscb(Error::invalid_argument(
-                code,
-                "no credentials: set THINGSPACE_CLIENT_ID, THINGSPACE_CLIENT_SECRET, THINGSPACE_USERNAME \
-                 and THINGSPACE_PASSWORD (or THINGSPACE_BEARER_TOKEN and THINGSPACE_SESSION_TOKEN), or use --sim",
-            ))
-        } else {
-            Failure::Tscb(e)
-        }
-    })
-}
-
-/// Where refused logins are remembered between runs: `$XDG_STATE_HOME/tscb/refused-logins`, or
-/// `~/.local/state/tscb/refused-logins` (the XDG base directory rules: a relative
-/// `XDG_STATE_HOME` is ignored). `None` without either, and then only this run is guarded.
-fn refused_logins_file() -> Option<std::path::PathBuf> {
-    let absolute =
-        |name: &str| std::env::var_os(name).map(std::path::PathBuf::from).filter(|p| p.is_absolute());
-    let state = absolute("XDG_STATE_HOME").or_else(|| absolute("HOME").map(|h| h.join(".local/state")))?;
-    Some(state.join("tscb").join("refused-logins"))
-}
-
 /// `tscb sim`: the simulator in the foreground, printing what a client needs to reach it (the
 /// simulator's own start-up printout, the same as `tscb-sim`'s).
-fn serve(listen: &str, allow_remote: bool) -> Result<(), Failure> {
+fn serve(
+    listen: &str,
+    allow_remote: bool,
+    tls: bool,
+    ca_out: Option<&std::path::Path>,
+) -> Result<(), Failure> {
     let config = tscb_sim::SimConfig { allow_remote, ..tscb_sim::SimConfig::default() };
-    let sim = match Simulator::start_with(config, listen) {
+    let sim = match Simulator::builder().config(config).listen(listen).tls(tls).start() {
         Ok(sim) => sim,
         // A refused (not loopback) or malformed address is a usage error, as clap's are.
         Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
@@ -428,6 +381,8 @@ fn serve(listen: &str, allow_remote: bool) -> Result<(), Failure> {
         }
         Err(e) => return Err(Failure::Internal(format!("could not start the simulator on {listen}: {e}"))),
     };
+    sim.save_ca(ca_out)
+        .map_err(|e| Failure::Internal(format!("could not write the simulator's CA certificate: {e}")))?;
     // A reader that went away (a closed pipe) must not stop the simulator it started.
     let _ = sim.write_banner(&mut std::io::stdout().lock());
     loop {

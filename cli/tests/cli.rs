@@ -8,8 +8,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_tscb");
 const CREDENTIALS: [(&str, &str); 4] = [
     ("THINGSPACE_CLIENT_ID", "sim-client-id"),
     ("THINGSPACE_CLIENT_SECRET", "sim-client-secret"),
-    ("THINGSPACE_USERNAME", "sim-user"),
-    ("THINGSPACE_PASSWORD", "sim-password"),
+    ("THINGSPACE_LOGIN_USERNAME", "sim-user"),
+    ("THINGSPACE_LOGIN_PASSWORD", "sim-password"),
 ];
 
 /// `tscb sim` in the background, killed when dropped.
@@ -81,6 +81,11 @@ impl Drop for Sim {
 }
 
 fn tscb(env: &[(&str, &str)], args: &[&str]) -> Output {
+    command(env, args).output().expect("tscb runs")
+}
+
+/// The `tscb` command with exactly `env` as its THINGSPACE_* environment.
+fn command(env: &[(&str, &str)], args: &[&str]) -> Command {
     let mut command = Command::new(BIN);
     for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("THINGSPACE_")) {
         command.env_remove(name);
@@ -89,7 +94,8 @@ fn tscb(env: &[(&str, &str)], args: &[&str]) -> Output {
     // for each test process (a test may give its own).
     let state = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-state");
     command.env("XDG_STATE_HOME", state);
-    command.envs(env.iter().copied()).args(args).output().expect("tscb runs")
+    command.envs(env.iter().copied()).args(args);
+    command
 }
 
 /// A state directory of one test's own, removed when dropped.
@@ -238,7 +244,7 @@ fn exit_codes_tell_failures_apart() {
 fn a_bad_password_is_an_auth_failure_after_one_login() {
     let sim = Sim::start();
     let mut env = CREDENTIALS.to_vec();
-    env[3] = ("THINGSPACE_PASSWORD", "wrong-SECRET-2");
+    env[3] = ("THINGSPACE_LOGIN_PASSWORD", "wrong-SECRET-2");
     let o = sim.run(&env, &["login"]);
     assert_eq!(o.status.code(), Some(5));
     assert!(stderr(&o).contains("UserNotAuthorized"));
@@ -306,8 +312,8 @@ fn sim_never_receives_the_environments_credentials() {
     let env = [
         ("THINGSPACE_CLIENT_ID", "real-client-id"),
         ("THINGSPACE_CLIENT_SECRET", "REAL-SECRET-3"),
-        ("THINGSPACE_USERNAME", "real-user"),
-        ("THINGSPACE_PASSWORD", "REAL-PASSWORD-4"),
+        ("THINGSPACE_LOGIN_USERNAME", "real-user"),
+        ("THINGSPACE_LOGIN_PASSWORD", "REAL-PASSWORD-4"),
     ];
     let o = tscb(&env, &["--sim", "login"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -328,7 +334,7 @@ fn a_refused_login_is_not_sent_again_by_the_next_run() {
     let sim = Sim::start();
     let state = StateDir::new("refused");
     let mut env = CREDENTIALS.to_vec();
-    env[3] = ("THINGSPACE_PASSWORD", "wrong-SECRET-3");
+    env[3] = ("THINGSPACE_LOGIN_PASSWORD", "wrong-SECRET-3");
     env.push(("XDG_STATE_HOME", state.path()));
     let o = sim.run(&env, &["login"]);
     assert_eq!(o.status.code(), Some(5));
@@ -509,7 +515,7 @@ fn a_credential_variable_that_is_not_utf8_or_empty_is_refused_not_skipped() {
     let creds: Vec<(&str, &[u8])> = CREDENTIALS.iter().map(|(n, v)| (*n, v.as_bytes())).collect();
     let base = ["--base-url", sim.base_url.as_str(), "list", "--account", "A"];
     for (name, value) in [
-        ("THINGSPACE_PASSWORD", &b"\xff"[..]),
+        ("THINGSPACE_LOGIN_PASSWORD", &b"\xff"[..]),
         ("THINGSPACE_CLIENT_SECRET", b"sim-\xffsecret"),
         ("THINGSPACE_BEARER_TOKEN", b"tok\xfe"),
         ("THINGSPACE_SESSION_TOKEN", b"\xc3"),
@@ -614,4 +620,30 @@ fn sim_allow_remote_listens_beyond_loopback_with_an_admin_token() {
     let mut answer = String::new();
     conn.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+}
+
+#[test]
+fn parallel_runs_with_the_right_password_never_block_each_other() {
+    // Processes sharing the guard file: each read-modify-write is locked, and a run that finds
+    // another's login in flight waits for it rather than failing with LoginBlocked.
+    let sim = Sim::start();
+    let state = StateDir::new("parallel");
+    let mut env = CREDENTIALS.to_vec();
+    env.push(("XDG_STATE_HOME", state.path()));
+    for _ in 0..3 {
+        let runs: Vec<Child> = (0..6)
+            .map(|_| {
+                command(&env, &["--base-url", &sim.base_url, "--timeout", "30", "login"])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("tscb runs")
+            })
+            .collect();
+        for run in runs {
+            let o = run.wait_with_output().unwrap();
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        }
+    }
+    assert_eq!(sim.count("/session/login"), 18);
 }

@@ -13,8 +13,8 @@ fn credentials(password: &str) -> Vec<(&'static str, String)> {
     vec![
         ("THINGSPACE_CLIENT_ID", "sim-client-id".into()),
         ("THINGSPACE_CLIENT_SECRET", "sim-client-secret".into()),
-        ("THINGSPACE_USERNAME", "sim-user".into()),
-        ("THINGSPACE_PASSWORD", password.into()),
+        ("THINGSPACE_LOGIN_USERNAME", "sim-user".into()),
+        ("THINGSPACE_LOGIN_PASSWORD", password.into()),
         ("LISTENER_PW", LISTENER_PW.into()),
     ]
 }

@@ -70,6 +70,8 @@ pub(crate) struct Inner {
     pub(crate) timeout: Duration,
     pub(crate) call_timeout: Duration,
     pub(crate) check_callback_port: bool,
+    /// The proxy every request goes through, if any.
+    pub(crate) proxy: Option<crate::proxy::Proxy>,
 }
 
 impl fmt::Debug for AsyncClient {

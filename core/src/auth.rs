@@ -20,7 +20,7 @@ mod flight;
 mod login;
 mod token;
 
-pub(crate) use crate::credentials::{validate_api_key, validate_login, ApiKey, Login};
+pub(crate) use crate::credentials::{validate_client_credentials, validate_login, ClientCredentials, Login};
 pub(crate) use token::{Snapshot, Token};
 
 use crate::codes;
@@ -44,7 +44,7 @@ pub(crate) trait SignIn: Sync {
     /// `POST {base}/ts/v1/oauth2/token`; returns the token and its lifetime.
     fn fetch_token(
         &self,
-        key: &ApiKey,
+        key: &ClientCredentials,
         deadline: Deadline,
     ) -> impl Future<Output = Result<(Secret, Option<Duration>)>> + Send;
     /// `POST {base}/m2m/v1/session/login` with the given bearer token; returns the session token.
@@ -73,7 +73,7 @@ struct State {
 }
 
 pub(crate) struct Auth {
-    api_key: Option<ApiKey>,
+    client_credentials: Option<ClientCredentials>,
     login: Option<Login>,
     pub(crate) guard: Option<LoginGuard>,
     state: Mutex<State>,
@@ -112,10 +112,10 @@ impl Auth {
     pub(crate) fn new(
         bearer: Option<Secret>,
         session: Option<Secret>,
-        api_key: Option<ApiKey>,
+        client_credentials: Option<ClientCredentials>,
         login: Option<Login>,
     ) -> Result<Auth> {
-        if bearer.is_none() && api_key.is_none() {
+        if bearer.is_none() && client_credentials.is_none() {
             return Err(Error::invalid(
                 codes::BEARER_TOKEN_MISSING,
                 "no bearer token and no OAuth client credentials were given",
@@ -148,8 +148,8 @@ impl Auth {
             codes::SESSION_TOKEN_INVALID_CHARACTER,
             "",
         )?;
-        if let Some(key) = &api_key {
-            validate_api_key(key)?;
+        if let Some(key) = &client_credentials {
+            validate_client_credentials(key)?;
         }
         if let Some(login) = &login {
             validate_login(login)?;
@@ -162,13 +162,19 @@ impl Auth {
             attempts: 0,
             signing_in: false,
         };
-        Ok(Auth { api_key, login, guard: None, state: Mutex::new(state), signed_in: Notify::new() })
+        Ok(Auth {
+            client_credentials,
+            login,
+            guard: None,
+            state: Mutex::new(state),
+            signed_in: Notify::new(),
+        })
     }
 
     /// Every secret the client holds, for redacting what servers say.
     pub(crate) fn long_lived_secrets(&self) -> Vec<&str> {
         let mut secrets = Vec::new();
-        if let Some(key) = &self.api_key {
+        if let Some(key) = &self.client_credentials {
             secrets.push(key.client_secret.expose());
         }
         if let Some(login) = &self.login {
@@ -184,7 +190,9 @@ impl Auth {
 
     fn bearer(&self, state: &State) -> Bearer {
         match &state.bearer {
-            Some(token) if self.api_key.is_none() || !token.stale() => Bearer::Fresh(token.clone()),
+            Some(token) if self.client_credentials.is_none() || !token.stale() => {
+                Bearer::Fresh(token.clone())
+            }
             Some(token) if !token.expired() => Bearer::Early(token.clone()),
             _ => Bearer::Unusable,
         }
@@ -265,7 +273,10 @@ impl Auth {
         if self.login.is_some() && error.is_session_error() {
             return Some(Stale::Session);
         }
-        if self.api_key.is_some() && error.kind() == ErrorKind::Auth && error.http_status() == Some(401) {
+        if self.client_credentials.is_some()
+            && error.kind() == ErrorKind::Auth
+            && error.http_status() == Some(401)
+        {
             return Some(Stale::Bearer);
         }
         None
@@ -306,6 +317,12 @@ impl Auth {
                     if what == Stale::Session {
                         state.session = None;
                     }
+                    crate::events::signing_in(match what {
+                        Stale::Bearer => "renewing the bearer token: the service refused it",
+                        Stale::Session => {
+                            "logging in again: the service says the session expired or is invalid"
+                        }
+                    });
                     self.start(&mut state, what == Stale::Bearer)
                 }
             };
@@ -377,6 +394,7 @@ impl Auth {
             Bearer::Unusable => self.fetch_bearer(sign_in, deadline, progress).await?,
             // A failed early renewal is no reason to fail the call: the old token still works.
             Bearer::Early(old) => {
+                crate::events::signing_in("renewing the bearer token early: it runs out soon");
                 self.fetch_bearer(sign_in, deadline.half_of_what_is_left(), progress).await.unwrap_or(old)
             }
         };
@@ -395,10 +413,11 @@ impl Auth {
         deadline: Deadline,
         progress: &mut Progress,
     ) -> Result<Arc<Token>> {
-        let Some(key) = &self.api_key else {
+        let Some(key) = &self.client_credentials else {
             // Only reachable with a fixed token, which is always present.
             return Err(Error::invalid(codes::BEARER_TOKEN_MISSING, "no bearer token"));
         };
+        crate::events::signing_in("fetching an OAuth token");
         let (value, lifetime) = sign_in.fetch_token(key, deadline).await?;
         let text = joined(&["Bearer ", value.expose()]);
         let token = Arc::new(Token::new(value, &text, lifetime)?);

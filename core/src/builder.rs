@@ -8,13 +8,15 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, USER_AGENT};
 
 use crate::async_client::{AsyncClient, Inner};
-use crate::auth::{ApiKey, Auth, Login};
+use crate::auth::{Auth, ClientCredentials, Login};
 use crate::client::{CallerThreadResolver, Client};
 use crate::codes;
 use crate::error::{BoxError, Error, Result};
 use crate::guard::LoginGuard;
+use crate::proxy::ProxySetting;
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
+use crate::tls::ExtraCa;
 use crate::validate;
 
 /// ThingSpace's production base URL.
@@ -43,9 +45,11 @@ pub struct ClientBuilder {
     user_agent: String,
     check_callback_port: bool,
     allow_insecure_http: bool,
-    api_key: Option<ApiKey>,
+    client_credentials: Option<ClientCredentials>,
     login: Option<Login>,
     retry: RetryPolicy,
+    extra_cas: Vec<ExtraCa>,
+    proxy: ProxySetting,
     login_guard_file: Option<PathBuf>,
     retry_refused_login: bool,
 }
@@ -62,9 +66,11 @@ impl Default for ClientBuilder {
             user_agent: concat!("tscb/", env!("CARGO_PKG_VERSION")).to_owned(),
             check_callback_port: true,
             allow_insecure_http: false,
-            api_key: None,
+            client_credentials: None,
             login: None,
             retry: RetryPolicy::default(),
+            extra_cas: Vec::new(),
+            proxy: ProxySetting::default(),
             login_guard_file: None,
             retry_refused_login: false,
         }
@@ -88,10 +94,11 @@ impl ClientBuilder {
         self,
         client_id: impl Into<String>,
         client_secret: impl Into<Secret>,
-        username: impl Into<String>,
-        password: impl Into<Secret>,
+        login_username: impl Into<String>,
+        login_password: impl Into<Secret>,
     ) -> Self {
-        self.api_key(ApiKey::new(client_id, client_secret)).login(Login::new(username, password))
+        self.client_credentials(ClientCredentials::new(client_id, client_secret))
+            .login(Login::new(login_username, login_password))
     }
 
     /// Sets whichever credentials are given, for callers whose settings are all optional
@@ -101,23 +108,26 @@ impl ClientBuilder {
         mut self,
         client_id: Option<String>,
         client_secret: Option<String>,
-        username: Option<String>,
-        password: Option<String>,
+        login_username: Option<String>,
+        login_password: Option<String>,
     ) -> Self {
         if client_id.is_some() || client_secret.is_some() {
-            self =
-                self.api_key(ApiKey::new(client_id.unwrap_or_default(), client_secret.unwrap_or_default()));
+            self = self.client_credentials(ClientCredentials::new(
+                client_id.unwrap_or_default(),
+                client_secret.unwrap_or_default(),
+            ));
         }
-        if username.is_some() || password.is_some() {
-            self = self.login(Login::new(username.unwrap_or_default(), password.unwrap_or_default()));
+        if login_username.is_some() || login_password.is_some() {
+            self = self
+                .login(Login::new(login_username.unwrap_or_default(), login_password.unwrap_or_default()));
         }
         self
     }
 
     /// The OAuth client credentials, used to get (and renew) the bearer token. With a fixed
     /// [`ClientBuilder::bearer_token`] as well, that token is used first.
-    pub fn api_key(mut self, key: ApiKey) -> Self {
-        self.api_key = Some(key);
+    pub fn client_credentials(mut self, credentials: ClientCredentials) -> Self {
+        self.client_credentials = Some(credentials);
         self
     }
 
@@ -190,8 +200,10 @@ impl ClientBuilder {
     /// file, for an hour: the call fails with [`crate::codes::LOGIN_BLOCKED`] (kind auth)
     /// instead, since five failed logins in a row lock the account. The file records a keyed
     /// hash (HMAC-SHA256, with a random key kept in the file) of the base URL, login username
-    /// and password, never the password; a successful login removes the entry. It is created
-    /// 0600, and its directory 0700. A file that cannot be read, parsed or written never stops a
+    /// and password, never the password; a successful login removes the entry. A client that
+    /// finds the same credentials' login in flight in another client or process waits for its
+    /// outcome (within its [`ClientBuilder::call_timeout`]) rather than sending them at the
+    /// same time. It is created 0600 (with a lock file beside it), and its directory 0700. A file that cannot be read, parsed or written never stops a
     /// login: see [`Client::login_guard_warning`].
     pub fn login_guard_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.login_guard_file = Some(path.into());
@@ -225,6 +237,39 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts the CA certificates in `pem` (one or more `BEGIN CERTIFICATE` blocks) besides the
+    /// platform's roots, e.g. a corporate proxy's CA. Text that holds no certificate makes
+    /// [`ClientBuilder::build`] fail with [`codes::CA_FILE_INVALID`]. (`SSL_CERT_FILE` and
+    /// `SSL_CERT_DIR` work as well, but for the whole process.)
+    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Self {
+        self.extra_cas.push(ExtraCa::Pem(pem.to_vec()));
+        self
+    }
+
+    /// Trusts the CA certificates in the PEM file at `path` besides the platform's roots. The
+    /// file is read by [`ClientBuilder::build`], which fails with [`codes::CA_FILE_INVALID`] when
+    /// it is missing, unreadable or holds no certificate.
+    pub fn ca_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.extra_cas.push(ExtraCa::File(path.into()));
+        self
+    }
+
+    /// Goes through the proxy at `url` (`http://[user:password@]host:port`, or `https://`),
+    /// whatever the environment says; credentials in it are sent as `Proxy-Authorization` and
+    /// never shown. An empty `url` means no proxy. By default the proxy comes from
+    /// `https_proxy`/`HTTPS_PROXY` or `all_proxy`/`ALL_PROXY`, minus the hosts in
+    /// `no_proxy`/`NO_PROXY`, as curl reads them. Plain `http` to loopback never uses a proxy.
+    pub fn proxy(mut self, url: impl Into<Secret>) -> Self {
+        self.proxy = ProxySetting::Url(url.into());
+        self
+    }
+
+    /// Connects directly, whatever the environment's proxy variables say.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = ProxySetting::Off;
+        self
+    }
+
     /// Checks the configuration and builds the blocking client. Never panics, and starts no
     /// thread (see [`Client`]).
     pub fn build(self) -> Result<Client> {
@@ -240,7 +285,7 @@ impl ClientBuilder {
     /// blocking client, which must start no thread), else on tokio's blocking pool.
     fn build_with(self, on_caller_thread: bool) -> Result<AsyncClient> {
         let base = validate::base_url(&self.base_url, self.allow_insecure_http)?;
-        let mut auth = Auth::new(self.bearer_token, self.session_token, self.api_key, self.login)?;
+        let mut auth = Auth::new(self.bearer_token, self.session_token, self.client_credentials, self.login)?;
         auth.guard = self.login_guard_file.map(|path| LoginGuard::new(path, self.retry_refused_login));
         validate::user_agent(&self.user_agent)?;
         validate::timeout(self.timeout)?;
@@ -257,8 +302,11 @@ impl ClientBuilder {
         let agent = HeaderValue::from_str(&self.user_agent).map_err(|e| setup_error("a header value", e))?;
         headers.insert(USER_AGENT, agent);
 
+        let tls = crate::tls::client_config(&self.extra_cas)?;
+        let proxy = self.proxy.resolve(&base)?;
+
         let mut http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls_config()?)
+            .tls_backend_preconfigured(tls)
             // Never follow a redirect: it would carry both tokens to wherever it points.
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(self.connect_timeout)
@@ -268,10 +316,13 @@ impl ClientBuilder {
         if on_caller_thread {
             http = http.dns_resolver(Arc::new(CallerThreadResolver));
         }
-        if base.scheme() == "http" {
-            // A plain-text request must not be handed to a proxy from the environment either.
-            http = http.no_proxy();
-        }
+        // The proxy was chosen above (environment included); reqwest must not choose again.
+        http = match &proxy {
+            Some(p) => {
+                http.proxy(reqwest::Proxy::all(p.url.as_str()).map_err(|e| setup_error("the proxy", e))?)
+            }
+            None => http.no_proxy(),
+        };
         let http = http.build().map_err(|e| setup_error("the HTTP client", e))?;
 
         Ok(AsyncClient {
@@ -283,22 +334,10 @@ impl ClientBuilder {
                 timeout: self.timeout,
                 call_timeout: self.call_timeout,
                 check_callback_port: self.check_callback_port,
+                proxy,
             }),
         })
     }
-}
-
-fn tls_config() -> Result<rustls::ClientConfig> {
-    use rustls_platform_verifier::BuilderVerifierExt;
-    // An explicit provider, so that the library neither needs nor installs a process-wide default.
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| setup_error("TLS", e))?
-        .with_platform_verifier()
-        .map_err(|e| setup_error("TLS certificate verification", e))?
-        .with_no_client_auth();
-    Ok(config)
 }
 
 pub(crate) fn setup_error(what: &str, e: impl Into<BoxError>) -> Error {

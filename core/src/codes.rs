@@ -60,6 +60,8 @@ codes! {
     USER_AGENT_INVALID_CHARACTER = "Tscb.INPUT_INVALID.UserAgent.InvalidCharacter", "invalid_input", "the user agent is empty or not printable ASCII";
     TIMEOUT_ZERO = "Tscb.INPUT_INVALID.Timeout.Zero", "invalid_input", "a timeout of zero";
     TIMEOUT_INVALID = "Tscb.INPUT_INVALID.Timeout.Invalid", "invalid_input", "a timeout that is negative, NaN, infinite or longer than a day";
+    CA_FILE_INVALID = "Tscb.INPUT_INVALID.CaFile.Invalid", "invalid_input", "a CA file (or PEM text) that is missing, unreadable or holds no certificate";
+    PROXY_INVALID = "Tscb.INPUT_INVALID.Proxy.Invalid", "invalid_input", "a proxy URL (given, or from `HTTPS_PROXY`/`ALL_PROXY`) that is not an `http` or `https` URL with a host";
     CLIENT_ID_INVALID = "Tscb.INPUT_INVALID.ClientId.Invalid", "invalid_input", "the OAuth client id is empty, or has a `:` or a control character";
     CLIENT_SECRET_INVALID = "Tscb.INPUT_INVALID.ClientSecret.Invalid", "invalid_input", "the OAuth client secret is empty or has a control character";
     LOGIN_USERNAME_INVALID = "Tscb.INPUT_INVALID.LoginUsername.Invalid", "invalid_input", "the session login's username is empty or has a control character";
@@ -75,6 +77,8 @@ codes! {
     FLEET_FILE_INVALID = "Tscb.INPUT_INVALID.Fleet.File", "invalid_input", "(CLI) the fleet file cannot be read, is not TOML, or has a missing, unknown or mistyped setting";
     CLIENT_SETUP = "Tscb.REQUEST_FAILED.ClientSetup", "transport", "the HTTP client or TLS could not be set up";
     CONNECT = "Tscb.REQUEST_FAILED.Connect", "transport", "no connection could be made; nothing was sent";
+    TLS = "Tscb.REQUEST_FAILED.Tls", "transport", "the TLS handshake failed (unknown issuer, a certificate for another name, an expired certificate, a handshake refused); nothing was sent";
+    PROXY = "Tscb.REQUEST_FAILED.Proxy", "transport", "the proxy could not be reached or refused the tunnel (407, a failed `CONNECT`); nothing was sent";
     TRANSPORT = "Tscb.REQUEST_FAILED.Transport", "transport", "the connection broke; the request may have arrived";
     TIMEOUT = "Tscb.REQUEST_FAILED.Timeout", "timeout", "no complete answer within the timeout, or the call ran out of its call timeout; a request may have arrived";
     LOGIN_BLOCKED = "Tscb.REQUEST_FAILED.LoginBlocked", "auth", "a login with the same base URL and credentials was refused, or its outcome is unknown, in the last hour (recorded in the login guard file); nothing was sent";

@@ -5,24 +5,27 @@ use crate::codes;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
-/// OAuth client credentials: the key and secret of a ThingSpace developer-portal project. The
+/// The OAuth client credentials (client id and client secret; ThingSpace's portal calls them the
+/// key and secret of a developer-portal project). The
 /// client uses them to get its bearer token (`POST {base}/ts/v1/oauth2/token`) and to get a new
 /// one when it runs out.
 #[derive(Clone, Debug)]
-pub struct ApiKey {
+pub struct ClientCredentials {
     pub(crate) client_id: String,
     pub(crate) client_secret: Secret,
 }
 
-impl ApiKey {
+impl ClientCredentials {
     /// The OAuth client id and secret.
     pub fn new(client_id: impl Into<String>, client_secret: impl Into<Secret>) -> Self {
-        ApiKey { client_id: client_id.into(), client_secret: client_secret.into() }
+        ClientCredentials { client_id: client_id.into(), client_secret: client_secret.into() }
     }
 }
 
-/// The account's connectivity-management login. The client uses it for the session token
-/// (`POST {base}/m2m/v1/session/login`) and logs in again when the session expires.
+/// The session login: the login username and login password of the account's
+/// connectivity-management user (not the callback's `username`/`password`, which ThingSpace
+/// echoes to your listener). The client sends them in the session login request
+/// (`POST {base}/m2m/v1/session/login`) for its session token, and again when the session expires.
 ///
 /// A login that was refused, or whose outcome is unknown, is never sent again by the same client:
 /// five failed logins in a row lock the account until Verizon support unlocks it.
@@ -33,13 +36,13 @@ pub struct Login {
 }
 
 impl Login {
-    /// The username and password of the account's connectivity-management login.
-    pub fn new(username: impl Into<String>, password: impl Into<Secret>) -> Self {
-        Login { username: username.into(), password: password.into() }
+    /// The login username and login password of the account's connectivity-management user.
+    pub fn new(login_username: impl Into<String>, login_password: impl Into<Secret>) -> Self {
+        Login { username: login_username.into(), password: login_password.into() }
     }
 }
 
-pub(crate) fn validate_api_key(key: &ApiKey) -> Result<()> {
+pub(crate) fn validate_client_credentials(key: &ClientCredentials) -> Result<()> {
     // Basic authentication splits on the first ':', so an id with one cannot be sent.
     if key.client_id.contains(':') {
         return Err(Error::invalid(codes::CLIENT_ID_INVALID, "the OAuth client id must not contain ':'"));

@@ -118,7 +118,8 @@ pub enum Error {
     /// The connection could not be made or broke, or the HTTP client could not be set up.
     #[error("{code}: {message}")]
     Transport {
-        /// [`codes::CONNECT`], [`codes::TRANSPORT`] or [`codes::CLIENT_SETUP`].
+        /// [`codes::CONNECT`], [`codes::TLS`], [`codes::PROXY`], [`codes::TRANSPORT`] or
+        /// [`codes::CLIENT_SETUP`].
         code: &'static str,
         /// What failed.
         message: String,

@@ -8,49 +8,74 @@
 //! of a weak password could be looked up); anyone who can read the file can still test guesses
 //! against it, which is why it is 0600 in a 0700 directory.
 //!
-//! An entry is written *before* the login is sent and removed when the answer shows the login
-//! was not counted as a failure (success, a busy answer, no connection): a process killed while
-//! its login is in flight leaves the entry behind, since its outcome is unknown.
+//! An entry is written *before* the login is sent, as `pending` with the time by which the
+//! writer's call must be over, and removed when the answer shows the login was not counted as a
+//! failure (success, a busy answer, no connection); it becomes `refused` when the login was
+//! refused or its outcome is unknown. A client that finds the same credentials pending waits
+//! (the file unlocked meanwhile, within its own call deadline) until the entry goes (then it
+//! sends its own login) or turns refused (then it is blocked): two processes never send the same
+//! credentials at once, so five parallel runs with a wrong password send one login, and runs
+//! with the right one do not block each other. A pending entry past its time belongs to a
+//! process killed mid-login: its outcome is unknown, and it blocks like a refusal.
 //!
-//! Problems with the file itself (unreadable, corrupt, unwritable) never stop a login: they
-//! are kept as one warning for [`crate::Client::login_guard_warning`], since the library never
-//! prints. Two processes writing at the same moment can lose one's entry (the file is replaced
-//! whole, never left half-written); the guard narrows the risk of a lockout, it cannot close it.
+//! Each read-modify-write holds an exclusive lock on a file beside it (`<name>.lock`, see
+//! [`file::lock`]; std's `File::lock`, hence Rust 1.89), so that a process never writes back
+//! another's stale entry. Problems with the files (unreadable, corrupt, unwritable, unlockable)
+//! never stop a login: they are kept as one warning for [`crate::Client::login_guard_warning`],
+//! since the library never prints.
+
+mod file;
 
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::auth::Login;
+use crate::deadline::Deadline;
 use crate::error::{Error, Result};
+use file::{Entries, Entry};
 
 /// How long a refused login stays refused.
 pub(crate) const BLOCK_FOR: Duration = Duration::from_secs(60 * 60);
 
-const HEADER: &str = "tscb refused logins v1";
+/// How often a client waiting for another's login with the same credentials looks again.
+const POLL: Duration = Duration::from_millis(100);
+
+/// Added to a pending entry's time, for the writer to record its outcome after its deadline
+/// (whole seconds are stored, and writing the file takes a moment).
+const PENDING_GRACE: u64 = 2;
 
 /// The guard of one client.
 pub(crate) struct LoginGuard {
     path: PathBuf,
-    /// Send even a login that the file has (the outcome is still recorded).
+    /// Send even a login that the file has as refused (the outcome is still recorded).
     retry_refused: bool,
     /// The first problem with the file, until it is taken; `reported` stops later ones.
     warning: Mutex<(Option<String>, bool)>,
 }
 
-/// One process-wide lock around read-modify-write of guard files, so that two clients of the
-/// same process never lose each other's entries.
+/// One process-wide lock around read-modify-write of guard files: the file lock does the same
+/// between processes (and threads), but this one still holds when the lock file cannot be used.
 static FILE_LOCK: Mutex<()> = Mutex::new(());
 
-/// The file's contents: the key and the entries (tag, unix seconds).
-struct Entries {
-    key: [u8; 32],
-    entries: Vec<([u8; 32], u64)>,
+/// Both locks, released together when dropped.
+struct Locked {
+    _file: Option<fs::File>,
+    _process: MutexGuard<'static, ()>,
+}
+
+/// What the file says about one set of credentials.
+enum Found {
+    /// Nothing that stops a login: it may be sent (an entry is written first).
+    Send,
+    /// Another client's login with them is in flight: wait for its outcome.
+    Wait,
+    /// Refused, or an unknown outcome, at this time.
+    Blocked(u64),
 }
 
 impl LoginGuard {
@@ -70,43 +95,94 @@ impl LoginGuard {
         }
     }
 
+    fn lock(&self) -> Locked {
+        let process = FILE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+        let file = file::lock(&self.path)
+            .inspect_err(|e| {
+                self.warn(format!(
+                    "the login guard file {} cannot be locked with {} ({e}): refused logins may not \
+                     be remembered, and processes running at the same time may lose each other's entries",
+                    self.path.display(),
+                    file::lock_path(&self.path).display()
+                ))
+            })
+            .ok();
+        Locked { _file: file, _process: process }
+    }
+
     /// Fails with [`Error::LoginBlocked`] when these credentials were refused (or had an unknown
-    /// outcome) within the last hour; otherwise records them as in flight, before the login is
-    /// sent.
-    pub(crate) fn before_login(&self, base: &str, login: &Login) -> Result<()> {
-        let _lock = FILE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-        let now = unix_now();
-        let mut file = self.read().unwrap_or_else(Entries::fresh);
-        file.entries.retain(|(_, at)| blocks(*at, now));
-        let key = hmac::Key::new(hmac::HMAC_SHA256, &file.key);
+    /// outcome) within the last hour; waits, within `deadline`, while another client's login
+    /// with them is in flight; otherwise records them as pending until `deadline` (the latest
+    /// this call can still be sending its login), before the login is sent.
+    ///
+    /// Async so that the wait does not block the thread, which may be driving other calls' I/O.
+    pub(crate) async fn before_login(&self, base: &str, login: &Login, deadline: Deadline) -> Result<()> {
         let message = message(base, login);
-        if !self.retry_refused {
-            if let Some((_, at)) =
-                file.entries.iter().find(|(tag, _)| hmac::verify(&key, &message, tag).is_ok())
+        loop {
             {
-                return Err(self.blocked(*at, now));
+                let _lock = self.lock();
+                let now = unix_now();
+                let mut file = self.read().unwrap_or_else(Entries::fresh);
+                file.entries.retain(|e| blocks(e.at, now));
+                let key = hmac::Key::new(hmac::HMAC_SHA256, &file.key);
+                let tag = sign(&key, &message);
+                match self.look_up(&file, &tag, now) {
+                    Found::Blocked(at) => return Err(self.blocked(at, now)),
+                    Found::Send => {
+                        let until = now + deadline.left().as_secs() + PENDING_GRACE;
+                        file.entries.retain(|e| e.tag != tag);
+                        file.entries.push(Entry { tag, at: now, pending_until: Some(until) });
+                        self.write(&file);
+                        return Ok(());
+                    }
+                    Found::Wait => {}
+                }
             }
+            let left = deadline.left();
+            if left.is_zero() {
+                return Err(deadline.passed(
+                    "waiting for another login with the same credentials to end (it is in flight, \
+                     as recorded in the login guard file)",
+                ));
+            }
+            tokio::time::sleep(POLL.min(left)).await;
         }
-        let tag = hmac::sign(&key, &message);
-        let mut bytes = [0u8; 32];
-        bytes.copy_from_slice(tag.as_ref());
-        file.entries.retain(|(t, _)| *t != bytes);
-        file.entries.push((bytes, now));
-        self.write(&file);
-        Ok(())
+    }
+
+    fn look_up(&self, file: &Entries, tag: &[u8; 32], now: u64) -> Found {
+        let Some(entry) = file.entries.iter().find(|e| e.tag == *tag) else { return Found::Send };
+        match entry.pending_until {
+            Some(until) if in_flight(entry.at, until, now) => Found::Wait,
+            _ if self.retry_refused => Found::Send,
+            _ => Found::Blocked(entry.at),
+        }
     }
 
     /// Removes the entry of these credentials: the login succeeded, or was not looked at.
     pub(crate) fn clear(&self, base: &str, login: &Login) {
-        let _lock = FILE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+        self.update(base, login, |_| None);
+    }
+
+    /// Marks the entry of these credentials refused from now: the login was refused, or its
+    /// outcome is unknown.
+    pub(crate) fn refused(&self, base: &str, login: &Login) {
+        let now = unix_now();
+        self.update(base, login, |entry| Some(Entry { at: now, pending_until: None, ..entry }));
+    }
+
+    fn update(&self, base: &str, login: &Login, change: impl Fn(Entry) -> Option<Entry>) {
+        let _lock = self.lock();
         let Some(mut file) = self.read() else { return };
         let key = hmac::Key::new(hmac::HMAC_SHA256, &file.key);
-        let message = message(base, login);
-        let before = file.entries.len();
-        file.entries.retain(|(tag, _)| hmac::verify(&key, &message, tag).is_err());
-        if file.entries.len() != before {
-            self.write(&file);
+        let tag = sign(&key, &message(base, login));
+        let Some(i) = file.entries.iter().position(|e| e.tag == tag) else { return };
+        match change(file.entries[i]) {
+            Some(entry) => file.entries[i] = entry,
+            None => {
+                file.entries.remove(i);
+            }
         }
+        self.write(&file);
     }
 
     fn blocked(&self, at: u64, now: u64) -> Error {
@@ -136,7 +212,7 @@ impl LoginGuard {
                 return None;
             }
         };
-        let parsed = parse(&text);
+        let parsed = file::parse(&text);
         if parsed.is_none() {
             self.warn(format!(
                 "the login guard file {} is not in the expected form; it is replaced",
@@ -148,7 +224,7 @@ impl LoginGuard {
 
     /// Replaces the file with `file` (0600, in a 0700 directory); a failure becomes the warning.
     fn write(&self, file: &Entries) {
-        if let Err(e) = write_file(&self.path, file) {
+        if let Err(e) = file::write(&self.path, file) {
             self.warn(format!(
                 "the login guard file {} cannot be written ({e}): refused logins are not remembered \
                  across runs",
@@ -189,66 +265,18 @@ fn message(base: &str, login: &Login) -> Vec<u8> {
     message
 }
 
-fn parse(text: &str) -> Option<Entries> {
-    let mut lines = text.lines();
-    if lines.next()? != HEADER {
-        return None;
-    }
-    let key = from_hex(lines.next()?.strip_prefix("key ")?)?;
-    let mut entries = Vec::new();
-    for line in lines.filter(|l| !l.trim().is_empty()) {
-        let (tag, at) = line.split_once(' ')?;
-        entries.push((from_hex(tag)?, at.parse().ok()?));
-    }
-    Some(Entries { key, entries })
+/// Whether a pending entry written at `at`, to be over by `until`, may still be in flight at
+/// `now`. An `until` further ahead than the longest call allows (a day) comes from a clock that
+/// was turned back, and is not waited for.
+fn in_flight(at: u64, until: u64, now: u64) -> bool {
+    now < until && until - at.min(now) <= 24 * 60 * 60 + PENDING_GRACE
 }
 
-fn write_file(path: &Path, file: &Entries) -> std::io::Result<()> {
-    let mut text = format!("{HEADER}\nkey {}\n", to_hex(&file.key));
-    for (tag, at) in &file.entries {
-        text.push_str(&format!("{} {at}\n", to_hex(tag)));
-    }
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)?;
-    // Written beside it and renamed over it, so that a reader never sees half a file.
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options.open(&temporary).and_then(|mut f| {
-        f.write_all(text.as_bytes())?;
-        f.sync_all()
-    });
-    match written.and_then(|()| fs::rename(&temporary, path)) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = fs::remove_file(&temporary);
-            Err(e)
-        }
-    }
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn from_hex(text: &str) -> Option<[u8; 32]> {
-    let text = text.as_bytes();
-    if text.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, pair) in text.chunks(2).enumerate() {
-        let pair = std::str::from_utf8(pair).ok()?;
-        out[i] = u8::from_str_radix(pair, 16).ok()?;
-    }
-    Some(out)
+/// The entries' tag of these credentials.
+fn sign(key: &hmac::Key, message: &[u8]) -> [u8; 32] {
+    let mut tag = [0u8; 32];
+    tag.copy_from_slice(hmac::sign(key, message).as_ref());
+    tag
 }
 
 #[cfg(test)]
@@ -256,18 +284,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hex_round_trips_and_refuses_junk() {
-        let bytes: [u8; 32] = std::array::from_fn(|i| (i * 7) as u8);
-        assert_eq!(from_hex(&to_hex(&bytes)), Some(bytes));
-        assert_eq!(from_hex("zz"), None);
-        assert_eq!(from_hex(&"g".repeat(64)), None);
-    }
-
-    #[test]
     fn entries_block_for_an_hour_and_clock_jumps_do_not_extend_it() {
         assert!(blocks(1000, 1000));
         assert!(blocks(1000, 1000 + 3599));
         assert!(!blocks(1000, 1000 + 3600));
         assert!(blocks(5000, 1000));
+    }
+
+    #[test]
+    fn a_pending_entry_is_in_flight_until_its_time_and_never_for_more_than_a_day() {
+        assert!(in_flight(1000, 1122, 1000));
+        assert!(in_flight(1000, 1122, 1121));
+        assert!(!in_flight(1000, 1122, 1122));
+        assert!(!in_flight(1000, 1000 + 2 * 24 * 60 * 60, 1001));
     }
 }

@@ -137,15 +137,18 @@ mod credentials;
 mod deadline;
 mod decode;
 mod error;
+mod events;
 pub mod fleet;
 mod guard;
 mod model;
+mod proxy;
 mod retry;
 mod secret;
 mod send;
 pub mod services;
 mod signin;
 mod text;
+mod tls;
 mod validate;
 
 pub use async_client::AsyncClient;
@@ -157,8 +160,9 @@ pub use callback::{
     DEFAULT_PREVIOUS_PASSWORD_WINDOW, MAX_CALLBACK_BYTES, VERIZON_CALLBACK_SOURCES,
 };
 pub use client::Client;
-pub use credentials::{ApiKey, Login};
+pub use credentials::{ClientCredentials, Login};
 pub use error::{BoxError, Error, ErrorKind, Result};
+pub use events::TARGET as LOG_TARGET;
 pub use model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 pub use retry::RetryPolicy;
 pub use secret::Secret;

@@ -13,6 +13,7 @@ use crate::codes;
 use crate::deadline::Deadline;
 use crate::decode::{auth_or_api, known_error_shape};
 use crate::error::{Error, Result};
+use crate::events;
 use crate::retry::Operation;
 use crate::secret::redact;
 use crate::text::{chain, excerpt, mask_secret_values};
@@ -35,6 +36,9 @@ impl Call<'_> {
     pub(crate) fn redact(&self, text: &str) -> String {
         let mut secrets = self.client.inner.auth.long_lived_secrets();
         secrets.extend(&self.extra_secrets);
+        if let Some(proxy) = &self.client.inner.proxy {
+            secrets.extend(proxy.secrets.iter().map(|s| s.expose()));
+        }
         if let Some(tokens) = &self.tokens {
             secrets.push(tokens.bearer.value.expose());
             secrets.push(tokens.session.value.expose());
@@ -54,13 +58,28 @@ impl Call<'_> {
     ) -> Result<(StatusCode, Vec<u8>)> {
         let mut retry = 0;
         loop {
-            match self.send(method.clone(), url, headers, body).await {
+            let started = std::time::Instant::now();
+            let outcome = self.send(method.clone(), url, headers, body).await;
+            events::request(&method, url, started, &outcome);
+            match outcome {
                 Err(error) => {
                     retry += 1;
                     match self.client.inner.retry.delay(op, &error, retry) {
                         // No lock is held here: other calls go on while this one waits.
-                        Some(wait) if wait < self.deadline.left() => tokio::time::sleep(wait).await,
-                        _ => return Err(error),
+                        Some(wait) if wait < self.deadline.left() => {
+                            events::retry(&method, url, &error, retry, wait);
+                            tokio::time::sleep(wait).await
+                        }
+                        Some(_) => {
+                            events::not_retried(
+                                &method,
+                                url,
+                                &error,
+                                "the wait would outlast the call timeout",
+                            );
+                            return Err(error);
+                        }
+                        None => return Err(error),
                     }
                 }
                 ok => return ok,
@@ -145,6 +164,26 @@ impl Call<'_> {
                 message: format!("no answer within {}: {message}", self.limit(timeout)),
                 source: Some(Box::new(e)),
             }
+        } else if let Some(tls) = crate::tls::find_rustls_error(&e) {
+            let words = crate::tls::describe(tls);
+            Error::Transport {
+                code: codes::TLS,
+                message: format!("{words} ({message})"),
+                source: Box::new(e),
+            }
+        } else if let (Some(proxy), true) = (&self.client.inner.proxy, e.is_connect()) {
+            let target = e
+                .url()
+                .map(|u| {
+                    format!(
+                        "{}:{}",
+                        u.host_str().unwrap_or_default(),
+                        u.port_or_known_default().unwrap_or(443)
+                    )
+                })
+                .unwrap_or_default();
+            let words = self.redact(&crate::proxy::describe_failure(proxy, &target, &message));
+            Error::Transport { code: codes::PROXY, message: words, source: Box::new(e) }
         } else if e.is_connect() {
             Error::Transport { code: codes::CONNECT, message, source: Box::new(e) }
         } else {

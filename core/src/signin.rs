@@ -9,7 +9,7 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use crate::async_client::AsyncClient;
-use crate::auth::{ApiKey, Login, SignIn, Token};
+use crate::auth::{ClientCredentials, Login, SignIn, Token};
 use crate::builder::setup_error;
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
@@ -20,7 +20,11 @@ use crate::send::Call;
 /// The sign-in requests, sent for the auth module with the client's HTTP connection pool,
 /// timeouts and retry policy.
 impl SignIn for AsyncClient {
-    async fn fetch_token(&self, key: &ApiKey, deadline: Deadline) -> Result<(Secret, Option<Duration>)> {
+    async fn fetch_token(
+        &self,
+        key: &ClientCredentials,
+        deadline: Deadline,
+    ) -> Result<(Secret, Option<Duration>)> {
         use base64::Engine as _;
         let url = format!("{}/ts/v1/oauth2/token", self.inner.base);
         // Every copy of the secret made here is wiped when dropped. (The HeaderValue's own copy,

@@ -182,3 +182,119 @@ fn an_unwritable_file_never_stops_a_login_and_is_reported() {
     let _ = with_password(&sim, "wrong-password", &file).build().unwrap().login();
     assert_eq!(logins(&sim), 2);
 }
+
+/// Waits until the guard file has an entry (the first client's, written before its login).
+fn wait_for_entry(file: &Path) {
+    for _ in 0..500 {
+        if std::fs::read_to_string(file).is_ok_and(|t| t.lines().count() > 2) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("no entry in {}", file.display());
+}
+
+#[test]
+fn a_login_in_flight_elsewhere_is_waited_for_not_blocked_and_never_overlapped() {
+    let sim = Simulator::start().unwrap();
+    let dir = temp_dir("in-flight");
+    let file = dir.join("refused-logins");
+    sim.inject(Fault::new(FaultAction::Delay { ms: 1_500 }).path_contains("/session/login").times(1));
+    let first = with_password(&sim, "sim-password", &file).build().unwrap();
+    let second = with_password(&sim, "sim-password", &file).build().unwrap();
+    std::thread::scope(|s| {
+        let slow = s.spawn(|| {
+            first.login().unwrap();
+            std::time::Instant::now()
+        });
+        wait_for_entry(&file);
+        // The first login is in flight (and delayed): this one waits for it, then sends its own.
+        second.login().unwrap();
+        let second_done = std::time::Instant::now();
+        let first_done = slow.join().unwrap();
+        // Sent together, the second (undelayed) login would have been answered first.
+        assert!(second_done > first_done, "the second login was sent while the first was in flight");
+    });
+    assert_eq!(logins(&sim), 2);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(text.lines().count(), 2, "both entries were cleared: {text}");
+}
+
+#[test]
+fn a_wrong_password_sent_by_two_clients_at_once_reaches_the_service_once() {
+    let sim = Simulator::start().unwrap();
+    let dir = temp_dir("wrong-together");
+    let file = dir.join("refused-logins");
+    // The first login takes a while, so the other client surely finds it in flight.
+    sim.inject(Fault::new(FaultAction::Delay { ms: 500 }).path_contains("/session/login").times(1));
+    let clients: Vec<Client> =
+        (0..2).map(|_| with_password(&sim, "wrong-password", &file).build().unwrap()).collect();
+    let barrier = std::sync::Barrier::new(2);
+    let mut codes: Vec<String> = std::thread::scope(|s| {
+        let runs: Vec<_> = clients
+            .iter()
+            .map(|c| {
+                s.spawn(|| {
+                    barrier.wait();
+                    c.login().unwrap_err().error_code().to_owned()
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    codes.sort();
+    assert_eq!(codes, [codes::LOGIN_BLOCKED, "UnifiedWebService.REQUEST_FAILED.UserNotAuthorized"]);
+    assert_eq!(logins(&sim), 1);
+}
+
+#[test]
+fn many_clients_with_the_right_password_never_block_each_other() {
+    let sim = Simulator::start().unwrap();
+    let dir = temp_dir("many");
+    let file = dir.join("refused-logins");
+    let barrier = std::sync::Barrier::new(8);
+    // Failures are collected, not panicked on, so that no thread is left waiting at the barrier.
+    let failures: Vec<String> = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..8)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut failures = Vec::new();
+                    for _ in 0..4 {
+                        barrier.wait();
+                        let client = with_password(&sim, "sim-password", &file).build().unwrap();
+                        if let Err(e) = client.login() {
+                            failures.push(format!("{}: {e}", e.error_code()));
+                        }
+                    }
+                    failures
+                })
+            })
+            .collect();
+        runs.into_iter().flat_map(|r| r.join().unwrap()).collect()
+    });
+    assert!(failures.is_empty(), "{} of 32 logins failed: {failures:?}", failures.len());
+    assert_eq!(logins(&sim), 32);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(text.lines().count(), 2, "no entry left behind: {text}");
+}
+
+#[test]
+fn a_client_waits_while_another_process_holds_the_lock() {
+    // Another process's read-modify-write, as it looks from here: the lock file beside the
+    // guard file, locked through an open file of its own (which flock treats as another owner).
+    let sim = Simulator::start().unwrap();
+    let dir = temp_dir("locked");
+    let file = dir.join("refused-logins");
+    let lock = std::fs::File::create(dir.join("refused-logins.lock")).unwrap();
+    lock.lock().unwrap();
+    let client = with_password(&sim, "sim-password", &file).build().unwrap();
+    std::thread::scope(|s| {
+        let login = s.spawn(|| client.login());
+        std::thread::sleep(Duration::from_millis(500));
+        assert!(!login.is_finished(), "the login went ahead while the guard file was locked");
+        assert_eq!(logins(&sim), 0);
+        lock.unlock().unwrap();
+        login.join().unwrap().unwrap();
+    });
+    assert_eq!(logins(&sim), 1);
+}

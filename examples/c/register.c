@@ -1,10 +1,10 @@
 /* Register a ThingSpace callback listener from C.
  *
  *   cc register.c $(pkg-config --cflags --libs tscb) -o register
- *   TSCB_BASE_URL=http://127.0.0.1:9000/api TSCB_BEARER_TOKEN=sim-bearer-token \
- *   TSCB_SESSION_TOKEN=sim-session-token ./register TestAccount-2 CarrierService https://listener.example.com/cb
+ *   THINGSPACE_BASE_URL=http://127.0.0.1:9000/api THINGSPACE_BEARER_TOKEN=sim-bearer-token \
+ *   THINGSPACE_SESSION_TOKEN=sim-session-token ./register TestAccount-2 CarrierService https://listener.example.com/cb
  *
- * Leave TSCB_BASE_URL unset for production. Exit status: 0 registered, 1 refused or failed, 2 usage. */
+ * Leave THINGSPACE_BASE_URL unset for production. Exit status: 0 registered, 1 refused or failed, 2 usage. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -15,9 +15,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s ACCOUNT SERVICE URL\n", argv[0]);
         return 2;
     }
-    const char *base_url = getenv("TSCB_BASE_URL");
-    const char *bearer = getenv("TSCB_BEARER_TOKEN");
-    const char *session = getenv("TSCB_SESSION_TOKEN");
+    const char *base_url = getenv("THINGSPACE_BASE_URL");
+    const char *bearer = getenv("THINGSPACE_BEARER_TOKEN");
+    const char *session = getenv("THINGSPACE_SESSION_TOKEN");
 
     tscb_client_builder *builder = tscb_client_builder_new();
     tscb_result set = TSCB_OK;

@@ -105,8 +105,10 @@ unsafe fn set_with(
     })
 }
 
-/// Lets the client sign in by itself: the OAuth client id and secret (for the bearer token) and
-/// the account's connectivity-management login (for the session token). The client fetches the
+/// Lets the client sign in by itself: the OAuth client credentials (client id and client secret,
+/// for the bearer token) and the session login (the login username and login password of the
+/// account's connectivity-management user, for the session token; not the callback's username
+/// and password). The client fetches the
 /// token and logs in when first used, renews a token shortly before it runs out, and logs in
 /// again when the session expires. A login that was refused, or whose outcome is unknown, is
 /// never sent again by the client (five failed logins lock the account). All four are copied and checked by
@@ -117,17 +119,17 @@ pub unsafe extern "C" fn tscb_client_builder_set_credentials(
     builder: *mut tscb_client_builder,
     client_id: *const c_char,
     client_secret: *const c_char,
-    username: *const c_char,
-    password: *const c_char,
+    login_username: *const c_char,
+    login_password: *const c_char,
 ) -> tscb_result {
     call(std::ptr::null_mut(), || {
         let builder = arg_mut(builder, "builder")?;
         let client_id = arg_str(client_id, "client_id")?;
         let client_secret = arg_str(client_secret, "client_secret")?;
-        let username = arg_str(username, "username")?;
-        let password = arg_str(password, "password")?;
+        let login_username = arg_str(login_username, "login_username")?;
+        let login_password = arg_str(login_password, "login_password")?;
         let inner = std::mem::take(&mut builder.inner);
-        builder.inner = inner.credentials(client_id, client_secret, username, password);
+        builder.inner = inner.credentials(client_id, client_secret, login_username, login_password);
         Ok(())
     })
 }
@@ -227,6 +229,38 @@ pub unsafe extern "C" fn tscb_client_builder_set_allow_insecure_http(
     allow: u8,
 ) -> tscb_result {
     set_with(builder, |b| b.allow_insecure_http(allow != 0))
+}
+
+/// Trusts the CA certificates in the PEM file at `path` besides the system's roots (for a
+/// corporate proxy that inspects TLS, or the simulator's `--tls` CA). Call it again for more
+/// files. The file is read by tscb_client_builder_build(), which fails with
+/// TSCB_ERR_INVALID_INPUT (`Tscb.INPUT_INVALID.CaFile.Invalid`) when it is missing, unreadable or
+/// holds no certificate. SSL_CERT_FILE and SSL_CERT_DIR are honoured as well. `path` is copied.
+/// TSCB_ERR_NULL_PARAMETER if `builder` or `path` is NULL; TSCB_ERR_INVALID_UTF8 if `path` is
+/// not UTF-8.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_add_ca_file(
+    builder: *mut tscb_client_builder,
+    path: *const c_char,
+) -> tscb_result {
+    set_str(builder, path, "path", |b, v| b.ca_file(v))
+}
+
+/// Goes through the proxy at `url` ("http://[user:password@]host:port"), whatever HTTPS_PROXY,
+/// ALL_PROXY and NO_PROXY say; NULL or "" for no proxy at all. Without this call the proxy
+/// comes from those variables, as curl reads them. Credentials in the URL are sent as
+/// Proxy-Authorization and never appear in an error. A URL that does not parse makes
+/// tscb_client_builder_build() fail with `Tscb.INPUT_INVALID.Proxy.Invalid`. `url` is copied.
+/// TSCB_ERR_NULL_PARAMETER if `builder` is NULL; TSCB_ERR_INVALID_UTF8 if `url` is not UTF-8.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_set_proxy(
+    builder: *mut tscb_client_builder,
+    url: *const c_char,
+) -> tscb_result {
+    if url.is_null() {
+        return set_with(builder, |b| b.no_proxy());
+    }
+    set_str(builder, url, "url", |b, v| b.proxy(v))
 }
 
 /// Checks the settings and builds a client. The builder is consumed whatever the outcome (do

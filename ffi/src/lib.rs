@@ -9,12 +9,14 @@ mod callback;
 mod calls;
 mod client;
 mod error;
+mod logging;
 mod result;
 
 pub use callback::*;
 pub use calls::*;
 pub use client::*;
 pub use error::*;
+pub use logging::*;
 pub use result::*;
 
 /// The library's version, e.g. "0.1.0". Static; never NULL, never to be freed.

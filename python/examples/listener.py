@@ -1,6 +1,6 @@
 """A complete ThingSpace callback listener on the standard library's http.server.
 
-    LISTENER_PW=... python listener.py --listen 0.0.0.0:9001 --username fleet-7 --password-env LISTENER_PW
+    LISTENER_PW=... python listener.py --listen 127.0.0.1:9002 --username fleet-7 --password-env LISTENER_PW
 
 Each message ThingSpace POSTs is checked with tscb.CallbackVerifier: the source address (by
 default Verizon's documented addresses; --allow-source ADDR_OR_CIDR, repeatable, or

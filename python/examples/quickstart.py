@@ -2,8 +2,8 @@
 
 Against the simulator (`make sim` in another terminal):
 
-    TSCB_BASE_URL=http://127.0.0.1:9000/api TSCB_BEARER_TOKEN=sim-bearer-token \
-    TSCB_SESSION_TOKEN=sim-session-token python quickstart.py
+    THINGSPACE_BASE_URL=http://127.0.0.1:9000/api THINGSPACE_BEARER_TOKEN=sim-bearer-token \
+    THINGSPACE_SESSION_TOKEN=sim-session-token python quickstart.py
 """
 
 import os
@@ -13,11 +13,16 @@ import tscb
 
 
 def main() -> int:
-    with tscb.Client(
-        bearer_token=os.environ.get("TSCB_BEARER_TOKEN"),
-        session_token=os.environ.get("TSCB_SESSION_TOKEN"),
-        base_url=os.environ.get("TSCB_BASE_URL"),  # None: production
-    ) as client:
+    try:
+        client = tscb.Client(
+            bearer_token=os.environ.get("THINGSPACE_BEARER_TOKEN"),
+            session_token=os.environ.get("THINGSPACE_SESSION_TOKEN"),
+            base_url=os.environ.get("THINGSPACE_BASE_URL"),  # None: production
+        )
+    except tscb.InvalidInputError as e:  # e.g. THINGSPACE_BEARER_TOKEN not set
+        print(f"cannot make a client: {e.error_code}: {e.error_message}", file=sys.stderr)
+        return 2
+    with client:
         try:
             ack = client.register_callback(
                 "TestAccount-2", "CarrierService", "https://listener.example.com/thingspace", username="fleet-7"

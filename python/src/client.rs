@@ -36,7 +36,7 @@ impl Client {
         convert: impl FnOnce(T) -> R,
     ) -> PyResult<R> {
         let client = self.client().map_err(|e| to_py(py, &e))?;
-        py.detach(|| guarded(|| call(&client))).map(convert).map_err(|e| to_py(py, &e))
+        crate::logging::detached(py, || guarded(|| call(&client))).map(convert).map_err(|e| to_py(py, &e))
     }
 }
 
@@ -50,7 +50,7 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, tscb::Error>) -> Result<T
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (*, bearer_token=None, session_token=None, client_id=None, client_secret=None, username=None, password=None, base_url=None, timeout=None, connect_timeout=None, call_timeout=None, user_agent=None, check_callback_port=true, max_retries=None, retry_register_when_busy=false, allow_insecure_http=false, login_guard_file=None))]
+    #[pyo3(signature = (*, bearer_token=None, session_token=None, client_id=None, client_secret=None, login_username=None, login_password=None, base_url=None, timeout=None, connect_timeout=None, call_timeout=None, user_agent=None, check_callback_port=true, max_retries=None, retry_register_when_busy=false, allow_insecure_http=false, login_guard_file=None, ca_file=None, proxy=None))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments, not a Rust API
     fn new(
         py: Python<'_>,
@@ -58,8 +58,8 @@ impl Client {
         session_token: Option<Text>,
         client_id: Option<Text>,
         client_secret: Option<Text>,
-        username: Option<Text>,
-        password: Option<Text>,
+        login_username: Option<Text>,
+        login_password: Option<Text>,
         base_url: Option<Text>,
         timeout: Option<f64>,
         connect_timeout: Option<f64>,
@@ -70,12 +70,16 @@ impl Client {
         retry_register_when_busy: bool,
         allow_insecure_http: bool,
         login_guard_file: Option<PathBuf>,
+        ca_file: Option<PathBuf>,
+        proxy: Option<Text>,
     ) -> PyResult<Self> {
         // Moved, not copied, into the builder, whose `Secret`s wipe them when dropped.
         let (bearer_token, session_token) = (owned(bearer_token), owned(session_token));
         let (client_id, client_secret) = (owned(client_id), owned(client_secret));
-        let (username, password) = (owned(username), owned(password));
+        let (login_username, login_password) = (owned(login_username), owned(login_password));
         let (base_url, user_agent) = (owned(base_url), owned(user_agent));
+        // None: from the environment, as curl reads it; "": none at all. May hold a password.
+        let proxy = owned(proxy);
         let build = || -> Result<tscb::Client, tscb::Error> {
             // Whatever is not given keeps the core's default: none is repeated here.
             let mut builder = tscb::Client::builder()
@@ -97,7 +101,7 @@ impl Client {
             if let Some(path) = login_guard_file {
                 builder = builder.login_guard_file(path);
             }
-            builder = builder.credentials_from(client_id, client_secret, username, password);
+            builder = builder.credentials_from(client_id, client_secret, login_username, login_password);
             if let Some(url) = base_url {
                 builder = builder.base_url(url);
             }
@@ -109,6 +113,12 @@ impl Client {
             }
             if let Some(agent) = user_agent {
                 builder = builder.user_agent(agent);
+            }
+            if let Some(path) = ca_file {
+                builder = builder.ca_file(path);
+            }
+            if let Some(proxy) = proxy {
+                builder = builder.proxy(proxy);
             }
             builder.build()
         };

@@ -9,11 +9,13 @@ mod callback;
 mod client;
 mod errors;
 mod fleet;
+mod logging;
 mod model;
 
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    logging::install();
     module.add_class::<client::Client>()?;
     module.add_class::<model::CallbackAck>()?;
     module.add_class::<model::RegisteredCallback>()?;

@@ -18,8 +18,8 @@ def signing_in(sim: Sim, password: str = "sim-password", **kwargs: object) -> ts
     return tscb.Client(
         client_id="sim-client-id",
         client_secret="sim-client-secret",
-        username="sim-user",
-        password=password,
+        login_username="sim-user",
+        login_password=password,
         base_url=sim.base_url,
         **kwargs,  # type: ignore[arg-type]
     )

@@ -12,9 +12,9 @@ from conftest import REPO, Sim
 def test_quickstart_runs_against_the_simulator(sim: Sim) -> None:
     env = dict(
         os.environ,
-        TSCB_BASE_URL=sim.base_url,
-        TSCB_BEARER_TOKEN="sim-bearer-token",
-        TSCB_SESSION_TOKEN="sim-session-token",
+        THINGSPACE_BASE_URL=sim.base_url,
+        THINGSPACE_BEARER_TOKEN="sim-bearer-token",
+        THINGSPACE_SESSION_TOKEN="sim-session-token",
     )
     result = subprocess.run(
         [sys.executable, str(REPO / "python" / "examples" / "quickstart.py")],

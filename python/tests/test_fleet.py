@@ -78,8 +78,8 @@ def test_one_token_request_and_one_login(fresh_sim: Sim) -> None:
     with tscb.Client(
         client_id="sim-client-id",
         client_secret="sim-client-secret",
-        username="sim-user",
-        password="sim-password",
+        login_username="sim-user",
+        login_password="sim-password",
         base_url=sim.base_url,
     ) as client:
         report = tscb.plan(client, both_services(names), concurrency=8).apply(concurrency=8)
@@ -93,8 +93,8 @@ def test_a_refused_login_is_sent_once(fresh_sim: Sim) -> None:
     client = tscb.Client(
         client_id="sim-client-id",
         client_secret="sim-client-secret",
-        username="sim-user",
-        password="wrong",
+        login_username="sim-user",
+        login_password="wrong",
         base_url=sim.base_url,
     )
     with pytest.raises(tscb.AuthError) as caught:

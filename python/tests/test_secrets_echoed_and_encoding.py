@@ -18,10 +18,11 @@ CONSTRUCTOR_ARGS = [
     "session_token",
     "client_id",
     "client_secret",
-    "username",
-    "password",
+    "login_username",
+    "login_password",
     "base_url",
     "user_agent",
+    "proxy",
 ]
 
 
@@ -112,8 +113,8 @@ def test_a_fresh_token_in_a_broken_sign_in_answer_is_never_shown(sim: Sim, path:
     client = tscb.Client(
         client_id="sim-client-id",
         client_secret="sim-client-secret",
-        username="sim-user",
-        password="sim-password",
+        login_username="sim-user",
+        login_password="sim-password",
         base_url=sim.base_url,
     )
     with pytest.raises(tscb.InvalidResponseError) as info:

@@ -13,8 +13,8 @@ def signing_in(sim: Sim, password: str = "sim-password") -> tscb.Client:
     return tscb.Client(
         client_id="sim-client-id",
         client_secret="sim-client-secret",
-        username="sim-user",
-        password=password,
+        login_username="sim-user",
+        login_password=password,
         base_url=sim.base_url,
     )
 
@@ -72,15 +72,15 @@ def test_login_checks_credentials_up_front(sim: Sim) -> None:
 
 def test_half_given_credentials_are_invalid_input() -> None:
     with pytest.raises(tscb.InvalidInputError) as info:
-        tscb.Client(client_id="id", username="u", password="p")
+        tscb.Client(client_id="id", login_username="u", login_password="p")
     assert info.value.error_code == "Tscb.INPUT_INVALID.ClientSecret.Invalid"
     with pytest.raises(tscb.InvalidInputError) as info:
-        tscb.Client(bearer_token="b", username="u")
+        tscb.Client(bearer_token="b", login_username="u")
     assert info.value.error_code == "Tscb.INPUT_INVALID.LoginPassword.Invalid"
 
 
 def test_credentials_never_show_in_repr(sim: Sim) -> None:
     client = tscb.Client(
-        client_id="id", client_secret="CLIENT-SECRET-9", username="u", password="LOGIN-PW-8", base_url=sim.base_url
+        client_id="id", client_secret="CLIENT-SECRET-9", login_username="u", login_password="LOGIN-PW-8", base_url=sim.base_url
     )
     assert "CLIENT-SECRET-9" not in repr(client) and "LOGIN-PW-8" not in repr(client)

@@ -87,8 +87,8 @@ class Client:
         session_token: Optional[str] = None,
         client_id: Optional[str] = None,
         client_secret: Optional[str] = None,
-        username: Optional[str] = None,
-        password: Optional[str] = None,
+        login_username: Optional[str] = None,
+        login_password: Optional[str] = None,
         base_url: Optional[str] = None,
         timeout: Optional[float] = None,
         connect_timeout: Optional[float] = None,
@@ -99,6 +99,8 @@ class Client:
         retry_register_when_busy: bool = False,
         allow_insecure_http: bool = False,
         login_guard_file: Union[str, os.PathLike[str], None] = None,
+        ca_file: Union[str, os.PathLike[str], None] = None,
+        proxy: Optional[str] = None,
     ) -> Client: ...
     @property
     def base_url(self) -> str: ...

@@ -62,6 +62,8 @@ pub(crate) fn handle(shared: &Shared, req: &Request, local: SocketAddr) -> Respo
             Ok(_) => Response::text(400, "account name must not be empty"),
             Err(e) => Response::text(400, &format!("bad account JSON: {e}")),
         },
+        ("POST", "/__admin/deliver") => crate::deliver::admin_deliver(shared, &req.body),
+        ("GET", "/__admin/deliveries") => crate::deliver::admin_deliveries(shared),
         _ => Response::text(404, "no such admin endpoint"),
     }
 }

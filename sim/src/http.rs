@@ -3,6 +3,8 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
+
+use crate::tls::Conn;
 use std::time::{Duration, Instant};
 
 /// Largest request body accepted; larger ones get 413.
@@ -77,7 +79,7 @@ impl RequestReader {
     /// Reads the next request. `Ok(None)` means the client closed (or the socket failed, or it
     /// stayed silent for the idle timeout) before a request began or completed: there is nobody
     /// to answer. A request that takes longer than the request timeout gets 408.
-    pub(crate) fn read(&mut self, stream: &mut TcpStream) -> Result<Option<Request>, BadRequest> {
+    pub(crate) fn read(&mut self, stream: &mut Conn) -> Result<Option<Request>, BadRequest> {
         // The clock starts with the request's first byte, which may already be buffered.
         let mut deadline = if self.buf.is_empty() { None } else { Instant::now().checked_add(self.whole) };
         let (head_len, mut request, content_length) = loop {
@@ -120,7 +122,7 @@ impl RequestReader {
 
     /// Appends whatever the socket has, waiting until `deadline` (or the idle timeout without
     /// one).
-    fn fill(&mut self, stream: &mut TcpStream, deadline: Option<Instant>) -> Filled {
+    fn fill(&mut self, stream: &mut Conn, deadline: Option<Instant>) -> Filled {
         let wait = match deadline {
             Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
                 Some(left) if !left.is_zero() => left,
@@ -128,7 +130,8 @@ impl RequestReader {
             },
             None => self.idle,
         };
-        if stream.set_read_timeout(Some(at_least_a_millisecond(wait))).is_err() {
+        // On the socket under TLS too: rustls then reports the timeout as the same I/O error.
+        if stream.tcp().set_read_timeout(Some(at_least_a_millisecond(wait))).is_err() {
             return Filled::Closed;
         }
         let mut chunk = [0u8; 16 * 1024];
@@ -227,7 +230,7 @@ impl Response {
         Response::new(204, None, Vec::new())
     }
 
-    pub(crate) fn write_to(&self, stream: &mut TcpStream, close: bool) -> io::Result<()> {
+    pub(crate) fn write_to(&self, stream: &mut impl Write, close: bool) -> io::Result<()> {
         let mut out =
             head(self.status, self.content_type.as_deref(), self.body.len(), &self.extra_headers, close);
         out.extend_from_slice(&self.body);

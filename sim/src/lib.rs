@@ -77,6 +77,8 @@
 //! | `DELETE /__admin/requests` | 204 |
 //! | `POST /__admin/expire-sessions` | 204, as [`Simulator::expire_sessions`] |
 //! | `POST /__admin/accounts` with `{"name": "..."}` | 204, as [`Simulator::add_account`] |
+//! | `POST /__admin/deliver` with `{"account", "service", "message"?, "fault"?, "attempts"?, "interval_ms"?}` | 202 `{"deliveryId"}`, as [`Simulator::deliver`]: 404 without a registration, 400 for a URL that is not plain `http` to a loopback address, 429 with 16 deliveries under way |
+//! | `GET /__admin/deliveries` | 200, `[{"deliveryId", "attempt", "url", "status" (or null), "error" (or null), "last"}, ...]`, oldest first |
 //!
 //! A fault as JSON: `{"method": "POST" | null, "path_contains": "..." | null, "times": 1 | null,
 //! "action": ACTION, ...}` where ACTION and its fields are
@@ -107,18 +109,25 @@
 
 mod admin;
 mod api;
+mod callbacks;
 mod config;
+mod deliver;
 mod fault;
 mod http;
 mod mask;
+mod proxy;
 mod random;
 mod record;
 mod server;
 mod simulator;
 mod state;
+mod tls;
 
 pub use config::SimConfig;
+pub use deliver::{Delivery, DeliveryAttempt};
 pub use fault::{Fault, FaultAction};
+pub use proxy::{ConnectProxy, ProxyConfig, ProxyRequest};
 pub use record::RecordedRequest;
-pub use simulator::Simulator;
+pub use simulator::{Simulator, SimulatorBuilder};
 pub use state::Registration;
+pub use tls::CERTIFICATE_NAMES;

@@ -7,14 +7,18 @@ use std::time::Duration;
 use tscb_sim::{SimConfig, Simulator};
 
 const USAGE: &str = "\
-usage: tscb-sim [--listen ADDR] [--allow-remote] [--session-idle-timeout SECS] [--token-lifetime SECS]
+usage: tscb-sim [--listen ADDR] [--allow-remote] [--tls [--ca-out PATH]] [--session-idle-timeout SECS] [--token-lifetime SECS]
 
 Runs a local stand-in for the ThingSpace callback API until killed.
-The first line printed is `listening on http://HOST:PORT/api`.
+The first line printed is `listening on http://HOST:PORT/api` (https with --tls).
 
   --listen ADDR                 address to listen on (default 127.0.0.1:0, a free port)
   --allow-remote                allow an ADDR that is not loopback, such as 0.0.0.0:9000; the
                                 admin API (/__admin/...) then needs the admin token printed at start
+  --tls                         serve HTTPS, with a certificate for localhost and 127.0.0.1
+                                signed by a CA made for this run
+  --ca-out PATH                 with --tls: write that CA's certificate (PEM) to PATH
+                                (default: tscb-sim-ca-PORT.pem in the temporary directory)
   --session-idle-timeout SECS   idle time after which a session expires (default 1200)
   --token-lifetime SECS         lifetime of issued access tokens (default 3600)
   -h, --help                    print this help";
@@ -22,11 +26,14 @@ The first line printed is `listening on http://HOST:PORT/api`.
 struct Options {
     listen: String,
     config: SimConfig,
+    tls: bool,
+    ca_out: Option<std::path::PathBuf>,
 }
 
 /// The options to run with, or `None` when help was asked for.
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, String> {
-    let mut options = Options { listen: "127.0.0.1:0".to_owned(), config: SimConfig::default() };
+    let mut options =
+        Options { listen: "127.0.0.1:0".to_owned(), config: SimConfig::default(), tls: false, ca_out: None };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (flag, inline_value) = match arg.split_once('=') {
@@ -40,16 +47,24 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
             options.config.allow_remote = true;
             continue;
         }
+        if flag == "--tls" && inline_value.is_none() {
+            options.tls = true;
+            continue;
+        }
         let mut value =
             || inline_value.clone().or_else(|| args.next()).ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
             "--listen" => options.listen = value()?,
+            "--ca-out" => options.ca_out = Some(value()?.into()),
             "--session-idle-timeout" => {
                 options.config.session_idle_timeout = seconds(&flag, &value()?)?;
             }
             "--token-lifetime" => options.config.token_lifetime = seconds(&flag, &value()?)?,
             _ => return Err(format!("unknown argument: {flag}")),
         }
+    }
+    if options.ca_out.is_some() && !options.tls {
+        return Err("--ca-out needs --tls".to_owned());
     }
     Ok(Some(options))
 }
@@ -74,7 +89,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let sim = match Simulator::start_with(options.config, &options.listen) {
+    let sim = Simulator::builder().config(options.config).listen(&options.listen).tls(options.tls).start();
+    let sim = match sim {
         Ok(sim) => sim,
         Err(e) => {
             eprintln!("tscb-sim: cannot listen on {}: {e}", options.listen);
@@ -83,6 +99,10 @@ fn main() -> ExitCode {
             return if usage_error { ExitCode::from(2) } else { ExitCode::FAILURE };
         }
     };
+    if let Err(e) = sim.save_ca(options.ca_out.as_deref()) {
+        eprintln!("tscb-sim: cannot write the CA certificate: {e}");
+        return ExitCode::FAILURE;
+    }
     // A reader that went away (a closed pipe) must not stop the simulator it started.
     let _ = sim.write_banner(&mut std::io::stdout().lock());
     loop {
@@ -120,6 +140,7 @@ mod tests {
         assert!(parse(&["--token-lifetime", "soon"]).is_err());
         assert!(parse(&["--token-lifetime", "-1"]).is_err());
         assert!(parse(&["--frobnicate"]).is_err());
+        assert!(parse(&["--ca-out", "ca.pem"]).is_err(), "--ca-out without --tls");
         assert!(parse(&["--allow-remote=yes"]).is_err());
     }
 }

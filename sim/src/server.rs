@@ -13,6 +13,7 @@ use crate::fault::FaultAction;
 use crate::http::{self, RequestReader, Response};
 use crate::record::RecordedRequest;
 use crate::state::State;
+use crate::tls::Conn;
 use crate::{admin, api};
 
 /// State shared by the [`Simulator`](crate::Simulator) handle and all server threads.
@@ -26,6 +27,8 @@ pub(crate) struct Shared {
     stop_requested: Mutex<bool>,
     stop_signal: Condvar,
     connections: Mutex<Connections>,
+    /// Set for HTTPS: every connection is TLS with this configuration.
+    pub(crate) tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// Open connections, kept so that shutdown can cut them and wait for their threads.
@@ -60,6 +63,7 @@ impl Shared {
             stop_requested: Mutex::new(false),
             stop_signal: Condvar::new(),
             connections: Mutex::new(Connections::default()),
+            tls: None,
         }
     }
 
@@ -205,14 +209,21 @@ enum Ending {
     Reset,
 }
 
-fn connection_thread(shared: Arc<Shared>, id: u64, mut stream: TcpStream) {
+fn connection_thread(shared: Arc<Shared>, id: u64, stream: TcpStream) {
+    let Ok(mut stream) = Conn::new(stream, shared.tls.as_ref()) else {
+        lock(&shared.connections).open.remove(&id);
+        return;
+    };
     let ending = serve(&shared, id, &mut stream);
+    if ending == Ending::Close {
+        stream.close_notify();
+    }
     // The shutdown handle must go first: the socket only really closes (and a reset is only
     // sent) when its last descriptor does.
     let handle = lock(&shared.connections).open.remove(&id);
     drop(handle);
     if ending == Ending::Reset {
-        let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+        let _ = socket2::SockRef::from(&*stream.tcp()).set_linger(Some(Duration::ZERO));
     }
     drop(stream);
 }
@@ -225,9 +236,9 @@ enum Outcome {
     End(Ending),
 }
 
-fn serve(shared: &Shared, id: u64, stream: &mut TcpStream) -> Ending {
+fn serve(shared: &Shared, id: u64, stream: &mut Conn) -> Ending {
     let mut reader = RequestReader::new(shared.config.idle_timeout, shared.config.request_timeout);
-    let Ok(local) = stream.local_addr() else {
+    let Ok(local) = stream.tcp().local_addr() else {
         return Ending::Close;
     };
     loop {
@@ -239,7 +250,7 @@ fn serve(shared: &Shared, id: u64, stream: &mut TcpStream) -> Ending {
             Ok(None) => return Ending::Close,
             Err(bad) => {
                 let _ = Response::text(bad.status, bad.message).write_to(stream, true);
-                http::lingering_close(stream);
+                http::lingering_close(stream.tcp());
                 return Ending::Close;
             }
         };
@@ -270,7 +281,7 @@ fn serve(shared: &Shared, id: u64, stream: &mut TcpStream) -> Ending {
 
 fn apply_fault(
     shared: &Shared,
-    stream: &mut TcpStream,
+    stream: &mut Conn,
     req: &http::Request,
     action: FaultAction,
     close: bool,
@@ -330,7 +341,7 @@ fn apply_fault(
 }
 
 /// A 200 whose body ends with the connection (no `Content-Length`), streamed in chunks.
-fn send_unframed(stream: &mut TcpStream, bytes: usize) -> std::io::Result<()> {
+fn send_unframed(stream: &mut impl Write, bytes: usize) -> std::io::Result<()> {
     stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n")?;
     let chunk = vec![b'x'; (64 * 1024).min(bytes)];
     let mut left = bytes;
@@ -343,7 +354,7 @@ fn send_unframed(stream: &mut TcpStream, bytes: usize) -> std::io::Result<()> {
 }
 
 /// Streams an oversized body in chunks so that even gigabytes cost no memory.
-fn send_oversized(stream: &mut TcpStream, bytes: usize, close: bool) -> std::io::Result<()> {
+fn send_oversized(stream: &mut impl Write, bytes: usize, close: bool) -> std::io::Result<()> {
     const PREFIX: &[u8] = b"{\"padding\":\"";
     const SUFFIX: &[u8] = b"\"}";
     const CHUNK: usize = 64 * 1024;

@@ -78,6 +78,8 @@ pub(crate) struct State {
     registrations: HashMap<String, Vec<Registration>>,
     registration_count: usize,
     max_sessions: usize,
+    /// Shared with the delivery threads, which outlive the admin request that started them.
+    pub(crate) deliveries: std::sync::Arc<crate::deliver::Deliveries>,
     max_registrations: usize,
 }
 
@@ -96,6 +98,7 @@ impl State {
             registration_count: 0,
             max_sessions: config.max_sessions,
             max_registrations: config.max_registrations,
+            deliveries: Default::default(),
         }
     }
 

@@ -53,7 +53,7 @@ fn prints_its_address_first_and_serves() {
             "bearer token: sim-bearer-token",
             "session token: sim-session-token",
             "client id: sim-client-id",
-            "username: sim-user",
+            "login username: sim-user",
         ]
     );
 

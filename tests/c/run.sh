@@ -12,8 +12,34 @@ rm -rf "$out"
 mkdir -p "$out"
 
 make -s install PREFIX="$prefix"
-cargo build --release --locked -q -p tscb-sim
+cargo build --release --locked -q -p tscb-sim --bins
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+
+# HTTPS and proxies: a tscb-sim --tls and three tscb-connect-proxy processes, for test_tls.c.
+extra_pids=()
+stop_extras() {
+    for pid in "${extra_pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    extra_pids=()
+}
+# Starts "$@" with its output in log file $1 (shifted off); sets $started_url to the first
+# line's last word (not a command substitution, which would lose the pid in a subshell).
+start_extra() {
+    local log=$1
+    shift
+    rm -f "$log"
+    "$@" >"$log" 2>&1 &
+    extra_pids+=($!)
+    for _ in $(seq 100); do
+        line=$(head -n 1 "$log" 2>/dev/null || true)
+        case "$line" in "listening on "* | "proxying on "*) started_url="${line##* }"; return 0 ;; esac
+        sleep 0.05
+    done
+    echo "$* did not start: $(cat "$log")" >&2
+    return 1
+}
 
 sim_pid=
 stop_sim() {
@@ -23,9 +49,12 @@ stop_sim() {
         sim_pid=
     fi
 }
-trap 'rc=$?; stop_sim; exit $rc' EXIT
+trap 'rc=$?; stop_sim; stop_extras; exit $rc' EXIT
 start_sim() {
     stop_sim
+    # Removed first: otherwise the loop below can read the previous simulator's line before the
+    # new process has truncated the file, and the tests then talk to a port nobody listens on.
+    rm -f "$out/sim.log"
     "$target/release/tscb-sim" --listen 127.0.0.1:0 >"$out/sim.log" 2>&1 &
     sim_pid=$!
     for _ in $(seq 100); do
@@ -54,6 +83,11 @@ inc=$(pkg-config --cflags tscb)
         cc "${cflags[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
             $inc tests/c/$test.c -o "$out/${name}_asan" $shared_libs $rpath -lpthread
     done
+    cc "${cflags[@]}" $inc tests/c/test_tls.c -o "$out/test_tls" $shared_libs $rpath
+    cc "${cflags[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+        $inc tests/c/test_log.c -o "$out/test_log_asan" $shared_libs $rpath
+    cc "${cflags[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+        $inc tests/c/test_tls.c -o "$out/test_tls_asan" $shared_libs $rpath
     c++ "${cxxflags[@]}" $inc tests/cpp/test_tscb.cpp -o "$out/test_cpp" $shared_libs $rpath -lpthread
     cc "${cflags[@]}" examples/c/register.c -o "$out/register" $(pkg-config --cflags --libs tscb) $rpath
 }
@@ -95,11 +129,32 @@ valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
     --error-exitcode=1 --suppressions=tests/c/valgrind.supp "$out/test_callback_shared"
 
 start_sim
+echo "== C log callback (ASan + UBSan)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$out/test_log_asan"
+
+echo "== C over HTTPS and through proxies"
+TSCB_SIM_CA_FILE="$out/sim-ca.pem"
+start_extra "$out/sim-tls.log" "$target/release/tscb-sim" --tls --ca-out "$TSCB_SIM_CA_FILE"
+TSCB_SIM_TLS_URL=$started_url
+start_extra "$out/proxy.log" "$target/release/tscb-connect-proxy"
+TSCB_PROXY_URL=$started_url
+start_extra "$out/proxy-auth.log" "$target/release/tscb-connect-proxy" --credentials carol:pr0xy-pw
+TSCB_PROXY_AUTH_URL=$started_url
+start_extra "$out/proxy-refuse.log" "$target/release/tscb-connect-proxy" --refuse 403
+TSCB_PROXY_REFUSE_URL=$started_url
+export TSCB_SIM_CA_FILE TSCB_SIM_TLS_URL TSCB_PROXY_URL TSCB_PROXY_AUTH_URL TSCB_PROXY_REFUSE_URL
+"$out/test_tls"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$out/test_tls_asan"
+valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
+    --suppressions=tests/c/valgrind.supp "$out/test_tls"
+stop_extras
+
+start_sim
 echo "== examples/c/register.c"
-TSCB_BASE_URL="$TSCB_SIM_URL" TSCB_BEARER_TOKEN=sim-bearer-token TSCB_SESSION_TOKEN=sim-session-token \
+THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN=sim-bearer-token THINGSPACE_SESSION_TOKEN=sim-session-token \
     "$out/register" TestAccount-2 CarrierService https://listener.example.com/cb | tee "$out/register.out"
 grep -q '^registered CarrierService for account TestAccount-2$' "$out/register.out"
-if TSCB_BASE_URL="$TSCB_SIM_URL" TSCB_BEARER_TOKEN=sim-bearer-token TSCB_SESSION_TOKEN=sim-session-token \
+if THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN=sim-bearer-token THINGSPACE_SESSION_TOKEN=sim-session-token \
     "$out/register" TestAccount-2 CarrierService https://listener.example.com:8443/cb 2>"$out/register.err"; then
     echo "register.c accepted a port ThingSpace does not call" >&2
     exit 1
@@ -118,7 +173,7 @@ if readelf -d "$out/cmake/register_static" | grep -q libtscb; then
     exit 1
 fi
 for variant in shared static; do
-    TSCB_BASE_URL="$TSCB_SIM_URL" TSCB_BEARER_TOKEN=sim-bearer-token TSCB_SESSION_TOKEN=sim-session-token \
+    THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN=sim-bearer-token THINGSPACE_SESSION_TOKEN=sim-session-token \
         LD_LIBRARY_PATH="$prefix/lib" "$out/cmake/register_$variant" TestAccount-1 DeviceUsage https://cmake.example.com/cb
 done
 echo "cmake: 2 passed, 0 failed"

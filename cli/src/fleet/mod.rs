@@ -202,12 +202,15 @@ fn print_plan(out: &mut impl Write, plan: &Plan, with_unchanged: bool) -> std::i
     let count = |a| plan.count(a);
     writeln!(
         out,
-        "plan: {} to create, {} to update, {} to delete, {} unchanged, {} accounts could not be listed",
+        "plan: {} to create, {} to update, {} to delete, {} unchanged, {} could not be listed",
         count(Action::Create),
         count(Action::Update),
         count(Action::Delete),
         count(Action::Unchanged),
-        plan.failures().len()
+        match plan.failures().len() {
+            1 => "1 account".to_owned(),
+            n => format!("{n} accounts"),
+        }
     )
 }
 

@@ -27,11 +27,18 @@ impl Auth {
             return Err(Error::invalid(codes::SESSION_TOKEN_MISSING, "no session token"));
         };
         if let Some(blocked) = blocked {
+            crate::events::login_blocked(&blocked);
             return Err(blocked);
         }
         if let Some(guard) = &self.guard {
-            guard.before_login(sign_in.base(), login)?;
+            guard.before_login(sign_in.base(), login, deadline).await.inspect_err(|e| {
+                // Its other failure is running out of time, which is no refusal.
+                if e.error_code() == codes::LOGIN_BLOCKED {
+                    crate::events::login_blocked(e)
+                }
+            })?;
         }
+        crate::events::signing_in("logging in (session login)");
         let mut bearer_renewed = false;
         loop {
             // Out of time before sending: say so, rather than let a timeout that sent nothing
@@ -52,7 +59,7 @@ impl Auth {
             };
             match login_failure(&error) {
                 // The gateway refused the bearer token, not the login: renew it, once.
-                LoginFailure::BearerRefused if self.api_key.is_some() && !bearer_renewed => {
+                LoginFailure::BearerRefused if self.client_credentials.is_some() && !bearer_renewed => {
                     bearer_renewed = true;
                     bearer = self.fetch_bearer(sign_in, deadline, progress).await.inspect_err(|_| {
                         self.clear_guard(sign_in, login);
@@ -64,7 +71,10 @@ impl Auth {
                 }
                 LoginFailure::MayHaveCounted => {
                     // This call reports the service's own words; later ones say why they
-                    // sent nothing. The guard file keeps its entry.
+                    // sent nothing. The guard file's entry turns from pending to refused.
+                    if let Some(guard) = &self.guard {
+                        guard.refused(sign_in.base(), login);
+                    }
                     progress.block_login = Some(error.replay(NOT_SENT_AGAIN));
                     return Err(error);
                 }
@@ -97,7 +107,10 @@ fn login_failure(error: &Error) -> LoginFailure {
     match error.http_status() {
         Some(401 | 403) if gateway_code || code == "invalid_token" => LoginFailure::BearerRefused,
         Some(429 | 503) => LoginFailure::NotCounted,
-        None if code == codes::CONNECT => LoginFailure::NotCounted,
+        // A failed TLS handshake or a proxy that refused the tunnel: the login never left.
+        None if code == codes::CONNECT || code == codes::TLS || code == codes::PROXY => {
+            LoginFailure::NotCounted
+        }
         _ => LoginFailure::MayHaveCounted,
     }
 }

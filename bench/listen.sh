@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# How many messages per second `tscb listen` accepts, writing to stdout (redirected to a file:
+# flushed, not synced) and with --output (a file synced before the answers; one sync covers the
+# messages that arrived together), side by side with a minimal hyper listener that checks
+# nothing and writes nothing: alternating rounds in one run, medians and ratios.
+# Bounded: TSCB_LISTEN_ROUNDS rounds (5) of TSCB_LISTEN_MESSAGES messages (2000) over
+# TSCB_LISTEN_CONNECTIONS connections (8) each, all on loopback.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+rounds=${TSCB_LISTEN_ROUNDS:-5}
+messages=${TSCB_LISTEN_MESSAGES:-2000}
+connections=${TSCB_LISTEN_CONNECTIONS:-8}
+target="${CARGO_TARGET_DIR:-$root/target}"
+out="$target/bench/listen"
+mkdir -p "$out"
+cargo build --release --locked -q -p tscb-cli --bin tscb --example listen_bench
+tscb="$target/release/tscb"
+bench="$target/release/examples/listen_bench"
+
+pids=()
+trap 'rc=$?; for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; exit $rc' EXIT
+# start NAME COMMAND...: runs a listener on a free port, sets $addr from its first stderr line.
+start() {
+    local name=$1
+    shift
+    "$@" >"$out/$name.stdout" 2>"$out/$name.log" &
+    pids+=($!)
+    for _ in $(seq 400); do grep -q '^listening on ' "$out/$name.log" && break; sleep 0.05; done
+    addr=$(sed -n 's|^listening on \(https\?://\)\?\([^/]*\).*|\2|p' "$out/$name.log" | head -n 1)
+    [ -n "$addr" ] || { echo "$name did not start:" >&2; cat "$out/$name.log" >&2; exit 1; }
+}
+rm -f "$out/messages.jsonl"
+start minimal "$bench" minimal 127.0.0.1:0; minimal=$addr
+start stdout "$tscb" listen --listen 127.0.0.1:0 --any-source; stdout=$addr
+start file "$tscb" listen --listen 127.0.0.1:0 --any-source --output "$out/messages.jsonl"; file=$addr
+
+names=(minimal stdout file)
+for name in "${names[@]}"; do : >"$out/$name.txt"; done
+for round in $(seq "$rounds"); do
+    # Rotate the order, so that none always meets a warmer or colder machine.
+    for i in 0 1 2; do
+        name=${names[$(((round + i) % 3))]}
+        "$bench" load "${!name}" "$messages" "$connections" >>"$out/$name.txt"
+    done
+done
+median() { sort -n "$1" | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+m=$(median "$out/minimal.txt"); s=$(median "$out/stdout.txt"); f=$(median "$out/file.txt")
+written=$(wc -l <"$out/messages.jsonl")
+echo "tscb listen vs a minimal listener: $rounds rotating rounds of $messages messages over $connections connections"
+printf '  minimal (no checks, no writes): %8.0f messages/s\n' "$m"
+printf '  tscb listen, stdout:            %8.0f messages/s  (%.2f of minimal)\n' "$s" "$(awk -v a="$s" -v b="$m" 'BEGIN {print a / b}')"
+printf '  tscb listen --output (fsync):   %8.0f messages/s  (%.2f of minimal; %d lines written)\n' "$f" "$(awk -v a="$f" -v b="$m" 'BEGIN {print a / b}')" "$written"

@@ -1,0 +1,105 @@
+//! For bench/listen.sh: a load generator for callback listeners, and the minimal listener that
+//! `tscb listen` is compared with.
+//!
+//! `listen_bench minimal ADDR`: a hyper listener that reads each body and answers 200, no checks,
+//! nothing written; prints `listening on ADDR` on stderr.
+//! `listen_bench load ADDR MESSAGES CONNECTIONS`: POSTs MESSAGES distinct callback messages over
+//! CONNECTIONS keep-alive connections and prints the messages per second (every answer must be
+//! 200, or it fails).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Instant;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("minimal") => minimal(args[2].parse().expect("ADDR")),
+        Some("load") => load(
+            args[2].parse().expect("ADDR"),
+            args[3].parse().expect("MESSAGES"),
+            args[4].parse().expect("CONNECTIONS"),
+        ),
+        _ => {
+            eprintln!("usage: listen_bench minimal ADDR | load ADDR MESSAGES CONNECTIONS");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn minimal(addr: SocketAddr) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+        eprintln!("listening on {}", listener.local_addr().unwrap());
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            tokio::spawn(async move {
+                let service =
+                    hyper::service::service_fn(|request: hyper::Request<hyper::body::Incoming>| async {
+                        let _ = request.into_body().collect().await;
+                        Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
+                            Bytes::from_static(b"ok"),
+                        )))
+                    });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+}
+
+fn load(addr: SocketAddr, messages: usize, connections: usize) {
+    // A run id keeps the messages of different rounds distinct for the listener's de-duplication.
+    let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let start = Instant::now();
+    let workers: Vec<_> = (0..connections)
+        .map(|worker| {
+            std::thread::spawn(move || {
+                let stream = TcpStream::connect(addr).unwrap();
+                stream.set_nodelay(true).unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut writer = stream;
+                for i in (worker..messages).step_by(connections) {
+                    let body = format!(
+                        "{{\"username\":\"\",\"password\":\"\",\"requestId\":\"{run}-{i}\",\
+                         \"deviceIds\":[{{\"id\":\"353238060000001\",\"kind\":\"IMEI\"}}],\
+                         \"deviceResponse\":{{\"activateResponse\":{{\"state\":\"active\"}}}},\
+                         \"status\":\"Success\",\"callbackCount\":1,\"maxCallbackThreshold\":4}}"
+                    );
+                    write!(
+                        writer,
+                        "POST /cb HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+                         Content-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .unwrap();
+                    let (mut line, mut length) = (String::new(), 0usize);
+                    reader.read_line(&mut line).unwrap();
+                    assert!(line.starts_with("HTTP/1.1 200"), "{line}");
+                    loop {
+                        let mut header = String::new();
+                        reader.read_line(&mut header).unwrap();
+                        if header == "\r\n" {
+                            break;
+                        }
+                        let lower = header.to_ascii_lowercase();
+                        if let Some(value) = lower.strip_prefix("content-length:") {
+                            length = value.trim().parse().unwrap();
+                        }
+                    }
+                    reader.by_ref().take(length as u64).read_to_end(&mut Vec::new()).unwrap();
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    println!("{:.0}", messages as f64 / start.elapsed().as_secs_f64());
+}

@@ -1,0 +1,241 @@
+//! The HTTP side of `tscb listen`, on hyper: limits, TLS, the connection cap, the answers and
+//! a graceful stop.
+
+use std::convert::Infallible;
+use std::future::poll_fn;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::{Duration, SystemTime};
+
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
+use tscb::{callback_answer_status, CallbackVerifier, MAX_CALLBACK_BYTES};
+
+use super::writer::{Writer, Written};
+
+/// A client must send its request line and headers within this (hyper then closes the
+/// connection), and its body within `BODY_TIMEOUT`: a trickling client cannot hold a slot long.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// hyper's read buffer, which bounds the request line and headers together (its minimum is 8 KiB).
+const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// How long a stop waits for the requests in flight (a message in one is answered only once
+/// written, so waiting loses nothing; one that is cut was never acknowledged and is resent).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(35);
+
+pub struct Settings {
+    pub verifier: Arc<CallbackVerifier>,
+    pub path: Option<String>,
+    pub writer: Writer,
+    pub max_connections: usize,
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+struct State {
+    verifier: Arc<CallbackVerifier>,
+    path: Option<String>,
+    writer: Writer,
+}
+
+/// The TLS settings from a PEM certificate chain and key, with the ring provider (as the core).
+pub fn tls_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, String> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("could not read the certificates in {}: {e}", cert.display()))?;
+    if certs.is_empty() {
+        return Err(format!("no certificate in {}", cert.display()));
+    }
+    // The error names the file, never its content.
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| format!("could not read the private key in {}: {e}", key.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
+        .map_err(|e| format!("unusable TLS certificate or key: {e}"))?;
+    Ok(Arc::new(config))
+}
+
+/// Serves until SIGINT or SIGTERM; `announce` is called once the socket is bound.
+pub async fn serve(
+    addr: SocketAddr,
+    settings: Settings,
+    announce: impl FnOnce(SocketAddr),
+) -> Result<(), String> {
+    // Registered before the socket is announced, so that a stop sent right after is not missed.
+    let signals = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()));
+    let (Ok(mut interrupt), Ok(mut terminate)) = signals else {
+        return Err("could not install the signal handlers".to_owned());
+    };
+    let listener = TcpListener::bind(addr).await.map_err(|e| format!("could not listen on {addr}: {e}"))?;
+    announce(listener.local_addr().unwrap_or(addr));
+
+    let Settings { verifier, path, writer, max_connections, tls } = settings;
+    let state = Arc::new(State { verifier, path, writer });
+    let tls = tls.map(TlsAcceptor::from);
+    let slots = Arc::new(Semaphore::new(max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT).max_buf_size(MAX_HEADER_BYTES);
+
+    loop {
+        let next = poll_fn(|cx| {
+            if interrupt.poll_recv(cx).is_ready() || terminate.poll_recv(cx).is_ready() {
+                return Poll::Ready(None);
+            }
+            listener.poll_accept(cx).map(Some)
+        })
+        .await;
+        let (stream, peer) = match next {
+            None => break,
+            Some(Ok(accepted)) => accepted,
+            Some(Err(e)) => {
+                // Out of file descriptors, usually: wait for some to be freed rather than spin.
+                eprintln!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        // Beyond the cap the connection is closed at once: ThingSpace resends what got no answer.
+        let Ok(slot) = slots.clone().try_acquire_owned() else { continue };
+        let (state, tls, http, watcher) = (state.clone(), tls.clone(), http.clone(), graceful.watcher());
+        tokio::spawn(async move {
+            let _slot = slot;
+            let service = service_fn(move |request| {
+                let state = state.clone();
+                async move { Ok::<_, Infallible>(answer(&state, peer, request).await) }
+            });
+            match tls {
+                None => {
+                    let _ = watcher.watch(http.serve_connection(TokioIo::new(stream), service)).await;
+                }
+                Some(tls) => {
+                    if let Ok(Ok(stream)) =
+                        tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, tls.accept(stream)).await
+                    {
+                        let _ = watcher.watch(http.serve_connection(TokioIo::new(stream), service)).await;
+                    }
+                }
+            }
+        });
+    }
+    drop(listener);
+    eprintln!("stopping: finishing the requests in flight");
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
+        eprintln!("stopped with requests still open (their messages were not acknowledged)");
+    }
+    Ok(())
+}
+
+/// The answer to one request; the message is written before a 200.
+async fn answer(state: &State, peer: SocketAddr, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let source = peer.ip().to_canonical();
+    if state.path.as_deref().is_some_and(|path| path != request.uri().path()) {
+        return plain(StatusCode::NOT_FOUND, "not a callback path");
+    }
+    if request.method() != Method::POST {
+        let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "callbacks are POSTed");
+        response.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    // The source before the body: a stranger's body is never read.
+    if let Err(e) = state.verifier.check_source(source) {
+        return refused(source, &e);
+    }
+    let declared = request.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_CALLBACK_BYTES as u64) {
+        return too_large(source);
+    }
+    let body = Limited::new(request.into_body(), MAX_CALLBACK_BYTES);
+    let body = match tokio::time::timeout(BODY_TIMEOUT, body.collect()).await {
+        Err(_) => return plain(StatusCode::REQUEST_TIMEOUT, "the body took too long"),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => return too_large(source),
+        Ok(Err(_)) => return plain(StatusCode::BAD_REQUEST, "the body could not be read"),
+        Ok(Ok(collected)) => collected.to_bytes(),
+    };
+    let message = match state.verifier.verify(source, &body) {
+        Ok(message) => message,
+        Err(e) => return refused(source, &e),
+    };
+    let mut line = message.to_json_without_password().clone();
+    line.insert("receivedAt".into(), rfc3339(SystemTime::now()).into());
+    line.insert("source".into(), source.to_string().into());
+    let line = serde_json::Value::Object(line).to_string();
+    match state.writer.write(message.dedup_key(), line).await {
+        Ok(Written::Written | Written::Duplicate) => plain(StatusCode::OK, "ok"),
+        Err(e) => {
+            // 5xx: ThingSpace resends it later, when the output may work again.
+            eprintln!("could not write a message from {source}: {e}");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "the message could not be kept")
+        }
+    }
+}
+
+fn too_large(source: std::net::IpAddr) -> Response<Full<Bytes>> {
+    eprintln!("refused a body over {MAX_CALLBACK_BYTES} bytes from {source}");
+    plain(StatusCode::PAYLOAD_TOO_LARGE, "the body is over 1 MiB")
+}
+
+/// A refusal by the verifier: its `{errorCode, errorMessage}` (never a password), also logged.
+fn refused(source: std::net::IpAddr, error: &tscb::Error) -> Response<Full<Bytes>> {
+    eprintln!("refused a message from {source}: {}: {}", error.error_code(), error.error_message());
+    let status =
+        StatusCode::from_u16(callback_answer_status(error)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = Response::new(Full::new(Bytes::from(error.to_json())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    response
+}
+
+/// `2026-11-27T11:38:26.123Z`: RFC 3339 in UTC, to the millisecond.
+fn rfc3339(time: SystemTime) -> String {
+    let since = time.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let (days, secs) = ((since.as_secs() / 86_400) as i64, since.as_secs() % 86_400);
+    // Days to a civil date (proleptic Gregorian), after Howard Hinnant's public-domain method.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{:03}Z", since.subsec_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_dates() {
+        let at = |secs: u64| rfc3339(SystemTime::UNIX_EPOCH + Duration::from_millis(secs));
+        assert_eq!(at(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(at(951_782_400_123), "2000-02-29T00:00:00.123Z");
+        assert_eq!(at(1_795_779_506_000), "2026-11-27T11:38:26.000Z");
+    }
+}

@@ -1,0 +1,48 @@
+//! `-v` / `-vv`: what the client does, on stderr, and never a secret.
+
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_tscb");
+
+fn run(verbosity: &[&str]) -> (String, String) {
+    let mut command = Command::new(BIN);
+    command.env("XDG_STATE_HOME", std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("verbose-state"));
+    command.env("LISTENER_PW", "listener-s3cret-pw");
+    command.args(verbosity).args([
+        "--sim",
+        "register",
+        "--account",
+        "TestAccount-2",
+        "--service",
+        "CarrierService",
+        "--url",
+        "https://listener.example.com/cb",
+        "--password-env",
+        "LISTENER_PW",
+    ]);
+    let out = command.output().expect("tscb runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn v_shows_decisions_and_vv_every_request_without_a_secret() {
+    let (_, quiet) = run(&[]);
+    assert_eq!(quiet, "");
+
+    let (_, v) = run(&["-v"]);
+    assert!(v.contains("tscb: info: fetching an OAuth token\n"), "{v}");
+    assert!(v.contains("tscb: info: logging in (session login)\n"), "{v}");
+    assert!(!v.contains("tscb: debug:"), "{v}");
+
+    let (stdout, vv) = run(&["-vv"]);
+    assert!(stdout.starts_with("registered CarrierService"), "{stdout}");
+    assert!(vv.contains("tscb: debug: POST /api/m2m/v1/callbacks/TestAccount-2 -> 200 in "), "{vv}");
+    for secret in
+        ["listener-s3cret-pw", "sim-client-secret", "sim-password", "sim-bearer-token", "sim-session-token"]
+    {
+        assert!(!vv.contains(secret), "{secret} in {vv}");
+    }
+    // Only the library's own records: nothing from hyper, reqwest or rustls.
+    assert!(vv.lines().all(|l| l.starts_with("tscb: ")), "{vv}");
+}

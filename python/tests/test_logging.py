@@ -1,0 +1,63 @@
+"""The library's records reach `logging` under the logger `tscb`, and never hold a secret."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+import tscb
+from conftest import ACCOUNT, LISTENER, Sim
+
+SECRETS = ["sim-client-secret", "sim-password", "sim-bearer-token", "sim-session-token", "echo-pw-5678"]
+
+
+def signing_in(sim: Sim) -> tscb.Client:
+    return tscb.Client(
+        client_id="sim-client-id",
+        client_secret="sim-client-secret",
+        login_username="sim-user",
+        login_password="sim-password",
+        base_url=sim.base_url,
+    )
+
+
+def test_requests_at_debug_and_decisions_at_info(sim: Sim, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="tscb")
+    client = signing_in(sim)
+    client.register_callback(ACCOUNT, "CarrierService", LISTENER, password="echo-pw-5678")
+    sim.fault("respond", status=503, times=1, method="GET")
+    client.list_callbacks(ACCOUNT)
+    client.deregister_callback(ACCOUNT, "CarrierService")
+    records = [(r.name, r.levelname, r.getMessage()) for r in caplog.records]
+    assert ("tscb", "INFO", "fetching an OAuth token") in records
+    assert ("tscb", "INFO", "logging in (session login)") in records
+    messages = [m for _, _, m in records]
+    assert any(m.startswith(f"POST /api/m2m/v1/callbacks/{ACCOUNT} -> 200 in ") for m in messages), messages
+    assert any(m.startswith(f"GET /api/m2m/v1/callbacks/{ACCOUNT} -> 503 ") for m in messages), messages
+    retrying = f"retrying GET /api/m2m/v1/callbacks/{ACCOUNT} in "
+    assert any(level == "INFO" and m.startswith(retrying) for _, level, m in records), records
+    for _, _, message in records:
+        for secret in SECRETS:
+            assert secret not in message
+
+
+def test_nothing_below_the_level_and_a_warning_for_a_login_not_sent(
+    sim: Sim, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="tscb")
+    client = tscb.Client(
+        client_id="sim-client-id",
+        client_secret="sim-client-secret",
+        login_username="sim-user",
+        login_password="wrong-password-7",
+        base_url=sim.base_url,
+    )
+    with pytest.raises(tscb.AuthError):
+        client.login()
+    with pytest.raises(tscb.AuthError):
+        client.login()
+    records = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "tscb"]
+    assert records and all(level == "WARNING" for level, _ in records), records
+    assert records[0][1].startswith("login not sent (")
+    assert all("wrong-password-7" not in m for _, m in records)

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# `make dist`: the release artifacts, into dist/, each with a .sha256 beside it:
+#   tscb-<version>.tar.gz                       the Python sdist (builds with a Rust toolchain)
+#   tscb-<version>-cp39-abi3-manylinux*.whl      the Python wheel: any CPython >= 3.9, glibc >= 2.17
+#   libtscb-<version>-x86_64-linux-gnu.tar.gz   the C library: .so, .a, header, pkg-config, CMake
+# Both binaries are linked by zig against glibc 2.17, so that they run on the systems manylinux2014
+# names and not only on glibc as new as this machine's. The zig builds use target dirs of their own
+# under target/dist/, one each (in one dir they rebuild each other's dependencies every time), so
+# that they never clobber the normal builds in target/ nor each other.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+# shellcheck source=release/common.sh
+. release/common.sh
+
+out="$root/dist"
+triple=x86_64-unknown-linux-gnu
+glibc=2.17
+
+tools_venv
+export PATH="$venv/bin:$PATH" # maturin finds zig through `python3 -m ziglang`: the venv's python3
+# The tarballs' file times (and the wheel's): the last commit's, unless given.
+SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || true)}"
+[ -n "$SOURCE_DATE_EPOCH" ] || die "not a git checkout: set SOURCE_DATE_EPOCH (seconds since 1970)"
+export SOURCE_DATE_EPOCH
+
+rm -rf "$out"
+mkdir -p "$out"
+
+echo "== sdist"
+(cd python && maturin sdist --out "$out")
+
+echo "== wheel (zig, glibc $glibc)"
+(cd python && CARGO_TARGET_DIR="$target/dist/wheel" maturin build --release --locked --strip --zig \
+    --target "$triple" --compatibility manylinux2014 --auditwheel check --out "$out")
+
+echo "== C library (zig, glibc $glibc)"
+lib_target_dir="$target/dist/lib"
+CARGO_TARGET_DIR="$lib_target_dir" cargo zigbuild --release --locked -p tscb-ffi --target "$triple.$glibc"
+name="libtscb-$version-x86_64-linux-gnu"
+stage="$target/dist/stage"
+rm -rf "$stage"
+# The tree `make install` makes (file names, SONAME links, pkg-config and CMake files), from the zig
+# build; -o lib: the library is built already, and for glibc 2.17.
+make -s -o lib install DESTDIR="$stage/$name" PREFIX= TARGET_DIR="$lib_target_dir/$triple"
+# make install writes an absolute prefix; here it is wherever the .pc file was unpacked
+# (the CMake package already finds itself through CMAKE_CURRENT_LIST_DIR).
+sed -i 's|^prefix=.*|prefix=${pcfiledir}/../..|' "$stage/$name/lib/pkgconfig/tscb.pc"
+# Without debug info, as the .so (the release profile strips it there): 40 MB -> 31 MB. -D: no
+# timestamps or owners in the archive's member headers.
+strip --strip-debug -D "$stage/$name/lib/libtscb.a"
+[ -f "$stage/$name/lib/libtscb.so.$version" ] || die "make install did not write libtscb.so.$version"
+install -m 644 LICENSE-MIT LICENSE-APACHE "$stage/$name/"
+install -m 644 release/README-c.txt "$stage/$name/README.txt"
+# Reproducible: sorted names, no owner, one mtime, normalised modes, no timestamp in the gzip header.
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" --format=gnu \
+    --mode='u+rwX,go+rX,go-w' -C "$stage" -cf - "$name" | gzip -9 -n >"$out/$name.tar.gz"
+
+echo "== wrote (version $version, SOURCE_DATE_EPOCH $SOURCE_DATE_EPOCH)"
+cd "$out"
+for f in *; do
+    sha256sum "$f" >"$f.sha256"
+    printf '%-64s %9s bytes  sha256 %s\n' "dist/$f" "$(stat -c %s "$f")" "$(cut -d' ' -f1 "$f.sha256")"
+done
