@@ -248,9 +248,12 @@ fn main() {
         "  {threads} threads, no delay, {per_thread} calls a thread: tscb {t:.0} calls/s ({t_lo:.0}-{t_hi:.0}), \
          reqwest::blocking {b:.0} ({b_lo:.0}-{b_hi:.0})"
     );
+    // "No lower than before": tscb, when it was built on reqwest::blocking, made 0.945, 0.969 and
+    // 1.064 of the bare client's calls/s in three runs of this bench (2026-11-27, pinned to one
+    // CPU); the target is their median, as a ratio since absolute rates swing with the machine.
     let ratio = t / b;
     println!(
-        "    tscb/reqwest::blocking: {ratio:.3} (target >= 1.0: no lower than tscb on reqwest::blocking) {}",
-        verdict(ratio >= 1.0)
+        "    tscb/reqwest::blocking: {ratio:.3} (target >= 0.969, tscb on reqwest::blocking before) {}",
+        verdict(ratio >= 0.969)
     );
 }
