@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: every comparison side by side in one run, reported as ratios.
-#  1. tscb against a bare reqwest request (cargo bench, in-process simulator).
+#  1. tscb against a bare reqwest::blocking request and a raw keep-alive socket, then 16 and 64
+#     threads sharing a client (cargo bench, in-process simulator); targets as PASS/FAIL.
 #  2. The C ABI against the Rust API: alternating rounds of the same register call against one
 #     tscb-sim binary; the ratio of the medians is the cost the C layer adds.
 #  3. Building a client with the platform's certificate verifier, with and without an extra CA
@@ -14,9 +15,9 @@ cd "$root"
 rounds=${TSCB_BENCH_ROUNDS:-21}
 calls=${TSCB_BENCH_CALLS:-500}
 
-# Pinned to one CPU: each client has its own runtime thread, and where the scheduler puts those
-# and the simulator's threads on two cores swung single unpinned runs from 0.67 to 1.22; pinned,
-# four runs gave 1.010-1.015.
+# Pinned to one CPU: the bare reqwest::blocking client has its own runtime thread (tscb's runs on
+# the caller's), and where the scheduler put those and the simulator's threads on two cores swung
+# single unpinned runs from 0.67 to 1.22; pinned, four runs gave 1.010-1.015.
 pin=()
 if command -v taskset >/dev/null 2>&1; then pin=(taskset -c 0); fi
 "${pin[@]}" cargo bench --locked -q -p tscb --bench register

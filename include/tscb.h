@@ -777,6 +777,10 @@ const char *tscb_result_str(tscb_result result);
  *      invalid_input: a callback source is not an IP address, or an allowed source is not an IP address or CIDR block
  *  Tscb.INPUT_INVALID.Client.Closed
  *      invalid_input: (Python) a call on a client after `close()`
+ *  Tscb.INPUT_INVALID.Client.InsideAsyncRuntime
+ *      invalid_input: (Rust) a call of the blocking `tscb::Client` from inside a tokio runtime; use `tscb::AsyncClient` there
+ *  Tscb.INPUT_INVALID.Client.NoAsyncRuntime
+ *      invalid_input: (Rust) a call of `tscb::AsyncClient` outside a tokio runtime; use `tscb::Client` there
  *  Tscb.INPUT_INVALID.Argument.Encoding
  *      invalid_input: (C, Python, CLI) a string is not valid UTF-8 (C; an environment variable, CLI) or has a lone surrogate (Python)
  *  Tscb.INPUT_INVALID.Argument.Missing

@@ -3,13 +3,20 @@
 //! says it is stale, and a refused login never sent again.
 //!
 //! One sign-in at a time per client (single flight), but the state lock is held only to look
-//! at and update the tokens, never across network I/O or a sleep: the thread that signs in
-//! marks it in progress and works unlocked; the others wait on a condition variable, each no
-//! longer than its own call's deadline.
+//! at and update the tokens, never across network I/O or a wait: the call that signs in marks
+//! it in progress and works unlocked; the others wait for it, each no longer than its own
+//! call's deadline. The wait is async (a [`Notify`], not a condition variable): the blocking
+//! client's caller threads share one runtime, and a thread parked on a condition variable
+//! while it drives that runtime's I/O would stall every other thread's requests.
 
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use tokio::sync::futures::Notified;
+use tokio::sync::Notify;
+
+mod flight;
 mod login;
 mod token;
 
@@ -22,6 +29,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::guard::LoginGuard;
 use crate::secret::{joined, Secret};
 use crate::validate;
+use flight::{InProgress, Progress};
 
 /// What to renew after a call failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,12 +38,22 @@ pub(crate) enum Stale {
     Session,
 }
 
-/// The sign-in requests, which the client sends on the auth module's behalf.
-pub(crate) trait SignIn {
+/// The sign-in requests, which the client sends on the auth module's behalf. (The futures are
+/// `Send`, so that an [`crate::AsyncClient`] call can run on any tokio worker.)
+pub(crate) trait SignIn: Sync {
     /// `POST {base}/ts/v1/oauth2/token`; returns the token and its lifetime.
-    fn fetch_token(&self, key: &ClientCredentials, deadline: Deadline) -> Result<(Secret, Option<Duration>)>;
+    fn fetch_token(
+        &self,
+        key: &ClientCredentials,
+        deadline: Deadline,
+    ) -> impl Future<Output = Result<(Secret, Option<Duration>)>> + Send;
     /// `POST {base}/m2m/v1/session/login` with the given bearer token; returns the session token.
-    fn log_in(&self, bearer: &Token, login: &Login, deadline: Deadline) -> Result<Secret>;
+    fn log_in(
+        &self,
+        bearer: &Token,
+        login: &Login,
+        deadline: Deadline,
+    ) -> impl Future<Output = Result<Secret>> + Send;
     /// The base URL, which the login guard file keys its entries on.
     fn base(&self) -> &str;
 }
@@ -50,7 +68,7 @@ struct State {
     last_failure: Option<(u64, Error)>,
     /// Finished sign-in attempts.
     attempts: u64,
-    /// A thread is signing in (unlocked); the others wait on `Auth::signed_in`.
+    /// A call is signing in (unlocked); the others wait on `Auth::signed_in`.
     signing_in: bool,
 }
 
@@ -59,7 +77,8 @@ pub(crate) struct Auth {
     login: Option<Login>,
     pub(crate) guard: Option<LoginGuard>,
     state: Mutex<State>,
-    signed_in: Condvar,
+    /// Woken (all waiters) when a sign-in finishes.
+    signed_in: Notify,
 }
 
 /// How usable the bearer token in hand is.
@@ -72,13 +91,19 @@ enum Bearer {
     Unusable,
 }
 
-/// What a sign-in got, kept even when a later step failed (a token fetched before a refused
-/// login is still good).
-#[derive(Default)]
-struct Progress {
-    bearer: Option<Arc<Token>>,
+/// What to do next, decided under the lock.
+enum Step<'a> {
+    /// Another call is signing in: wait for it (registered under the lock, so no wake-up is lost).
+    Wait(Notified<'a>),
+    /// Sign in: this call has marked it in progress.
+    SignIn(InProgress<'a>, Start),
+}
+
+/// What a sign-in starts from, taken under the lock.
+struct Start {
+    bearer: Bearer,
     session: Option<Arc<Token>>,
-    block_login: Option<Error>,
+    blocked: Option<Error>,
 }
 
 const SHARED: &str = " (the sign-in that this call waited for failed)";
@@ -142,7 +167,7 @@ impl Auth {
             login,
             guard: None,
             state: Mutex::new(state),
-            signed_in: Condvar::new(),
+            signed_in: Notify::new(),
         })
     }
 
@@ -183,53 +208,57 @@ impl Auth {
     }
 
     /// Waits for the sign-in in progress to finish, no longer than `deadline`; its failure is
-    /// this thread's too.
-    fn wait<'a>(
-        &'a self,
-        state: MutexGuard<'a, State>,
-        seen: u64,
-        deadline: Deadline,
-    ) -> Result<MutexGuard<'a, State>> {
+    /// this call's too.
+    async fn wait(&self, notified: Notified<'_>, seen: u64, deadline: Deadline) -> Result<()> {
         let left = deadline.left();
         if left.is_zero() {
             return Err(deadline.passed("waiting for another call's sign-in"));
         }
-        let (state, _) =
-            self.signed_in.wait_timeout(state, left).unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Timing out is not an error by itself: the state below says how things stand.
+        let _ = tokio::time::timeout(left, notified).await;
+        let state = self.lock();
         if let Some(error) = Self::failed_since(&state, seen) {
             return Err(error);
         }
         if state.signing_in && deadline.left().is_zero() {
             return Err(deadline.passed("waiting for another call's sign-in"));
         }
-        Ok(state)
+        Ok(())
     }
 
     /// The tokens for the next call, signing in first when a token is missing or about to run
-    /// out. Many threads cause one sign-in; a thread that waited for a sign-in that failed gets
+    /// out. Many calls cause one sign-in; a call that waited for a sign-in that failed gets
     /// that failure instead of trying again.
-    pub(crate) fn snapshot(&self, sign_in: &dyn SignIn, deadline: Deadline) -> Result<Snapshot> {
-        let mut state = self.lock();
-        let seen = state.attempts;
+    pub(crate) async fn snapshot(&self, sign_in: &impl SignIn, deadline: Deadline) -> Result<Snapshot> {
+        let mut seen = None;
         loop {
-            match (self.bearer(&state), &state.session) {
-                (Bearer::Fresh(bearer), Some(session)) => {
-                    return Ok(Snapshot { bearer, session: session.clone() })
+            let step = {
+                let mut state = self.lock();
+                let seen = *seen.get_or_insert(state.attempts);
+                match (self.bearer(&state), &state.session) {
+                    (Bearer::Fresh(bearer), Some(session)) => {
+                        return Ok(Snapshot { bearer, session: session.clone() })
+                    }
+                    // Someone renews it already; until it expires the old token is as good.
+                    (Bearer::Early(bearer), Some(session)) if state.signing_in => {
+                        return Ok(Snapshot { bearer, session: session.clone() })
+                    }
+                    _ => {}
                 }
-                // Someone renews it already; until it expires the old token is as good.
-                (Bearer::Early(bearer), Some(session)) if state.signing_in => {
-                    return Ok(Snapshot { bearer, session: session.clone() })
+                if state.signing_in {
+                    Step::Wait(self.signed_in.notified())
+                } else if let Some(error) = Self::failed_since(&state, seen) {
+                    return Err(error);
+                } else {
+                    self.start(&mut state, false)
                 }
-                _ => {}
+            };
+            match step {
+                Step::Wait(notified) => self.wait(notified, seen.unwrap_or(0), deadline).await?,
+                Step::SignIn(in_progress, start) => {
+                    return self.sign_in(in_progress, start, sign_in, deadline).await
+                }
             }
-            if state.signing_in {
-                state = self.wait(state, seen, deadline)?;
-                continue;
-            }
-            if let Some(error) = Self::failed_since(&state, seen) {
-                return Err(error);
-            }
-            return self.sign_in(state, false, sign_in, deadline);
         }
     }
 
@@ -255,44 +284,54 @@ impl Auth {
 
     /// Renews `what` unless another thread already replaced the token that `failed` used (or
     /// tried to, and failed: then that failure is returned).
-    pub(crate) fn renew(
+    pub(crate) async fn renew(
         &self,
         what: Stale,
         failed: &Snapshot,
-        sign_in: &dyn SignIn,
+        sign_in: &impl SignIn,
         deadline: Deadline,
     ) -> Result<()> {
-        let mut state = self.lock();
-        let seen = state.attempts;
+        let mut seen = None;
         loop {
-            let in_use = match what {
-                Stale::Bearer => {
-                    state.bearer.as_ref().map(|t| t.generation) == Some(failed.bearer.generation)
+            let step = {
+                let mut state = self.lock();
+                let seen = *seen.get_or_insert(state.attempts);
+                let in_use = match what {
+                    Stale::Bearer => {
+                        state.bearer.as_ref().map(|t| t.generation) == Some(failed.bearer.generation)
+                    }
+                    Stale::Session => {
+                        state.session.as_ref().map(|t| t.generation) == Some(failed.session.generation)
+                    }
+                };
+                // Replaced by another call already; a missing session is still to be logged in.
+                let still_needed = in_use || (what == Stale::Session && state.session.is_none());
+                if !still_needed {
+                    return Ok(());
                 }
-                Stale::Session => {
-                    state.session.as_ref().map(|t| t.generation) == Some(failed.session.generation)
+                if state.signing_in {
+                    Step::Wait(self.signed_in.notified())
+                } else if let Some(error) = Self::failed_since(&state, seen) {
+                    return Err(error);
+                } else {
+                    if what == Stale::Session {
+                        state.session = None;
+                    }
+                    crate::events::signing_in(match what {
+                        Stale::Bearer => "renewing the bearer token: the service refused it",
+                        Stale::Session => {
+                            "logging in again: the service says the session expired or is invalid"
+                        }
+                    });
+                    self.start(&mut state, what == Stale::Bearer)
                 }
             };
-            // Replaced by another thread already; a missing session is still to be logged in.
-            let still_needed = in_use || (what == Stale::Session && state.session.is_none());
-            if !still_needed {
-                return Ok(());
+            match step {
+                Step::Wait(notified) => self.wait(notified, seen.unwrap_or(0), deadline).await?,
+                Step::SignIn(in_progress, start) => {
+                    return self.sign_in(in_progress, start, sign_in, deadline).await.map(|_| ())
+                }
             }
-            if state.signing_in {
-                state = self.wait(state, seen, deadline)?;
-                continue;
-            }
-            if let Some(error) = Self::failed_since(&state, seen) {
-                return Err(error);
-            }
-            if what == Stale::Session {
-                state.session = None;
-            }
-            crate::events::signing_in(match what {
-                Stale::Bearer => "renewing the bearer token: the service refused it",
-                Stale::Session => "logging in again: the service says the session expired or is invalid",
-            });
-            return self.sign_in(state, what == Stale::Bearer, sign_in, deadline).map(|_| ());
         }
     }
 
@@ -306,58 +345,71 @@ impl Auth {
         }
     }
 
-    /// Signs in for what `state` lacks (a bearer token that is missing, due, or `refused`; a
-    /// session), with the lock released while the requests run, and returns the tokens to use.
-    fn sign_in(
+    /// Marks a sign-in in progress for what `state` lacks (a bearer token that is missing, due,
+    /// or `refused`; a session). From here on, whatever happens, [`InProgress`] clears the mark.
+    fn start(&self, state: &mut State, refused: bool) -> Step<'_> {
+        let bearer = if refused { Bearer::Unusable } else { self.bearer(state) };
+        let start = Start {
+            bearer,
+            session: state.session.clone(),
+            blocked: state.login_blocked.as_ref().map(|e| e.replay("")),
+        };
+        state.signing_in = true;
+        Step::SignIn(InProgress { auth: self, progress: Progress::default(), result: None }, start)
+    }
+
+    /// Signs in, with the lock released while the requests run, and returns the tokens to use.
+    async fn sign_in(
         &self,
-        mut state: MutexGuard<'_, State>,
-        refused: bool,
-        sign_in: &dyn SignIn,
+        mut in_progress: InProgress<'_>,
+        start: Start,
+        sign_in: &impl SignIn,
         deadline: Deadline,
     ) -> Result<Snapshot> {
-        let bearer = if refused { Bearer::Unusable } else { self.bearer(&state) };
-        let session = state.session.clone();
-        let blocked = state.login_blocked.as_ref().map(|e| e.replay(""));
-        state.signing_in = true;
-        drop(state);
-        // Clears the flag and wakes the waiters even if the work below panics.
-        let mut in_progress = InProgress { auth: self, progress: Progress::default(), result: None };
-        let outcome =
-            self.sign_in_unlocked(bearer, session, blocked, sign_in, deadline, &mut in_progress.progress);
+        let outcome = self
+            .sign_in_unlocked(
+                start.bearer,
+                start.session,
+                start.blocked,
+                sign_in,
+                deadline,
+                &mut in_progress.progress,
+            )
+            .await;
         in_progress.result = Some(outcome.as_ref().map(|_| ()).map_err(|e| e.replay("")));
         outcome
     }
 
-    fn sign_in_unlocked(
+    async fn sign_in_unlocked(
         &self,
         bearer: Bearer,
         session: Option<Arc<Token>>,
         blocked: Option<Error>,
-        sign_in: &dyn SignIn,
+        sign_in: &impl SignIn,
         deadline: Deadline,
         progress: &mut Progress,
     ) -> Result<Snapshot> {
         let bearer = match bearer {
             Bearer::Fresh(token) => token,
-            Bearer::Unusable => self.fetch_bearer(sign_in, deadline, progress)?,
+            Bearer::Unusable => self.fetch_bearer(sign_in, deadline, progress).await?,
             // A failed early renewal is no reason to fail the call: the old token still works.
             Bearer::Early(old) => {
                 crate::events::signing_in("renewing the bearer token early: it runs out soon");
-                self.fetch_bearer(sign_in, deadline.half_of_what_is_left(), progress).unwrap_or(old)
+                self.fetch_bearer(sign_in, deadline.half_of_what_is_left(), progress).await.unwrap_or(old)
             }
         };
         let session = match session {
             Some(session) => session,
-            None => self.log_in(sign_in, bearer.clone(), blocked, deadline, progress)?,
+            None => self.log_in(sign_in, bearer.clone(), blocked, deadline, progress).await?,
         };
         // Logging in may have renewed the bearer token too.
         let bearer = progress.bearer.clone().unwrap_or(bearer);
         Ok(Snapshot { bearer, session })
     }
 
-    fn fetch_bearer(
+    async fn fetch_bearer(
         &self,
-        sign_in: &dyn SignIn,
+        sign_in: &impl SignIn,
         deadline: Deadline,
         progress: &mut Progress,
     ) -> Result<Arc<Token>> {
@@ -366,47 +418,10 @@ impl Auth {
             return Err(Error::invalid(codes::BEARER_TOKEN_MISSING, "no bearer token"));
         };
         crate::events::signing_in("fetching an OAuth token");
-        let (value, lifetime) = sign_in.fetch_token(key, deadline)?;
+        let (value, lifetime) = sign_in.fetch_token(key, deadline).await?;
         let text = joined(&["Bearer ", value.expose()]);
         let token = Arc::new(Token::new(value, &text, lifetime)?);
         progress.bearer = Some(token.clone());
         Ok(token)
-    }
-}
-
-/// A sign-in in progress: when dropped (finished or unwound by a panic), stores what it got,
-/// counts the attempt, clears the flag and wakes the waiting threads.
-struct InProgress<'a> {
-    auth: &'a Auth,
-    progress: Progress,
-    /// The outcome, for the waiters; `None` if the work panicked.
-    result: Option<Result<()>>,
-}
-
-impl Drop for InProgress<'_> {
-    fn drop(&mut self) {
-        let mut state = self.auth.lock();
-        let progress = std::mem::take(&mut self.progress);
-        if let Some(bearer) = progress.bearer {
-            state.bearer = Some(bearer);
-        }
-        if let Some(session) = progress.session {
-            state.session = Some(session);
-        }
-        if let Some(block) = progress.block_login {
-            state.login_blocked = Some(block);
-        }
-        state.attempts += 1;
-        let failure = match self.result.take() {
-            Some(Ok(())) => None,
-            Some(Err(error)) => Some(error),
-            None => Some(Error::panic("the sign-in that this call waited for panicked")),
-        };
-        if let Some(error) = failure {
-            state.last_failure = Some((state.attempts, error));
-        }
-        state.signing_in = false;
-        drop(state);
-        self.auth.signed_in.notify_all();
     }
 }

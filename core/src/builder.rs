@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, USER_AGENT};
 
+use crate::async_client::{AsyncClient, Inner};
 use crate::auth::{Auth, ClientCredentials, Login};
-use crate::client::{Client, Inner};
+use crate::client::{CallerThreadResolver, Client};
 use crate::codes;
 use crate::error::{BoxError, Error, Result};
 use crate::guard::LoginGuard;
@@ -29,10 +30,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// otherwise.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Configures a [`Client`]; get one from [`Client::builder`].
+/// Configures a [`Client`] (or an [`AsyncClient`]); get one from [`Client::builder`].
 ///
-/// Setters only store; [`ClientBuilder::build`] checks everything and returns an error for the
-/// first problem it finds. `Debug` never shows the tokens.
+/// Setters only store; [`ClientBuilder::build`] and [`ClientBuilder::build_async`] check
+/// everything and return an error for the first problem they find. `Debug` never shows the tokens.
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
     base_url: String,
@@ -269,8 +270,20 @@ impl ClientBuilder {
         self
     }
 
-    /// Checks the configuration and builds the client. Never panics.
+    /// Checks the configuration and builds the blocking client. Never panics, and starts no
+    /// thread (see [`Client`]).
     pub fn build(self) -> Result<Client> {
+        Client::new(self.build_with(true)?)
+    }
+
+    /// Checks the configuration and builds the client for async code on tokio. Never panics.
+    pub fn build_async(self) -> Result<AsyncClient> {
+        self.build_with(false)
+    }
+
+    /// `on_caller_thread`: host names are looked up on the thread that polls the call (for the
+    /// blocking client, which must start no thread), else on tokio's blocking pool.
+    fn build_with(self, on_caller_thread: bool) -> Result<AsyncClient> {
         let base = validate::base_url(&self.base_url, self.allow_insecure_http)?;
         let mut auth = Auth::new(self.bearer_token, self.session_token, self.client_credentials, self.login)?;
         auth.guard = self.login_guard_file.map(|path| LoginGuard::new(path, self.retry_refused_login));
@@ -292,7 +305,7 @@ impl ClientBuilder {
         let tls = crate::tls::client_config(&self.extra_cas)?;
         let proxy = self.proxy.resolve(&base)?;
 
-        let mut http = reqwest::blocking::Client::builder()
+        let mut http = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             // Never follow a redirect: it would carry both tokens to wherever it points.
             .redirect(reqwest::redirect::Policy::none())
@@ -300,6 +313,9 @@ impl ClientBuilder {
             .timeout(self.timeout)
             .tcp_nodelay(true)
             .default_headers(headers);
+        if on_caller_thread {
+            http = http.dns_resolver(Arc::new(CallerThreadResolver));
+        }
         // The proxy was chosen above (environment included); reqwest must not choose again.
         http = match &proxy {
             Some(p) => {
@@ -309,7 +325,7 @@ impl ClientBuilder {
         };
         let http = http.build().map_err(|e| setup_error("the HTTP client", e))?;
 
-        Ok(Client {
+        Ok(AsyncClient {
             inner: Arc::new(Inner {
                 http,
                 base: base.as_str().trim_end_matches('/').to_owned(),

@@ -1,29 +1,24 @@
-//! The client and its public calls: each checks its input, builds the documented request and
-//! hands it to [`crate::send`] with fresh tokens, renewing a stale token once.
+//! The blocking client: the [`AsyncClient`]'s calls, driven to completion on the caller's own
+//! thread by a current-thread tokio runtime that the client owns.
+//!
+//! Why not `reqwest::blocking`: it runs every request on a hidden runtime thread per client and
+//! hands the request and the answer across threads, which on a small machine is most of a
+//! call's cost, and C and Python hosts do not expect a library to start threads. Here nothing
+//! is handed over: `block_on` polls the call on the caller's thread. Many threads may call at
+//! once: one of them drives the runtime's I/O and timers for all, the others wait for their own
+//! call's wake-up (tokio's current-thread runtime allows concurrent `block_on`). Host names are
+//! looked up on the caller's thread too ([`CallerThreadResolver`]), so no thread is ever started.
 
 use std::fmt;
+use std::future::Future;
+use std::net::ToSocketAddrs;
 use std::sync::Arc;
-use std::time::Duration;
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION};
-use reqwest::{Method, StatusCode};
-
-use crate::auth::{Auth, Snapshot, Stale};
+use crate::async_client::AsyncClient;
 use crate::builder::ClientBuilder;
-use crate::deadline::Deadline;
-use crate::error::Result;
+use crate::codes;
+use crate::error::{Error, Result};
 use crate::model::{CallbackAck, CallbackRegistration, RegisteredCallback};
-use crate::retry::{Operation, RetryPolicy};
-use crate::secret::Secret;
-use crate::send::Call;
-use crate::validate;
-
-/// Everything but the unreserved characters is escaped, so an account name is always exactly
-/// one path segment (`/`, `?`, `#`, `%` and space cannot change the path), as in Verizon's SDK.
-const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
-
-pub(crate) const VZ_M2M_TOKEN: HeaderName = HeaderName::from_static("vz-m2m-token");
 
 /// A ThingSpace callback API client.
 ///
@@ -31,6 +26,12 @@ pub(crate) const VZ_M2M_TOKEN: HeaderName = HeaderName::from_static("vz-m2m-toke
 /// (`Send + Sync`). Every call checks its input before anything is sent, never follows a
 /// redirect, and ends within the call timeout ([`ClientBuilder::call_timeout`]), sign-in,
 /// renewals, retries and their waits included.
+///
+/// Calls run on the calling thread: the client starts no thread, neither when built nor when
+/// used. It must not be called from async code on a tokio runtime (that would block the
+/// runtime's thread): there a call fails with [`crate::codes::INSIDE_ASYNC_RUNTIME`]; use
+/// [`crate::AsyncClient`], which has the same calls as `async fn`s. (tokio's own blocking threads,
+/// in `spawn_blocking`, count as inside: tokio offers no way to tell them apart.)
 ///
 /// ```
 /// use tscb::{services, CallbackRegistration, Client};
@@ -54,28 +55,18 @@ pub(crate) const VZ_M2M_TOKEN: HeaderName = HeaderName::from_static("vz-m2m-toke
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) inner: Arc<Inner>,
-}
-
-pub(crate) struct Inner {
-    pub(crate) http: reqwest::blocking::Client,
-    pub(crate) base: String,
-    pub(crate) auth: Auth,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) timeout: Duration,
-    pub(crate) call_timeout: Duration,
-    pub(crate) check_callback_port: bool,
-    /// The proxy every request goes through, if any.
-    pub(crate) proxy: Option<crate::proxy::Proxy>,
+    pub(crate) inner: AsyncClient,
+    runtime: Arc<Runtime>,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner.inner;
         f.debug_struct("Client")
-            .field("base_url", &self.inner.base)
-            .field("timeout", &self.inner.timeout)
-            .field("call_timeout", &self.inner.call_timeout)
-            .field("retry", &self.inner.retry)
+            .field("base_url", &inner.base)
+            .field("timeout", &inner.timeout)
+            .field("call_timeout", &inner.call_timeout)
+            .field("retry", &inner.retry)
             .finish_non_exhaustive()
     }
 }
@@ -87,9 +78,14 @@ impl Client {
         ClientBuilder::default()
     }
 
+    /// Wraps an async client built for the caller's thread (see [`CallerThreadResolver`]).
+    pub(crate) fn new(inner: AsyncClient) -> Result<Client> {
+        Ok(Client { inner, runtime: Arc::new(Runtime::new()?) })
+    }
+
     /// The base URL in use, without a trailing slash.
     pub fn base_url(&self) -> &str {
-        &self.inner.base
+        self.inner.base_url()
     }
 
     /// Registers a callback listener: `POST {base}/m2m/v1/callbacks/{account}`.
@@ -101,51 +97,33 @@ impl Client {
         account: &str,
         registration: &CallbackRegistration,
     ) -> Result<CallbackAck> {
-        validate::account_name(account)?;
-        validate::service_name(registration.service_name())?;
-        validate::callback_url(registration.url(), self.inner.check_callback_port)?;
-        if let Some(username) = registration.username() {
-            validate::username(username)?;
-        }
-        let password = registration.password().map(Secret::expose);
-        if let Some(password) = password {
-            validate::password(password)?;
-        }
-        let url = self.callbacks_url(account);
-        let body = registration.to_wire();
-        let (call, status, body) =
-            self.call(Operation::Register, Method::POST, &url, Some(&body), password)?;
-        call.parse(status, &body)
+        self.run(self.inner.register_callback(account, registration))
     }
 
     /// Lists the listeners registered through this API: `GET {base}/m2m/v1/callbacks/{account}`.
     /// An empty answer (empty body, `null` or `[]`) is an empty list.
     pub fn list_callbacks(&self, account: &str) -> Result<Vec<RegisteredCallback>> {
-        validate::account_name(account)?;
-        let url = self.callbacks_url(account);
-        let (call, status, body) = self.call(Operation::List, Method::GET, &url, None, None)?;
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Vec::new());
-        }
-        Ok(call.parse::<Option<Vec<RegisteredCallback>>>(status, &body)?.unwrap_or_default())
+        self.run(self.inner.list_callbacks(account))
     }
 
     /// Removes the listener of one service:
     /// `DELETE {base}/m2m/v1/callbacks/{account}/name/{service_name}`.
     pub fn deregister_callback(&self, account: &str, service_name: &str) -> Result<CallbackAck> {
-        validate::account_name(account)?;
-        validate::service_name(service_name)?;
-        // The service name is letters and digits only, so it needs no escaping.
-        let url = format!("{}/name/{}", self.callbacks_url(account), service_name);
-        let (call, status, body) = self.call(Operation::Deregister, Method::DELETE, &url, None, None)?;
-        call.parse(status, &body)
+        self.run(self.inner.deregister_callback(account, service_name))
     }
 
     /// Signs in now, if the client has credentials and no valid tokens yet: gets the OAuth
     /// token and logs in for a session. Calls do this by themselves when needed; this checks
     /// the credentials up front. With fixed tokens it sends nothing.
     pub fn login(&self) -> Result<()> {
-        self.inner.auth.snapshot(self, self.deadline()).map(|_| ())
+        self.run(self.inner.login())
+    }
+
+    /// Ends the session: `POST {base}/m2m/v1/session/logout`. A client with a session login
+    /// logs in again when it is next used; one with a fixed session token cannot use it again.
+    /// Without a session (never signed in, or logged out already) it sends nothing.
+    pub fn logout(&self) -> Result<()> {
+        self.run(self.inner.logout())
     }
 
     /// A problem with the login guard file ([`ClientBuilder::login_guard_file`]) that this
@@ -153,90 +131,72 @@ impl Client {
     /// refused logins are not remembered across runs). Such a problem never stops a login; it is
     /// returned once, for the program to show, since the library never prints.
     pub fn login_guard_warning(&self) -> Option<String> {
-        self.inner.auth.guard.as_ref().and_then(|guard| guard.take_warning())
+        self.inner.login_guard_warning()
     }
 
-    fn deadline(&self) -> Deadline {
-        Deadline::after(self.inner.call_timeout)
+    pub(crate) fn check_callback_port(&self) -> bool {
+        self.inner.inner.check_callback_port
     }
 
-    /// Ends the session: `POST {base}/m2m/v1/session/logout`. A client with a session login
-    /// logs in again when it is next used; one with a fixed session token cannot use it again.
-    /// Without a session (never signed in, or logged out already) it sends nothing.
-    pub fn logout(&self) -> Result<()> {
-        let url = format!("{}/m2m/v1/session/logout", self.inner.base);
-        let Some(snapshot) = self.inner.auth.current() else { return Ok(()) };
-        let headers = auth_headers(&snapshot);
-        let call = Call {
-            client: self,
-            tokens: Some(snapshot),
-            extra_secrets: Vec::new(),
-            deadline: self.deadline(),
-        };
-        call.send_with_retry(Operation::Logout, Method::POST, &url, &headers, None)?;
-        if let Some(snapshot) = &call.tokens {
-            self.inner.auth.forget_session(snapshot);
+    /// Runs a call on this thread. Inside a tokio runtime that would block (or, on a
+    /// current-thread runtime, deadlock) the runtime's thread, and tokio would panic: refuse.
+    fn run<T>(&self, call: impl Future<Output = Result<T>>) -> Result<T> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::invalid(
+                codes::INSIDE_ASYNC_RUNTIME,
+                "the blocking tscb::Client was called from inside a tokio runtime, where it would \
+                 block the runtime's thread; use tscb::AsyncClient there (same calls, as async fn)",
+            ));
         }
-        Ok(())
-    }
-
-    /// Sends a callbacks request with fresh tokens; when the service says a token is stale and
-    /// the client can renew it, renews it (each token at most once) and repeats the call, all
-    /// within one deadline.
-    fn call<'a>(
-        &'a self,
-        op: Operation,
-        method: Method,
-        url: &str,
-        body: Option<&[u8]>,
-        extra_secret: Option<&'a str>,
-    ) -> Result<(Call<'a>, StatusCode, Vec<u8>)> {
-        let auth = &self.inner.auth;
-        let deadline = self.deadline();
-        let mut renewed: Vec<Stale> = Vec::new();
-        loop {
-            let snapshot = auth.snapshot(self, deadline)?;
-            let headers = auth_headers(&snapshot);
-            let extra_secrets = extra_secret.into_iter().collect();
-            let call = Call { client: self, tokens: Some(snapshot), extra_secrets, deadline };
-            match call.send_with_retry(op, method.clone(), url, &headers, body) {
-                // The call goes on to parse the answer, still knowing the tokens it must redact.
-                Ok((status, answer)) => return Ok((call, status, answer)),
-                Err(error) => match (auth.stale(&error), &call.tokens) {
-                    (Some(what), Some(snapshot)) if !renewed.contains(&what) => {
-                        auth.renew(what, snapshot, self, deadline)?;
-                        renewed.push(what);
-                    }
-                    _ => return Err(error),
-                },
-            }
+        match &self.runtime.0 {
+            Some(runtime) => runtime.block_on(call),
+            // Taken only when the last clone is dropped, so never seen here.
+            None => Err(crate::builder::setup_error("the client's runtime", "it was shut down")),
         }
-    }
-
-    fn callbacks_url(&self, account: &str) -> String {
-        format!("{}/m2m/v1/callbacks/{}", self.inner.base, utf8_percent_encode(account, PATH_SEGMENT))
     }
 }
 
-/// The two token headers of a callbacks request (cloning a `HeaderValue` only counts a reference).
-pub(crate) fn auth_headers(tokens: &Snapshot) -> [(HeaderName, HeaderValue); 2] {
-    [(AUTHORIZATION, tokens.bearer.header.clone()), (VZ_M2M_TOKEN, tokens.session.header.clone())]
+/// The client's current-thread runtime: its I/O driver and timers, and the tasks that reqwest
+/// spawns for its connections, all run inside `block_on` on whichever caller thread holds it.
+/// Building it starts no thread; tokio's blocking pool (which would) is never used.
+struct Runtime(Option<tokio::runtime::Runtime>);
+
+impl Runtime {
+    fn new() -> Result<Runtime> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .build()
+            .map_err(|e| crate::builder::setup_error("the client's runtime", e))?;
+        Ok(Runtime(Some(runtime)))
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+impl Drop for Runtime {
+    /// Shuts down without waiting, so that dropping the last clone of a client is fine anywhere,
+    /// even inside someone else's async code (a plain drop there would panic).
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
 
-    #[test]
-    fn account_is_one_segment() {
-        let c = Client::builder().bearer_token("b").session_token("s").build().unwrap();
-        assert_eq!(
-            c.callbacks_url("../a/b?c#d%e f"),
-            "https://thingspace.verizon.com/api/m2m/v1/callbacks/..%2Fa%2Fb%3Fc%23d%25e%20f"
-        );
-        assert_eq!(
-            c.callbacks_url("0000123456-00001"),
-            "https://thingspace.verizon.com/api/m2m/v1/callbacks/0000123456-00001"
-        );
+/// Looks host names up on the caller's thread, with the system's resolver (as `std` does),
+/// instead of reqwest's default, which hands each lookup to a thread of tokio's blocking pool.
+/// An IP address in the base URL is never looked up (hyper connects to it directly). A lookup
+/// happens only when a new connection is opened; while it runs, the thread that drives the
+/// runtime for everyone is busy, which the blocking pool would have avoided at the price of a
+/// thread.
+pub(crate) struct CallerThreadResolver;
+
+impl reqwest::dns::Resolve for CallerThreadResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        // The lookup runs when the future is first polled, on the polling (caller's) thread.
+        Box::pin(async move {
+            // Port 0: reqwest puts the URL's port in.
+            let addrs = (name.as_str(), 0).to_socket_addrs()?;
+            Ok(Box::new(addrs) as reqwest::dns::Addrs)
+        })
     }
 }

@@ -68,6 +68,8 @@ codes! {
     LOGIN_PASSWORD_INVALID = "Tscb.INPUT_INVALID.LoginPassword.Invalid", "invalid_input", "the session login's password is empty or has a control character";
     SOURCE_ADDRESS_MALFORMED = "Tscb.INPUT_INVALID.SourceAddress.Malformed", "invalid_input", "a callback source is not an IP address, or an allowed source is not an IP address or CIDR block";
     CLIENT_CLOSED = "Tscb.INPUT_INVALID.Client.Closed", "invalid_input", "(Python) a call on a client after `close()`";
+    INSIDE_ASYNC_RUNTIME = "Tscb.INPUT_INVALID.Client.InsideAsyncRuntime", "invalid_input", "(Rust) a call of the blocking `tscb::Client` from inside a tokio runtime; use `tscb::AsyncClient` there";
+    NO_ASYNC_RUNTIME = "Tscb.INPUT_INVALID.Client.NoAsyncRuntime", "invalid_input", "(Rust) a call of `tscb::AsyncClient` outside a tokio runtime; use `tscb::Client` there";
     ARGUMENT_ENCODING = "Tscb.INPUT_INVALID.Argument.Encoding", "invalid_input", "(C, Python, CLI) a string is not valid UTF-8 (C; an environment variable, CLI) or has a lone surrogate (Python)";
     ARGUMENT_MISSING = "Tscb.INPUT_INVALID.Argument.Missing", "invalid_input", "(C) a required pointer is NULL; (CLI) a required setting is missing";
     FLEET_DUPLICATE = "Tscb.INPUT_INVALID.Fleet.Duplicate", "invalid_input", "(fleet) the desired state names an account twice, or a service twice for one account";

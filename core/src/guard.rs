@@ -114,7 +114,9 @@ impl LoginGuard {
     /// outcome) within the last hour; waits, within `deadline`, while another client's login
     /// with them is in flight; otherwise records them as pending until `deadline` (the latest
     /// this call can still be sending its login), before the login is sent.
-    pub(crate) fn before_login(&self, base: &str, login: &Login, deadline: Deadline) -> Result<()> {
+    ///
+    /// Async so that the wait does not block the thread, which may be driving other calls' I/O.
+    pub(crate) async fn before_login(&self, base: &str, login: &Login, deadline: Deadline) -> Result<()> {
         let message = message(base, login);
         loop {
             {
@@ -143,7 +145,7 @@ impl LoginGuard {
                      as recorded in the login guard file)",
                 ));
             }
-            std::thread::sleep(POLL.min(left));
+            tokio::time::sleep(POLL.min(left)).await;
         }
     }
 

@@ -127,6 +127,7 @@
 
 #![warn(missing_docs)]
 
+mod async_client;
 mod auth;
 mod builder;
 mod callback;
@@ -150,6 +151,7 @@ mod text;
 mod tls;
 mod validate;
 
+pub use async_client::AsyncClient;
 pub use builder::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
 };

@@ -2,15 +2,13 @@
 //! of the call's), bounded retries that fit in what is left, the body limit, no redirects, and
 //! every failure turned into an [`Error`] that holds no secret of the call.
 
-use std::io::Read;
 use std::time::{Duration, Instant};
 
-use reqwest::blocking::Response;
 use reqwest::header::{HeaderName, HeaderValue, LOCATION, RETRY_AFTER};
-use reqwest::{Method, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 
+use crate::async_client::AsyncClient;
 use crate::auth::Snapshot;
-use crate::client::Client;
 use crate::codes;
 use crate::deadline::Deadline;
 use crate::decode::{auth_or_api, known_error_shape};
@@ -26,7 +24,7 @@ pub const MAX_RESPONSE_BYTES: usize = 1 << 20;
 
 /// One call in flight: knows the secrets to keep out of whatever the answer makes us say.
 pub(crate) struct Call<'a> {
-    pub(crate) client: &'a Client,
+    pub(crate) client: &'a AsyncClient,
     pub(crate) tokens: Option<Snapshot>,
     /// Secrets of this request beyond the client's own (the callback password, say).
     pub(crate) extra_secrets: Vec<&'a str>,
@@ -50,7 +48,7 @@ impl Call<'_> {
 
     /// Sends the request, repeating it after a transient failure where the retry policy allows
     /// and the wait fits in what is left of the call (else the failure is returned at once).
-    pub(crate) fn send_with_retry(
+    pub(crate) async fn send_with_retry(
         &self,
         op: Operation,
         method: Method,
@@ -61,7 +59,7 @@ impl Call<'_> {
         let mut retry = 0;
         loop {
             let started = std::time::Instant::now();
-            let outcome = self.send(method.clone(), url, headers, body);
+            let outcome = self.send(method.clone(), url, headers, body).await;
             events::request(&method, url, started, &outcome);
             match outcome {
                 Err(error) => {
@@ -70,7 +68,7 @@ impl Call<'_> {
                         // No lock is held here: other calls go on while this one waits.
                         Some(wait) if wait < self.deadline.left() => {
                             events::retry(&method, url, &error, retry, wait);
-                            std::thread::sleep(wait)
+                            tokio::time::sleep(wait).await
                         }
                         Some(_) => {
                             events::not_retried(
@@ -91,7 +89,7 @@ impl Call<'_> {
 
     /// Sends the request once and returns the status and body of a 2xx answer; every other
     /// outcome is an error.
-    fn send(
+    async fn send(
         &self,
         method: Method,
         url: &str,
@@ -114,9 +112,11 @@ impl Call<'_> {
             request = request.header(name, value.clone());
         }
         if let Some(body) = body {
-            request = request.body(body.to_vec());
+            // The body may hold a password (login, callback registration). The request now runs
+            // on the caller's thread and reqwest drops its body here: this copy is wiped first.
+            request = request.body(bytes::Bytes::from_owner(zeroize::Zeroizing::new(body.to_vec())));
         }
-        let mut response = request.send().map_err(|e| self.send_error(e, timeout))?;
+        let mut response = request.send().await.map_err(|e| self.send_error(e, timeout))?;
         let status = response.status();
         if status.is_redirection() {
             let location = response
@@ -139,7 +139,7 @@ impl Call<'_> {
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(crate::retry::parse_retry_after);
-        let body = self.read_body(&mut response, status, deadline, timeout)?;
+        let body = self.read_body(&mut response, status, deadline, timeout).await?;
         if status.is_success() {
             Ok((status, body))
         } else {
@@ -191,7 +191,7 @@ impl Call<'_> {
         }
     }
 
-    fn read_body(
+    async fn read_body(
         &self,
         response: &mut Response,
         status: StatusCode,
@@ -209,18 +209,16 @@ impl Call<'_> {
             return Err(too_large());
         }
         let mut body = Vec::with_capacity(declared as usize);
-        let mut chunk = [0u8; 16 * 1024];
         loop {
-            let n = match response.read(&mut chunk) {
-                Ok(0) => return Ok(body),
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            let chunk = match response.chunk().await {
+                Ok(None) => return Ok(body),
+                Ok(Some(chunk)) => chunk,
                 Err(e) => return Err(self.read_error(e, timeout)),
             };
-            if body.len() + n > MAX_RESPONSE_BYTES {
+            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
                 return Err(too_large());
             }
-            body.extend_from_slice(&chunk[..n]);
+            body.extend_from_slice(&chunk);
             // reqwest's timeout already bounds the call; this guards a server that trickles bytes.
             if Instant::now() > deadline {
                 return Err(Error::Timeout {
@@ -231,11 +229,8 @@ impl Call<'_> {
         }
     }
 
-    fn read_error(&self, e: std::io::Error, timeout: Duration) -> Error {
-        let timed_out = e.kind() == std::io::ErrorKind::TimedOut
-            || e.get_ref()
-                .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
-                .is_some_and(reqwest::Error::is_timeout);
+    fn read_error(&self, e: reqwest::Error, timeout: Duration) -> Error {
+        let timed_out = e.is_timeout();
         let message = self.redact(&chain(&e));
         if timed_out {
             Error::Timeout {

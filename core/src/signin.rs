@@ -8,9 +8,9 @@ use reqwest::Method;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
+use crate::async_client::AsyncClient;
 use crate::auth::{ClientCredentials, Login, SignIn, Token};
 use crate::builder::setup_error;
-use crate::client::Client;
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use crate::retry::Operation;
@@ -19,8 +19,12 @@ use crate::send::Call;
 
 /// The sign-in requests, sent for the auth module with the client's HTTP connection pool,
 /// timeouts and retry policy.
-impl SignIn for Client {
-    fn fetch_token(&self, key: &ClientCredentials, deadline: Deadline) -> Result<(Secret, Option<Duration>)> {
+impl SignIn for AsyncClient {
+    async fn fetch_token(
+        &self,
+        key: &ClientCredentials,
+        deadline: Deadline,
+    ) -> Result<(Secret, Option<Duration>)> {
         use base64::Engine as _;
         let url = format!("{}/ts/v1/oauth2/token", self.inner.base);
         // Every copy of the secret made here is wiped when dropped. (The HeaderValue's own copy,
@@ -40,6 +44,7 @@ impl SignIn for Client {
         let body = b"grant_type=client_credentials";
         let (status, answer) = call
             .send_with_retry(Operation::Token, Method::POST, &url, &headers, Some(body))
+            .await
             .map_err(Error::refused_as_auth)?;
         let answer = Zeroizing::new(answer);
         let token: TokenAnswer = call.parse(status, &answer)?;
@@ -50,7 +55,7 @@ impl SignIn for Client {
         Ok((token.access_token, lifetime))
     }
 
-    fn log_in(&self, bearer: &Token, login: &Login, deadline: Deadline) -> Result<Secret> {
+    async fn log_in(&self, bearer: &Token, login: &Login, deadline: Deadline) -> Result<Secret> {
         #[derive(serde::Serialize)]
         struct Body<'a> {
             username: &'a str,
@@ -68,6 +73,7 @@ impl SignIn for Client {
         let call = Call { client: self, tokens: None, extra_secrets: vec![bearer.value.expose()], deadline };
         let (status, answer) = call
             .send_with_retry(Operation::Login, Method::POST, &url, &headers, Some(&body))
+            .await
             .map_err(Error::refused_as_auth)?;
         let answer = Zeroizing::new(answer);
         let session: LoginAnswer = call.parse(status, &answer)?;

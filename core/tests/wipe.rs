@@ -1,8 +1,8 @@
 //! Secrets are wiped before their memory is freed. An allocator that looks at every block freed
 //! on the test's own thread, while it watches, counts the blocks that still hold a secret.
 //!
-//! Only the calling thread is watched: reqwest sends from a runtime thread of its own, and the
-//! copies it and hyper make (the request body, the header values) are not ours to wipe.
+//! Only the calling thread is watched. The blocking client runs reqwest on the calling thread,
+//! so this covers the request body that tscb hands to reqwest too (wiped when reqwest drops it).
 
 mod common;
 

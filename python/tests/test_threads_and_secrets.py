@@ -3,6 +3,7 @@ memory that does not grow."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -108,3 +109,27 @@ def test_memory_does_not_grow_over_10000_calls(client: tscb.Client) -> None:
     growth = rss_bytes() - before
     assert growth < 4 * 1024 * 1024, f"RSS grew by {growth} bytes"
     client.deregister_callback(ACCOUNT, "MemoryService")
+
+
+def thread_count() -> int:
+    # All of the process's threads, as the kernel lists them: threading.active_count() sees
+    # only the threads that Python started.
+    return len(os.listdir("/proc/self/task"))
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_a_client_starts_no_thread(sim: Sim, host: str) -> None:
+    # Threads joined by earlier tests may take a moment to leave the kernel's list.
+    before = thread_count()
+    for _ in range(100):
+        time.sleep(0.01)
+        if thread_count() == before:
+            break
+        before = thread_count()
+    client = sim.client(base_url=sim.base_url.replace("127.0.0.1", host))
+    assert thread_count() == before
+    client.register_callback(ACCOUNT, "CarrierService", LISTENER)
+    assert client.list_callbacks(ACCOUNT)[0].url == LISTENER
+    assert thread_count() == before
+    client.close()
+    assert thread_count() == before

@@ -1,8 +1,9 @@
-/* The C API against the tscb-sim binary: every call's success path, errors passed through,
- * validation, NULL for every pointer, invalid UTF-8, a timeout, and 8 threads sharing a client;
- * the call timeout and the login guard file (test_deadline_guard.h). */
+/* The C API against the tscb-sim binary: no thread started by a client, every call's success
+ * path, errors passed through, validation, NULL for every pointer, invalid UTF-8, a timeout, and
+ * 8 threads sharing a client; the call timeout and the login guard file (test_deadline_guard.h). */
 #define _POSIX_C_SOURCE 200809L
 
+#include <dirent.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +46,54 @@ static double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The threads of this process, as the kernel lists them. */
+static int count_threads(void) {
+    DIR *dir = opendir("/proc/self/task");
+    CHECK(dir != NULL);
+    if (dir == NULL) return -1;
+    int n = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        if (entry->d_name[0] != '.') n++;
+    }
+    closedir(dir);
+    return n;
+}
+
+/* A client starts no thread: not when built, not on its first calls (which run on the calling
+ * thread), with an address and with a host name (looked up on the calling thread) in the URL.
+ * Runs first, before any other test has started a thread. */
+static void test_no_thread_started(void) {
+    sim_reset();
+    const char *url = sim_url();
+    const char *ip = strstr(url, "127.0.0.1");
+    CHECK(ip != NULL);
+    if (ip == NULL) return;
+    char by_name[512];
+    snprintf(by_name, sizeof by_name, "%.*slocalhost%s", (int)(ip - url), url, ip + strlen("127.0.0.1"));
+    const char *urls[] = {url, by_name};
+    for (int i = 0; i < 2; i++) {
+        int before = count_threads();
+        tscb_client_builder *b = tscb_client_builder_new();
+        CHECK(tscb_client_builder_set_base_url(b, urls[i]) == TSCB_OK);
+        CHECK(tscb_client_builder_set_bearer_token(b, "sim-bearer-token") == TSCB_OK);
+        CHECK(tscb_client_builder_set_session_token(b, "sim-session-token") == TSCB_OK);
+        tscb_client *client = NULL;
+        CHECK(tscb_client_builder_build(b, &client, NULL) == TSCB_OK);
+        CHECK(count_threads() == before);
+        tscb_callback_ack *ack = NULL;
+        CHECK(tscb_register_callback(client, ACCOUNT, "CarrierService", LISTENER, NULL, NULL, &ack, NULL) ==
+              TSCB_OK);
+        tscb_callback_ack_free(ack);
+        tscb_callback_list *list = NULL;
+        CHECK(tscb_list_callbacks(client, ACCOUNT, &list, NULL) == TSCB_OK);
+        tscb_callback_list_free(list);
+        CHECK(count_threads() == before);
+        tscb_client_free(client);
+        CHECK(count_threads() == before);
+    }
 }
 
 static void test_version_and_result_strings(void) {
@@ -531,6 +580,7 @@ static void test_sign_in_and_renewal(void) {
 #include "test_deadline_guard.h"
 
 int main(void) {
+    test_no_thread_started();
     test_version_and_result_strings();
     test_register_list_deregister();
     test_server_errors_pass_through();

@@ -15,9 +15,9 @@ const NOT_SENT_AGAIN: &str = " (tscb does not send this login again: five failed
                               until Verizon support unlocks it; check the credentials and make a new client)";
 
 impl Auth {
-    pub(super) fn log_in(
+    pub(super) async fn log_in(
         &self,
-        sign_in: &dyn SignIn,
+        sign_in: &impl SignIn,
         mut bearer: Arc<Token>,
         blocked: Option<Error>,
         deadline: Deadline,
@@ -31,7 +31,7 @@ impl Auth {
             return Err(blocked);
         }
         if let Some(guard) = &self.guard {
-            guard.before_login(sign_in.base(), login, deadline).inspect_err(|e| {
+            guard.before_login(sign_in.base(), login, deadline).await.inspect_err(|e| {
                 // Its other failure is running out of time, which is no refusal.
                 if e.error_code() == codes::LOGIN_BLOCKED {
                     crate::events::login_blocked(e)
@@ -47,7 +47,7 @@ impl Auth {
                 self.clear_guard(sign_in, login);
                 return Err(deadline.passed("before the login could be sent"));
             }
-            let error = match sign_in.log_in(&bearer, login, deadline) {
+            let error = match sign_in.log_in(&bearer, login, deadline).await {
                 Ok(value) => {
                     self.clear_guard(sign_in, login);
                     let text = joined(&[value.expose()]);
@@ -61,7 +61,7 @@ impl Auth {
                 // The gateway refused the bearer token, not the login: renew it, once.
                 LoginFailure::BearerRefused if self.client_credentials.is_some() && !bearer_renewed => {
                     bearer_renewed = true;
-                    bearer = self.fetch_bearer(sign_in, deadline, progress).inspect_err(|_| {
+                    bearer = self.fetch_bearer(sign_in, deadline, progress).await.inspect_err(|_| {
                         self.clear_guard(sign_in, login);
                     })?;
                 }
@@ -82,7 +82,7 @@ impl Auth {
         }
     }
 
-    fn clear_guard(&self, sign_in: &dyn SignIn, login: &Login) {
+    fn clear_guard(&self, sign_in: &impl SignIn, login: &Login) {
         if let Some(guard) = &self.guard {
             guard.clear(sign_in.base(), login);
         }

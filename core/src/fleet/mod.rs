@@ -223,7 +223,7 @@ impl Plan {
     /// account (`options.concurrency` at a time) and compares. An account whose listing fails is
     /// in [`Plan::failures`]; an authentication failure stops the listing and is the error.
     pub fn compute(client: &Client, desired: &Desired, options: &PlanOptions) -> Result<Plan> {
-        desired.validate(client.inner.check_callback_port)?;
+        desired.validate(client.check_callback_port())?;
         pool::check_concurrency(options.concurrency)?;
         let pacer = pool::Pacer::new(options.max_rate)?;
         // One sign-in before any worker starts: every worker then shares its tokens.

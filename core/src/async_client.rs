@@ -1,0 +1,265 @@
+//! The async client and its public calls, which the blocking [`crate::Client`] drives too: each
+//! checks its input, builds the documented request and hands it to [`crate::send`] with fresh
+//! tokens, renewing a stale token once.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION};
+use reqwest::{Method, StatusCode};
+
+use crate::auth::{Auth, Snapshot, Stale};
+use crate::builder::ClientBuilder;
+use crate::codes;
+use crate::deadline::Deadline;
+use crate::error::{Error, Result};
+use crate::model::{CallbackAck, CallbackRegistration, RegisteredCallback};
+use crate::retry::{Operation, RetryPolicy};
+use crate::secret::Secret;
+use crate::send::Call;
+use crate::validate;
+
+/// Everything but the unreserved characters is escaped, so an account name is always exactly
+/// one path segment (`/`, `?`, `#`, `%` and space cannot change the path), as in Verizon's SDK.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+pub(crate) const VZ_M2M_TOKEN: HeaderName = HeaderName::from_static("vz-m2m-token");
+
+/// A ThingSpace callback API client for async Rust code on tokio: the same calls as
+/// [`crate::Client`], as `async fn`s, sharing all of its logic (sign-in, renewals, retries,
+/// deadlines, errors). Get one from [`ClientBuilder::build_async`].
+///
+/// Cheap to clone (clones share one connection pool and one sign-in) and `Send + Sync`; its
+/// futures are `Send`, so calls can be spawned. It needs a tokio runtime with I/O and timers
+/// enabled (as `#[tokio::main]` makes); called outside one, a call fails with
+/// [`crate::codes::NO_ASYNC_RUNTIME`] rather than panicking. Host names are looked up on the
+/// runtime's blocking pool, as tokio does. Dropping a call's future cancels it (a sign-in it
+/// was doing is left to the next call).
+///
+/// ```
+/// use tscb::{services, AsyncClient, CallbackRegistration};
+/// # let sim = tscb_sim::Simulator::start().unwrap();
+/// # let base_url = sim.base_url();
+/// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+/// let client = AsyncClient::builder()
+///     .base_url(base_url)
+///     .bearer_token("sim-bearer-token")
+///     .session_token("sim-session-token")
+///     .build_async()?;
+///
+/// let reg = CallbackRegistration::new(services::CARRIER_SERVICE, "https://listener.example.com/tscb");
+/// client.register_callback("TestAccount-2", &reg).await?;
+/// let listed = client.list_callbacks("TestAccount-2").await?;
+/// assert_eq!(listed[0].url, "https://listener.example.com/tscb");
+/// client.deregister_callback("TestAccount-2", services::CARRIER_SERVICE).await?;
+/// # Ok::<(), tscb::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct AsyncClient {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base: String,
+    pub(crate) auth: Auth,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) timeout: Duration,
+    pub(crate) call_timeout: Duration,
+    pub(crate) check_callback_port: bool,
+    /// The proxy every request goes through, if any.
+    pub(crate) proxy: Option<crate::proxy::Proxy>,
+}
+
+impl fmt::Debug for AsyncClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncClient")
+            .field("base_url", &self.inner.base)
+            .field("timeout", &self.inner.timeout)
+            .field("call_timeout", &self.inner.call_timeout)
+            .field("retry", &self.inner.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AsyncClient {
+    /// A builder with the defaults: production base URL, 10 s connect timeout, 30 s timeout
+    /// for each request, 120 s for each call.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The base URL in use, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base
+    }
+
+    /// Registers a callback listener: `POST {base}/m2m/v1/callbacks/{account}`.
+    ///
+    /// ThingSpace keeps one listener per service per account; Verizon advises deregistering
+    /// before registering a service again.
+    pub async fn register_callback(
+        &self,
+        account: &str,
+        registration: &CallbackRegistration,
+    ) -> Result<CallbackAck> {
+        runtime_present()?;
+        validate::account_name(account)?;
+        validate::service_name(registration.service_name())?;
+        validate::callback_url(registration.url(), self.inner.check_callback_port)?;
+        if let Some(username) = registration.username() {
+            validate::username(username)?;
+        }
+        let password = registration.password().map(Secret::expose);
+        if let Some(password) = password {
+            validate::password(password)?;
+        }
+        let url = self.callbacks_url(account);
+        let body = registration.to_wire();
+        let (call, status, body) =
+            self.call(Operation::Register, Method::POST, &url, Some(&body), password).await?;
+        call.parse(status, &body)
+    }
+
+    /// Lists the listeners registered through this API: `GET {base}/m2m/v1/callbacks/{account}`.
+    /// An empty answer (empty body, `null` or `[]`) is an empty list.
+    pub async fn list_callbacks(&self, account: &str) -> Result<Vec<RegisteredCallback>> {
+        runtime_present()?;
+        validate::account_name(account)?;
+        let url = self.callbacks_url(account);
+        let (call, status, body) = self.call(Operation::List, Method::GET, &url, None, None).await?;
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Vec::new());
+        }
+        Ok(call.parse::<Option<Vec<RegisteredCallback>>>(status, &body)?.unwrap_or_default())
+    }
+
+    /// Removes the listener of one service:
+    /// `DELETE {base}/m2m/v1/callbacks/{account}/name/{service_name}`.
+    pub async fn deregister_callback(&self, account: &str, service_name: &str) -> Result<CallbackAck> {
+        runtime_present()?;
+        validate::account_name(account)?;
+        validate::service_name(service_name)?;
+        // The service name is letters and digits only, so it needs no escaping.
+        let url = format!("{}/name/{}", self.callbacks_url(account), service_name);
+        let (call, status, body) = self.call(Operation::Deregister, Method::DELETE, &url, None, None).await?;
+        call.parse(status, &body)
+    }
+
+    /// Signs in now, if the client has credentials and no valid tokens yet: gets the OAuth
+    /// token and logs in for a session. Calls do this by themselves when needed; this checks
+    /// the credentials up front. With fixed tokens it sends nothing.
+    pub async fn login(&self) -> Result<()> {
+        runtime_present()?;
+        self.inner.auth.snapshot(self, self.deadline()).await.map(|_| ())
+    }
+
+    /// A problem with the login guard file ([`ClientBuilder::login_guard_file`]) that this
+    /// client met: unreadable, not in the expected form (then replaced), or not writable (then
+    /// refused logins are not remembered across runs). Such a problem never stops a login; it is
+    /// returned once, for the program to show, since the library never prints.
+    pub fn login_guard_warning(&self) -> Option<String> {
+        self.inner.auth.guard.as_ref().and_then(|guard| guard.take_warning())
+    }
+
+    fn deadline(&self) -> Deadline {
+        Deadline::after(self.inner.call_timeout)
+    }
+
+    /// Ends the session: `POST {base}/m2m/v1/session/logout`. A client with a session login
+    /// logs in again when it is next used; one with a fixed session token cannot use it again.
+    /// Without a session (never signed in, or logged out already) it sends nothing.
+    pub async fn logout(&self) -> Result<()> {
+        runtime_present()?;
+        let url = format!("{}/m2m/v1/session/logout", self.inner.base);
+        let Some(snapshot) = self.inner.auth.current() else { return Ok(()) };
+        let headers = auth_headers(&snapshot);
+        let call = Call {
+            client: self,
+            tokens: Some(snapshot),
+            extra_secrets: Vec::new(),
+            deadline: self.deadline(),
+        };
+        call.send_with_retry(Operation::Logout, Method::POST, &url, &headers, None).await?;
+        if let Some(snapshot) = &call.tokens {
+            self.inner.auth.forget_session(snapshot);
+        }
+        Ok(())
+    }
+
+    /// Sends a callbacks request with fresh tokens; when the service says a token is stale and
+    /// the client can renew it, renews it (each token at most once) and repeats the call, all
+    /// within one deadline.
+    async fn call<'a>(
+        &'a self,
+        op: Operation,
+        method: Method,
+        url: &str,
+        body: Option<&[u8]>,
+        extra_secret: Option<&'a str>,
+    ) -> Result<(Call<'a>, StatusCode, Vec<u8>)> {
+        let auth = &self.inner.auth;
+        let deadline = self.deadline();
+        let mut renewed: Vec<Stale> = Vec::new();
+        loop {
+            let snapshot = auth.snapshot(self, deadline).await?;
+            let headers = auth_headers(&snapshot);
+            let extra_secrets = extra_secret.into_iter().collect();
+            let call = Call { client: self, tokens: Some(snapshot), extra_secrets, deadline };
+            match call.send_with_retry(op, method.clone(), url, &headers, body).await {
+                // The call goes on to parse the answer, still knowing the tokens it must redact.
+                Ok((status, answer)) => return Ok((call, status, answer)),
+                Err(error) => match (auth.stale(&error), &call.tokens) {
+                    (Some(what), Some(snapshot)) if !renewed.contains(&what) => {
+                        auth.renew(what, snapshot, self, deadline).await?;
+                        renewed.push(what);
+                    }
+                    _ => return Err(error),
+                },
+            }
+        }
+    }
+
+    fn callbacks_url(&self, account: &str) -> String {
+        format!("{}/m2m/v1/callbacks/{}", self.inner.base, utf8_percent_encode(account, PATH_SEGMENT))
+    }
+}
+
+/// Calls need a tokio runtime (reqwest's I/O and timers live there): without one, say so
+/// rather than let tokio panic.
+fn runtime_present() -> Result<()> {
+    match tokio::runtime::Handle::try_current() {
+        Ok(_) => Ok(()),
+        Err(_) => Err(Error::invalid(
+            codes::NO_ASYNC_RUNTIME,
+            "tscb::AsyncClient was called outside a tokio runtime; call it from tokio (e.g. under \
+             #[tokio::main]), or use the blocking tscb::Client",
+        )),
+    }
+}
+
+/// The two token headers of a callbacks request (cloning a `HeaderValue` only counts a reference).
+pub(crate) fn auth_headers(tokens: &Snapshot) -> [(HeaderName, HeaderValue); 2] {
+    [(AUTHORIZATION, tokens.bearer.header.clone()), (VZ_M2M_TOKEN, tokens.session.header.clone())]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_is_one_segment() {
+        let c = AsyncClient::builder().bearer_token("b").session_token("s").build_async().unwrap();
+        assert_eq!(
+            c.callbacks_url("../a/b?c#d%e f"),
+            "https://thingspace.verizon.com/api/m2m/v1/callbacks/..%2Fa%2Fb%3Fc%23d%25e%20f"
+        );
+        assert_eq!(
+            c.callbacks_url("0000123456-00001"),
+            "https://thingspace.verizon.com/api/m2m/v1/callbacks/0000123456-00001"
+        );
+    }
+}
