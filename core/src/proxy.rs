@@ -13,6 +13,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::time::Duration;
 
 use url::Url;
 
@@ -168,7 +169,9 @@ fn in_cidr(ip: IpAddr, net: IpAddr, bits: u32) -> bool {
 
 /// Why a request through `proxy` failed, in words, when the failure was the proxy's; `chain`
 /// is the error's text (hyper does not export its tunnel error type, so its words are matched).
-pub(crate) fn describe_failure(proxy: &Proxy, target: &str, chain: &str) -> String {
+/// `time_left` is what is left of the call: asking a refusing proxy for its status takes at most
+/// that (three steps of a third each, at most 2 s each).
+pub(crate) fn describe_failure(proxy: &Proxy, target: &str, chain: &str, time_left: Duration) -> String {
     let via = &proxy.shown;
     if chain.contains("proxy authorization required") {
         let advice = if proxy.has_credentials {
@@ -178,7 +181,7 @@ pub(crate) fn describe_failure(proxy: &Proxy, target: &str, chain: &str) -> Stri
         };
         format!("the proxy {via} asked for credentials (HTTP 407 Proxy Authentication Required); {advice}")
     } else if chain.contains("tunnel error: unsuccessful") {
-        match refusal_status(proxy, target, PROBE_WAIT) {
+        match refusal_status(proxy, target, PROBE_WAIT.min(time_left / 3)) {
             Some(status) => format!(
                 "the proxy {via} refused to open a tunnel to {target} (its answer to CONNECT: HTTP {status})"
             ),
@@ -195,17 +198,17 @@ pub(crate) fn describe_failure(proxy: &Proxy, target: &str, chain: &str) -> Stri
 }
 
 /// How long asking a refusing proxy for its status may take, connecting and reading each.
-const PROBE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+const PROBE_WAIT: Duration = Duration::from_secs(2);
 
 /// The status line of a proxy's refusal to open a tunnel to `target` (e.g. `403 Forbidden`),
 /// asked for again on a connection of our own, because hyper's tunnel error does not keep it.
 /// Sends only what the refused CONNECT sent (the target, and the proxy's own credentials when
 /// its URL has them), and only to a plain-http proxy; `None` when it cannot tell within `wait`
 /// (for each step) or the proxy now says 200 (the tunnel is then closed unused).
-fn refusal_status(proxy: &Proxy, target: &str, wait: std::time::Duration) -> Option<String> {
+fn refusal_status(proxy: &Proxy, target: &str, wait: Duration) -> Option<String> {
     use std::io::{Read, Write};
     use std::net::{TcpStream, ToSocketAddrs};
-    if proxy.url.scheme() != "http" {
+    if proxy.url.scheme() != "http" || wait.is_zero() {
         return None;
     }
     let host = proxy.url.host_str()?.trim_start_matches('[').trim_end_matches(']');

@@ -182,7 +182,8 @@ impl Call<'_> {
                     )
                 })
                 .unwrap_or_default();
-            let words = self.redact(&crate::proxy::describe_failure(proxy, &target, &message));
+            let words =
+                self.redact(&crate::proxy::describe_failure(proxy, &target, &message, self.deadline.left()));
             Error::Transport { code: codes::PROXY, message: words, source: Box::new(e) }
         } else if e.is_connect() {
             Error::Transport { code: codes::CONNECT, message, source: Box::new(e) }
