@@ -20,31 +20,9 @@ tools_venv
 export PATH="$venv/bin:$PATH"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tscb-test-dist.XXXXXX")
 
-sim_pid=
-stop_sim() {
-    if [ -n "$sim_pid" ]; then
-        kill "$sim_pid" 2>/dev/null || true
-        wait "$sim_pid" 2>/dev/null || true
-        sim_pid=
-    fi
-}
+sim_log="$tmp/sim.log"
+. "$root/tests/sim.sh"
 trap 'rc=$?; stop_sim; rm -rf "$tmp"; exit $rc' EXIT
-# A fresh simulator for each program: each one registers and expects to find what it registered.
-start_sim() {
-    stop_sim
-    # A new log each time: reusing one, the first line read could still be the previous
-    # simulator's (the shell truncates the file only once the new process has forked).
-    sims=$((${sims:-0} + 1))
-    local log="$tmp/sim.$sims.log"
-    "$target/release/tscb-sim" --listen 127.0.0.1:0 >"$log" 2>&1 &
-    sim_pid=$!
-    for _ in $(seq 100); do
-        line=$(head -n 1 "$log" 2>/dev/null || true)
-        case "$line" in "listening on "*) export TSCB_SIM_URL="${line#listening on }"; return 0 ;; esac
-        sleep 0.05
-    done
-    die "tscb-sim did not start: $(cat "$log")"
-}
 
 # check_elf FILE: glibc 2.17 at most, only the basic system libraries, a non-executable stack.
 check_elf() {

@@ -80,6 +80,28 @@ impl Raw {
 }
 
 /// Calls per second of `threads` threads making `per_thread` calls each at once.
+/// `rounds` rounds of [`throughput`] of `a` and `b`, alternating which goes first, so that a
+/// drift of the machine's speed weighs on both alike.
+fn alternating_throughput(
+    rounds: usize,
+    threads: usize,
+    per_thread: usize,
+    a: &(dyn Fn() + Sync),
+    b: &(dyn Fn() + Sync),
+) -> (Vec<f64>, Vec<f64>) {
+    let (mut a_rates, mut b_rates) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        if round % 2 == 0 {
+            a_rates.push(throughput(threads, per_thread, a));
+            b_rates.push(throughput(threads, per_thread, b));
+        } else {
+            b_rates.push(throughput(threads, per_thread, b));
+            a_rates.push(throughput(threads, per_thread, a));
+        }
+    }
+    (a_rates, b_rates)
+}
+
 fn throughput(threads: usize, per_thread: usize, call: &(dyn Fn() + Sync)) -> f64 {
     let started = Instant::now();
     std::thread::scope(|s| {
@@ -208,17 +230,8 @@ fn main() {
     sim.inject(Fault::new(FaultAction::Delay { ms: delay_ms }));
     for threads in [16, 64] {
         let ideal = threads as f64 * 1000.0 / delay_ms as f64;
-        let mut tscb_rates = Vec::new();
-        let mut bare_rates = Vec::new();
-        for round in 0..thread_rounds {
-            if round % 2 == 0 {
-                tscb_rates.push(throughput(threads, per_thread, &tscb_call));
-                bare_rates.push(throughput(threads, per_thread, &bare_call));
-            } else {
-                bare_rates.push(throughput(threads, per_thread, &bare_call));
-                tscb_rates.push(throughput(threads, per_thread, &tscb_call));
-            }
-        }
+        let (tscb_rates, bare_rates) =
+            alternating_throughput(thread_rounds, threads, per_thread, &tscb_call, &bare_call);
         let (t, t_lo, t_hi) = median(tscb_rates);
         let (b, b_lo, b_hi) = median(bare_rates);
         println!(
@@ -231,17 +244,8 @@ fn main() {
     sim.clear_faults();
     let threads = 16;
     let per_thread = per_thread * 20;
-    let mut tscb_rates = Vec::new();
-    let mut bare_rates = Vec::new();
-    for round in 0..thread_rounds {
-        if round % 2 == 0 {
-            tscb_rates.push(throughput(threads, per_thread, &tscb_call));
-            bare_rates.push(throughput(threads, per_thread, &bare_call));
-        } else {
-            bare_rates.push(throughput(threads, per_thread, &bare_call));
-            tscb_rates.push(throughput(threads, per_thread, &tscb_call));
-        }
-    }
+    let (tscb_rates, bare_rates) =
+        alternating_throughput(thread_rounds, threads, per_thread, &tscb_call, &bare_call);
     let (t, t_lo, t_hi) = median(tscb_rates);
     let (b, b_lo, b_hi) = median(bare_rates);
     println!(

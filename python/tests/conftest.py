@@ -98,3 +98,20 @@ def sim(sim_process: Sim) -> Sim:
 def client(sim: Sim) -> Iterator[tscb.Client]:
     with sim.client() as c:
         yield c
+
+
+def signing_in(base_url: str, password: str = "sim-password", **kwargs: Any) -> tscb.Client:
+    """A client that signs in by itself with the simulator's credentials (or `password`)."""
+    return tscb.Client(
+        client_id="sim-client-id",
+        client_secret="sim-client-secret",
+        login_username="sim-user",
+        login_password=password,
+        base_url=base_url,
+        **kwargs,
+    )
+
+
+def count(sim: Sim, suffix: str) -> int:
+    """How many requests the simulator received on a path ending in `suffix`."""
+    return sum(1 for r in sim.requests() if r["path"].endswith(suffix))

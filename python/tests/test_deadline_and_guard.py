@@ -11,28 +11,13 @@ from pathlib import Path
 import pytest
 
 import tscb
-from conftest import ACCOUNT, Sim
-
-
-def signing_in(sim: Sim, password: str = "sim-password", **kwargs: object) -> tscb.Client:
-    return tscb.Client(
-        client_id="sim-client-id",
-        client_secret="sim-client-secret",
-        login_username="sim-user",
-        login_password=password,
-        base_url=sim.base_url,
-        **kwargs,  # type: ignore[arg-type]
-    )
-
-
-def count(sim: Sim, suffix: str) -> int:
-    return sum(1 for r in sim.requests() if r["path"].endswith(suffix))
+from conftest import ACCOUNT, Sim, count, signing_in
 
 
 def test_a_call_ends_within_its_call_timeout(fresh_sim: Sim) -> None:
     sim = fresh_sim
     sim.fault("delay", ms=5000, times=1, path_contains="/oauth2/token")
-    with signing_in(sim, call_timeout=1.0) as client:
+    with signing_in(sim.base_url, call_timeout=1.0) as client:
         started = time.monotonic()
         with pytest.raises(tscb.TimeoutError) as caught:
             client.list_callbacks(ACCOUNT)
@@ -59,11 +44,11 @@ def test_call_timeout_is_checked() -> None:
 
 def test_a_refused_login_is_not_sent_again_by_a_new_client(sim: Sim, tmp_path: Path) -> None:
     guard = tmp_path / "state" / "refused-logins"
-    with signing_in(sim, "wrong-password", login_guard_file=guard) as client:
+    with signing_in(sim.base_url, "wrong-password", login_guard_file=guard) as client:
         with pytest.raises(tscb.AuthError) as first:
             client.login()
         assert first.value.error_code == "UnifiedWebService.REQUEST_FAILED.UserNotAuthorized"
-    with signing_in(sim, "wrong-password", login_guard_file=str(guard)) as client:
+    with signing_in(sim.base_url, "wrong-password", login_guard_file=str(guard)) as client:
         with pytest.raises(tscb.AuthError) as again:
             client.login()
         assert again.value.error_code == "Tscb.REQUEST_FAILED.LoginBlocked"
@@ -73,14 +58,14 @@ def test_a_refused_login_is_not_sent_again_by_a_new_client(sim: Sim, tmp_path: P
     assert stat.S_IMODE(os.stat(guard).st_mode) == 0o600
     assert "wrong-password" not in guard.read_text()
     # Other credentials are not blocked.
-    with signing_in(sim, login_guard_file=guard) as client:
+    with signing_in(sim.base_url, login_guard_file=guard) as client:
         client.login()
 
 
 def test_a_corrupt_guard_file_is_reported_once_and_never_stops_a_login(sim: Sim, tmp_path: Path) -> None:
     guard = tmp_path / "refused-logins"
     guard.write_text("not a guard file\n")
-    with signing_in(sim, login_guard_file=guard) as client:
+    with signing_in(sim.base_url, login_guard_file=guard) as client:
         client.login()
         warning = client.login_guard_warning()
         assert warning is not None and "not in the expected form" in warning

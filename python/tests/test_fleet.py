@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import tscb
-from conftest import LISTENER, Sim
+from conftest import LISTENER, Sim, count, signing_in
 
 OTHER = "https://other.example.com/thingspace"
 LISTENER_PW = "fleet-SECRET-7c1d"
@@ -30,10 +30,6 @@ def both_services(names: list[str], **extra: Any) -> dict[str, list[dict[str, An
         name: [{"service": s, "url": LISTENER, **extra} for s in ("CarrierService", "DeviceUsage")]
         for name in names
     }
-
-
-def count(sim: Sim, suffix: str) -> int:
-    return sum(1 for r in sim.requests() if r["path"].endswith(suffix))
 
 
 def test_create_update_prune_then_nothing_to_do(sim: Sim, client: tscb.Client) -> None:
@@ -75,13 +71,7 @@ def test_create_update_prune_then_nothing_to_do(sim: Sim, client: tscb.Client) -
 def test_one_token_request_and_one_login(fresh_sim: Sim) -> None:
     sim = fresh_sim
     names = accounts(sim, 12)
-    with tscb.Client(
-        client_id="sim-client-id",
-        client_secret="sim-client-secret",
-        login_username="sim-user",
-        login_password="sim-password",
-        base_url=sim.base_url,
-    ) as client:
+    with signing_in(sim.base_url) as client:
         report = tscb.plan(client, both_services(names), concurrency=8).apply(concurrency=8)
     assert report.created == 24
     assert (count(sim, "/oauth2/token"), count(sim, "/session/login")) == (1, 1)
@@ -90,13 +80,7 @@ def test_one_token_request_and_one_login(fresh_sim: Sim) -> None:
 def test_a_refused_login_is_sent_once(fresh_sim: Sim) -> None:
     sim = fresh_sim
     names = accounts(sim, 10)
-    client = tscb.Client(
-        client_id="sim-client-id",
-        client_secret="sim-client-secret",
-        login_username="sim-user",
-        login_password="wrong",
-        base_url=sim.base_url,
-    )
+    client = signing_in(sim.base_url, password="wrong")
     with pytest.raises(tscb.AuthError) as caught:
         tscb.plan(client, both_services(names), concurrency=8)
     assert caught.value.error_code == "UnifiedWebService.REQUEST_FAILED.UserNotAuthorized"

@@ -7,24 +7,14 @@ import logging
 import pytest
 
 import tscb
-from conftest import ACCOUNT, LISTENER, Sim
+from conftest import ACCOUNT, LISTENER, Sim, signing_in
 
 SECRETS = ["sim-client-secret", "sim-password", "sim-bearer-token", "sim-session-token", "echo-pw-5678"]
 
 
-def signing_in(sim: Sim) -> tscb.Client:
-    return tscb.Client(
-        client_id="sim-client-id",
-        client_secret="sim-client-secret",
-        login_username="sim-user",
-        login_password="sim-password",
-        base_url=sim.base_url,
-    )
-
-
 def test_requests_at_debug_and_decisions_at_info(sim: Sim, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="tscb")
-    client = signing_in(sim)
+    client = signing_in(sim.base_url)
     client.register_callback(ACCOUNT, "CarrierService", LISTENER, password="echo-pw-5678")
     sim.fault("respond", status=503, times=1, method="GET")
     client.list_callbacks(ACCOUNT)
@@ -46,13 +36,7 @@ def test_nothing_below_the_level_and_a_warning_for_a_login_not_sent(
     sim: Sim, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="tscb")
-    client = tscb.Client(
-        client_id="sim-client-id",
-        client_secret="sim-client-secret",
-        login_username="sim-user",
-        login_password="wrong-password-7",
-        base_url=sim.base_url,
-    )
+    client = signing_in(sim.base_url, password="wrong-password-7")
     with pytest.raises(tscb.AuthError):
         client.login()
     with pytest.raises(tscb.AuthError):

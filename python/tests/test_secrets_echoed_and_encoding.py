@@ -10,7 +10,7 @@ from typing import Any, Callable
 import pytest
 
 import tscb
-from conftest import ACCOUNT, LISTENER, Sim
+from conftest import ACCOUNT, LISTENER, Sim, signing_in
 
 BAD = "bad\ud800"
 CONSTRUCTOR_ARGS = [
@@ -110,13 +110,7 @@ def test_secrets_echoed_in_any_escaping_are_redacted(sim: Sim, status: int, body
 )
 def test_a_fresh_token_in_a_broken_sign_in_answer_is_never_shown(sim: Sim, path: str, body: str) -> None:
     sim.fault("respond", path_contains=path, status=200, content_type="application/json", body=body)
-    client = tscb.Client(
-        client_id="sim-client-id",
-        client_secret="sim-client-secret",
-        login_username="sim-user",
-        login_password="sim-password",
-        base_url=sim.base_url,
-    )
+    client = signing_in(sim.base_url)
     with pytest.raises(tscb.InvalidResponseError) as info:
         client.login()
     assert_clean(info.value, [FRESH, "sim-client-secret", "sim-password"])

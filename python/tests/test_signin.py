@@ -6,26 +6,12 @@ from __future__ import annotations
 import pytest
 
 import tscb
-from conftest import ACCOUNT, LISTENER, Sim
-
-
-def signing_in(sim: Sim, password: str = "sim-password") -> tscb.Client:
-    return tscb.Client(
-        client_id="sim-client-id",
-        client_secret="sim-client-secret",
-        login_username="sim-user",
-        login_password=password,
-        base_url=sim.base_url,
-    )
-
-
-def count(sim: Sim, suffix: str) -> int:
-    return sum(1 for r in sim.requests() if r["path"].endswith(suffix))
+from conftest import ACCOUNT, LISTENER, Sim, count, signing_in
 
 
 def test_a_session_expiring_mid_run_is_renewed(fresh_sim: Sim) -> None:
     sim = fresh_sim
-    with signing_in(sim) as client:
+    with signing_in(sim.base_url) as client:
         client.list_callbacks(ACCOUNT)
         assert (count(sim, "/oauth2/token"), count(sim, "/session/login")) == (1, 1)
         sim.admin("POST", "/__admin/expire-sessions")
@@ -39,7 +25,7 @@ def test_a_session_expiring_mid_run_is_renewed(fresh_sim: Sim) -> None:
 
 
 def test_a_bad_password_sends_one_login_and_raises_auth_error(sim: Sim) -> None:
-    with signing_in(sim, password="wrong-password") as client:
+    with signing_in(sim.base_url, password="wrong-password") as client:
         for _ in range(3):
             with pytest.raises(tscb.AuthError) as info:
                 client.list_callbacks(ACCOUNT)
@@ -65,7 +51,7 @@ def test_retry_settings_reach_the_client(sim: Sim) -> None:
 
 
 def test_login_checks_credentials_up_front(sim: Sim) -> None:
-    with signing_in(sim) as client:
+    with signing_in(sim.base_url) as client:
         client.login()
         assert count(sim, "/session/login") == 1
 

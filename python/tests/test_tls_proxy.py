@@ -14,7 +14,7 @@ import pytest
 
 import tscb
 
-from conftest import ACCOUNT, LISTENER, REPO
+from conftest import ACCOUNT, LISTENER, REPO, signing_in
 
 BIN_DIR = Path(os.environ.get("TSCB_SIM_BIN", str(REPO / "target" / "release" / "tscb-sim"))).parent
 PROXY_ENV = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy", "SSL_CERT_FILE"]
@@ -78,16 +78,9 @@ def test_main_path_over_https_with_ca_file(tls_sim: tuple[str, Path]) -> None:
         assert [cb.url for cb in client.list_callbacks(ACCOUNT)] == [LISTENER]
         client.deregister_callback(ACCOUNT, "CarrierService")
         assert client.list_callbacks(ACCOUNT) == []
-    signing_in = tscb.Client(
-        client_id="sim-client-id",
-        client_secret="sim-client-secret",
-        login_username="sim-user",
-        login_password="sim-password",
-        base_url=url,
-        ca_file=ca,  # a Path works too
-    )
-    signing_in.login()
-    signing_in.logout()
+    signed_in = signing_in(url, ca_file=ca)  # a Path works too
+    signed_in.login()
+    signed_in.logout()
 
 
 def test_unknown_issuer_is_a_transport_error_that_says_what_to_do(tls_sim: tuple[str, Path]) -> None:

@@ -32,39 +32,12 @@ start_extra() {
     rm -f "$log"
     "$@" >"$log" 2>&1 &
     extra_pids+=($!)
-    for _ in $(seq 100); do
-        line=$(head -n 1 "$log" 2>/dev/null || true)
-        case "$line" in "listening on "* | "proxying on "*) started_url="${line##* }"; return 0 ;; esac
-        sleep 0.05
-    done
-    echo "$* did not start: $(cat "$log")" >&2
-    return 1
+    wait_for_url "$log"
 }
 
-sim_pid=
-stop_sim() {
-    if [ -n "$sim_pid" ]; then
-        kill "$sim_pid" 2>/dev/null || true
-        wait "$sim_pid" 2>/dev/null || true
-        sim_pid=
-    fi
-}
+sim_log="$out/sim.log"
+. "$root/tests/sim.sh"
 trap 'rc=$?; stop_sim; stop_extras; exit $rc' EXIT
-start_sim() {
-    stop_sim
-    # Removed first: otherwise the loop below can read the previous simulator's line before the
-    # new process has truncated the file, and the tests then talk to a port nobody listens on.
-    rm -f "$out/sim.log"
-    "$target/release/tscb-sim" --listen 127.0.0.1:0 >"$out/sim.log" 2>&1 &
-    sim_pid=$!
-    for _ in $(seq 100); do
-        line=$(head -n 1 "$out/sim.log" 2>/dev/null || true)
-        case "$line" in "listening on "*) export TSCB_SIM_URL="${line#listening on }"; return 0 ;; esac
-        sleep 0.05
-    done
-    echo "tscb-sim did not start: $(cat "$out/sim.log")" >&2
-    exit 1
-}
 
 cflags=(-std=c11 -Wall -Wextra -Wpedantic -Werror -g)
 cxxflags=(-std=c++17 -Wall -Wextra -Wpedantic -Werror -g)
