@@ -59,11 +59,14 @@ pub(crate) const VZ_M2M_TOKEN: HeaderName = HeaderName::from_static("vz-m2m-toke
 /// ```
 #[derive(Clone)]
 pub struct AsyncClient {
+    /// What all clones share: configuration, sign-in state.
     pub(crate) inner: Arc<Inner>,
+    /// The connection pool this handle sends on (shared by its clones; the blocking client has
+    /// one per runtime it drives, see [`AsyncClient::with_own_connections`]).
+    pub(crate) http: reqwest::Client,
 }
 
 pub(crate) struct Inner {
-    pub(crate) http: reqwest::Client,
     pub(crate) base: String,
     pub(crate) auth: Auth,
     pub(crate) retry: RetryPolicy,
@@ -72,6 +75,8 @@ pub(crate) struct Inner {
     pub(crate) check_callback_port: bool,
     /// The proxy every request goes through, if any.
     pub(crate) proxy: Option<crate::proxy::Proxy>,
+    /// For more connection pools like the first.
+    pub(crate) recipe: crate::builder::HttpRecipe,
 }
 
 impl fmt::Debug for AsyncClient {
@@ -95,6 +100,14 @@ impl AsyncClient {
     /// The base URL in use, without a trailing slash.
     pub fn base_url(&self) -> &str {
         &self.inner.base
+    }
+
+    /// The same client (configuration, sign-in state) with a connection pool of its own, for
+    /// another runtime: a pooled connection is served by the runtime that opened it, so runtimes
+    /// must not share a pool.
+    pub(crate) fn with_own_connections(&self) -> Result<AsyncClient> {
+        let http = self.inner.recipe.build(self.inner.proxy.as_ref())?;
+        Ok(AsyncClient { inner: Arc::clone(&self.inner), http })
     }
 
     /// Registers a callback listener: `POST {base}/m2m/v1/callbacks/{account}`.

@@ -5,9 +5,9 @@
 //! One sign-in at a time per client (single flight), but the state lock is held only to look
 //! at and update the tokens, never across network I/O or a wait: the call that signs in marks
 //! it in progress and works unlocked; the others wait for it, each no longer than its own
-//! call's deadline. The wait is async (a [`Notify`], not a condition variable): the blocking
-//! client's caller threads share one runtime, and a thread parked on a condition variable
-//! while it drives that runtime's I/O would stall every other thread's requests.
+//! call's deadline. The wait is async (a [`Notify`], not a condition variable), so that it
+//! works the same for the async client, whose calls share a runtime's threads (a thread parked
+//! on a condition variable would stall every other task on it), and for the blocking one.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -281,8 +281,7 @@ impl ClientBuilder {
         self.build_with(false)
     }
 
-    /// `on_caller_thread`: host names are looked up on the thread that polls the call (for the
-    /// blocking client, which must start no thread), else on tokio's blocking pool.
+    /// `on_caller_thread`: see [`HttpRecipe`].
     fn build_with(self, on_caller_thread: bool) -> Result<AsyncClient> {
         let base = validate::base_url(&self.base_url, self.allow_insecure_http)?;
         let mut auth = Auth::new(self.bearer_token, self.session_token, self.client_credentials, self.login)?;
@@ -302,32 +301,18 @@ impl ClientBuilder {
         let agent = HeaderValue::from_str(&self.user_agent).map_err(|e| setup_error("a header value", e))?;
         headers.insert(USER_AGENT, agent);
 
-        let tls = crate::tls::client_config(&self.extra_cas)?;
-        let proxy = self.proxy.resolve(&base)?;
-
-        let mut http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            // Never follow a redirect: it would carry both tokens to wherever it points.
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout)
-            .tcp_nodelay(true)
-            .default_headers(headers);
-        if on_caller_thread {
-            http = http.dns_resolver(Arc::new(CallerThreadResolver));
-        }
-        // The proxy was chosen above (environment included); reqwest must not choose again.
-        http = match &proxy {
-            Some(p) => {
-                http.proxy(reqwest::Proxy::all(p.url.as_str()).map_err(|e| setup_error("the proxy", e))?)
-            }
-            None => http.no_proxy(),
+        let recipe = HttpRecipe {
+            tls: crate::tls::client_config(&self.extra_cas)?,
+            headers,
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+            on_caller_thread,
         };
-        let http = http.build().map_err(|e| setup_error("the HTTP client", e))?;
+        let proxy = self.proxy.resolve(&base)?;
+        let http = recipe.build(proxy.as_ref())?;
 
         Ok(AsyncClient {
             inner: Arc::new(Inner {
-                http,
                 base: base.as_str().trim_end_matches('/').to_owned(),
                 auth,
                 retry: self.retry,
@@ -335,8 +320,48 @@ impl ClientBuilder {
                 call_timeout: self.call_timeout,
                 check_callback_port: self.check_callback_port,
                 proxy,
+                recipe,
             }),
+            http,
         })
+    }
+}
+
+/// What it takes to build one more reqwest client (its own connection pool) like the first: the
+/// blocking client builds one for each runtime it drives, since a connection belongs to the
+/// runtime whose I/O driver opened it.
+pub(crate) struct HttpRecipe {
+    tls: rustls::ClientConfig,
+    headers: HeaderMap,
+    connect_timeout: Duration,
+    timeout: Duration,
+    /// Host names are looked up on the thread that polls the call (for the blocking client,
+    /// which must start no thread), else on tokio's blocking pool.
+    on_caller_thread: bool,
+}
+
+impl HttpRecipe {
+    pub(crate) fn build(&self, proxy: Option<&crate::proxy::Proxy>) -> Result<reqwest::Client> {
+        let mut http = reqwest::Client::builder()
+            .tls_backend_preconfigured(self.tls.clone())
+            // Never follow a redirect: it would carry both tokens to wherever it points.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .tcp_nodelay(true)
+            .default_headers(self.headers.clone());
+        if self.on_caller_thread {
+            http = http.dns_resolver(Arc::new(CallerThreadResolver));
+        }
+        // The proxy was chosen when the client was built (environment included); reqwest must
+        // not choose again.
+        http = match proxy {
+            Some(p) => {
+                http.proxy(reqwest::Proxy::all(p.url.as_str()).map_err(|e| setup_error("the proxy", e))?)
+            }
+            None => http.no_proxy(),
+        };
+        http.build().map_err(|e| setup_error("the HTTP client", e))
     }
 }
 

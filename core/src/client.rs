@@ -4,15 +4,22 @@
 //! Why not `reqwest::blocking`: it runs every request on a hidden runtime thread per client and
 //! hands the request and the answer across threads, which on a small machine is most of a
 //! call's cost, and C and Python hosts do not expect a library to start threads. Here nothing
-//! is handed over: `block_on` polls the call on the caller's thread. Many threads may call at
-//! once: one of them drives the runtime's I/O and timers for all, the others wait for their own
-//! call's wake-up (tokio's current-thread runtime allows concurrent `block_on`). Host names are
-//! looked up on the caller's thread too ([`CallerThreadResolver`]), so no thread is ever started.
+//! is handed over: `block_on` polls the call on the caller's thread.
+//!
+//! Many threads may call at once. Each call borrows an [`Engine`] (a current-thread runtime and
+//! a connection pool of its own) that no other call drives meanwhile, and returns it after; a
+//! call that finds none idle builds one. So a call never waits for another thread to drive its
+//! I/O, and the client holds as many runtimes (and keep-alive connections) as it ever had calls
+//! at once. Sharing one runtime instead, one caller drives the I/O for all and wakes the others,
+//! which costs a thread hand-off per call again. The sign-in state is shared by all engines.
+//! Host names are looked up on the caller's thread too ([`CallerThreadResolver`]), so no thread
+//! is ever started.
 
 use std::fmt;
 use std::future::Future;
 use std::net::ToSocketAddrs;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use crate::async_client::AsyncClient;
 use crate::builder::ClientBuilder;
@@ -22,8 +29,8 @@ use crate::model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 
 /// A ThingSpace callback API client.
 ///
-/// Cheap to clone (clones share one connection pool) and safe to share between threads
-/// (`Send + Sync`). Every call checks its input before anything is sent, never follows a
+/// Cheap to clone (clones share the connections and the sign-in) and safe to share between
+/// threads (`Send + Sync`). Every call checks its input before anything is sent, never follows a
 /// redirect, and ends within the call timeout ([`ClientBuilder::call_timeout`]), sign-in,
 /// renewals, retries and their waits included.
 ///
@@ -56,7 +63,9 @@ use crate::model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: AsyncClient,
-    runtime: Arc<Runtime>,
+    /// The engines no call is using now; the most recently returned is taken first, so a
+    /// client used by one thread at a time keeps using one runtime and one connection.
+    idle: Arc<Mutex<Vec<Engine>>>,
 }
 
 impl fmt::Debug for Client {
@@ -78,9 +87,11 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// Wraps an async client built for the caller's thread (see [`CallerThreadResolver`]).
+    /// Wraps an async client built for the caller's thread (see [`CallerThreadResolver`]); its
+    /// connection pool goes to the first engine.
     pub(crate) fn new(inner: AsyncClient) -> Result<Client> {
-        Ok(Client { inner, runtime: Arc::new(Runtime::new()?) })
+        let first = Engine::new(inner.clone())?;
+        Ok(Client { inner, idle: Arc::new(Mutex::new(vec![first])) })
     }
 
     /// The base URL in use, without a trailing slash.
@@ -97,33 +108,33 @@ impl Client {
         account: &str,
         registration: &CallbackRegistration,
     ) -> Result<CallbackAck> {
-        self.run(self.inner.register_callback(account, registration))
+        self.run(|c| async move { c.register_callback(account, registration).await })
     }
 
     /// Lists the listeners registered through this API: `GET {base}/m2m/v1/callbacks/{account}`.
     /// An empty answer (empty body, `null` or `[]`) is an empty list.
     pub fn list_callbacks(&self, account: &str) -> Result<Vec<RegisteredCallback>> {
-        self.run(self.inner.list_callbacks(account))
+        self.run(|c| async move { c.list_callbacks(account).await })
     }
 
     /// Removes the listener of one service:
     /// `DELETE {base}/m2m/v1/callbacks/{account}/name/{service_name}`.
     pub fn deregister_callback(&self, account: &str, service_name: &str) -> Result<CallbackAck> {
-        self.run(self.inner.deregister_callback(account, service_name))
+        self.run(|c| async move { c.deregister_callback(account, service_name).await })
     }
 
     /// Signs in now, if the client has credentials and no valid tokens yet: gets the OAuth
     /// token and logs in for a session. Calls do this by themselves when needed; this checks
     /// the credentials up front. With fixed tokens it sends nothing.
     pub fn login(&self) -> Result<()> {
-        self.run(self.inner.login())
+        self.run(|c| async move { c.login().await })
     }
 
     /// Ends the session: `POST {base}/m2m/v1/session/logout`. A client with a session login
     /// logs in again when it is next used; one with a fixed session token cannot use it again.
     /// Without a session (never signed in, or logged out already) it sends nothing.
     pub fn logout(&self) -> Result<()> {
-        self.run(self.inner.logout())
+        self.run(|c| async move { c.logout().await })
     }
 
     /// A problem with the login guard file ([`ClientBuilder::login_guard_file`]) that this
@@ -138,9 +149,13 @@ impl Client {
         self.inner.inner.check_callback_port
     }
 
-    /// Runs a call on this thread. Inside a tokio runtime that would block (or, on a
-    /// current-thread runtime, deadlock) the runtime's thread, and tokio would panic: refuse.
-    fn run<T>(&self, call: impl Future<Output = Result<T>>) -> Result<T> {
+    /// Runs a call on this thread, on an engine that no other call is using. Inside a tokio
+    /// runtime that would block (or, on a current-thread runtime, deadlock) the runtime's
+    /// thread, and tokio would panic: refuse.
+    fn run<T, F>(&self, call: impl FnOnce(AsyncClient) -> F) -> Result<T>
+    where
+        F: Future<Output = Result<T>>,
+    {
         if tokio::runtime::Handle::try_current().is_ok() {
             return Err(Error::invalid(
                 codes::INSIDE_ASYNC_RUNTIME,
@@ -148,35 +163,73 @@ impl Client {
                  block the runtime's thread; use tscb::AsyncClient there (same calls, as async fn)",
             ));
         }
-        match &self.runtime.0 {
-            Some(runtime) => runtime.block_on(call),
-            // Taken only when the last clone is dropped, so never seen here.
-            None => Err(crate::builder::setup_error("the client's runtime", "it was shut down")),
-        }
+        // A panic never happens while the lock is held, but a poisoned list is still a list.
+        let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let mut engine = match idle {
+            Some(engine) => engine,
+            None => Engine::new(self.inner.with_own_connections()?)?,
+        };
+        let outcome = engine.block_on(call(engine.client.clone()));
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(engine);
+        outcome
     }
 }
 
-/// The client's current-thread runtime: its I/O driver and timers, and the tasks that reqwest
-/// spawns for its connections, all run inside `block_on` on whichever caller thread holds it.
-/// Building it starts no thread; tokio's blocking pool (which would) is never used.
-struct Runtime(Option<tokio::runtime::Runtime>);
+/// A current-thread runtime and a connection pool of its own: its I/O driver, its timers and
+/// the tasks that reqwest spawns for its connections all run inside `block_on`, on the thread
+/// of the one call that has borrowed it. Building it starts no thread; tokio's blocking pool
+/// (which would) is never used.
+struct Engine {
+    client: AsyncClient,
+    runtime: Option<tokio::runtime::Runtime>,
+    /// When its last call ended.
+    last_used: Instant,
+}
 
-impl Runtime {
-    fn new() -> Result<Runtime> {
+impl Engine {
+    fn new(client: AsyncClient) -> Result<Engine> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_io()
             .enable_time()
             .build()
             .map_err(|e| crate::builder::setup_error("the client's runtime", e))?;
-        Ok(Runtime(Some(runtime)))
+        Ok(Engine { client, runtime: Some(runtime), last_used: Instant::now() })
+    }
+
+    fn block_on<T>(&mut self, call: impl Future<Output = Result<T>>) -> Result<T> {
+        let Some(runtime) = &self.runtime else {
+            // Taken only when the engine is dropped, so never seen here.
+            return Err(crate::builder::setup_error("the client's runtime", "it was shut down"));
+        };
+        // Nobody drove this runtime since its last call, so a keep-alive connection that the
+        // server closed meanwhile (servers and load balancers close idle ones) still looks open
+        // to the pool, and the call would be sent on it and fail. Yielding twice first makes
+        // tokio poll the I/O driver (the close becomes visible) and then run the connection's
+        // task (which sees it and leaves the pool), so the call opens a new connection instead.
+        // That costs about 2 µs, so it is skipped when the last call ended moments ago: no
+        // server closes a keep-alive connection that soon after an answer.
+        let check = self.last_used.elapsed() >= IDLE_CHECK_AFTER;
+        let outcome = runtime.block_on(async {
+            if check {
+                tokio::task::yield_now().await;
+                tokio::task::yield_now().await;
+            }
+            call.await
+        });
+        self.last_used = Instant::now();
+        outcome
     }
 }
 
-impl Drop for Runtime {
+/// How long an engine may have been idle before a call first lets its connections notice a
+/// close (see [`Engine::block_on`]).
+const IDLE_CHECK_AFTER: Duration = Duration::from_millis(10);
+
+impl Drop for Engine {
     /// Shuts down without waiting, so that dropping the last clone of a client is fine anywhere,
     /// even inside someone else's async code (a plain drop there would panic).
     fn drop(&mut self) {
-        if let Some(runtime) = self.0.take() {
+        if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }
     }
@@ -185,9 +238,7 @@ impl Drop for Runtime {
 /// Looks host names up on the caller's thread, with the system's resolver (as `std` does),
 /// instead of reqwest's default, which hands each lookup to a thread of tokio's blocking pool.
 /// An IP address in the base URL is never looked up (hyper connects to it directly). A lookup
-/// happens only when a new connection is opened; while it runs, the thread that drives the
-/// runtime for everyone is busy, which the blocking pool would have avoided at the price of a
-/// thread.
+/// happens only when a new connection is opened, and holds up only the call that opens it.
 pub(crate) struct CallerThreadResolver;
 
 impl reqwest::dns::Resolve for CallerThreadResolver {

@@ -107,7 +107,7 @@ impl Call<'_> {
         // A per-request timeout is one deadline for connecting, sending and the whole body (so
         // it bounds the connect timeout too); the client-wide one alone would restart for every
         // read of the body.
-        let mut request = inner.http.request(method, url).timeout(timeout);
+        let mut request = self.client.http.request(method, url).timeout(timeout);
         for (name, value) in headers {
             request = request.header(name, value.clone());
         }

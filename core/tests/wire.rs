@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::{client, ACCOUNT, LISTENER};
 use serde_json::{json, Value};
 use tscb::{services, CallbackRegistration};
@@ -152,6 +154,35 @@ fn connections_are_reused() {
     assert_eq!(connections.len(), 1, "20 sequential calls should share one keep-alive connection");
 }
 
+/// A client keeps a keep-alive connection per call in flight at once, not per thread: threads
+/// that take turns share one connection, and eight at once open no more than eight.
+#[test]
+fn connections_follow_concurrency_not_threads() {
+    let sim = common::sim();
+    let client = client(&sim);
+    let connections = |sim: &tscb_sim::Simulator| -> std::collections::HashSet<u64> {
+        sim.requests().iter().map(|r| r.connection_id).collect()
+    };
+    for _ in 0..6 {
+        std::thread::scope(|s| {
+            s.spawn(|| client.list_callbacks(ACCOUNT).unwrap());
+        });
+    }
+    assert_eq!(connections(&sim).len(), 1, "six threads one after another");
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                for _ in 0..20 {
+                    client.list_callbacks(ACCOUNT).unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(sim.requests().len(), 6 + 160);
+    let opened = connections(&sim).len();
+    assert!((1..=8).contains(&opened), "eight threads at once opened {opened} connections");
+}
+
 #[test]
 fn one_client_serves_many_threads() {
     fn assert_send_sync<T: Send + Sync + Clone>() {}
@@ -175,4 +206,22 @@ fn one_client_serves_many_threads() {
     });
     assert_eq!(sim.requests().len(), 400);
     assert_eq!(client.list_callbacks(ACCOUNT).unwrap().len(), 8);
+}
+
+/// Servers and load balancers close keep-alive connections that stay idle (ThingSpace's
+/// front end and the simulator alike): the next call, even a register (a POST, which is not
+/// retried blindly), goes through on a new connection rather than failing on the closed one.
+#[test]
+fn a_keep_alive_connection_the_server_closed_while_idle_is_not_used_again() {
+    let config = tscb_sim::SimConfig { idle_timeout: Duration::from_millis(200), ..Default::default() };
+    let sim = tscb_sim::Simulator::start_with(config, "127.0.0.1:0").unwrap();
+    let client = client(&sim);
+    for round in 0..5 {
+        let reg = CallbackRegistration::new("CarrierService", LISTENER);
+        client.register_callback(ACCOUNT, &reg).unwrap_or_else(|e| panic!("round {round}: {e}"));
+        std::thread::sleep(Duration::from_millis(400));
+    }
+    let connections: std::collections::HashSet<u64> =
+        sim.requests().iter().map(|r| r.connection_id).collect();
+    assert_eq!(connections.len(), 5, "each call after an idle close needs a new connection");
 }
