@@ -5,14 +5,15 @@ takes the simulator's base URL and measures, against that one server in this one
 
 - calls per second of `register_callback` through tscb, through a bare `requests.Session`
   building the same request by hand, and through Verizon's generated SDK
-  (`sdksio-verizon-apis-sdk`), in interleaved rounds;
+  (`sdksio-verizon-apis-sdk`), in interleaved rounds, with two references in the same rounds:
+  a raw socket (the floor) and tscb's Rust API (what the Python layer adds);
 - import time, peak memory and the number of runtime dependencies of each.
 
 The machine is shared, has two cores and is noisy, so absolute numbers drift from run to run;
 only the ratios between clients measured side by side mean something, which is why the
 rounds are interleaved and every figure is a median.
 
-Usage: bench.py --base-url http://127.0.0.1:PORT/api
+Usage: bench.py --base-url http://127.0.0.1:PORT/api --rust-calls target/release/examples/bench_calls
 
 Exit status: 0 when everything was measured, whether or not the targets were met (this is a
 benchmark, not a test); 1 when something could not be measured, or a client's requests did not
@@ -26,6 +27,7 @@ import importlib.metadata
 import itertools
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -175,7 +177,10 @@ def client_source(name, base_url):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base-url", required=True, help="the simulator's base URL, http://127.0.0.1:PORT/api")
-    base_url = parser.parse_args().base_url.rstrip("/")
+    parser.add_argument("--rust-calls", required=True,
+                        help="core/examples/bench_calls built with --release: the Rust API's per-call cost")
+    args = parser.parse_args()
+    base_url = args.base_url.rstrip("/")
     parts = urlsplit(base_url)
     if parts.scheme != "http" or parts.hostname != "127.0.0.1" or not parts.port:
         raise SystemExit(f"bench: the base URL must be http://127.0.0.1:PORT/..., not {base_url}")
@@ -242,22 +247,84 @@ def main():
         take_recorded(f"{name} warm-up", WARMUP_CALLS)
 
     account = ns_common["ACCOUNT"]
-    round_seconds = {name: [] for name in names}
-    connections = {name: set() for name in names}
-    # The order changes every round, cycling through all orders of the three, so that each
-    # client meets the machine's slow and fast moments alike and none is always first or last.
+
+    # Two references, measured in the same rounds but not clients a user would pick:
+    # - "raw socket": Python's socket writing the identical request bytes on one keep-alive
+    #   connection and reading the answer by its Content-Length. No HTTP library at all: the
+    #   floor of a call in this set-up (the round trip to the simulator's process).
+    # - "tscb Rust API": the same call through tscb from Rust (core/examples/bench_calls with
+    #   `plain`, one process per round, timing only its calls after a warm-up of a quarter as
+    #   many), for what the Python layer adds.
+    raw = socket.create_connection((parts.hostname, parts.port), timeout=10)
+    raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    raw_body = json.dumps(expected_body).encode()
+    raw_request = (
+        f"POST {expected_path} HTTP/1.1\r\nHost: {parts.hostname}:{parts.port}\r\n"
+        + "".join(f"{k}: {v}\r\n" for k, v in expected_headers.items())
+        + f"content-length: {len(raw_body)}\r\n\r\n"
+    ).encode() + raw_body
+
+    def raw_register():
+        raw.sendall(raw_request)
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            chunk = raw.recv(65536)
+            if not chunk:
+                raise Failed("raw socket: the simulator closed the connection")
+            buf += chunk
+        head, rest = buf.split(b"\r\n\r\n", 1)
+        lines = head.split(b"\r\n")
+        if not lines[0].startswith(b"HTTP/1.1 2"):
+            raise Failed(f"raw socket: {lines[0]!r}")
+        length = next(int(v) for k, _, v in (line.partition(b":") for line in lines[1:])
+                      if k.strip().lower() == b"content-length")
+        while len(rest) < length:
+            rest += raw.recv(65536)
+        return json.loads(rest)["accountName"]
+
+    for _ in range(WARMUP_CALLS):
+        raw_register()
+    take_recorded("raw socket warm-up", WARMUP_CALLS)
+
+    def rust_round():
+        """Seconds for CALLS_PER_ROUND calls through the Rust API, as the child measured them."""
+        done = subprocess.run([args.rust_calls, base_url, str(CALLS_PER_ROUND), "plain"],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise Failed(f"tscb Rust API: {done.stderr.strip()[-500:]}")
+        return float(done.stdout.strip()) * CALLS_PER_ROUND / 1e6
+
+    references = ["raw socket", "tscb Rust API"]
+    measured = names + references
+    round_seconds = {name: [] for name in measured}
+    connections = {name: set() for name in measured}
+    # The order changes every round, cycling through all orders of the three clients, so that
+    # each meets the machine's slow and fast moments alike and none is always first or last;
+    # the two references take turns before, between and after them.
     orders = list(itertools.permutations(names))
     for rnd in range(ROUNDS):
-        for name in orders[rnd % len(orders)]:
-            call = register[name]
+        order = list(orders[rnd % len(orders)])
+        order.insert(rnd % 4, references[rnd % 2])
+        order.insert((rnd + 2) % 5, references[(rnd + 1) % 2])
+        for name in order:
             # Garbage left by the previous client's round is collected now, not in this one.
             gc.collect()
-            start = time.perf_counter()
-            for _ in range(CALLS_PER_ROUND):
-                if call() != account:
-                    raise Failed(f"{name}: wrong account name in the answer")
-            round_seconds[name].append(time.perf_counter() - start)
-            connections[name] |= take_recorded(f"{name} round {rnd + 1}", CALLS_PER_ROUND)
+            # Each round starts with a quarter as many untimed calls, as the Rust child's does,
+            # so that no timed call pays for the caches the previous round left cold.
+            calls = CALLS_PER_ROUND + CALLS_PER_ROUND // 4
+            if name == "tscb Rust API":
+                round_seconds[name].append(rust_round())
+            else:
+                call = raw_register if name == "raw socket" else register[name]
+                for _ in range(CALLS_PER_ROUND // 4):
+                    call()
+                start = time.perf_counter()
+                for _ in range(CALLS_PER_ROUND):
+                    if call() != account:
+                        raise Failed(f"{name}: wrong account name in the answer")
+                round_seconds[name].append(time.perf_counter() - start)
+            connections[name] |= take_recorded(f"{name} round {rnd + 1}", calls)
+    raw.close()
 
     calls_per_s = {n: CALLS_PER_ROUND / statistics.median(s) for n, s in round_seconds.items()}
     spread = {n: (CALLS_PER_ROUND / max(s), CALLS_PER_ROUND / min(s)) for n, s in round_seconds.items()}
@@ -362,12 +429,13 @@ def main():
              f"{'import ms':>9} {'peak MiB':>8} {'deps':>4}"
     print(header)
     print("-" * len(header))
-    for name in names:
+    for name in measured:
         low, high = spread[name]
-        label = f"{name} {versions[name]}"
+        label = f"{name} {versions[name]}" if name in versions else f"({name})"
+        rest = (f"{import_ms[name]:>9.1f} {memory[name]:>8.1f} {len(deps[name]):>4}"
+                if name in versions else "")
         print(f"{label:<28} {calls_per_s[name]:>8.0f} {1e6 / calls_per_s[name]:>8.1f} "
-              f"{f'{low:.0f}..{high:.0f}':>20} {len(connections[name]):>5} "
-              f"{import_ms[name]:>9.1f} {memory[name]:>8.1f} {len(deps[name]):>4}")
+              f"{f'{low:.0f}..{high:.0f}':>20} {len(connections[name]):>5} {rest}".rstrip())
     print(f"{'(bare interpreter)':<28} {'':>8} {'':>8} {'':>20} {'':>5} {'':>9} {bare_interpreter:>8.1f}")
     print()
     print("runtime dependencies:")
@@ -378,6 +446,7 @@ def main():
     targets = [
         ("tscb calls/s >= 10x Verizon's SDK", calls_per_s["tscb"] / calls_per_s["verizon-sdk"], ">=", 10.0),
         ("tscb calls/s > bare requests", calls_per_s["tscb"] / calls_per_s["requests"], ">", 1.0),
+        ("tscb per call <= 1.2x the Rust API's", calls_per_s["tscb Rust API"] / calls_per_s["tscb"], "<=", 1.2),
         ("tscb import time <= 1/10 of the SDK's", import_ms["tscb"] / import_ms["verizon-sdk"], "<=", 0.1),
         ("tscb peak memory <= 1/2 of the SDK's", memory["tscb"] / memory["verizon-sdk"], "<=", 0.5),
     ]
@@ -385,7 +454,9 @@ def main():
     for label, ratio, op, bound in targets:
         met = {">=": ratio >= bound, ">": ratio > bound, "<=": ratio <= bound}[op]
         print(f"  {label:<40} {ratio:>8.3g}x  {'PASS' if met else 'FAIL'}")
-    print(f"  (for scale, bare requests / SDK calls/s: {calls_per_s['requests'] / calls_per_s['verizon-sdk']:.3g}x)")
+    print(f"  (for scale, bare requests / SDK calls/s: {calls_per_s['requests'] / calls_per_s['verizon-sdk']:.3g}x;"
+          f" raw socket / SDK: {calls_per_s['raw socket'] / calls_per_s['verizon-sdk']:.3g}x, the most any client"
+          f" could reach here)")
     return 0
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tscb's Python package against a bare requests.Session and Verizon's generated SDK: calls per
-# second, import time, peak memory and runtime dependencies, all against one tscb-sim in one
-# run. See bench.py for what is measured and how. Run from anywhere: bash bench/python/run.sh
+# second (with a raw socket and tscb's Rust API as references), import time, peak memory and
+# runtime dependencies, all against one tscb-sim in one run. See bench.py for what is measured and how. Run from anywhere: bash bench/python/run.sh
 # TSCB_PYBENCH_ROUNDS (30) and TSCB_PYBENCH_CALLS (100 a round) trade time for steadier ratios:
 # a round of tscb calls lasts ~10 ms, so on a busy machine one scheduler hiccup shows.
 #
@@ -30,6 +30,17 @@ PATH="$venv/bin:$PATH" "$py" -m pip install "${pip_quiet[@]}" --no-build-isolati
 "$py" -m pip check >/dev/null
 
 cargo build --release --locked -q -p tscb-sim
+# Two steps: with --example, cargo builds only that example and libraries, not tscb-sim's binary.
+cargo build --release --locked -q -p tscb --example bench_calls
+
+# Pinned to one CPU, the simulator and the clients alike (as bench/run.sh pins the Rust bench),
+# unless TSCB_PYBENCH_PIN=0. Unpinned, every call waits for two wake-ups across the two
+# cores, which on this VM cost more than the rest of a fast call: a raw socket from Python took
+# about 49 us a call, more than the 42 us that 10x the SDK asks of tscb, and rounds spread by
+# +-40%. Pinned, a call costs what the client and the simulator compute, which is what is
+# compared, and rounds spread by +-6%.
+pin=()
+if [ "${TSCB_PYBENCH_PIN:-1}" != 0 ] && command -v taskset >/dev/null 2>&1; then pin=(taskset -c 0); fi
 
 # Nothing in this benchmark may leave the machine: no proxy may carry a loopback request
 # elsewhere. (bench.py also refuses any non-loopback lookup or connection from Python.)
@@ -37,7 +48,7 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 
 sim_log=$(mktemp)
-"$target/release/tscb-sim" --listen 127.0.0.1:0 >"$sim_log" 2>&1 &
+"${pin[@]}" "$target/release/tscb-sim" --listen 127.0.0.1:0 >"$sim_log" 2>&1 &
 sim_pid=$!
 trap 'kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; rm -f "$sim_log"' EXIT
 for _ in $(seq 100); do
@@ -50,7 +61,8 @@ case "$url" in
     *) echo "run.sh: tscb-sim did not start:" >&2; cat "$sim_log" >&2; exit 1 ;;
 esac
 
-"$py" bench/python/bench.py --base-url "$url"
+if [ ${#pin[@]} -gt 0 ]; then echo "(the simulator and the clients pinned to CPU 0; TSCB_PYBENCH_PIN=0 to not)"; fi
+"${pin[@]}" "$py" bench/python/bench.py --base-url "$url" --rust-calls "$target/release/examples/bench_calls"
 
 # Client construction with and without an extra CA: any CA no system trusts will do, and
 # `tscb-sim --tls` writes its throw-away one before it says it is listening.
