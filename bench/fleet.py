@@ -45,7 +45,10 @@ class Sim:
 
     def admin(self, method: str, path: str, body: Optional[Any] = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.root + path, data=data, method=method)
+        # The simulator refuses an admin request with a body that is not JSON (a browser form
+        # cannot set this header), and one whose Host names anything but its address.
+        headers = {} if data is None else {"Content-Type": "application/json"}
+        request = urllib.request.Request(self.root + path, data=data, method=method, headers=headers)
         with urllib.request.urlopen(request, timeout=60) as response:
             text = response.read()
         return json.loads(text) if text else None
