@@ -6,7 +6,8 @@
 #     tscb-sim binary; the ratio of the medians is the cost the C layer adds.
 #  3. Building a client with the platform's certificate verifier, with and without an extra CA
 #     (core/examples/bench_build.rs; alternating rounds).
-#  4. Python: tscb against requests and Verizon's SDK, and the same client-building comparison
+#  4. Python: tscb against requests and Verizon's SDK (with a raw socket and the Rust API as
+#     references, pinned to one CPU), and the same client-building comparison
 #     (bench/python/run.sh).
 #  5. tscb apply over 1,000 accounts against a shell loop of tscb register (bench/fleet.py).
 set -euo pipefail
