@@ -9,8 +9,9 @@ use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, USER_AGENT};
 
 use crate::async_client::{AsyncClient, Inner};
 use crate::auth::{Auth, ClientCredentials, Login};
-use crate::client::{CallerThreadResolver, Client};
+use crate::client::Client;
 use crate::codes;
+use crate::dns::ThreadFreeResolver;
 use crate::error::{BoxError, Error, Result};
 use crate::guard::LoginGuard;
 use crate::proxy::ProxySetting;
@@ -52,6 +53,7 @@ pub struct ClientBuilder {
     proxy: ProxySetting,
     login_guard_file: Option<PathBuf>,
     retry_refused_login: bool,
+    name_server: Option<std::net::SocketAddr>,
 }
 
 impl Default for ClientBuilder {
@@ -73,6 +75,7 @@ impl Default for ClientBuilder {
             proxy: ProxySetting::default(),
             login_guard_file: None,
             retry_refused_login: false,
+            name_server: None,
         }
     }
 }
@@ -237,6 +240,14 @@ impl ClientBuilder {
         self
     }
 
+    /// For tests: the blocking client asks only this DNS server (UDP), instead of those of
+    /// `/etc/resolv.conf`, to look host names up. Not for production use.
+    #[doc(hidden)]
+    pub fn name_server_for_tests(mut self, server: std::net::SocketAddr) -> Self {
+        self.name_server = Some(server);
+        self
+    }
+
     /// Trusts the CA certificates in `pem` (one or more `BEGIN CERTIFICATE` blocks) besides the
     /// platform's roots, e.g. a corporate proxy's CA. Text that holds no certificate makes
     /// [`ClientBuilder::build`] fail with [`codes::CA_FILE_INVALID`]. (`SSL_CERT_FILE` and
@@ -307,6 +318,7 @@ impl ClientBuilder {
             connect_timeout: self.connect_timeout,
             timeout: self.timeout,
             on_caller_thread,
+            name_server: self.name_server,
         };
         let proxy = self.proxy.resolve(&base)?;
         let http = recipe.build(proxy.as_ref())?;
@@ -335,9 +347,10 @@ pub(crate) struct HttpRecipe {
     headers: HeaderMap,
     connect_timeout: Duration,
     timeout: Duration,
-    /// Host names are looked up on the thread that polls the call (for the blocking client,
-    /// which must start no thread), else on tokio's blocking pool.
+    /// Host names are looked up without a thread (for the blocking client, which must start
+    /// none; see [`crate::dns`]), else on tokio's blocking pool.
     on_caller_thread: bool,
+    name_server: Option<std::net::SocketAddr>,
 }
 
 impl HttpRecipe {
@@ -351,7 +364,7 @@ impl HttpRecipe {
             .tcp_nodelay(true)
             .default_headers(self.headers.clone());
         if self.on_caller_thread {
-            http = http.dns_resolver(Arc::new(CallerThreadResolver));
+            http = http.dns_resolver(Arc::new(ThreadFreeResolver::new(self.name_server)));
         }
         // The proxy was chosen when the client was built (environment included); reqwest must
         // not choose again.

@@ -12,12 +12,10 @@
 //! I/O, and the client holds as many runtimes (and keep-alive connections) as it ever had calls
 //! at once. Sharing one runtime instead, one caller drives the I/O for all and wakes the others,
 //! which costs a thread hand-off per call again. The sign-in state is shared by all engines.
-//! Host names are looked up on the caller's thread too ([`CallerThreadResolver`]), so no thread
-//! is ever started.
+//! Host names are looked up without a thread too ([`crate::dns`]), so no thread is ever started.
 
 use std::fmt;
 use std::future::Future;
-use std::net::ToSocketAddrs;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -87,7 +85,7 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// Wraps an async client built for the caller's thread (see [`CallerThreadResolver`]); its
+    /// Wraps an async client built for the caller's thread (see [`crate::dns`]); its
     /// connection pool goes to the first engine.
     pub(crate) fn new(inner: AsyncClient) -> Result<Client> {
         let first = Engine::new(inner.clone())?;
@@ -232,22 +230,5 @@ impl Drop for Engine {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }
-    }
-}
-
-/// Looks host names up on the caller's thread, with the system's resolver (as `std` does),
-/// instead of reqwest's default, which hands each lookup to a thread of tokio's blocking pool.
-/// An IP address in the base URL is never looked up (hyper connects to it directly). A lookup
-/// happens only when a new connection is opened, and holds up only the call that opens it.
-pub(crate) struct CallerThreadResolver;
-
-impl reqwest::dns::Resolve for CallerThreadResolver {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        // The lookup runs when the future is first polled, on the polling (caller's) thread.
-        Box::pin(async move {
-            // Port 0: reqwest puts the URL's port in.
-            let addrs = (name.as_str(), 0).to_socket_addrs()?;
-            Ok(Box::new(addrs) as reqwest::dns::Addrs)
-        })
     }
 }

@@ -136,6 +136,7 @@ pub mod codes;
 mod credentials;
 mod deadline;
 mod decode;
+mod dns;
 mod error;
 mod events;
 pub mod fleet;

@@ -215,3 +215,28 @@ fn other_calls_go_on_while_one_waits_to_renew_early() {
     });
     assert_eq!(count(&sim, "/oauth2/token"), 3, "first, busy, renewed");
 }
+
+/// Looking the host name up is part of the call: a name server that never answers (the
+/// system's resolver would wait its own timeouts times its attempts, tens of seconds, and
+/// could not be cut short) ends with the call timeout.
+#[test]
+fn a_name_server_that_never_answers_ends_within_the_call_timeout() {
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let client = Client::builder()
+        .base_url("https://thingspace.tscb.test/api")
+        .bearer_token("sim-bearer-token")
+        .session_token("sim-session-token")
+        .name_server_for_tests(silent.local_addr().unwrap())
+        .call_timeout(CALL_TIMEOUT)
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let err = client.list_callbacks(ACCOUNT).unwrap_err();
+    assert!(start.elapsed() < CALL_TIMEOUT + SLACK, "took {:?}", start.elapsed());
+    assert!(start.elapsed() >= CALL_TIMEOUT - Duration::from_millis(100), "took {:?}", start.elapsed());
+    assert_eq!(err.error_code(), codes::TIMEOUT, "{err}");
+    // The queries did reach the name server (so it was the lookup that was cut short).
+    let mut buf = [0u8; 512];
+    silent.set_nonblocking(true).unwrap();
+    assert!(silent.recv_from(&mut buf).is_ok(), "no DNS query arrived");
+}

@@ -1,10 +1,13 @@
 //! Building a blocking client and using it starts no thread: the process has as many threads
-//! after `build()` and after the first calls as before, with an IP address and with a host name
-//! (which must then be looked up without tokio's blocking pool) in the base URL.
+//! after `build()` and after the first calls as before, with an IP address and with host names
+//! (`localhost`, from the hosts file, and one a name server answers over UDP, which must be
+//! looked up without tokio's blocking pool) in the base URL.
 //!
 //! The one test of this file, so that no other test's threads come and go meanwhile; the
-//! simulator (which starts a thread per connection) runs in a child process: this same test
-//! binary, started again with `TSCB_THREADS_SIM_CHILD` set.
+//! simulator (which starts a thread per connection) and the test's name server run in a child
+//! process: this same test binary, started again with `TSCB_THREADS_SIM_CHILD` set.
+
+mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
@@ -30,12 +33,17 @@ fn settled(expected: usize) -> usize {
     threads()
 }
 
-/// In the child: runs a simulator, prints its port, and serves until its stdin closes.
+/// The name the child's name server knows (as 127.0.0.1).
+const NAME: &str = "api.tscb.test";
+
+/// In the child: runs a simulator and a name server, prints their addresses, and serves until
+/// its stdin closes.
 fn serve() {
     let sim = tscb_sim::Simulator::start().expect("simulator");
+    let dns = common::dns_server(NAME);
     // Straight to stdout: the test harness captures `println!`.
     let mut out = std::io::stdout();
-    writeln!(out, "port {}", sim.addr().port()).and_then(|()| out.flush()).expect("stdout");
+    writeln!(out, "dns {dns}\nport {}", sim.addr().port()).and_then(|()| out.flush()).expect("stdout");
     let mut rest = Vec::new();
     let _ = std::io::stdin().read_to_end(&mut rest);
 }
@@ -53,21 +61,28 @@ fn a_client_starts_no_thread() {
         .spawn()
         .expect("the simulator's process");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let port = lines
-        .by_ref()
-        .map_while(Result::ok)
-        // (The harness may print the test's name on the same line first.)
-        .find_map(|l| l.rsplit_once("port ").map(|(_, port)| port.trim().to_owned()))
-        .expect("the simulator's port");
+    let mut after = |what: &str| {
+        lines
+            .by_ref()
+            .map_while(Result::ok)
+            // (The harness may print the test's name on the same line first.)
+            .find_map(|l| l.rsplit_once(what).map(|(_, value)| value.trim().to_owned()))
+            .unwrap_or_else(|| panic!("the child's {what}"))
+    };
+    let dns: std::net::SocketAddr = after("dns ").parse().unwrap();
+    let port = after("port ");
 
-    for host in ["127.0.0.1", "localhost"] {
+    for host in ["127.0.0.1", "localhost", NAME] {
         let before = threads();
-        let client = Client::builder()
+        let mut builder = Client::builder()
             .base_url(format!("http://{host}:{port}/api"))
             .bearer_token("sim-bearer-token")
-            .session_token("sim-session-token")
-            .build()
-            .unwrap();
+            .session_token("sim-session-token");
+        if host == NAME {
+            // The system's configuration for the others.
+            builder = builder.allow_insecure_http(true).name_server_for_tests(dns);
+        }
+        let client = builder.build().unwrap();
         assert_eq!(threads(), before, "{host}: build() started a thread");
         let reg = CallbackRegistration::new("CarrierService", "https://listener.example.com/tscb");
         client.register_callback("TestAccount-2", &reg).unwrap();

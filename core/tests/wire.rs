@@ -225,3 +225,30 @@ fn a_keep_alive_connection_the_server_closed_while_idle_is_not_used_again() {
         sim.requests().iter().map(|r| r.connection_id).collect();
     assert_eq!(connections.len(), 5, "each call after an idle close needs a new connection");
 }
+
+/// Host names are looked up by asking the name server (here a test one on loopback), and a
+/// name that does not exist is a connection error that names it, with nothing sent.
+#[test]
+fn host_names_are_looked_up_and_an_unknown_one_is_a_connect_error() {
+    let sim = common::sim();
+    let dns = common::dns_server("api.tscb.test");
+    let builder = |host: &str| {
+        tscb::Client::builder()
+            .base_url(format!("http://{host}:{}/api", sim.addr().port()))
+            .allow_insecure_http(true)
+            .bearer_token("sim-bearer-token")
+            .session_token("sim-session-token")
+            .name_server_for_tests(dns)
+            .build()
+            .unwrap()
+    };
+    let client = builder("api.tscb.test");
+    let reg = CallbackRegistration::new("CarrierService", LISTENER);
+    client.register_callback(ACCOUNT, &reg).unwrap();
+    assert_eq!(sim.requests().len(), 1);
+
+    let err = builder("nowhere.tscb.test").list_callbacks(ACCOUNT).unwrap_err();
+    assert_eq!(err.error_code(), tscb::codes::CONNECT, "{err}");
+    assert!(err.error_message().contains("nowhere.tscb.test"), "{err}");
+    assert_eq!(sim.requests().len(), 1, "nothing more was sent");
+}
