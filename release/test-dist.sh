@@ -8,6 +8,7 @@
 #   C++ program built through pkg-config (shared with an rpath, and static) and through CMake
 #   find_package(tscb), each run against tscb-sim;
 # - the sdist: builds and installs with the Rust toolchain into a fresh venv, and works.
+# - all three carry LICENSE-MIT and LICENSE-APACHE.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -56,6 +57,15 @@ for f in "$wheel" "$sdist" "$ctar"; do
     (cd "$dist" && sha256sum --quiet -c "$(basename "$f").sha256") || die "$f does not match its .sha256"
 done
 echo "present, with matching .sha256: $(basename "$wheel") $(basename "$sdist") $(basename "$ctar")"
+
+# The licences travel with every artifact (both licences require it), as the same text.
+for l in LICENSE-MIT LICENSE-APACHE; do
+    cmp -s "$l" <(python3 -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' \
+        "$wheel" "tscb-$version.dist-info/licenses/$l") || die "the wheel lacks $l"
+    cmp -s "$l" <(tar -xzOf "$sdist" "tscb-$version/$l") || die "the sdist lacks $l"
+    cmp -s "$l" <(tar -xzOf "$ctar" "libtscb-$version-x86_64-linux-gnu/$l") || die "the C tarball lacks $l"
+done
+echo "licences: LICENSE-MIT and LICENSE-APACHE in the wheel, the sdist and the C tarball"
 
 cargo build --release --locked -q -p tscb-sim
 
