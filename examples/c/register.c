@@ -49,8 +49,12 @@ int main(int argc, char **argv) {
         tscb_callback_ack_free(ack);
     } else {
         char *json = tscb_error_to_json(err);
-        fprintf(stderr, "%s (HTTP status %u): %s\n", tscb_result_str(result),
-                (unsigned)tscb_error_http_status(err), json);
+        uint16_t http_status = tscb_error_http_status(err); /* 0: no answer (or nothing was sent) */
+        if (http_status != 0) {
+            fprintf(stderr, "%s (HTTP status %u): %s\n", tscb_result_str(result), (unsigned)http_status, json);
+        } else {
+            fprintf(stderr, "%s: %s\n", tscb_result_str(result), json);
+        }
         tscb_string_free(json);
         tscb_error_free(err);
         status = 1;

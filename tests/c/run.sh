@@ -133,6 +133,12 @@ if THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN=sim-bearer-token 
     exit 1
 fi
 grep -q 'Tscb.INPUT_INVALID.CallbackUrl.Port' "$out/register.err"
+# Refused before anything was sent: no answer, so no HTTP status to speak of.
+if grep -q 'HTTP status' "$out/register.err"; then
+    echo "register.c showed an HTTP status for an error that had no answer:" >&2
+    cat "$out/register.err" >&2
+    exit 1
+fi
 echo "register.c: 2 passed, 0 failed"
 
 echo "== CMake: find_package(tscb)"
