@@ -90,7 +90,9 @@ def make_handler(verifier: tscb.CallbackVerifier, seen: Seen) -> type[BaseHTTPRe
             with output_lock:
                 if message.dedup_key not in seen:
                     record = message.to_json_without_password()
-                    record["receivedAt"] = datetime.datetime.now(datetime.timezone.utc).isoformat()
+                    # The form `tscb listen` writes: UTC, milliseconds, "Z".
+                    now = datetime.datetime.now(datetime.timezone.utc)
+                    record["receivedAt"] = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
                     record["source"] = source
                     print(json.dumps(record, sort_keys=True), flush=True)
                     seen.add(message.dedup_key)

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyString, PyTuple};
+use pyo3::types::{PyList, PyString, PyTuple};
 
 use crate::args::{owned, Text};
 use crate::errors::to_py;
@@ -216,6 +216,8 @@ pub fn parse_callback(py: Python<'_>, body: &[u8]) -> PyResult<CallbackMessage> 
 #[pyclass(module = "tscb", frozen)]
 pub struct CallbackVerifier {
     inner: tscb::CallbackVerifier,
+    /// For `repr`: which credentials are checked (never their values), and the sources as given.
+    shown: String,
 }
 
 fn verizon_sources() -> Option<Vec<Text>> {
@@ -239,6 +241,20 @@ impl CallbackVerifier {
         let previous_password = owned(previous_password);
         let allowed_sources: Option<Vec<String>> =
             allowed_sources.map(|sources| sources.into_iter().map(Text::into_string).collect());
+        let set = |present: bool| if present { "'<redacted>'" } else { "None" };
+        let sources = match &allowed_sources {
+            None => "None".to_owned(),
+            Some(s) if s.iter().map(String::as_str).eq(tscb::VERIZON_CALLBACK_SOURCES.iter().copied()) => {
+                "VERIZON_CALLBACK_SOURCES".to_owned()
+            }
+            Some(s) => PyList::new(py, s)?.repr()?.to_string(),
+        };
+        let shown = format!(
+            "CallbackVerifier(username={}, password={}, previous_password={}, allowed_sources={sources})",
+            set(username.is_some()),
+            set(password.is_some()),
+            set(previous_password.is_some()),
+        );
         let valid_for = Duration::try_from_secs_f64(previous_password_valid_for).map_err(|_| {
             to_py(
                 py,
@@ -266,7 +282,7 @@ impl CallbackVerifier {
                 inner.set_allowed_sources(&sources).map_err(|e| to_py(py, &e))?;
             }
         }
-        Ok(CallbackVerifier { inner })
+        Ok(CallbackVerifier { inner, shown })
     }
 
     /// Checks the source address (text, e.g. `self.client_address[0]`), then reads the body,
@@ -289,6 +305,6 @@ impl CallbackVerifier {
     }
 
     fn __repr__(&self) -> String {
-        format!("{:?}", self.inner)
+        self.shown.clone()
     }
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -236,6 +237,20 @@ def test_no_password_in_any_repr_or_error() -> None:
         assert_clean(text)
 
 
+def test_a_verifier_repr_reads_as_python_and_shows_which_checks_not_their_values() -> None:
+    v = tscb.CallbackVerifier(username="fleet-7", password=PASSWORD)
+    assert repr(v) == (
+        "CallbackVerifier(username='<redacted>', password='<redacted>', previous_password=None, "
+        "allowed_sources=VERIZON_CALLBACK_SOURCES)"
+    )
+    v = tscb.CallbackVerifier(allowed_sources=["127.0.0.1", "10.0.0.0/8"])
+    assert repr(v) == (
+        "CallbackVerifier(username=None, password=None, previous_password=None, "
+        "allowed_sources=['127.0.0.1', '10.0.0.0/8'])"
+    )
+    assert repr(tscb.CallbackVerifier(allowed_sources=None)).endswith("allowed_sources=None)")
+
+
 def test_the_exceptions_and_codes_are_exported() -> None:
     assert issubclass(tscb.CallbackRejectedError, tscb.TscbError)
     assert issubclass(tscb.InvalidCallbackError, tscb.TscbError)
@@ -315,7 +330,9 @@ def test_the_example_listener_answers_and_prints_each_message_once(listener: tup
     assert post(url, body()) == 200
     line = json.loads(stdout.readline())
     assert line["requestId"] == "req-1" and line["source"] == "127.0.0.1"
-    assert "password" not in line and "receivedAt" in line
+    assert "password" not in line
+    # The same form as `tscb listen` writes, so that the two outputs can be mixed and sorted.
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", line["receivedAt"]), line["receivedAt"]
     assert post(url, body(count=2)) == 200  # a resend: acknowledged, not printed again
     assert post(url, body(password=WRONG_PASSWORD)) == 401
     assert post(url, b"not json") == 400
