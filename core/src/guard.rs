@@ -16,7 +16,10 @@
 //! sends its own login) or turns refused (then it is blocked): two processes never send the same
 //! credentials at once, so five parallel runs with a wrong password send one login, and runs
 //! with the right one do not block each other. A pending entry past its time belongs to a
-//! process killed mid-login: its outcome is unknown, and it blocks like a refusal.
+//! process killed mid-login: its outcome is unknown, and it blocks like a refusal. So does one
+//! whose writer is known to be gone (on Linux: same boot and pid namespace, and no process with
+//! its id), without waiting for its time: a run interrupted during its login and started again
+//! says so at once rather than after the interrupted call's timeout.
 //!
 //! Each read-modify-write holds an exclusive lock on a file beside it (`<name>.lock`, see
 //! [`file::lock`]; std's `File::lock`, hence Rust 1.89), so that a process never writes back
@@ -37,7 +40,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use crate::auth::Login;
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
-use file::{Entries, Entry};
+use file::{Entries, Entry, Writer};
 
 /// How long a refused login stays refused.
 pub(crate) const BLOCK_FOR: Duration = Duration::from_secs(60 * 60);
@@ -131,7 +134,8 @@ impl LoginGuard {
                     Found::Send => {
                         let until = now + deadline.left().as_secs() + PENDING_GRACE;
                         file.entries.retain(|e| e.tag != tag);
-                        file.entries.push(Entry { tag, at: now, pending_until: Some(until) });
+                        let writer = this_process();
+                        file.entries.push(Entry { tag, at: now, pending_until: Some(until), writer });
                         self.write(&file);
                         return Ok(());
                     }
@@ -152,7 +156,7 @@ impl LoginGuard {
     fn look_up(&self, file: &Entries, tag: &[u8; 32], now: u64) -> Found {
         let Some(entry) = file.entries.iter().find(|e| e.tag == *tag) else { return Found::Send };
         match entry.pending_until {
-            Some(until) if in_flight(entry.at, until, now) => Found::Wait,
+            Some(until) if in_flight(entry.at, until, now) && !entry.writer.is_some_and(gone) => Found::Wait,
             _ if self.retry_refused => Found::Send,
             _ => Found::Blocked(entry.at),
         }
@@ -167,7 +171,7 @@ impl LoginGuard {
     /// outcome is unknown.
     pub(crate) fn refused(&self, base: &str, login: &Login) {
         let now = unix_now();
-        self.update(base, login, |entry| Some(Entry { at: now, pending_until: None, ..entry }));
+        self.update(base, login, |entry| Some(Entry { at: now, pending_until: None, writer: None, ..entry }));
     }
 
     fn update(&self, base: &str, login: &Login, change: impl Fn(Entry) -> Option<Entry>) {
@@ -270,6 +274,35 @@ fn message(base: &str, login: &Login) -> Vec<u8> {
 /// was turned back, and is not waited for.
 fn in_flight(at: u64, until: u64, now: u64) -> bool {
     now < until && until - at.min(now) <= 24 * 60 * 60 + PENDING_GRACE
+}
+
+/// This process as a pending entry names it; `None` where that cannot be known (not Linux, or
+/// `/proc` not readable), and then its entries are waited for until their time.
+fn this_process() -> Option<Writer> {
+    static HERE: std::sync::OnceLock<Option<Writer>> = std::sync::OnceLock::new();
+    *HERE.get_or_init(|| {
+        if !cfg!(target_os = "linux") {
+            return None;
+        }
+        // "pid:[4026531836]"
+        let namespace = fs::read_link("/proc/self/ns/pid").ok()?;
+        let namespace = namespace.to_str()?.strip_prefix("pid:[")?.strip_suffix(']')?.parse().ok()?;
+        let boot = fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+        let boot = u128::from_str_radix(&boot.trim().replace('-', ""), 16).ok()?;
+        Some(Writer { pid: std::process::id(), namespace, boot })
+    })
+}
+
+/// Whether the process that wrote a pending entry has ended. Only a process of this boot and
+/// pid namespace can be judged (a pid means nothing elsewhere, e.g. on another machine sharing
+/// the file); one whose id a new process has taken since counts as running.
+fn gone(writer: Writer) -> bool {
+    let Some(here) = this_process() else { return false };
+    writer.boot == here.boot
+        && writer.namespace == here.namespace
+        && writer.pid != 0
+        && fs::symlink_metadata(format!("/proc/{}", writer.pid))
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
 }
 
 /// The entries' tag of these credentials.

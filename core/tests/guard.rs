@@ -298,3 +298,55 @@ fn a_client_waits_while_another_process_holds_the_lock() {
     });
     assert_eq!(logins(&sim), 1);
 }
+
+const KILLED_CHILD: &str = "TSCB_GUARD_KILLED_CHILD";
+
+/// A run interrupted during its login (killed, or Ctrl-C) and started again: the login's outcome
+/// is unknown, so the new run is blocked like after a refusal, but at once, rather than after
+/// waiting for the dead run's call timeout (two minutes by default) and then failing with a
+/// timeout.
+#[test]
+fn a_login_whose_process_was_killed_is_blocked_at_once_not_waited_for() {
+    if let Some(base_url) = std::env::var_os(KILLED_CHILD) {
+        // The child: a login that the simulator holds until the parent kills this process.
+        let c = tscb_sim::SimConfig::default();
+        let file = PathBuf::from(std::env::var_os("TSCB_GUARD_FILE").unwrap());
+        let client = Client::builder()
+            .base_url(base_url.to_str().unwrap())
+            .credentials(c.client_id, c.client_secret, c.username, "sim-password")
+            .login_guard_file(file)
+            .build()
+            .unwrap();
+        let _ = client.login();
+        return;
+    }
+    let sim = Simulator::start().unwrap();
+    let dir = temp_dir("killed");
+    let file = dir.join("refused-logins");
+    sim.inject(Fault::new(FaultAction::Delay { ms: 60_000 }).path_contains("/session/login").times(1));
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_login_whose_process_was_killed_is_blocked_at_once_not_waited_for",
+            "--nocapture",
+        ])
+        .env(KILLED_CHILD, sim.base_url())
+        .env("TSCB_GUARD_FILE", &file)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_entry(&file);
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let client =
+        with_password(&sim, "sim-password", &file).call_timeout(Duration::from_secs(20)).build().unwrap();
+    let started = std::time::Instant::now();
+    let err = client.login().unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(2), "waited {:?} for a dead process", started.elapsed());
+    assert_eq!(err.error_code(), codes::LOGIN_BLOCKED, "{err}");
+    assert_eq!(logins(&sim), 1, "only the killed run's login reached the service");
+    // Knowing the credentials are right, the override sends them.
+    let client = with_password(&sim, "sim-password", &file).retry_refused_login(true).build().unwrap();
+    client.login().unwrap();
+}

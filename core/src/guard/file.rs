@@ -7,8 +7,12 @@
 //! tscb refused logins v2
 //! key <64 hex digits>
 //! <tag, 64 hex digits> <unix seconds written> refused
-//! <tag, 64 hex digits> <unix seconds written> pending <unix seconds it must be over by>
+//! <tag, 64 hex digits> <unix seconds written> pending <unix seconds it must be over by> [<writer>]
 //! ```
+//!
+//! `<writer>` (left out where it cannot be known) is the process that sends the login:
+//! `<pid>:<pid namespace inode>:<boot id, 32 hex digits>`, so that a process on the same machine,
+//! boot and pid namespace can tell that the writer is gone (see [`Writer`]).
 //!
 //! Version 1 had no state word; its entries are read as refused, as they meant then.
 
@@ -26,12 +30,39 @@ pub(super) struct Entries {
 }
 
 /// One set of credentials: its tag, when the entry was written, and, while its login is in
-/// flight, the time by which that login must be over (the writer's call deadline).
+/// flight, the time by which that login must be over (the writer's call deadline) and, where
+/// known, the process sending it.
 #[derive(Clone, Copy)]
 pub(super) struct Entry {
     pub(super) tag: [u8; 32],
     pub(super) at: u64,
     pub(super) pending_until: Option<u64>,
+    pub(super) writer: Option<Writer>,
+}
+
+/// A process, named so that another can tell whether it still runs: its id, which is only
+/// meaningful within one pid namespace of one boot of one machine, with those.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) struct Writer {
+    pub(super) pid: u32,
+    pub(super) namespace: u64,
+    pub(super) boot: u128,
+}
+
+impl Writer {
+    fn parse(text: &str) -> Option<Writer> {
+        let mut parts = text.split(':');
+        let writer = Writer {
+            pid: parts.next()?.parse().ok()?,
+            namespace: parts.next()?.parse().ok()?,
+            boot: u128::from_str_radix(parts.next().filter(|b| b.len() == 32)?, 16).ok()?,
+        };
+        parts.next().is_none().then_some(writer)
+    }
+
+    fn render(&self) -> String {
+        format!("{}:{}:{:032x}", self.pid, self.namespace, self.boot)
+    }
 }
 
 pub(super) fn parse(text: &str) -> Option<Entries> {
@@ -47,15 +78,22 @@ pub(super) fn parse(text: &str) -> Option<Entries> {
         let mut words = line.split(' ');
         let tag = from_hex(words.next()?)?;
         let at = words.next()?.parse().ok()?;
-        let pending_until = match (v1, words.next()) {
-            (true, None) | (false, Some("refused")) => None,
-            (false, Some("pending")) => Some(words.next()?.parse().ok()?),
+        let (pending_until, writer) = match (v1, words.next()) {
+            (true, None) | (false, Some("refused")) => (None, None),
+            (false, Some("pending")) => {
+                let until = words.next()?.parse().ok()?;
+                let writer = match words.next() {
+                    Some(word) => Some(Writer::parse(word)?),
+                    None => None,
+                };
+                (Some(until), writer)
+            }
             _ => return None,
         };
         if words.next().is_some() {
             return None;
         }
-        entries.push(Entry { tag, at, pending_until });
+        entries.push(Entry { tag, at, pending_until, writer });
     }
     Some(Entries { key, entries })
 }
@@ -63,9 +101,10 @@ pub(super) fn parse(text: &str) -> Option<Entries> {
 fn render(file: &Entries) -> String {
     let mut text = format!("{HEADER}\nkey {}\n", to_hex(&file.key));
     for entry in &file.entries {
-        let state = match entry.pending_until {
-            Some(until) => format!("pending {until}"),
-            None => "refused".to_owned(),
+        let state = match (entry.pending_until, entry.writer) {
+            (Some(until), Some(writer)) => format!("pending {until} {}", writer.render()),
+            (Some(until), None) => format!("pending {until}"),
+            (None, _) => "refused".to_owned(),
         };
         text.push_str(&format!("{} {} {state}\n", to_hex(&entry.tag), entry.at));
     }
@@ -162,23 +201,38 @@ mod tests {
         let file = Entries {
             key: [1u8; 32],
             entries: vec![
-                Entry { tag, at: 10, pending_until: None },
-                Entry { tag, at: 20, pending_until: Some(150) },
+                Entry { tag, at: 10, pending_until: None, writer: None },
+                Entry { tag, at: 20, pending_until: Some(150), writer: None },
+                Entry { tag, at: 25, pending_until: Some(160), writer: Some(WRITER) },
             ],
         };
         let back = parse(&render(&file)).unwrap();
-        let states: Vec<_> = back.entries.iter().map(|e| (e.at, e.pending_until)).collect();
-        assert_eq!(states, [(10, None), (20, Some(150))]);
+        let states: Vec<_> = back.entries.iter().map(|e| (e.at, e.pending_until, e.writer)).collect();
+        assert_eq!(states, [(10, None, None), (20, Some(150), None), (25, Some(160), Some(WRITER))]);
 
         let v1 = format!("{HEADER_V1}\nkey {}\n{} 30\n", to_hex(&[1; 32]), to_hex(&tag));
         let back = parse(&v1).unwrap();
         assert_eq!(back.entries.iter().map(|e| (e.at, e.pending_until)).collect::<Vec<_>>(), [(30, None)]);
-        // A v1 line in a v2 file, an unknown state or a trailing word is not the expected form.
-        for line in ["30", "30 maybe", "30 pending", "30 refused extra"] {
+        // A v1 line in a v2 file, an unknown state, a malformed writer or a trailing word is not
+        // the expected form.
+        let boot = "0123456789abcdef0123456789abcdef";
+        for line in [
+            "30".to_owned(),
+            "30 maybe".to_owned(),
+            "30 pending".to_owned(),
+            "30 refused extra".to_owned(),
+            "30 pending 40 12".to_owned(),
+            format!("30 pending 40 12:34:{boot}:5"),
+            format!("30 pending 40 12:34:{boot} extra"),
+            "30 pending 40 12:34:0123".to_owned(),
+        ] {
             let text = format!("{HEADER}\nkey {}\n{} {line}\n", to_hex(&[1; 32]), to_hex(&tag));
             assert!(parse(&text).is_none(), "{line}");
         }
     }
+
+    const WRITER: Writer =
+        Writer { pid: 4242, namespace: 4026531836, boot: 0x0123_4567_89ab_cdef_0123_4567_89ab_cdef };
 
     #[test]
     fn the_lock_file_sits_beside_the_data_file() {
