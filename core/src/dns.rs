@@ -71,10 +71,37 @@ impl reqwest::dns::Resolve for ThreadFreeResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let resolver = self.resolver();
         Box::pin(async move {
-            let lookup = resolver?.lookup_ip(name.as_str()).await?;
+            let lookup = resolver?.lookup_ip(name.as_str()).await.map_err(|e| LookupError::new(&name, e))?;
             // Port 0: reqwest puts the URL's port in.
             let addrs: Vec<SocketAddr> = lookup.iter().map(|ip| SocketAddr::new(ip, 0)).collect();
             Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
         })
     }
 }
+
+/// A failed lookup, in words a user can act on (hickory's own name the query's internals).
+#[derive(Debug)]
+struct LookupError(String);
+
+impl LookupError {
+    fn new(name: &reqwest::dns::Name, e: hickory_resolver::net::NetError) -> LookupError {
+        let name = name.as_str();
+        LookupError(if e.is_nx_domain() {
+            format!("could not look up {name}: no such host")
+        } else if e.is_no_records_found() {
+            format!("could not look up {name}: the name servers have no address for it")
+        } else if matches!(e, hickory_resolver::net::NetError::Timeout) {
+            format!("could not look up {name}: the name servers did not answer")
+        } else {
+            format!("could not look up {name}: {e}")
+        })
+    }
+}
+
+impl std::fmt::Display for LookupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LookupError {}

@@ -61,7 +61,7 @@ fn dns_answer(query: &[u8], name: &str) -> Option<Vec<u8>> {
     let rcode = if known { 0 } else { 3 };
     let mut answer = Vec::new();
     answer.extend_from_slice(&query[..2]); // id
-    answer.extend_from_slice(&[0x81 | (query[2] & 0x01), 0x80 | rcode]); // response, RD as asked, RA
+    answer.extend_from_slice(&[0x80 | (query[2] & 0x01), 0x80 | rcode]); // response, RD as asked, RA
     answer.extend_from_slice(&[0, 1, 0, answers as u8, 0, 0, 0, 0]);
     answer.extend_from_slice(query.get(12..question_end)?);
     if answers == 1 {
