@@ -67,6 +67,14 @@ impl ThreadFreeResolver {
     }
 }
 
+/// The first address of `name`, looked up as [`ThreadFreeResolver`] does (with the system's
+/// configuration); `None` when it has none or the lookup fails. For a one-off connection outside
+/// reqwest; the caller bounds the time.
+pub(crate) async fn lookup_first(name: &str) -> Option<IpAddr> {
+    let resolver = ThreadFreeResolver::new(None).resolver().ok()?;
+    resolver.lookup_ip(name).await.ok()?.iter().next()
+}
+
 impl reqwest::dns::Resolve for ThreadFreeResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let resolver = self.resolver();

@@ -170,8 +170,13 @@ fn in_cidr(ip: IpAddr, net: IpAddr, bits: u32) -> bool {
 /// Why a request through `proxy` failed, in words, when the failure was the proxy's; `chain`
 /// is the error's text (hyper does not export its tunnel error type, so its words are matched).
 /// `time_left` is what is left of the call: asking a refusing proxy for its status takes at most
-/// that (three steps of a third each, at most 2 s each).
-pub(crate) fn describe_failure(proxy: &Proxy, target: &str, chain: &str, time_left: Duration) -> String {
+/// half of that, and never more than 2 s.
+pub(crate) async fn describe_failure(
+    proxy: &Proxy,
+    target: &str,
+    chain: &str,
+    time_left: Duration,
+) -> String {
     let via = &proxy.shown;
     if chain.contains("proxy authorization required") {
         let advice = if proxy.has_credentials {
@@ -181,7 +186,8 @@ pub(crate) fn describe_failure(proxy: &Proxy, target: &str, chain: &str, time_le
         };
         format!("the proxy {via} asked for credentials (HTTP 407 Proxy Authentication Required); {advice}")
     } else if chain.contains("tunnel error: unsuccessful") {
-        match refusal_status(proxy, target, PROBE_WAIT.min(time_left / 3)) {
+        let wait = PROBE_WAIT.min(time_left / 2);
+        match tokio::time::timeout(wait, refusal_status(proxy, target)).await.ok().flatten() {
             Some(status) => format!(
                 "the proxy {via} refused to open a tunnel to {target} (its answer to CONNECT: HTTP {status})"
             ),
@@ -197,25 +203,27 @@ pub(crate) fn describe_failure(proxy: &Proxy, target: &str, chain: &str, time_le
     }
 }
 
-/// How long asking a refusing proxy for its status may take, connecting and reading each.
+/// How long asking a refusing proxy for its status may take in all.
 const PROBE_WAIT: Duration = Duration::from_secs(2);
 
 /// The status line of a proxy's refusal to open a tunnel to `target` (e.g. `403 Forbidden`),
 /// asked for again on a connection of our own, because hyper's tunnel error does not keep it.
 /// Sends only what the refused CONNECT sent (the target, and the proxy's own credentials when
-/// its URL has them), and only to a plain-http proxy; `None` when it cannot tell within `wait`
-/// (for each step) or the proxy now says 200 (the tunnel is then closed unused).
-fn refusal_status(proxy: &Proxy, target: &str, wait: Duration) -> Option<String> {
-    use std::io::{Read, Write};
-    use std::net::{TcpStream, ToSocketAddrs};
-    if proxy.url.scheme() != "http" || wait.is_zero() {
+/// its URL has them), and only to a plain-http proxy; `None` when it cannot tell or the proxy
+/// now says 200 (the tunnel is then closed unused). Async, on the call's runtime, with the host
+/// name looked up as the blocking client does ([`crate::dns`]): no thread is blocked, and the
+/// caller bounds the whole of it.
+async fn refusal_status(proxy: &Proxy, target: &str) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    if proxy.url.scheme() != "http" {
         return None;
     }
-    let host = proxy.url.host_str()?.trim_start_matches('[').trim_end_matches(']');
-    let address = (host, proxy.url.port_or_known_default()?).to_socket_addrs().ok()?.next()?;
-    let mut stream = TcpStream::connect_timeout(&address, wait).ok()?;
-    stream.set_read_timeout(Some(wait)).ok()?;
-    stream.set_write_timeout(Some(wait)).ok()?;
+    let ip = match proxy.url.host()? {
+        url::Host::Ipv4(ip) => IpAddr::V4(ip),
+        url::Host::Ipv6(ip) => IpAddr::V6(ip),
+        url::Host::Domain(name) => crate::dns::lookup_first(name).await?,
+    };
+    let mut stream = tokio::net::TcpStream::connect((ip, proxy.url.port_or_known_default()?)).await.ok()?;
     let mut request = zeroize::Zeroizing::new(format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n"));
     if proxy.has_credentials {
         use base64::Engine as _;
@@ -230,11 +238,11 @@ fn refusal_status(proxy: &Proxy, target: &str, wait: Duration) -> Option<String>
         request.push_str("\r\n");
     }
     request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).ok()?;
+    stream.write_all(request.as_bytes()).await.ok()?;
     let mut answer = Vec::with_capacity(256);
     let mut chunk = [0u8; 256];
     while !answer.windows(2).any(|w| w == b"\r\n") && answer.len() < 1024 {
-        match stream.read(&mut chunk) {
+        match stream.read(&mut chunk).await {
             Ok(0) | Err(_) => break,
             Ok(n) => answer.extend_from_slice(&chunk[..n]),
         }

@@ -116,7 +116,10 @@ impl Call<'_> {
             // on the caller's thread and reqwest drops its body here: this copy is wiped first.
             request = request.body(bytes::Bytes::from_owner(zeroize::Zeroizing::new(body.to_vec())));
         }
-        let mut response = request.send().await.map_err(|e| self.send_error(e, timeout))?;
+        let mut response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => return Err(self.send_error(e, timeout).await),
+        };
         let status = response.status();
         if status.is_redirection() {
             let location = response
@@ -157,7 +160,7 @@ impl Call<'_> {
         }
     }
 
-    fn send_error(&self, e: reqwest::Error, timeout: Duration) -> Error {
+    async fn send_error(&self, e: reqwest::Error, timeout: Duration) -> Error {
         let message = self.redact(&chain(&e));
         if e.is_timeout() {
             Error::Timeout {
@@ -182,8 +185,9 @@ impl Call<'_> {
                     )
                 })
                 .unwrap_or_default();
-            let words =
-                self.redact(&crate::proxy::describe_failure(proxy, &target, &message, self.deadline.left()));
+            let words = self.redact(
+                &crate::proxy::describe_failure(proxy, &target, &message, self.deadline.left()).await,
+            );
             Error::Transport { code: codes::PROXY, message: words, source: Box::new(e) }
         } else if e.is_connect() {
             Error::Transport { code: codes::CONNECT, message, source: Box::new(e) }

@@ -254,17 +254,22 @@ fn a_refused_connect_and_an_absent_proxy_are_proxy_errors() {
         ConnectProxy::start_with(ProxyConfig { refuse: vec![("*".into(), 403)], ..ProxyConfig::default() })
             .unwrap();
     let ca = sim.ca_pem().unwrap().as_bytes().to_vec();
-    let err = tokens(&sim)
-        .add_root_certificate_pem(&ca)
-        .proxy(proxy.url())
-        .build()
-        .unwrap()
-        .list_callbacks(ACCOUNT)
-        .unwrap_err();
-    assert_eq!(err.error_code(), codes::PROXY, "{err}");
-    assert!(err.to_string().contains("refused to open a tunnel to 127.0.0.1:"), "{err}");
-    // The proxy's own status, which the HTTP stack drops, asked for again.
-    assert!(err.to_string().contains("its answer to CONNECT: HTTP 403 Forbidden"), "{err}");
+    // By address, and by a name that must be looked up again for the second question.
+    let by_name = proxy.url().replace("127.0.0.1", "localhost");
+    assert_ne!(by_name, proxy.url());
+    for proxy_url in [proxy.url(), by_name] {
+        let err = tokens(&sim)
+            .add_root_certificate_pem(&ca)
+            .proxy(proxy_url.as_str())
+            .build()
+            .unwrap()
+            .list_callbacks(ACCOUNT)
+            .unwrap_err();
+        assert_eq!(err.error_code(), codes::PROXY, "{err}");
+        assert!(err.to_string().contains("refused to open a tunnel to 127.0.0.1:"), "{err}");
+        // The proxy's own status, which the HTTP stack drops, asked for again.
+        assert!(err.to_string().contains("its answer to CONNECT: HTTP 403 Forbidden"), "{proxy_url}: {err}");
+    }
     assert_eq!(proxy.requests()[0].status, 403);
 
     // Nothing listens on a port just freed.
