@@ -1,5 +1,8 @@
 """tscb's Python package against the two things a Python user would otherwise reach for.
 
+(Over 400 lines: every figure must come from the same process, the same simulator and the same
+clients' source text, which one script keeps together.)
+
 Run by bench/python/run.sh, which builds the environment and starts one tscb-sim; this script
 takes the simulator's base URL and measures, against that one server in this one run:
 

@@ -29,7 +29,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::guard::LoginGuard;
 use crate::secret::{joined, Secret};
 use crate::validate;
-use flight::{InProgress, Progress};
+use flight::{InProgress, Progress, Start};
 
 /// What to renew after a call failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,13 +97,6 @@ enum Step<'a> {
     Wait(Notified<'a>),
     /// Sign in: this call has marked it in progress.
     SignIn(InProgress<'a>, Start),
-}
-
-/// What a sign-in starts from, taken under the lock.
-struct Start {
-    bearer: Bearer,
-    session: Option<Arc<Token>>,
-    blocked: Option<Error>,
 }
 
 const SHARED: &str = " (the sign-in that this call waited for failed)";
@@ -343,85 +336,5 @@ impl Auth {
         {
             state.session = None;
         }
-    }
-
-    /// Marks a sign-in in progress for what `state` lacks (a bearer token that is missing, due,
-    /// or `refused`; a session). From here on, whatever happens, [`InProgress`] clears the mark.
-    fn start(&self, state: &mut State, refused: bool) -> Step<'_> {
-        let bearer = if refused { Bearer::Unusable } else { self.bearer(state) };
-        let start = Start {
-            bearer,
-            session: state.session.clone(),
-            blocked: state.login_blocked.as_ref().map(|e| e.replay("")),
-        };
-        state.signing_in = true;
-        Step::SignIn(InProgress { auth: self, progress: Progress::default(), result: None }, start)
-    }
-
-    /// Signs in, with the lock released while the requests run, and returns the tokens to use.
-    async fn sign_in(
-        &self,
-        mut in_progress: InProgress<'_>,
-        start: Start,
-        sign_in: &impl SignIn,
-        deadline: Deadline,
-    ) -> Result<Snapshot> {
-        let outcome = self
-            .sign_in_unlocked(
-                start.bearer,
-                start.session,
-                start.blocked,
-                sign_in,
-                deadline,
-                &mut in_progress.progress,
-            )
-            .await;
-        in_progress.result = Some(outcome.as_ref().map(|_| ()).map_err(|e| e.replay("")));
-        outcome
-    }
-
-    async fn sign_in_unlocked(
-        &self,
-        bearer: Bearer,
-        session: Option<Arc<Token>>,
-        blocked: Option<Error>,
-        sign_in: &impl SignIn,
-        deadline: Deadline,
-        progress: &mut Progress,
-    ) -> Result<Snapshot> {
-        let bearer = match bearer {
-            Bearer::Fresh(token) => token,
-            Bearer::Unusable => self.fetch_bearer(sign_in, deadline, progress).await?,
-            // A failed early renewal is no reason to fail the call: the old token still works.
-            Bearer::Early(old) => {
-                crate::events::signing_in("renewing the bearer token early: it runs out soon");
-                self.fetch_bearer(sign_in, deadline.half_of_what_is_left(), progress).await.unwrap_or(old)
-            }
-        };
-        let session = match session {
-            Some(session) => session,
-            None => self.log_in(sign_in, bearer.clone(), blocked, deadline, progress).await?,
-        };
-        // Logging in may have renewed the bearer token too.
-        let bearer = progress.bearer.clone().unwrap_or(bearer);
-        Ok(Snapshot { bearer, session })
-    }
-
-    async fn fetch_bearer(
-        &self,
-        sign_in: &impl SignIn,
-        deadline: Deadline,
-        progress: &mut Progress,
-    ) -> Result<Arc<Token>> {
-        let Some(key) = &self.client_credentials else {
-            // Only reachable with a fixed token, which is always present.
-            return Err(Error::invalid(codes::BEARER_TOKEN_MISSING, "no bearer token"));
-        };
-        crate::events::signing_in("fetching an OAuth token");
-        let (value, lifetime) = sign_in.fetch_token(key, deadline).await?;
-        let text = joined(&["Bearer ", value.expose()]);
-        let token = Arc::new(Token::new(value, &text, lifetime)?);
-        progress.bearer = Some(token.clone());
-        Ok(token)
     }
 }

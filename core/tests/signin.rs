@@ -1,5 +1,8 @@
 //! Sign-in handled for the user: tokens fetched, kept, renewed once when stale; a refused login
 //! never sent twice; transient failures retried only where harmless.
+//!
+//! Over 400 lines: each test is one rule of the sign-in against the simulator, and they share
+//! its set-up; the deadlines (`deadline.rs`) and the guard file (`guard.rs`) are apart already.
 
 mod common;
 

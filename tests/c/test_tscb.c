@@ -1,6 +1,8 @@
 /* The C API against the tscb-sim binary: no thread started by a client, every call's success
  * path, errors passed through, validation, NULL for every pointer, invalid UTF-8, a timeout, and
- * 8 threads sharing a client; the call timeout and the login guard file (test_deadline_guard.h). */
+ * 8 threads sharing a client; the call timeout and the login guard file (test_deadline_guard.h).
+ * Over 400 lines: one C program, so that one build and one valgrind and sanitizer run cover the
+ * whole ABI; its topics are sections, and the deadline and guard tests are in their own header. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <dirent.h>
