@@ -9,8 +9,8 @@
 //! Many threads may call at once. Each call borrows an [`Engine`] (a current-thread runtime and
 //! a connection pool of its own) that no other call drives meanwhile, and returns it after; a
 //! call that finds none idle builds one. So a call never waits for another thread to drive its
-//! I/O, and the client holds as many runtimes (and keep-alive connections) as it ever had calls
-//! at once. Sharing one runtime instead, one caller drives the I/O for all and wakes the others,
+//! I/O, and the client holds as many runtimes (and keep-alive connections) as it had calls at
+//! once in the last 90 s ([`ENGINE_IDLE_LIMIT`]). Sharing one runtime instead, one caller drives the I/O for all and wakes the others,
 //! which costs a thread hand-off per call again. The sign-in state is shared by all engines.
 //! Host names are looked up without a thread too ([`crate::dns`]), so no thread is ever started.
 
@@ -168,9 +168,30 @@ impl Client {
             None => Engine::new(self.inner.with_own_connections()?)?,
         };
         let outcome = engine.block_on(call(engine.client.clone()));
-        self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(engine);
+        let unused = {
+            let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+            idle.push(engine);
+            let stale = unused_for(idle.iter().map(|e| e.last_used), Instant::now(), ENGINE_IDLE_LIMIT);
+            idle.drain(..stale).collect::<Vec<_>>()
+        };
+        // Shut down outside the lock.
+        drop(unused);
         outcome
     }
+}
+
+/// How long an engine may sit unused before the client lets it go, and its connections with it:
+/// reqwest's own limit for an idle connection, which the engine's runtime cannot enforce while
+/// nobody drives it. So a burst of many calls at once does not leave as many runtimes and open
+/// (or half-closed) connections behind for the life of the client.
+const ENGINE_IDLE_LIMIT: Duration = Duration::from_secs(90);
+
+/// How many engines at the front of the idle list have been unused for `limit` or longer at
+/// `now`. The list is in the order the engines were returned, so by when they were last used:
+/// they are a prefix. The last one (just returned) always stays.
+fn unused_for(last_used: impl ExactSizeIterator<Item = Instant>, now: Instant, limit: Duration) -> usize {
+    let keep_last = last_used.len().saturating_sub(1);
+    last_used.take(keep_last).take_while(|at| now.saturating_duration_since(*at) >= limit).count()
 }
 
 /// A current-thread runtime and a connection pool of its own: its I/O driver, its timers and
@@ -230,5 +251,26 @@ impl Drop for Engine {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engines_unused_for_the_limit_are_let_go_but_never_the_last() {
+        let start = Instant::now();
+        let now = start + Duration::from_secs(1000);
+        let ago = |secs| now - Duration::from_secs(secs);
+        let limit = Duration::from_secs(90);
+        let unused = |list: &[Instant]| unused_for(list.iter().copied(), now, limit);
+        assert_eq!(unused(&[ago(300), ago(120), ago(10), ago(0)]), 2);
+        assert_eq!(unused(&[ago(300), ago(90), ago(89), ago(0)]), 2);
+        assert_eq!(unused(&[ago(10), ago(0)]), 0);
+        // All stale (the client sat idle): the one just returned stays.
+        assert_eq!(unused(&[ago(500), ago(400)]), 1);
+        assert_eq!(unused(&[ago(500)]), 0);
+        assert_eq!(unused(&[]), 0);
     }
 }
