@@ -1,22 +1,22 @@
 //! `tscb plan` and `tscb apply` as a user runs them: the built binary, a fleet file, the
 //! credentials in the environment, against a simulator started by the test.
 
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+mod common;
 
+use std::path::PathBuf;
+use std::process::{Output, Stdio};
+
+use common::{command, stderr, stdout, CREDENTIALS};
 use tscb_sim::Simulator;
 
-const BIN: &str = env!("CARGO_BIN_EXE_tscb");
 const LISTENER_PW: &str = "fleet-listener-pw";
 
+/// The simulator's credentials with this login password, and LISTENER_PW.
 fn credentials(password: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("THINGSPACE_CLIENT_ID", "sim-client-id".into()),
-        ("THINGSPACE_CLIENT_SECRET", "sim-client-secret".into()),
-        ("THINGSPACE_LOGIN_USERNAME", "sim-user".into()),
-        ("THINGSPACE_LOGIN_PASSWORD", password.into()),
-        ("LISTENER_PW", LISTENER_PW.into()),
-    ]
+    let mut env: Vec<(&str, String)> = CREDENTIALS.iter().map(|(n, v)| (*n, v.to_string())).collect();
+    env[3] = ("THINGSPACE_LOGIN_PASSWORD", password.into());
+    env.push(("LISTENER_PW", LISTENER_PW.into()));
+    env
 }
 
 /// A fleet file in a directory of its own, removed when dropped.
@@ -44,15 +44,11 @@ impl Drop for FleetFile {
 /// `tscb --base-url <sim> ARGS` with exactly `env` as its THINGSPACE_* environment and stdin
 /// not a terminal.
 fn tscb(sim: &Simulator, env: &[(&str, String)], args: &[&str]) -> Output {
-    let mut command = Command::new(BIN);
-    for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("THINGSPACE_")) {
-        command.env_remove(name);
-    }
+    let env: Vec<(&str, &str)> = env.iter().map(|(n, v)| (*n, v.as_str())).collect();
     let base = sim.base_url();
-    let mut child = command
-        .envs(env.iter().map(|(n, v)| (n, v)))
-        .args(["--base-url", base.as_str()])
-        .args(args)
+    let mut all = vec!["--base-url", base.as_str()];
+    all.extend_from_slice(args);
+    let mut child = command(&env, &all)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -60,10 +56,6 @@ fn tscb(sim: &Simulator, env: &[(&str, String)], args: &[&str]) -> Output {
         .unwrap();
     drop(child.stdin.take());
     child.wait_with_output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).unwrap()
 }
 
 fn count(sim: &Simulator, path_end: &str) -> usize {
@@ -92,8 +84,8 @@ fn plan_apply_then_nothing_to_do_with_one_sign_in() {
     let env = credentials("sim-password");
 
     let plan = tscb(&sim, &env, &["plan", "-f", f, "--exit-code"]);
-    assert_eq!(plan.status.code(), Some(8), "{}", text(&plan.stderr));
-    let shown = text(&plan.stdout);
+    assert_eq!(plan.status.code(), Some(8), "{}", stderr(&plan));
+    let shown = stdout(&plan);
     assert!(
         shown.contains("+ create    0000300000-00000 CarrierService https://listener.example.com/thingspace"),
         "{shown}"
@@ -102,8 +94,8 @@ fn plan_apply_then_nothing_to_do_with_one_sign_in() {
 
     sim.clear_requests();
     let apply = tscb(&sim, &env, &["apply", "-f", f, "--yes", "--concurrency", "4"]);
-    assert_eq!(apply.status.code(), Some(0), "{}", text(&apply.stderr));
-    let out = text(&apply.stdout);
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    let out = stdout(&apply);
     assert!(out.contains("apply: 8 created, 0 updated, 0 deleted, 0 unchanged, 0 failed"), "{out}");
     // One run, one token request and one login, shared by the four workers.
     assert_eq!(count(&sim, "/oauth2/token"), 1);
@@ -112,11 +104,11 @@ fn plan_apply_then_nothing_to_do_with_one_sign_in() {
     assert_eq!((reg.username.as_deref(), reg.password.as_deref()), (Some("fleet"), Some(LISTENER_PW)));
 
     let again = tscb(&sim, &env, &["plan", "-f", f, "--exit-code"]);
-    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stdout));
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
     let apply = tscb(&sim, &env, &["apply", "-f", f, "--yes"]);
-    assert!(text(&apply.stdout).contains("apply: 0 created, 0 updated, 0 deleted, 8 unchanged, 0 failed"));
+    assert!(stdout(&apply).contains("apply: 0 created, 0 updated, 0 deleted, 8 unchanged, 0 failed"));
     for output in [&plan, &again, &apply] {
-        assert!(!text(&output.stdout).contains(LISTENER_PW) && !text(&output.stderr).contains(LISTENER_PW));
+        assert!(!stdout(output).contains(LISTENER_PW) && !stderr(output).contains(LISTENER_PW));
     }
 }
 
@@ -142,7 +134,7 @@ fn json_plan_with_update_and_prune() {
     client.register_callback("TestAccount-1", &sms).unwrap();
 
     let plan = tscb(&sim, &env, &["--json", "plan", "-f", f, "--prune"]);
-    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stderr));
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
     let value: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
     assert_eq!(value["changes"][0]["action"], "update");
     assert_eq!(value["changes"][0]["differences"], serde_json::json!(["url", "password"]));
@@ -151,7 +143,7 @@ fn json_plan_with_update_and_prune() {
     assert_eq!(value["summary"]["update"], 1);
 
     let apply = tscb(&sim, &env, &["apply", "-f", f, "--prune", "--yes"]);
-    assert!(text(&apply.stdout).contains("apply: 0 created, 1 updated, 1 deleted, 0 unchanged, 0 failed"));
+    assert!(stdout(&apply).contains("apply: 0 created, 1 updated, 1 deleted, 0 unchanged, 0 failed"));
     let left = sim.registrations("TestAccount-1");
     assert_eq!(left.len(), 1);
     assert_eq!((left[0].url.as_str(), left[0].password.as_deref()), ("https://new.example.com/cb", None));
@@ -171,7 +163,7 @@ fn apply_without_a_terminal_needs_yes_and_sends_nothing() {
     let file = FleetFile::new("tty", &fleet_of_four(&sim));
     let out = tscb(&sim, &credentials("sim-password"), &["apply", "-f", file.path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("add --yes"), "{}", text(&out.stderr));
+    assert!(stderr(&out).contains("add --yes"), "{}", stderr(&out));
     assert!(sim.requests().is_empty());
 }
 
@@ -184,7 +176,7 @@ fn a_bad_file_names_file_line_and_account_and_sends_nothing() {
     let f = file.path.to_str().unwrap();
     let out = tscb(&sim, &credentials("sim-password"), &["plan", "-f", f]);
     assert_eq!(out.status.code(), Some(3));
-    let err = text(&out.stderr);
+    let err = stderr(&out);
     let line = bad.lines().position(|l| l.contains(":8443")).unwrap() + 1;
     assert!(err.contains(&format!("{f}:{line}: account \"TestAccount-1\"")), "{err}");
     assert!(err.contains("Tscb.INPUT_INVALID.CallbackUrl.Port"), "{err}");
@@ -194,7 +186,7 @@ fn a_bad_file_names_file_line_and_account_and_sends_nothing() {
     let good = FleetFile::new("unset", &fleet_of_four(&sim));
     let out = tscb(&sim, &env, &["apply", "--yes", "-f", good.path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(3));
-    assert!(text(&out.stderr).contains("password_env names LISTENER_PW, which is not set"));
+    assert!(stderr(&out).contains("password_env names LISTENER_PW, which is not set"));
     assert!(sim.requests().is_empty());
 }
 
@@ -207,8 +199,8 @@ fn a_refused_login_stops_apply_after_one_login() {
         &credentials("wrong-password"),
         &["apply", "--yes", "--concurrency", "8", "-f", file.path.to_str().unwrap()],
     );
-    assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("UserNotAuthorized"));
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(stderr(&out).contains("UserNotAuthorized"));
     assert_eq!(count(&sim, "/session/login"), 1);
     assert!(!sim.requests().iter().any(|r| r.path.contains("/callbacks/")));
 }
@@ -220,16 +212,17 @@ fn one_failing_account_does_not_stop_the_others() {
         FleetFile::new("failing", &(fleet_of_four(&sim) + "\n[[account]]\nname = \"NoSuchAccount\"\n"));
     let f = file.path.to_str().unwrap();
     let out = tscb(&sim, &credentials("sim-password"), &["apply", "--yes", "-f", f]);
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
-    let stdout = text(&out.stdout);
-    assert!(stdout.contains("apply: 8 created, 0 updated, 0 deleted, 0 unchanged, 1 failed"), "{stdout}");
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let shown = stdout(&out);
+    assert!(shown.contains("apply: 8 created, 0 updated, 0 deleted, 0 unchanged, 1 failed"), "{shown}");
     assert!(
-        stdout.contains("failed account NoSuchAccount: UnifiedWebService.REQUEST_FAILED.AccountNotFound"),
-        "{stdout}"
+        shown.contains("failed account NoSuchAccount: UnifiedWebService.REQUEST_FAILED.AccountNotFound"),
+        "{shown}"
     );
     // The plan says so too, with the same exit code.
     let plan = tscb(&sim, &credentials("sim-password"), &["plan", "-f", f]);
     assert_eq!(plan.status.code(), Some(4));
-    assert!(text(&plan.stdout)
-        .contains("! failed    NoSuchAccount UnifiedWebService.REQUEST_FAILED.AccountNotFound"));
+    assert!(
+        stdout(&plan).contains("! failed    NoSuchAccount UnifiedWebService.REQUEST_FAILED.AccountNotFound")
+    );
 }

@@ -1,7 +1,9 @@
 //! `tscb listen` as a user runs it: the built binary, fed by raw HTTP requests and by the
 //! simulator's deliveries (issue 10's loop: register, deliver, stop, resend, restart). Over 400
-//! lines: one file per command, as cli.rs; the helpers (a listener and a simulator process) are
-//! its first part.
+//! lines: one file per command; the helpers of its own (a listener, and a simulator process that
+//! reads the fixed tokens) are its first part, the shared ones are in common/.
+
+mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -10,9 +12,9 @@ use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::{command, spawn_sim, KillOnDrop, BIN};
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tscb");
 const PASSWORD: &str = "listener-SECRET-9";
 /// Long enough for a loaded CI machine; a correct run takes milliseconds.
 const PATIENCE: Duration = Duration::from_secs(15);
@@ -277,7 +279,7 @@ fn a_password_variable_that_is_not_set_is_bad_input() {
 
 /// `tscb sim` in the background; its admin API and its fixed tokens.
 struct Sim {
-    child: Child,
+    _child: KillOnDrop,
     base_url: String,
     bearer: String,
     session: String,
@@ -285,12 +287,7 @@ struct Sim {
 
 impl Sim {
     fn start() -> Sim {
-        let mut child = Command::new(BIN)
-            .args(["sim", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let (child, mut out) = spawn_sim(&["--listen", "127.0.0.1:0"]);
         let mut banner = Vec::new();
         for _ in 0..3 {
             let mut line = String::new();
@@ -304,7 +301,7 @@ impl Sim {
             base_url: after("listening on "),
             bearer: after("bearer token: "),
             session: after("session token: "),
-            child,
+            _child: child,
         }
     }
 
@@ -344,13 +341,6 @@ impl Sim {
     }
 }
 
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// A listener on the first free port that a callback URL may use (ThingSpace allows only a
 /// few), so that the CLI can register it.
 fn listener_on_an_allowed_port(more: &[&str]) -> (Listener, u16) {
@@ -375,13 +365,14 @@ fn the_whole_loop_register_deliver_stop_and_a_resend_arrives_once() {
     let sim = Sim::start();
     let (mut listener, port) = listener_on_an_allowed_port(&[]);
     let url = format!("http://127.0.0.1:{port}/cb");
-    let registered = Command::new(BIN)
-        .args(["--base-url", &sim.base_url, "register", "--account", "TestAccount-2", "--service"])
-        .args(["CarrierService", "--url", &url, "--username", "fleet-7", "--password-env", "CB_PW"])
-        .env("THINGSPACE_BEARER_TOKEN", &sim.bearer)
-        .env("THINGSPACE_SESSION_TOKEN", &sim.session)
-        .env("CB_PW", PASSWORD)
-        .env("XDG_STATE_HOME", std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("listen-state"))
+    let env = [
+        ("THINGSPACE_BEARER_TOKEN", sim.bearer.as_str()),
+        ("THINGSPACE_SESSION_TOKEN", sim.session.as_str()),
+        ("CB_PW", PASSWORD),
+    ];
+    let registered = command(&env, &["--base-url", &sim.base_url])
+        .args(["register", "--account", "TestAccount-2", "--service", "CarrierService", "--url", &url])
+        .args(["--username", "fleet-7", "--password-env", "CB_PW"])
         .output()
         .unwrap();
     assert!(registered.status.success(), "{}", String::from_utf8_lossy(&registered.stderr));

@@ -2,19 +2,14 @@
 //! `SSL_CERT_FILE`, and through a CONNECT proxy from `--proxy` and the proxy variables. Every
 //! environment variable is set for the child process only.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{ChildStdout, Command, Output};
 
+use common::{read_base_url, spawn_sim, stderr, stdout, KillOnDrop, BIN, CREDENTIALS};
 use tscb_sim::{ConnectProxy, ProxyConfig};
-
-const BIN: &str = env!("CARGO_BIN_EXE_tscb");
-const CREDENTIALS: [(&str, &str); 4] = [
-    ("THINGSPACE_CLIENT_ID", "sim-client-id"),
-    ("THINGSPACE_CLIENT_SECRET", "sim-client-secret"),
-    ("THINGSPACE_LOGIN_USERNAME", "sim-user"),
-    ("THINGSPACE_LOGIN_PASSWORD", "sim-password"),
-];
 /// Every variable that could change where a request goes or whom it trusts.
 const CLEARED: [&str; 12] = [
     "HTTPS_PROXY",
@@ -33,34 +28,27 @@ const CLEARED: [&str; 12] = [
 
 /// `tscb sim --tls --ca-out PATH` in the background, killed when dropped.
 struct TlsSim {
-    child: Child,
+    _child: KillOnDrop,
     base_url: String,
     ca: PathBuf,
     /// XDG_STATE_HOME for the runs against this simulator: the login guard file of this test
     /// alone, never the user's, and never shared with a test running at the same time.
     state: PathBuf,
-    _stdout: BufReader<std::process::ChildStdout>,
+    _stdout: BufReader<ChildStdout>,
 }
 
 impl TlsSim {
     fn start(name: &str) -> TlsSim {
         let ca = std::env::temp_dir().join(format!("tscb-cli-test-{}-{name}.pem", std::process::id()));
-        let mut child = Command::new(BIN)
-            .args(["sim", "--listen", "127.0.0.1:0", "--tls", "--ca-out"])
-            .arg(&ca)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("tscb sim starts");
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        stdout.read_line(&mut first).unwrap();
-        let base_url = first.trim().strip_prefix("listening on ").expect("first line").to_owned();
+        let (child, mut out) =
+            spawn_sim(&["--listen", "127.0.0.1:0", "--tls", "--ca-out", ca.to_str().unwrap()]);
+        let base_url = read_base_url(&mut out);
         assert!(base_url.starts_with("https://127.0.0.1:"), "{base_url}");
         let mut second = String::new();
-        stdout.read_line(&mut second).unwrap();
+        out.read_line(&mut second).unwrap();
         assert!(second.starts_with(&format!("ca file: {}", ca.display())), "{second}");
         let state = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("tls-state-{name}"));
-        TlsSim { child, base_url, ca, state, _stdout: stdout }
+        TlsSim { _child: child, base_url, ca, state, _stdout: out }
     }
 
     fn port(&self) -> &str {
@@ -81,20 +69,19 @@ impl TlsSim {
 
 impl Drop for TlsSim {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // The simulator itself is stopped when its field is dropped, after this.
         let _ = std::fs::remove_file(&self.ca);
     }
 }
 
 fn ok(o: &Output) -> String {
     assert!(o.status.success(), "exit {:?}: {}", o.status.code(), String::from_utf8_lossy(&o.stderr));
-    String::from_utf8(o.stdout.clone()).unwrap()
+    stdout(o)
 }
 
 fn failed(o: &Output, exit: i32) -> String {
     assert_eq!(o.status.code(), Some(exit), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8(o.stderr.clone()).unwrap()
+    stderr(o)
 }
 
 const REGISTER: [&str; 7] = [

@@ -1,14 +1,12 @@
 //! `-v` / `-vv`: what the client does, on stderr, and never a secret.
 
-use std::process::Command;
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_tscb");
+use common::{stderr, stdout, tscb};
 
 fn run(verbosity: &[&str]) -> (String, String) {
-    let mut command = Command::new(BIN);
-    command.env("XDG_STATE_HOME", std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("verbose-state"));
-    command.env("LISTENER_PW", "listener-s3cret-pw");
-    command.args(verbosity).args([
+    let mut args = verbosity.to_vec();
+    args.extend_from_slice(&[
         "--sim",
         "register",
         "--account",
@@ -20,9 +18,9 @@ fn run(verbosity: &[&str]) -> (String, String) {
         "--password-env",
         "LISTENER_PW",
     ]);
-    let out = command.output().expect("tscb runs");
+    let out = tscb(&[("LISTENER_PW", "listener-s3cret-pw")], &args);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    (stdout(&out), stderr(&out))
 }
 
 #[test]

@@ -1,0 +1,138 @@
+//! `tscb login`, and the login guard every command goes through: a refused login is remembered
+//! (under XDG_STATE_HOME) and not sent again by the next run until a run overrides it.
+
+mod common;
+
+use std::process::{Child, Stdio};
+
+use common::{command, stderr, stdout, Sim, StateDir, CREDENTIALS};
+
+#[test]
+fn login_checks_the_credentials_and_prints_nothing_secret() {
+    let sim = Sim::start();
+    let o = sim.run(&CREDENTIALS, &["login"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), format!("signed in to {}\n", sim.base_url));
+    assert_eq!((sim.count("/oauth2/token"), sim.count("/session/login")), (1, 1));
+    for (_, value) in CREDENTIALS.iter().skip(1) {
+        assert!(!stdout(&o).contains(value) && !stderr(&o).contains(value));
+    }
+}
+
+#[test]
+fn a_bad_password_is_an_auth_failure_after_one_login() {
+    let sim = Sim::start();
+    let mut env = CREDENTIALS.to_vec();
+    env[3] = ("THINGSPACE_LOGIN_PASSWORD", "wrong-SECRET-2");
+    let o = sim.run(&env, &["login"]);
+    assert_eq!(o.status.code(), Some(5));
+    assert!(stderr(&o).contains("UserNotAuthorized"));
+    assert!(!stderr(&o).contains("wrong-SECRET-2"));
+    assert_eq!(sim.count("/session/login"), 1);
+}
+
+#[test]
+fn login_with_fixed_tokens_says_it_cannot_check_them() {
+    let sim = Sim::start();
+    let env = [("THINGSPACE_BEARER_TOKEN", "bogus"), ("THINGSPACE_SESSION_TOKEN", "bogus")];
+    let o = sim.run(&env, &["login"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    assert!(stderr(&o).contains("fixed tokens cannot be checked"), "{}", stderr(&o));
+    assert!(sim.requests().is_empty());
+}
+
+#[test]
+fn a_refused_login_is_not_sent_again_by_the_next_run() {
+    let sim = Sim::start();
+    let state = StateDir::new("refused");
+    let mut env = CREDENTIALS.to_vec();
+    env[3] = ("THINGSPACE_LOGIN_PASSWORD", "wrong-SECRET-3");
+    env.push(("XDG_STATE_HOME", state.path()));
+    let o = sim.run(&env, &["login"]);
+    assert_eq!(o.status.code(), Some(5));
+    assert!(stderr(&o).contains("UserNotAuthorized"), "{}", stderr(&o));
+    let o = sim.run(&env, &["list", "--account", "TestAccount-2"]);
+    assert_eq!(o.status.code(), Some(5));
+    let err = stderr(&o);
+    assert!(err.contains("Tscb.REQUEST_FAILED.LoginBlocked"), "{err}");
+    assert!(err.contains("--retry-refused-login") && err.contains("five failed logins"), "{err}");
+    assert!(!err.contains("wrong-SECRET-3"));
+    assert_eq!(sim.count("/session/login"), 1, "the second run sent no login");
+    let file = state.0.join("tscb/refused-logins");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(!text.contains("wrong-SECRET-3"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    // Overridden: sent again (and refused again).
+    let o = sim.run(&env, &["--retry-refused-login", "login"]);
+    assert_eq!(o.status.code(), Some(5));
+    assert!(stderr(&o).contains("UserNotAuthorized"), "{}", stderr(&o));
+    assert_eq!(sim.count("/session/login"), 2);
+}
+
+#[test]
+fn a_successful_login_clears_the_refusal() {
+    let sim = Sim::start();
+    let state = StateDir::new("cleared");
+    let mut env = CREDENTIALS.to_vec();
+    env.push(("XDG_STATE_HOME", state.path()));
+    sim.admin(
+        "POST",
+        "/__admin/faults",
+        r#"{"path_contains":"/session/login","times":1,"action":"respond","status":400,"content_type":"application/json","body":"{\"errorCode\":\"UnifiedWebService.REQUEST_FAILED.UserNotAuthorized\",\"errorMessage\":\"Invalid username or password\"}"}"#,
+    );
+    assert_eq!(sim.run(&env, &["login"]).status.code(), Some(5));
+    let o = sim.run(&env, &["login"]);
+    assert_eq!(o.status.code(), Some(5));
+    assert!(stderr(&o).contains("LoginBlocked"), "{}", stderr(&o));
+    assert_eq!(sim.count("/session/login"), 1);
+    let o = sim.run(&env, &["--retry-refused-login", "login"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = sim.run(&env, &["login"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(sim.count("/session/login"), 3);
+}
+
+#[test]
+fn an_unwritable_state_directory_is_a_warning_not_a_failure() {
+    let sim = Sim::start();
+    let state = StateDir::new("unwritable");
+    std::fs::write(&state.0, "a file, not a directory").unwrap();
+    let mut env = CREDENTIALS.to_vec();
+    env.push(("XDG_STATE_HOME", state.path()));
+    let o = sim.run(&env, &["login"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(err.matches("warning: the login guard file").count(), 1, "{err}");
+    let _ = std::fs::remove_file(&state.0);
+}
+
+#[test]
+fn parallel_runs_with_the_right_password_never_block_each_other() {
+    // Processes sharing the guard file: each read-modify-write is locked, and a run that finds
+    // another's login in flight waits for it rather than failing with LoginBlocked.
+    let sim = Sim::start();
+    let state = StateDir::new("parallel");
+    let mut env = CREDENTIALS.to_vec();
+    env.push(("XDG_STATE_HOME", state.path()));
+    for _ in 0..3 {
+        let runs: Vec<Child> = (0..6)
+            .map(|_| {
+                command(&env, &["--base-url", &sim.base_url, "--timeout", "30", "login"])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("tscb runs")
+            })
+            .collect();
+        for run in runs {
+            let o = run.wait_with_output().unwrap();
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        }
+    }
+    assert_eq!(sim.count("/session/login"), 18);
+}

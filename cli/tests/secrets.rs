@@ -1,0 +1,120 @@
+//! Secrets and hostile text in what `tscb` prints: tokens the service echoes are redacted,
+//! control characters from the service are escaped, and a credential variable that cannot be
+//! used is refused by name without its value.
+
+mod common;
+
+use std::process::Output;
+
+use common::{command, respond, stderr, stdout, Sim, CREDENTIALS};
+
+/// `tscb` with THINGSPACE_* exactly `env`, whose values may be any bytes.
+fn tscb_bytes(env: &[(&str, &[u8])], args: &[&str]) -> Output {
+    use std::os::unix::ffi::OsStrExt;
+    let mut command = command(&[], args);
+    for (name, value) in env {
+        command.env(name, std::ffi::OsStr::from_bytes(value));
+    }
+    command.output().expect("tscb runs")
+}
+
+#[test]
+fn tokens_echoed_by_the_service_never_reach_stdout_or_stderr() {
+    const LEAKED: &str = "LEAKED-TOKEN-0123456789";
+    let token_answer = format!(r#"{{"access_token":"{LEAKED}","expires_in":3600}}x"#);
+    let login_answer = format!(r#"{{"sessionToken":"{LEAKED}"}}x"#);
+    for (path, body) in [("/oauth2/token", &token_answer), ("/session/login", &login_answer)] {
+        for json in [false, true] {
+            let sim = Sim::start();
+            sim.inject(respond(path, 200, body));
+            let args: &[&str] = if json { &["--json", "login"] } else { &["login"] };
+            let o = sim.run(&CREDENTIALS, args);
+            assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+            let all = stdout(&o) + &stderr(&o);
+            assert!(!all.contains(LEAKED), "{all}");
+            assert!(all.contains("<redacted>"), "{all}");
+        }
+    }
+    // Fixed tokens echoed in an error body, raw, JSON-escaped and \u-escaped.
+    let bearer = r#"bearer"SECRET\7"#;
+    let session = "session-SECRET-8";
+    let env = [("THINGSPACE_BEARER_TOKEN", bearer), ("THINGSPACE_SESSION_TOKEN", session)];
+    let escaped = serde_json::to_string(bearer).unwrap();
+    let u: String = bearer.encode_utf16().map(|c| format!("\\u{c:04x}")).collect();
+    let body = format!(
+        r#"{{"errorCode":"X.REQUEST_FAILED.Echo","errorMessage":"{} {u} {session}"}}"#,
+        escaped.trim_matches('"')
+    );
+    for (status, body) in [(400, body.as_str()), (502, &*format!("<html>{bearer} {u} {session}</html>"))] {
+        let sim = Sim::start();
+        sim.inject(respond("/callbacks/", status, body));
+        for args in [&["list", "--account", "A"][..], &["--json", "list", "--account", "A"]] {
+            let o = sim.run(&env, args);
+            assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+            let all = stdout(&o) + &stderr(&o);
+            for secret in [bearer, escaped.trim_matches('"'), &u, session] {
+                assert!(!all.contains(secret), "{secret} in {all}");
+            }
+        }
+    }
+}
+
+#[test]
+fn list_shows_control_characters_escaped_in_text_and_exact_in_json() {
+    let sim = Sim::start();
+    let listed = r#"[{"accountName":"A","serviceName":"CarrierService","url":"https://x.example/\u001b[2J",
+                      "username":"\u001b[31mPWNED\u202e","password":"pw\u0007"}]"#;
+    sim.inject(respond("/callbacks/", 200, listed));
+    let o = sim.run(&CREDENTIALS, &["list", "--account", "A", "--show-passwords"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(!text.chars().any(|c| c.is_control() && c != '\t' && c != '\n'), "{text:?}");
+    assert!(!text.contains('\u{202e}'), "{text:?}");
+    assert!(text.contains(r"username: \u{1b}[31mPWNED\u{202e}"), "{text}");
+    assert!(text.contains(r"https://x.example/\u{1b}[2J"), "{text}");
+    assert!(text.contains(r"password: pw\u{7}"), "{text}");
+    let o = sim.run(&CREDENTIALS, &["--json", "list", "--account", "A", "--show-passwords"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(json[0]["username"], "\u{1b}[31mPWNED\u{202e}");
+    assert_eq!(json[0]["url"], "https://x.example/\u{1b}[2J");
+    assert_eq!(json[0]["password"], "pw\u{7}");
+}
+
+#[test]
+fn a_credential_variable_that_is_not_utf8_or_empty_is_refused_not_skipped() {
+    let sim = Sim::start();
+    let creds: Vec<(&str, &[u8])> = CREDENTIALS.iter().map(|(n, v)| (*n, v.as_bytes())).collect();
+    let base = ["--base-url", sim.base_url.as_str(), "list", "--account", "A"];
+    for (name, value) in [
+        ("THINGSPACE_LOGIN_PASSWORD", &b"\xff"[..]),
+        ("THINGSPACE_CLIENT_SECRET", b"sim-\xffsecret"),
+        ("THINGSPACE_BEARER_TOKEN", b"tok\xfe"),
+        ("THINGSPACE_SESSION_TOKEN", b"\xc3"),
+    ] {
+        let mut env = creds.clone();
+        env.retain(|(n, _)| *n != name);
+        env.push((name, value));
+        let o = tscb_bytes(&env, &base);
+        assert_eq!(o.status.code(), Some(3), "{name}: {}", stderr(&o));
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(err.contains("Tscb.INPUT_INVALID.Argument.Encoding") && err.contains(name), "{err}");
+        assert!(!err.contains('\u{fffd}') && !err.contains("secret"), "the value is never shown: {err}");
+    }
+    // A bearer token that is set but empty does not silently switch to the OAuth credentials.
+    let mut env = creds.clone();
+    env.push(("THINGSPACE_BEARER_TOKEN", b""));
+    let o = tscb_bytes(&env, &base);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Tscb.INPUT_INVALID.BearerToken.Missing"), "{}", stderr(&o));
+    // The callback password's variable too.
+    let mut env = creds.clone();
+    env.push(("LISTENER_PW", b"\xff"));
+    let args = ["--base-url", &sim.base_url, "register", "--account", "A", "--service", "S"];
+    let o = tscb_bytes(
+        &env,
+        &[&args[..], &["--url", "https://x.example", "--password-env", "LISTENER_PW"]].concat(),
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Argument.Encoding") && stderr(&o).contains("LISTENER_PW"), "{}", stderr(&o));
+    assert!(sim.requests().is_empty(), "nothing was sent");
+}
