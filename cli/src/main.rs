@@ -45,6 +45,11 @@ Exit codes:
   7  the service's answer could not be understood
   8  (tscb plan --exit-code) something would change";
 
+/// The heading of the options that only the commands talking to ThingSpace use, so that the help
+/// of `sim` and `listen` (which accept them, being global) says they do not apply there.
+const CLIENT_OPTIONS: &str =
+    "Options of the commands that call ThingSpace (register, list, deregister, plan, apply, login)";
+
 #[derive(Parser)]
 #[command(name = "tscb", version, about = "Register, list and remove ThingSpace callback listeners", after_help = EXIT_CODES)]
 struct Cli {
@@ -53,30 +58,30 @@ struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
     /// The API's base URL (default: production, https://thingspace.verizon.com/api)
-    #[arg(long, global = true, value_name = "URL", env = "THINGSPACE_BASE_URL")]
+    #[arg(long, global = true, help_heading = CLIENT_OPTIONS, value_name = "URL", env = "THINGSPACE_BASE_URL")]
     base_url: Option<String>,
     /// Run the command against a simulator started in this process (the base URL and the
     /// credentials from the environment are then ignored)
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = CLIENT_OPTIONS)]
     sim: bool,
     /// Print JSON for scripts instead of text for people
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = CLIENT_OPTIONS)]
     json: bool,
     /// How long the command's call may take in all, in seconds: sign-in, retries and their
     /// waits included (default: the library's call timeout, 120 s)
-    #[arg(long, global = true, value_name = "SECS")]
+    #[arg(long, global = true, help_heading = CLIENT_OPTIONS, value_name = "SECS")]
     timeout: Option<f64>,
     /// Send the login even if the same credentials were refused (or had an unknown outcome) in
     /// the last hour. Five failed logins in a row lock the account
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = CLIENT_OPTIONS)]
     retry_refused_login: bool,
     /// Also trust the CA certificates in this PEM file (a corporate proxy's, or the simulator's
     /// from `tscb sim --tls`); SSL_CERT_FILE and SSL_CERT_DIR work as well
-    #[arg(long, global = true, value_name = "PATH", env = "THINGSPACE_CA_FILE")]
+    #[arg(long, global = true, help_heading = CLIENT_OPTIONS, value_name = "PATH", env = "THINGSPACE_CA_FILE")]
     ca_file: Option<std::path::PathBuf>,
     /// Go through this proxy (http://host:port), whatever HTTPS_PROXY, ALL_PROXY and NO_PROXY say;
     /// "" for none. Credentials in it would show in `ps`: put them in HTTPS_PROXY instead
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, help_heading = CLIENT_OPTIONS, value_name = "URL")]
     proxy: Option<String>,
     #[command(subcommand)]
     command: Command,

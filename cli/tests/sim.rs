@@ -89,3 +89,27 @@ fn sim_allow_remote_listens_beyond_loopback_with_an_admin_token() {
     conn.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
 }
+
+/// `sim` and `listen` accept the client options (they are global), but their help lists them
+/// apart, under a heading that says which commands use them, not among their own.
+#[test]
+fn the_help_of_sim_and_listen_sets_the_client_options_apart() {
+    for command in ["sim", "listen"] {
+        let o = tscb(&[], &[command, "--help"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let help = stdout(&o);
+        let (own, client) = help
+            .split_once("Options of the commands that call ThingSpace")
+            .unwrap_or_else(|| panic!("{command} --help has no heading for the client options:\n{help}"));
+        // An option's own line starts with it (a description may mention another).
+        let lists = |text: &str, option: &str| {
+            text.lines().any(|l| l.trim_start().split([' ', '<']).next() == Some(option))
+        };
+        for option in
+            ["--base-url", "--sim", "--json", "--timeout", "--retry-refused-login", "--ca-file", "--proxy"]
+        {
+            assert!(!lists(own, option), "{command} --help lists {option} among its own:\n{help}");
+            assert!(lists(client, option), "{command} --help lacks {option}:\n{help}");
+        }
+    }
+}
