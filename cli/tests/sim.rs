@@ -113,3 +113,43 @@ fn the_help_of_sim_and_listen_sets_the_client_options_apart() {
         }
     }
 }
+
+/// `tscb sim &` in a script starts with SIGINT ignored (the shell does that to background jobs);
+/// `kill -INT` (as Ctrl-C in a terminal) and `kill` (SIGTERM) still stop it, with exit status 0.
+#[test]
+fn sigint_and_sigterm_stop_the_simulator_even_when_started_in_the_background() {
+    for signal in ["INT", "TERM"] {
+        // `trap '' INT` makes SIGINT ignored, which `exec` passes on, as for a background job.
+        let script = format!("trap '' INT; exec '{}' sim --listen 127.0.0.1:0", common::BIN);
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        assert!(first.starts_with("listening on "), "{first}");
+        let kill = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if started.elapsed() > std::time::Duration::from_secs(5) {
+                break None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let Some(status) = status else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("SIG{signal} did not stop tscb sim within 5 s");
+        };
+        assert_eq!(status.code(), Some(0), "SIG{signal}: {status}");
+    }
+}
