@@ -277,10 +277,12 @@ fn in_flight(at: u64, until: u64, now: u64) -> bool {
 }
 
 /// This process as a pending entry names it; `None` where that cannot be known (not Linux, or
-/// `/proc` not readable), and then its entries are waited for until their time.
+/// `/proc` not readable), and then its entries are waited for until their time. The pid is read
+/// each time (a process forked after the first login has its own); the boot and the pid
+/// namespace are not expected to change.
 fn this_process() -> Option<Writer> {
-    static HERE: std::sync::OnceLock<Option<Writer>> = std::sync::OnceLock::new();
-    *HERE.get_or_init(|| {
+    static PLACE: std::sync::OnceLock<Option<(u64, u128)>> = std::sync::OnceLock::new();
+    let (namespace, boot) = (*PLACE.get_or_init(|| {
         if !cfg!(target_os = "linux") {
             return None;
         }
@@ -289,16 +291,22 @@ fn this_process() -> Option<Writer> {
         let namespace = namespace.to_str()?.strip_prefix("pid:[")?.strip_suffix(']')?.parse().ok()?;
         let boot = fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
         let boot = u128::from_str_radix(&boot.trim().replace('-', ""), 16).ok()?;
-        Some(Writer { pid: std::process::id(), namespace, boot })
-    })
+        Some((namespace, boot))
+    }))?;
+    Some(Writer { pid: std::process::id(), namespace, boot })
 }
 
 /// Whether the process that wrote a pending entry has ended. Only a process of this boot and
 /// pid namespace can be judged (a pid means nothing elsewhere, e.g. on another machine sharing
-/// the file); one whose id a new process has taken since counts as running.
+/// the file), and only when `/proc` shows this pid namespace (it may be another's, e.g. after
+/// `unshare --pid` without a new `/proc`); one whose id a new process has taken since counts as
+/// running.
 fn gone(writer: Writer) -> bool {
     let Some(here) = this_process() else { return false };
-    writer.boot == here.boot
+    let proc_is_ours =
+        fs::read_link("/proc/self").is_ok_and(|pid| pid.to_str() == Some(&here.pid.to_string()));
+    proc_is_ours
+        && writer.boot == here.boot
         && writer.namespace == here.namespace
         && writer.pid != 0
         && fs::symlink_metadata(format!("/proc/{}", writer.pid))
