@@ -8,26 +8,12 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use common::{ACCOUNT, LISTENER};
+use common::{count, with_credentials, ACCOUNT, LISTENER};
 use tscb::{codes, AsyncClient, CallbackRegistration, Client, ErrorKind};
 use tscb_sim::{Fault, FaultAction, Simulator};
 
 fn fixed(sim: &Simulator) -> AsyncClient {
     common::builder(sim).build_async().expect("async client builds")
-}
-
-fn with_credentials(sim: &Simulator) -> tscb::ClientBuilder {
-    let c = sim.config();
-    AsyncClient::builder().base_url(sim.base_url()).credentials(
-        c.client_id.clone(),
-        c.client_secret.clone(),
-        c.username.clone(),
-        c.password.clone(),
-    )
-}
-
-fn count(sim: &Simulator, path_end: &str) -> usize {
-    sim.requests().iter().filter(|r| r.path.ends_with(path_end)).count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,7 +9,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{ACCOUNT, LISTENER};
+use common::{count, ACCOUNT, LISTENER};
 use tscb::{codes, CallbackRegistration, Client, ClientBuilder, ErrorKind};
 use tscb_sim::{Fault, FaultAction, SimConfig, Simulator};
 
@@ -17,17 +17,7 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(3);
 const SLACK: Duration = Duration::from_millis(1500);
 
 fn with_credentials(sim: &Simulator) -> ClientBuilder {
-    let c = sim.config();
-    Client::builder().base_url(sim.base_url()).call_timeout(CALL_TIMEOUT).credentials(
-        c.client_id.clone(),
-        c.client_secret.clone(),
-        c.username.clone(),
-        c.password.clone(),
-    )
-}
-
-fn count(sim: &Simulator, path_end: &str) -> usize {
-    sim.requests().iter().filter(|r| r.path.ends_with(path_end)).count()
+    common::with_credentials(sim).call_timeout(CALL_TIMEOUT)
 }
 
 fn delay(ms: u64) -> FaultAction {

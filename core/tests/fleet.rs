@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{client, sim, LISTENER};
+use common::{client, count, sim, LISTENER};
 use tscb::fleet::{Action, ApplyOptions, Desired, DesiredAccount, Plan, PlanOptions, Status};
 use tscb::{CallbackRegistration, Client, ErrorKind};
 use tscb_sim::{Fault, FaultAction, Simulator};
@@ -19,12 +19,7 @@ fn reg(service: &str, url: &str) -> CallbackRegistration {
 }
 
 fn signing_in(sim: &Simulator, password: &str) -> Client {
-    let c = sim.config();
-    Client::builder()
-        .base_url(sim.base_url())
-        .credentials(c.client_id.clone(), c.client_secret.clone(), c.username.clone(), password)
-        .build()
-        .unwrap()
+    common::with_password(sim, password).build().unwrap()
 }
 
 /// `n` new accounts, each wanting CarrierService and DeviceUsage at the listener.
@@ -38,10 +33,6 @@ fn fleet(sim: &Simulator, n: usize) -> Desired {
             })
             .collect(),
     )
-}
-
-fn count(sim: &Simulator, path_end: &str) -> usize {
-    sim.requests().iter().filter(|r| r.path.ends_with(path_end)).count()
 }
 
 fn actions(plan: &Plan) -> Vec<(String, String, Action)> {
@@ -167,15 +158,7 @@ fn an_auth_failure_during_apply_stops_the_other_workers() {
     let plan = Plan::compute(&client, &desired, &PlanOptions::default()).unwrap();
     // The gateway refuses the (fixed) bearer token: nothing the client can renew.
     let refused = br#"{"fault":{"code":"900901","message":"Invalid Credentials","description":"x"}}"#;
-    sim.inject(
-        Fault::new(FaultAction::Respond {
-            status: 401,
-            content_type: Some("application/json".into()),
-            body: refused.to_vec(),
-            headers: Vec::new(),
-        })
-        .method("POST"),
-    );
+    sim.inject(Fault::new(FaultAction::json(401, refused.to_vec())).method("POST"));
     sim.clear_requests();
     let report = plan.apply(&client, &ApplyOptions { concurrency: 4, max_rate: None }).unwrap();
     // Each of the four workers sends at most the request it had started.
@@ -198,15 +181,10 @@ fn one_failing_account_does_not_stop_the_others() {
     // And one that fails while applying: the service refuses its register.
     let refusal = br#"{"errorCode":"UnifiedWebService.REQUEST_FAILED.Unknown","errorMessage":"no"}"#;
     sim.inject(
-        Fault::new(FaultAction::Respond {
-            status: 400,
-            content_type: Some("application/json".into()),
-            body: refusal.to_vec(),
-            headers: Vec::new(),
-        })
-        .method("POST")
-        .path_contains("/callbacks/0000200000-00004")
-        .times(1),
+        Fault::new(FaultAction::json(400, refusal.to_vec()))
+            .method("POST")
+            .path_contains("/callbacks/0000200000-00004")
+            .times(1),
     );
     let report = plan.apply(&client, &ApplyOptions { concurrency: 3, max_rate: None }).unwrap();
     assert_eq!(report.created(), 11);
@@ -227,16 +205,7 @@ fn an_update_the_service_refuses_is_deregister_then_register() {
     let plan = Plan::compute(&client, &desired, &PlanOptions::default()).unwrap();
     let refusal =
         br#"{"errorCode":"UnifiedWebService.REQUEST_FAILED.AlreadyRegistered","errorMessage":"no"}"#;
-    sim.inject(
-        Fault::new(FaultAction::Respond {
-            status: 400,
-            content_type: Some("application/json".into()),
-            body: refusal.to_vec(),
-            headers: Vec::new(),
-        })
-        .method("POST")
-        .times(1),
-    );
+    sim.inject(Fault::new(FaultAction::json(400, refusal.to_vec())).method("POST").times(1));
     sim.clear_requests();
     let report = plan.apply(&client, &ApplyOptions::default()).unwrap();
     match &report.outcomes[0].status {

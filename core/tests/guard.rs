@@ -35,25 +35,16 @@ fn temp_dir(name: &str) -> TempDir {
 }
 
 fn with_password(sim: &Simulator, password: &str, file: &Path) -> ClientBuilder {
-    let c = sim.config();
-    Client::builder()
-        .base_url(sim.base_url())
-        .credentials(c.client_id.clone(), c.client_secret.clone(), c.username.clone(), password)
-        .login_guard_file(file)
+    common::with_password(sim, password).login_guard_file(file)
 }
 
 fn logins(sim: &Simulator) -> usize {
-    sim.requests().iter().filter(|r| r.path.ends_with("/session/login")).count()
+    common::count(sim, "/session/login")
 }
 
 fn refuse_logins(sim: &Simulator) {
     sim.inject(
-        Fault::new(FaultAction::Respond {
-            status: 400,
-            content_type: Some("application/json".into()),
-            body: br#"{"errorCode":"UnifiedWebService.REQUEST_FAILED.UserNotAuthorized","errorMessage":"Invalid username or password"}"#.to_vec(),
-            headers: Vec::new(),
-        })
+        Fault::new(FaultAction::json(400, br#"{"errorCode":"UnifiedWebService.REQUEST_FAILED.UserNotAuthorized","errorMessage":"Invalid username or password"}"#.to_vec()))
         .path_contains("/session/login"),
     );
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{ACCOUNT, LISTENER};
 use log::{Level, Log, Metadata, Record};
-use tscb::{CallbackRegistration, Client};
+use tscb::CallbackRegistration;
 use tscb_sim::{Fault, FaultAction};
 
 static RECORDS: Mutex<Vec<(ThreadId, Level, String, String)>> = Mutex::new(Vec::new());
@@ -65,11 +65,8 @@ fn no_secret_in(records: &[(Level, String)]) {
 #[test]
 fn each_request_and_decision_is_recorded_without_a_secret() {
     let sim = common::sim();
-    let c = sim.config().clone();
     let records = records_of(|| {
-        let client = Client::builder()
-            .base_url(sim.base_url())
-            .credentials(c.client_id.clone(), c.client_secret.clone(), c.username.clone(), c.password.clone())
+        let client = common::with_credentials(&sim)
             .retry(tscb::RetryPolicy::default().initial_backoff(Duration::from_millis(1)))
             .build()
             .unwrap();
@@ -106,13 +103,8 @@ fn each_request_and_decision_is_recorded_without_a_secret() {
 #[test]
 fn a_login_not_sent_again_is_a_warning() {
     let sim = common::sim();
-    let c = sim.config().clone();
     let records = records_of(|| {
-        let client = Client::builder()
-            .base_url(sim.base_url())
-            .credentials(c.client_id.clone(), c.client_secret.clone(), c.username.clone(), "wrong-password-9")
-            .build()
-            .unwrap();
+        let client = common::with_password(&sim, "wrong-password-9").build().unwrap();
         assert!(client.login().is_err());
         assert!(client.login().is_err());
     });

@@ -90,12 +90,7 @@ fn callback_passwords_in_a_malformed_list_are_not_quoted() {
         r#"[{"accountName":"A","serviceName":"S","url":"u","username":"callback-SECRET-5f6a","password":5}]"#,
     ] {
         let sim = common::sim();
-        sim.inject(Fault::new(FaultAction::Respond {
-            status: 200,
-            content_type: Some("application/json".into()),
-            body: body.as_bytes().to_vec(),
-            headers: Vec::new(),
-        }));
+        sim.inject(Fault::new(FaultAction::json(200, body.as_bytes().to_vec())));
         let err = client(&sim).list_callbacks(ACCOUNT).unwrap_err();
         assert_eq!(err.kind(), tscb::ErrorKind::InvalidResponse, "{err}");
         let text = format!("{err} {err:?}");
@@ -115,13 +110,7 @@ fn respond(status: u16, body: &str) -> FaultAction {
 }
 
 fn with_credentials(sim: &tscb_sim::Simulator) -> tscb::ClientBuilder {
-    let c = sim.config();
-    tscb::Client::builder().base_url(sim.base_url()).retry(tscb::RetryPolicy::none()).credentials(
-        c.client_id.clone(),
-        c.client_secret.clone(),
-        c.username.clone(),
-        c.password.clone(),
-    )
+    common::with_credentials(sim).retry(tscb::RetryPolicy::none())
 }
 
 #[test]

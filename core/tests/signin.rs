@@ -8,23 +8,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{ACCOUNT, LISTENER};
-use tscb::{codes, CallbackRegistration, Client, ClientBuilder, ErrorKind, RetryPolicy};
+use common::{count, with_credentials, with_password, ACCOUNT, LISTENER};
+use tscb::{codes, CallbackRegistration, Client, ErrorKind, RetryPolicy};
 use tscb_sim::{Fault, FaultAction, SimConfig, Simulator};
-
-fn with_credentials(sim: &Simulator) -> ClientBuilder {
-    let c = sim.config();
-    Client::builder().base_url(sim.base_url()).credentials(
-        c.client_id.clone(),
-        c.client_secret.clone(),
-        c.username.clone(),
-        c.password.clone(),
-    )
-}
-
-fn count(sim: &Simulator, path_end: &str) -> usize {
-    sim.requests().iter().filter(|r| r.path.ends_with(path_end)).count()
-}
 
 fn carrier() -> CallbackRegistration {
     CallbackRegistration::new("CarrierService", LISTENER)
@@ -133,12 +119,7 @@ fn many_threads_cause_one_renewal() {
 #[test]
 fn a_bad_password_sends_exactly_one_login_ever() {
     let sim = Simulator::start().unwrap();
-    let c = sim.config();
-    let client = Client::builder()
-        .base_url(sim.base_url())
-        .credentials(c.client_id.clone(), c.client_secret.clone(), c.username.clone(), "wrong-password")
-        .build()
-        .unwrap();
+    let client = with_password(&sim, "wrong-password").build().unwrap();
     for attempt in 0..3 {
         let err = client.register_callback(ACCOUNT, &carrier()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Auth, "{attempt}: {err}");

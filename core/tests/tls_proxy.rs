@@ -57,12 +57,7 @@ fn tokens(sim: &Simulator) -> ClientBuilder {
 }
 
 fn credentials(sim: &Simulator) -> ClientBuilder {
-    let c = sim.config();
-    Client::builder()
-        .base_url(sim.base_url())
-        .credentials(c.client_id.clone(), c.client_secret.clone(), c.username.clone(), c.password.clone())
-        .timeout(Duration::from_secs(10))
-        .no_proxy()
+    common::with_credentials(sim).timeout(Duration::from_secs(10)).no_proxy()
 }
 
 fn main_path(client: &Client) {

@@ -46,12 +46,7 @@ unsafe impl GlobalAlloc for Watching {
 static ALLOCATOR: Watching = Watching;
 
 fn respond(body: &str) -> FaultAction {
-    FaultAction::Respond {
-        status: 200,
-        content_type: Some("application/json".into()),
-        body: body.as_bytes().to_vec(),
-        headers: Vec::new(),
-    }
+    FaultAction::json(200, body.as_bytes().to_vec())
 }
 
 #[test]

@@ -131,6 +131,19 @@ pub enum FaultAction {
 }
 
 impl FaultAction {
+    /// Answer `status` with this JSON body (`Content-Type: application/json`, no other header):
+    /// an error in the API's own form, or a malformed one.
+    pub fn json(status: u16, body: impl Into<Vec<u8>>) -> FaultAction {
+        FaultAction::Respond {
+            status,
+            content_type: Some("application/json".into()),
+            body: body.into(),
+            headers: Vec::new(),
+        }
+    }
+}
+
+impl FaultAction {
     /// Why the headers this action would send are unsafe, if they are: a name that is not an
     /// HTTP token, or a value with CR, LF or NUL.
     pub(crate) fn header_problem(&self) -> Option<String> {

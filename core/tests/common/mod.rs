@@ -24,6 +24,28 @@ pub fn sim() -> Simulator {
     Simulator::start().expect("simulator starts")
 }
 
+/// A builder for `sim` that signs in itself: the simulator's OAuth client and login user, with
+/// `password` for the login.
+pub fn with_password(sim: &Simulator, password: &str) -> ClientBuilder {
+    let c = sim.config();
+    Client::builder().base_url(sim.base_url()).credentials(
+        c.client_id.clone(),
+        c.client_secret.clone(),
+        c.username.clone(),
+        password,
+    )
+}
+
+/// A builder for `sim` that signs in itself with the right credentials.
+pub fn with_credentials(sim: &Simulator) -> ClientBuilder {
+    with_password(sim, &sim.config().password)
+}
+
+/// How many requests `sim` received whose path ends with `path_end`.
+pub fn count(sim: &Simulator, path_end: &str) -> usize {
+    sim.requests().iter().filter(|r| r.path.ends_with(path_end)).count()
+}
+
 /// A DNS server on a free UDP port of 127.0.0.1, in a thread of its own, that answers `A`
 /// queries for `name` with 127.0.0.1, other queries for `name` with no records, and queries
 /// for any other name with NXDOMAIN. Enough for a client's lookups, nothing more.
