@@ -226,13 +226,10 @@ async fn refusal_status(proxy: &Proxy, target: &str) -> Option<String> {
     let mut stream = tokio::net::TcpStream::connect((ip, proxy.url.port_or_known_default()?)).await.ok()?;
     let mut request = zeroize::Zeroizing::new(format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n"));
     if proxy.has_credentials {
-        use base64::Engine as _;
         let user = percent_encoding::percent_decode_str(proxy.url.username()).decode_utf8_lossy();
         let password = percent_encoding::percent_decode_str(proxy.url.password().unwrap_or_default())
             .decode_utf8_lossy();
-        let pair = zeroize::Zeroizing::new(format!("{user}:{password}"));
-        let basic =
-            zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()));
+        let basic = crate::secret::basic_credentials(&user, &password);
         request.push_str("Proxy-Authorization: Basic ");
         request.push_str(&basic);
         request.push_str("\r\n");

@@ -55,6 +55,15 @@ impl From<&str> for Secret {
 
 /// `parts` joined in one string that is wiped when dropped, allocated once at its final size, so
 /// that no reallocation leaves a partial copy of a secret behind in freed memory.
+/// The base64 of `user:password`, as HTTP Basic authentication sends it (after `Basic `); it and
+/// the joined text it was made from are wiped when dropped.
+pub(crate) fn basic_credentials(user: &str, password: &str) -> Zeroizing<String> {
+    use base64::Engine as _;
+    let pair = joined(&[user, ":", password]);
+    // `encode` allocates once, at the exact size.
+    Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()))
+}
+
 pub(crate) fn joined(parts: &[&str]) -> Zeroizing<String> {
     let mut out = Zeroizing::new(String::with_capacity(parts.iter().map(|p| p.len()).sum()));
     for part in parts {

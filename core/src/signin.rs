@@ -14,7 +14,7 @@ use crate::builder::setup_error;
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use crate::retry::Operation;
-use crate::secret::{joined, Secret};
+use crate::secret::{basic_credentials, joined, Secret};
 use crate::send::Call;
 
 /// The sign-in requests, sent for the auth module with the client's HTTP connection pool,
@@ -25,13 +25,10 @@ impl SignIn for AsyncClient {
         key: &ClientCredentials,
         deadline: Deadline,
     ) -> Result<(Secret, Option<Duration>)> {
-        use base64::Engine as _;
         let url = format!("{}/ts/v1/oauth2/token", self.inner.base);
         // Every copy of the secret made here is wiped when dropped. (The HeaderValue's own copy,
         // and the ones that reqwest and hyper make while sending, cannot be: they are not ours.)
-        let credentials = joined(&[&key.client_id, ":", key.client_secret.expose()]);
-        // `encode` allocates once, at the exact size.
-        let basic = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(credentials.as_bytes()));
+        let basic = basic_credentials(&key.client_id, key.client_secret.expose());
         let mut authorization = HeaderValue::from_str(&joined(&["Basic ", &basic]))
             .map_err(|e| setup_error("the token request", e))?;
         authorization.set_sensitive(true);
