@@ -151,9 +151,12 @@ fn announce(args: &ListenArgs, local: SocketAddr) {
         checked(args.username.is_some()),
         checked(args.password_env.is_some()),
         if args.previous_password_env.is_some() {
-            " (previous password accepted for 15 minutes)"
+            format!(
+                " (previous password accepted for {} minutes)",
+                DEFAULT_PREVIOUS_PASSWORD_WINDOW.as_secs() / 60
+            )
         } else {
-            ""
+            String::new()
         },
     );
     match &args.output {

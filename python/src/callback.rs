@@ -227,13 +227,13 @@ fn verizon_sources() -> Option<Vec<Text>> {
 #[pymethods]
 impl CallbackVerifier {
     #[new]
-    #[pyo3(signature = (username=None, password=None, previous_password=None, previous_password_valid_for=900.0, allowed_sources=verizon_sources()))]
+    #[pyo3(signature = (username=None, password=None, previous_password=None, previous_password_valid_for=None, allowed_sources=verizon_sources()))]
     fn new(
         py: Python<'_>,
         username: Option<Text>,
         password: Option<Text>,
         previous_password: Option<Text>,
-        previous_password_valid_for: f64,
+        previous_password_valid_for: Option<f64>,
         allowed_sources: Option<Vec<Text>>,
     ) -> PyResult<Self> {
         // Moved, not copied, into the verifier (which keeps only digests of the passwords).
@@ -255,15 +255,19 @@ impl CallbackVerifier {
             set(password.is_some()),
             set(previous_password.is_some()),
         );
-        let valid_for = Duration::try_from_secs_f64(previous_password_valid_for).map_err(|_| {
-            to_py(
-                py,
-                &tscb::Error::invalid_argument(
-                    tscb::codes::TIMEOUT_INVALID,
-                    "previous_password_valid_for must be a number of seconds, 0 or more",
-                ),
-            )
-        })?;
+        // Not given: the library's default window (15 minutes).
+        let valid_for = match previous_password_valid_for {
+            None => tscb::DEFAULT_PREVIOUS_PASSWORD_WINDOW,
+            Some(seconds) => Duration::try_from_secs_f64(seconds).map_err(|_| {
+                to_py(
+                    py,
+                    &tscb::Error::invalid_argument(
+                        tscb::codes::TIMEOUT_INVALID,
+                        "previous_password_valid_for must be a number of seconds, 0 or more",
+                    ),
+                )
+            })?,
+        };
         let mut inner = tscb::CallbackVerifier::new();
         if let Some(username) = username {
             inner.set_username(&username);

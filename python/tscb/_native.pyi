@@ -185,7 +185,7 @@ class CallbackVerifier:
         username: Optional[str] = None,
         password: Optional[str] = None,
         previous_password: Optional[str] = None,
-        previous_password_valid_for: float = 900.0,
+        previous_password_valid_for: Optional[float] = None,
         allowed_sources: Optional[Sequence[str]] = ...,
     ) -> CallbackVerifier: ...
     def verify(self, body: bytes, source: str) -> CallbackMessage: ...
