@@ -665,6 +665,15 @@ const char *tscb_error_message(const struct tscb_error *error);
 uint16_t tscb_error_http_status(const struct tscb_error *error);
 
 /**
+ * The HTTP status a callback listener answers for this error from
+ * tscb_callback_verifier_verify() or tscb_callback_message_parse(): 403 for a source that is
+ * not allowed, 401 for wrong credentials, 413 for a body over 1 MiB, 400 for
+ * any other unreadable message; 500 for any other error (or when `error` is NULL), a fault of
+ * the listener rather than of the message.
+ */
+uint16_t tscb_callback_answer_status(const struct tscb_error *error);
+
+/**
  * The kind of failure: the same result code that the failed call returned (TSCB_ERR_*).
  * TSCB_ERR_NULL_PARAMETER when `error` is NULL.
  */

@@ -21,7 +21,13 @@ use crate::{codes, Error};
 /// ThingSpace resends a message that was not answered with a 2xx, so a listener that cannot
 /// keep a message should answer 5xx rather than 200.
 pub fn callback_answer_status(error: &Error) -> u16 {
-    match error.error_code() {
+    callback_answer_status_for_code(error.error_code())
+}
+
+/// [`callback_answer_status`] from an error's code alone (what the C and Python bindings and a
+/// stored error keep): 403, 401, 413, 400, or 500 for any code that is not a callback's.
+pub fn callback_answer_status_for_code(code: &str) -> u16 {
+    match code {
         codes::CALLBACK_REJECTED_SOURCE => 403,
         codes::CALLBACK_REJECTED_CREDENTIALS => 401,
         codes::CALLBACK_TOO_LARGE => 413,

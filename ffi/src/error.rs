@@ -49,6 +49,18 @@ pub unsafe extern "C" fn tscb_error_http_status(error: *const tscb_error) -> u16
     guard(0, || error.as_ref().map_or(0, |e| e.http_status))
 }
 
+/// The HTTP status a callback listener answers for this error from
+/// tscb_callback_verifier_verify() or tscb_callback_message_parse(): 403 for a source that is
+/// not allowed, 401 for wrong credentials, 413 for a body over 1 MiB, 400 for
+/// any other unreadable message; 500 for any other error (or when `error` is NULL), a fault of
+/// the listener rather than of the message.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_callback_answer_status(error: *const tscb_error) -> u16 {
+    guard(500, || {
+        error.as_ref().map_or(500, |e| tscb::callback_answer_status_for_code(&e.code.to_string_lossy()))
+    })
+}
+
 /// The kind of failure: the same result code that the failed call returned (TSCB_ERR_*).
 /// TSCB_ERR_NULL_PARAMETER when `error` is NULL.
 #[no_mangle]

@@ -53,15 +53,6 @@ class Seen:
                 self._keys.popitem(last=False)
 
 
-def answer_status(error: tscb.TscbError) -> int:
-    """The status for a refused callback: ThingSpace resends anything that got no 2xx."""
-    if isinstance(error, tscb.CallbackRejectedError):
-        return 403 if error.error_code == "Tscb.CALLBACK_REJECTED.Source" else 401
-    if isinstance(error, tscb.InvalidCallbackError):
-        return 413 if error.error_code == "Tscb.CALLBACK_INVALID.TooLarge" else 400
-    return 500
-
-
 def make_handler(verifier: tscb.CallbackVerifier, seen: Seen) -> type[BaseHTTPRequestHandler]:
     # One lock around "print, then remember": two attempts of one message arriving together are
     # printed once.
@@ -80,13 +71,13 @@ def make_handler(verifier: tscb.CallbackVerifier, seen: Seen) -> type[BaseHTTPRe
                 try:
                     verifier.check_source(source)
                 except tscb.TscbError as e:
-                    return self.finish_with(answer_status(e), e, close=True)
+                    return self.finish_with(tscb.callback_answer_status(e), e, close=True)
                 return self.finish_with(400 if length is None else 413, None, close=True)
             body = self.rfile.read(length)
             try:
                 message = verifier.verify(body, source)
             except tscb.TscbError as e:
-                return self.finish_with(answer_status(e), e)
+                return self.finish_with(tscb.callback_answer_status(e), e)
             with output_lock:
                 if message.dedup_key not in seen:
                     record = message.to_json_without_password()

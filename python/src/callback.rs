@@ -211,6 +211,16 @@ pub fn parse_callback(py: Python<'_>, body: &[u8]) -> PyResult<CallbackMessage> 
         .map_err(|e| to_py(py, &e))
 }
 
+/// The HTTP status a listener answers for `error`, an exception from CallbackVerifier.verify()
+/// or parse_callback(): 403 for a source that is not allowed, 401 for wrong credentials, 413 for
+/// a body over MAX_CALLBACK_BYTES, 400 for any other unreadable message; 500 for any other
+/// exception (a fault of the listener, not of the message: ThingSpace sends it again).
+#[pyfunction]
+pub fn callback_answer_status(error: &Bound<'_, PyAny>) -> u16 {
+    let code = error.getattr("error_code").and_then(|code| code.extract::<String>());
+    code.map_or(500, |code| tscb::callback_answer_status_for_code(&code))
+}
+
 /// Checks that a callback comes from an allowed source and carries the expected username and
 /// password (None: not checked). Only digests of the passwords are kept.
 #[pyclass(module = "tscb", frozen)]

@@ -24,6 +24,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<callback::DeviceId>()?;
     module.add_class::<callback::CallbackVerifier>()?;
     module.add_function(wrap_pyfunction!(callback::parse_callback, module)?)?;
+    module.add_function(wrap_pyfunction!(callback::callback_answer_status, module)?)?;
     module.add_function(wrap_pyfunction!(fleet::plan, module)?)?;
     module.add_class::<fleet::Plan>()?;
     module.add_class::<fleet::Change>()?;

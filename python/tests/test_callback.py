@@ -363,3 +363,20 @@ def test_the_example_listener_refuses_other_sources() -> None:
         assert process.stdout is not None
         process.stdout.close()
         process.stderr.close()
+
+
+def test_callback_answer_status_names_the_status_a_listener_answers() -> None:
+    v = verifier()
+    cases = [
+        (lambda: v.verify(body(), "192.0.2.1"), 403),
+        (lambda: v.verify(body(password=WRONG_PASSWORD), VERIZON), 401),
+        (lambda: v.verify(b"x" * (tscb.MAX_CALLBACK_BYTES + 1), VERIZON), 413),
+        (lambda: v.verify(b"not json", VERIZON), 400),
+        (lambda: tscb.parse_callback(b"[]"), 400),
+    ]
+    for call, status in cases:
+        with pytest.raises(tscb.TscbError) as info:
+            call()
+        assert tscb.callback_answer_status(info.value) == status, info.value.error_code
+    # Not a callback's error: a fault of the listener, so ThingSpace sends the message again.
+    assert tscb.callback_answer_status(ValueError("disk full")) == 500

@@ -39,6 +39,7 @@ from ._native import (
     TransportError,
     TscbError,
     __version__,
+    callback_answer_status,
     parse_callback,
     plan,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "TransportError",
     "TscbError",
     "__version__",
+    "callback_answer_status",
     "parse_callback",
     "plan",
 ]

@@ -30,6 +30,7 @@ __all__ = [
     "TscbError",
     "VERIZON_CALLBACK_SOURCES",
     "__version__",
+    "callback_answer_status",
     "parse_callback",
     "plan",
 ]
@@ -177,6 +178,7 @@ class CallbackMessage:
     def to_json_without_password(self) -> dict[str, Any]: ...
 
 def parse_callback(body: bytes) -> CallbackMessage: ...
+def callback_answer_status(error: BaseException) -> int: ...
 
 @final
 class CallbackVerifier:

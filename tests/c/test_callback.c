@@ -53,6 +53,16 @@ static tscb_callback_message *parse_ok(const char *body) {
 }
 
 /* Parses a body that must be refused; checks the result, the code, and that `out` was left alone. */
+/* The status a listener answers for an error with `code`: the message's fault (4xx), or, for
+ * anything else (a bad argument), the listener's (500, so that ThingSpace sends it again). */
+static unsigned expected_answer(const char *code) {
+    if (strcmp(code, "Tscb.CALLBACK_REJECTED.Source") == 0) return 403;
+    if (strcmp(code, "Tscb.CALLBACK_REJECTED.Credentials") == 0) return 401;
+    if (strcmp(code, "Tscb.CALLBACK_INVALID.TooLarge") == 0) return 413;
+    if (strncmp(code, "Tscb.CALLBACK_INVALID.", 22) == 0) return 400;
+    return 500;
+}
+
 static void check_parse_refused(const void *body, size_t len, tscb_result expected, const char *code) {
     tscb_callback_message *msg = (tscb_callback_message *)&checks_passed; /* a sentinel, never freed */
     tscb_error *err = NULL;
@@ -64,6 +74,7 @@ static void check_parse_refused(const void *body, size_t len, tscb_result expect
         CHECK_STR(tscb_error_code(err), code);
         CHECK(tscb_error_kind(err) == expected);
         CHECK(tscb_error_http_status(err) == 0);
+        CHECK(tscb_callback_answer_status(err) == expected_answer(code));
         tscb_error_free(err);
     }
 }
@@ -188,6 +199,7 @@ static void test_null_arguments(void) {
     CHECK(tscb_callback_verifier_verify(NULL, VERIZON, (const uint8_t *)"{}", 2, &msg, NULL) ==
           TSCB_ERR_NULL_PARAMETER);
     CHECK(tscb_callback_verifier_verify(v, NULL, (const uint8_t *)"{}", 2, &msg, NULL) == TSCB_ERR_NULL_PARAMETER);
+    CHECK(tscb_callback_answer_status(NULL) == 500);
     CHECK(tscb_callback_verifier_verify(v, VERIZON, (const uint8_t *)"{}", 2, NULL, NULL) == TSCB_ERR_NULL_PARAMETER);
     CHECK(tscb_callback_verifier_verify(v, "\xff", (const uint8_t *)"{}", 2, &msg, NULL) == TSCB_ERR_INVALID_UTF8);
     CHECK(msg == NULL);
@@ -220,6 +232,7 @@ static tscb_result verify(const tscb_callback_verifier *v, const char *source, c
     CHECK(msg == NULL && err != NULL);
     if (code != NULL) {
         CHECK_STR(tscb_error_code(err), code);
+        CHECK(tscb_callback_answer_status(err) == expected_answer(code));
     } else {
         fprintf(stderr, "refused from %s: %s\n", source, tscb_error_message(err));
         CHECK(code != NULL);
