@@ -11,7 +11,6 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use tokio::signal::unix::{signal, SignalKind};
 
 mod verbose;
 use tscb::{codes, CallbackRegistration, Client, Error, ErrorKind, RegisteredCallback};
@@ -19,6 +18,7 @@ use tscb_sim::Simulator;
 
 mod listen;
 mod settings;
+mod stop;
 
 use settings::{client, env, has_credentials};
 
@@ -388,24 +388,16 @@ fn serve(
     };
     sim.save_ca(ca_out)
         .map_err(|e| Failure::Internal(format!("could not write the simulator's CA certificate: {e}")))?;
-    // Runs until SIGINT or SIGTERM, then stops the simulator and exits 0. Handling SIGINT (rather
-    // than dying of it) also takes it back from a shell that started `tscb sim &` in a script,
-    // which makes a background job ignore it; `kill -INT` then stops it as Ctrl-C does. The
-    // handlers are in place before the banner, so a stop sent right after it is not missed.
-    let stopped =
-        |e: std::io::Error| Failure::Internal(format!("could not install the signal handlers: {e}"));
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_io().build().map_err(stopped)?;
+    // Runs until SIGINT or SIGTERM, then stops the simulator and exits 0 (see stop.rs).
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .map_err(|e| Failure::Internal(format!("could not start a runtime for the signal handlers: {e}")))?;
     let _entered = runtime.enter();
-    let mut interrupt = signal(SignalKind::interrupt()).map_err(stopped)?;
-    let mut terminate = signal(SignalKind::terminate()).map_err(stopped)?;
+    let mut stop = stop::Stop::install().map_err(Failure::Internal)?;
     // A reader that went away (a closed pipe) must not stop the simulator it started.
     let _ = sim.write_banner(&mut std::io::stdout().lock());
-    runtime.block_on(std::future::poll_fn(|cx| {
-        if interrupt.poll_recv(cx).is_ready() || terminate.poll_recv(cx).is_ready() {
-            return std::task::Poll::Ready(());
-        }
-        std::task::Poll::Pending
-    }));
+    runtime.block_on(std::future::poll_fn(|cx| stop.poll(cx)));
     drop(sim);
     Ok(())
 }

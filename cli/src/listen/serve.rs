@@ -18,7 +18,6 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tscb::{callback_answer_status, CallbackVerifier, MAX_CALLBACK_BYTES};
@@ -78,10 +77,7 @@ pub async fn serve(
     announce: impl FnOnce(SocketAddr),
 ) -> Result<(), String> {
     // Registered before the socket is announced, so that a stop sent right after is not missed.
-    let signals = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()));
-    let (Ok(mut interrupt), Ok(mut terminate)) = signals else {
-        return Err("could not install the signal handlers".to_owned());
-    };
+    let mut stop = crate::stop::Stop::install()?;
     let listener = TcpListener::bind(addr).await.map_err(|e| format!("could not listen on {addr}: {e}"))?;
     announce(listener.local_addr().unwrap_or(addr));
 
@@ -95,7 +91,7 @@ pub async fn serve(
 
     loop {
         let next = poll_fn(|cx| {
-            if interrupt.poll_recv(cx).is_ready() || terminate.poll_recv(cx).is_ready() {
+            if stop.poll(cx).is_ready() {
                 return Poll::Ready(None);
             }
             listener.poll_accept(cx).map(Some)
