@@ -10,10 +10,11 @@
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyString, PyTuple};
+use pyo3::types::PyTuple;
 
 use crate::args::{owned, Text};
 use crate::errors::to_py;
+use crate::py_repr;
 
 /// The body size from which parsing runs without the GIL.
 const DETACH_ABOVE: usize = 64 * 1024;
@@ -26,14 +27,6 @@ fn run<T: Send>(py: Python<'_>, body: &[u8], f: impl FnOnce(&[u8]) -> T + Send) 
     } else {
         f(body)
     }
-}
-
-fn repr(py: Python<'_>, text: &str) -> PyResult<String> {
-    Ok(PyString::new(py, text).repr()?.to_string())
-}
-
-fn optional_repr(py: Python<'_>, text: Option<&str>) -> PyResult<String> {
-    text.map_or_else(|| Ok("None".to_owned()), |t| repr(py, t))
 }
 
 /// JSON to Python objects through the standard library's `json`, so that numbers, nesting and
@@ -65,7 +58,7 @@ impl DeviceId {
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!("DeviceId(id={}, kind={})", repr(py, &self.id)?, repr(py, &self.kind)?))
+        Ok(format!("DeviceId(id={}, kind={})", py_repr(py, &self.id)?, py_repr(py, &self.kind)?))
     }
 }
 
@@ -87,7 +80,11 @@ impl CallbackFault {
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!("CallbackFault(code={}, message={})", repr(py, &self.code)?, repr(py, &self.message)?))
+        Ok(format!(
+            "CallbackFault(code={}, message={})",
+            py_repr(py, &self.code)?,
+            py_repr(py, &self.message)?
+        ))
     }
 }
 
@@ -194,10 +191,10 @@ impl CallbackMessage {
         };
         Ok(format!(
             "CallbackMessage(request_id={}, status={}, payload_name={}, device_ids={devices}, callback_count={count}, username={}, password={password})",
-            optional_repr(py, self.inner.request_id())?,
-            optional_repr(py, self.inner.status())?,
-            optional_repr(py, self.inner.payload_name())?,
-            optional_repr(py, self.inner.username())?,
+            py_repr(py, self.inner.request_id())?,
+            py_repr(py, self.inner.status())?,
+            py_repr(py, self.inner.payload_name())?,
+            py_repr(py, self.inner.username())?,
         ))
     }
 }
@@ -257,7 +254,7 @@ impl CallbackVerifier {
             Some(s) if s.iter().map(String::as_str).eq(tscb::VERIZON_CALLBACK_SOURCES.iter().copied()) => {
                 "VERIZON_CALLBACK_SOURCES".to_owned()
             }
-            Some(s) => PyList::new(py, s)?.repr()?.to_string(),
+            Some(s) => py_repr(py, s)?,
         };
         let shown = format!(
             "CallbackVerifier(username={}, password={}, previous_password={}, allowed_sources={sources})",

@@ -5,20 +5,15 @@
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
-use pyo3::IntoPyObjectExt;
 
 use crate::args::Text;
 use crate::client::{guarded, Client};
 use crate::errors::to_py;
+use crate::py_repr;
 use tscb::fleet::{self, Action, ApplyOptions, PlanOptions, Status};
 
 // The signatures below say 8 in so many words (Python's help shows it); core's default must agree.
 const _: () = assert!(fleet::DEFAULT_CONCURRENCY == 8);
-
-/// Python's own `repr`, so that results print the way Python users read them.
-fn py_repr<'py>(py: Python<'py>, value: impl IntoPyObject<'py>) -> PyResult<String> {
-    Ok(value.into_bound_py_any(py)?.repr()?.to_string())
-}
 
 fn type_error(message: String) -> PyErr {
     PyTypeError::new_err(message)

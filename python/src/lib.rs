@@ -38,3 +38,10 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("MAX_CALLBACK_BYTES", tscb::MAX_CALLBACK_BYTES)?;
     Ok(())
 }
+
+/// Python's own `repr` of `value`, so that results print the way Python users read them
+/// (`None` for a missing text).
+pub(crate) fn py_repr<'py>(py: Python<'py>, value: impl IntoPyObject<'py>) -> PyResult<String> {
+    use pyo3::IntoPyObjectExt;
+    Ok(value.into_bound_py_any(py)?.repr()?.to_string())
+}

@@ -2,6 +2,8 @@
 
 use pyo3::prelude::*;
 
+use crate::py_repr;
+
 /// ThingSpace's answer to a register or deregister: the account and service it acted on.
 #[pyclass(module = "tscb", frozen, eq, hash, get_all)]
 #[derive(PartialEq, Eq, Hash)]
@@ -19,17 +21,13 @@ impl From<tscb::CallbackAck> for CallbackAck {
 }
 
 /// Python's own `repr` of a string, so that results print the way Python users read them.
-fn repr(py: Python<'_>, text: &str) -> PyResult<String> {
-    Ok(pyo3::types::PyString::new(py, text).repr()?.to_string())
-}
-
 #[pymethods]
 impl CallbackAck {
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
             "CallbackAck(account_name={}, service_name={})",
-            repr(py, &self.account_name)?,
-            repr(py, &self.service_name)?
+            py_repr(py, &self.account_name)?,
+            py_repr(py, &self.service_name)?
         ))
     }
 }
@@ -78,15 +76,15 @@ impl RegisteredCallback {
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let username = match &self.username {
-            Some(u) => repr(py, u)?,
+            Some(u) => py_repr(py, u)?,
             None => "None".to_owned(),
         };
         let password = if self.password.is_some() { "'<redacted>'" } else { "None" };
         Ok(format!(
             "RegisteredCallback(account_name={}, service_name={}, url={}, username={username}, password={password})",
-            repr(py, &self.account_name)?,
-            repr(py, &self.service_name)?,
-            repr(py, &self.url)?
+            py_repr(py, &self.account_name)?,
+            py_repr(py, &self.service_name)?,
+            py_repr(py, &self.url)?
         ))
     }
 }
