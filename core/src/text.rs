@@ -7,10 +7,18 @@ pub(crate) fn excerpt(text: &str) -> String {
     clean(text, 200)
 }
 
-/// `text` with control characters as spaces, cut to `max_chars` (with `…` when cut).
+/// Characters that change what a terminal shows beyond themselves: controls (an escape sequence
+/// can recolour or rewrite the screen, a newline forge a line), zero-width ones and those that
+/// reorder text (bidi overrides and isolates, which can make a message read other than it is).
+pub(crate) fn is_invisible(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with [invisible](is_invisible) characters as spaces, cut to `max_chars` (with `…` when
+/// cut).
 pub(crate) fn clean(text: &str, max_chars: usize) -> String {
     let mut out: String =
-        text.chars().take(max_chars).map(|c| if c.is_control() { ' ' } else { c }).collect();
+        text.chars().take(max_chars).map(|c| if is_invisible(c) { ' ' } else { c }).collect();
     if text.chars().nth(max_chars).is_some() {
         out.push('…');
     }
@@ -127,5 +135,7 @@ mod tests {
         assert!(e.starts_with("a [2J"));
         assert!(e.ends_with('…'));
         assert_eq!(e.chars().count(), 201);
+        // A right-to-left override and a zero-width space from a hostile answer.
+        assert_eq!(excerpt("ok\u{202e}gnp.exe\u{200b}!"), "ok gnp.exe !");
     }
 }
