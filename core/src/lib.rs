@@ -139,6 +139,8 @@ mod decode;
 mod dns;
 mod error;
 mod events;
+#[doc(hidden)]
+pub mod files;
 pub mod fleet;
 mod guard;
 mod model;
