@@ -102,6 +102,12 @@ fn connect_from(from: &str, to: SocketAddr) -> TcpStream {
 /// POSTs `body` to `path` from `from`: the whole answer, possibly empty (closed at once). A
 /// listener that does not answer within PATIENCE fails the test.
 fn post_from(from: &str, to: SocketAddr, path: &str, body: &str) -> String {
+    try_post_from(from, to, path, body)
+        .unwrap_or_else(|| panic!("no answer from {path} and not closed within {PATIENCE:?}"))
+}
+
+/// `post_from`, None when the listener neither answers nor closes within PATIENCE.
+fn try_post_from(from: &str, to: SocketAddr, path: &str, body: &str) -> Option<String> {
     let mut conn = connect_from(from, to);
     let head = format!(
         "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
@@ -110,18 +116,20 @@ fn post_from(from: &str, to: SocketAddr, path: &str, body: &str) -> String {
     );
     // A listener that closes at once may reset the connection while this is written.
     let _ = conn.write_all(head.as_bytes()).and_then(|()| conn.write_all(body.as_bytes()));
-    closed_or_answered(&mut conn)
+    try_closed_or_answered(&mut conn)
 }
 
 /// Everything read until the listener closes; fails if it neither answers nor closes in time.
 fn closed_or_answered(conn: &mut TcpStream) -> String {
+    try_closed_or_answered(conn).unwrap_or_else(|| panic!("no answer and not closed within {PATIENCE:?}"))
+}
+
+fn try_closed_or_answered(conn: &mut TcpStream) -> Option<String> {
     let mut answer = Vec::new();
     match conn.read_to_end(&mut answer) {
-        Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
-            panic!("no answer and not closed within {PATIENCE:?} (so far: {answer:?})")
-        }
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => None,
         // A reset (the listener closed with our bytes unread) is a close.
-        _ => String::from_utf8_lossy(&answer).into_owned(),
+        _ => Some(String::from_utf8_lossy(&answer).into_owned()),
     }
 }
 
@@ -218,10 +226,11 @@ fn a_stderr_nobody_reads_does_not_stop_the_listener() {
     for i in 0..2_000u32 {
         let host = format!("{}.{}", i / 200 + 1, i % 200 + 1);
         let answer = match i % 4 {
-            0 => post_from(&format!("127.1.{host}"), l.addr, "/", &message("r", "fleet-7", "wrong")),
-            1 => post_from(&format!("127.1.{host}"), l.addr, "/", "{not json"),
-            _ => post_from(&format!("127.2.{host}"), l.addr, "/", &message("r", "fleet-7", PASSWORD)),
+            0 => try_post_from(&format!("127.1.{host}"), l.addr, "/", &message("r", "fleet-7", "wrong")),
+            1 => try_post_from(&format!("127.1.{host}"), l.addr, "/", "{not json"),
+            _ => try_post_from(&format!("127.2.{host}"), l.addr, "/", &message("r", "fleet-7", PASSWORD)),
         };
+        let answer = answer.unwrap_or_else(|| panic!("request {i}: no answer within {PATIENCE:?}"));
         let expected = ["HTTP/1.1 401", "HTTP/1.1 400", "", ""][i as usize % 4];
         assert!(answer.starts_with(expected), "request {i}: {answer:?}");
     }
