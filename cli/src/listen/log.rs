@@ -51,13 +51,13 @@ impl Log {
         let spawned = std::thread::Builder::new().name("tscb-listen-log".into()).spawn(move || {
             let mut reported = 0;
             loop {
-                let message = receiver.recv_timeout(Duration::from_secs(1));
-                let mut lines = match &message {
-                    Ok(Message::Line(line)) => vec![line.clone()],
-                    Ok(Message::Flush(_)) | Err(RecvTimeoutError::Disconnected) => {
-                        lock(&shared).due(Instant::now(), true)
+                let (mut lines, done, end) = match receiver.recv_timeout(Duration::from_secs(1)) {
+                    Ok(Message::Line(line)) => (vec![line], None, false),
+                    Ok(Message::Flush(done)) => (lock(&shared).due(Instant::now(), true), Some(done), false),
+                    Err(RecvTimeoutError::Timeout) => (lock(&shared).due(Instant::now(), false), None, false),
+                    Err(RecvTimeoutError::Disconnected) => {
+                        (lock(&shared).due(Instant::now(), true), None, true)
                     }
-                    Err(RecvTimeoutError::Timeout) => lock(&shared).due(Instant::now(), false),
                 };
                 // Written here, when the writer has caught up: how much it missed.
                 let dropped = DROPPED.load(Ordering::Relaxed);
@@ -72,12 +72,11 @@ impl Log {
                     let _ = writeln!(out, "{line}");
                 }
                 let _ = out.flush();
-                match message {
-                    Ok(Message::Flush(done)) => {
-                        let _ = done.send(());
-                    }
-                    Err(RecvTimeoutError::Disconnected) => return,
-                    _ => {}
+                if let Some(done) = done {
+                    let _ = done.send(());
+                }
+                if end {
+                    return;
                 }
             }
         });
