@@ -2,6 +2,7 @@
 //! message with the core's `CallbackVerifier`, writes the accepted ones as JSON lines, and only
 //! then answers 200, so that an acknowledged message is never lost.
 
+mod log;
 mod serve;
 mod writer;
 
@@ -87,18 +88,22 @@ pub fn run(args: ListenArgs) -> Result<(), Failure> {
         .build()
         .map_err(|e| Failure::Internal(format!("could not start the runtime: {e}")))?;
     let (writer, writer_thread) = writer::Writer::start(sink);
+    let log = log::Log::start();
     let settings = serve::Settings {
         verifier: Arc::new(verifier),
         path: args.path.clone(),
         writer,
         max_connections: args.max_connections as usize,
         tls,
+        log: log.clone(),
     };
     let served = runtime.block_on(serve::serve(args.listen, settings, |local| announce(&args, local)));
     // Connections still open after the grace period are cut here (their messages were never
     // acknowledged); with them go the last `Writer`s, and the writer thread ends once all it
     // was given is written.
     runtime.shutdown_timeout(Duration::from_secs(1));
+    // The last refusal counts and the stop lines, unless nobody reads stderr.
+    log.finish(Duration::from_secs(1));
     let _ = writer_thread.join();
     served.map_err(Failure::Internal)
 }
