@@ -33,8 +33,12 @@ fn message(request_id: &str, padding: usize) -> String {
 fn post(addr: SocketAddr, body: &str, wait: Duration) -> Option<u16> {
     let mut conn = TcpStream::connect(addr).unwrap();
     conn.set_read_timeout(Some(wait)).unwrap();
-    write!(conn, "POST /cb HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())
-        .unwrap();
+    write!(
+        conn,
+        "POST /cb HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
     conn.write_all(body.as_bytes()).unwrap();
     let mut answer = Vec::new();
     let _ = conn.read_to_end(&mut answer);
@@ -111,7 +115,7 @@ fn fill_the_disk_then_free_it(how: &str) -> Option<(HashMap<String, u16>, Vec<St
     });
 
     let mut statuses = HashMap::new();
-    let mut send = |id: String, statuses: &mut HashMap<String, u16>| {
+    let send = |id: String, statuses: &mut HashMap<String, u16>| {
         let status = post(addr, &message(&id, 0), PATIENCE).expect("an answer");
         statuses.insert(id, status);
         status
@@ -166,7 +170,8 @@ fn fill_the_disk_then_free_it(how: &str) -> Option<(HashMap<String, u16>, Vec<St
 fn assert_each_acknowledged_message_once(statuses: &HashMap<String, u16>, lines: &[String]) {
     let mut found: HashMap<String, usize> = HashMap::new();
     for line in lines {
-        let parsed: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: a broken line {line:?}"));
+        let parsed: Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: a broken line {line:?}"));
         *found.entry(parsed["requestId"].as_str().unwrap().to_owned()).or_default() += 1;
     }
     for (id, status) in statuses {
@@ -264,7 +269,8 @@ fn wait_at_most(child: &mut Child, limit: Duration) -> Option<std::process::Exit
 #[test]
 fn a_stop_ends_after_the_grace_period_when_stdout_is_stuck() {
     // The grace period (35 s) shortened to 2 s, through the knob kept for tests.
-    let (mut child, _stdout, stderr) = a_listener_with_a_stuck_stdout(&[("TSCB_LISTEN_STOP_GRACE_MS", "2000")]);
+    let (mut child, _stdout, stderr) =
+        a_listener_with_a_stuck_stdout(&[("TSCB_LISTEN_STOP_GRACE_MS", "2000")]);
     let start = Instant::now();
     signal(&child.0, "-TERM");
     let status = wait_at_most(&mut child.0, Duration::from_secs(30));
