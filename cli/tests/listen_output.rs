@@ -245,9 +245,32 @@ fn a_listener_with_a_stuck_stdout(env: &[(&str, &str)]) -> (KillOnDrop, ChildStd
     for i in 0..3 {
         std::thread::spawn(move || post(addr, &message(&format!("big-{i}"), 40 * 1024), PATIENCE * 10));
     }
-    // Enough for the listener to read the three requests, even on a loaded machine.
-    std::thread::sleep(Duration::from_secs(2));
+    wait_until_the_writer_blocks(child.0.id());
     (child, stdout, stderr)
+}
+
+/// Until the writer thread sleeps in a pipe write, as the kernel's `wchan` shows; where that is
+/// hidden, 2 s (enough for the listener to read the three requests, even on a loaded machine).
+fn wait_until_the_writer_blocks(pid: u32) {
+    let start = Instant::now();
+    while start.elapsed() < PATIENCE {
+        let mut shown = false;
+        for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap().flatten() {
+            let read = |name: &str| std::fs::read_to_string(task.path().join(name)).unwrap_or_default();
+            if read("comm").starts_with("tscb-listen-wri") {
+                let wchan = read("wchan");
+                shown = !wchan.is_empty() && wchan != "0";
+                if wchan.contains("pipe_write") {
+                    return;
+                }
+            }
+        }
+        if !shown && start.elapsed() >= Duration::from_secs(2) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("the writer never blocked in a pipe write");
 }
 
 fn signal(child: &Child, name: &str) {
