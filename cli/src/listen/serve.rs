@@ -39,7 +39,7 @@ const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// How long a stop waits for the requests in flight (a message in one is answered only once
 /// written, so waiting loses nothing; one that is cut was never acknowledged and is resent).
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(35);
+pub(super) const SHUTDOWN_GRACE: Duration = Duration::from_secs(35);
 
 pub struct Settings {
     pub verifier: Arc<CallbackVerifier>,
