@@ -64,7 +64,7 @@ fn a_refused_login_is_not_sent_again_by_a_new_client() {
         assert_eq!(err.kind(), ErrorKind::Auth);
         let message = err.error_message();
         assert!(
-            message.contains("five failed logins") && message.contains("--retry-refused-login"),
+            message.contains("five failed logins") && message.contains("ignore_login_guard") && !message.contains("--"),
             "{message}"
         );
         assert!(message.contains(&file.display().to_string()), "{message}");
@@ -94,7 +94,7 @@ fn success_clears_the_entry_and_the_override_sends_again() {
     assert_eq!(err.error_code(), codes::LOGIN_BLOCKED);
     assert_eq!(logins(&sim), 1);
     // Overridden: sent, and the success clears the entry for everyone.
-    with_password(&sim, "sim-password", &file).retry_refused_login(true).build().unwrap().login().unwrap();
+    with_password(&sim, "sim-password", &file).ignore_login_guard(true).build().unwrap().login().unwrap();
     with_password(&sim, "sim-password", &file).build().unwrap().login().unwrap();
     assert_eq!(logins(&sim), 3);
 }
@@ -338,6 +338,6 @@ fn a_login_whose_process_was_killed_is_blocked_at_once_not_waited_for() {
     assert_eq!(err.error_code(), codes::LOGIN_BLOCKED, "{err}");
     assert_eq!(logins(&sim), 1, "only the killed run's login reached the service");
     // Knowing the credentials are right, the override sends them.
-    let client = with_password(&sim, "sim-password", &file).retry_refused_login(true).build().unwrap();
+    let client = with_password(&sim, "sim-password", &file).ignore_login_guard(true).build().unwrap();
     client.login().unwrap();
 }

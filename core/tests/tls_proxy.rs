@@ -78,7 +78,7 @@ fn the_main_path_runs_over_https_with_the_sims_ca_as_pem_or_file() {
     main_path(&tokens(&sim).add_root_certificate_pem(sim.ca_pem().unwrap().as_bytes()).build().unwrap());
 
     let file = ca_file(&sim);
-    let client = credentials(&sim).ca_file(file.path()).build().unwrap();
+    let client = credentials(&sim).add_ca_file(file.path()).build().unwrap();
     client.login().unwrap();
     main_path(&client);
     client.logout().unwrap();
@@ -162,7 +162,7 @@ fn a_refused_handshake_is_named_as_such() {
 fn a_ca_that_is_missing_or_not_a_certificate_fails_build() {
     let sim = https_sim();
     for builder in [
-        tokens(&sim).ca_file("/nonexistent/tscb-ca.pem"),
+        tokens(&sim).add_ca_file("/nonexistent/tscb-ca.pem"),
         tokens(&sim)
             .add_root_certificate_pem(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
         tokens(&sim).add_root_certificate_pem(b""),
@@ -172,7 +172,7 @@ fn a_ca_that_is_missing_or_not_a_certificate_fails_build() {
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
     }
     let file = tempfile_path::TempPath::with(b"hello");
-    let err = tokens(&sim).ca_file(file.path()).build().unwrap_err();
+    let err = tokens(&sim).add_ca_file(file.path()).build().unwrap_err();
     assert_eq!(err.error_code(), codes::CA_FILE_INVALID);
     assert!(sim.requests().is_empty());
 }

@@ -199,6 +199,17 @@ pub unsafe extern "C" fn tscb_client_builder_set_login_guard_file(
     set_str(builder, path, "path", |b, v| b.login_guard_file(v))
 }
 
+/// Sends a login even when the login guard file (tscb_client_builder_set_login_guard_file())
+/// says the same credentials were refused within the hour (non-zero: ignore the guard; default
+/// zero). Its outcome is still recorded. TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_set_ignore_login_guard(
+    builder: *mut tscb_client_builder,
+    ignore: u8,
+) -> tscb_result {
+    set_with(builder, |b| b.ignore_login_guard(ignore != 0))
+}
+
 /// Sets how long opening a connection may take (default 10000). Zero and more than a day are
 /// rejected by tscb_client_builder_build(). TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
 #[no_mangle]
@@ -243,7 +254,7 @@ pub unsafe extern "C" fn tscb_client_builder_add_ca_file(
     builder: *mut tscb_client_builder,
     path: *const c_char,
 ) -> tscb_result {
-    set_str(builder, path, "path", |b, v| b.ca_file(v))
+    set_str(builder, path, "path", |b, v| b.add_ca_file(v))
 }
 
 /// Goes through the proxy at `url` ("http://[user:password@]host:port"), whatever HTTPS_PROXY,

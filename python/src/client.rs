@@ -115,7 +115,7 @@ impl Client {
                 builder = builder.user_agent(agent);
             }
             if let Some(path) = ca_file {
-                builder = builder.ca_file(path);
+                builder = builder.add_ca_file(path);
             }
             if let Some(proxy) = proxy {
                 builder = builder.proxy(proxy);
