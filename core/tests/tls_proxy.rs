@@ -5,6 +5,7 @@
 mod common;
 
 use std::io::{Read, Write};
+use tscb_sim::{SIM_CLIENT_SECRET, SIM_PASSWORD};
 use std::net::TcpListener;
 use std::time::Duration;
 
@@ -98,7 +99,7 @@ fn an_unknown_issuer_is_a_tls_error_that_says_how_to_trust_a_ca_and_sends_nothin
         text.contains("unknown issuer") && text.contains("ca_file") && text.contains("SSL_CERT_FILE"),
         "{text}"
     );
-    assert!(!text.contains("sim-client-secret") && !text.contains("sim-password"), "{text}");
+    assert!(!text.contains(SIM_CLIENT_SECRET) && !text.contains(SIM_PASSWORD), "{text}");
     assert!(sim.requests().is_empty(), "nothing may arrive");
 
     // Another simulator's CA is no help either.
