@@ -246,13 +246,10 @@ impl Outcome {
 
 impl From<&fleet::Outcome> for Outcome {
     fn from(o: &fleet::Outcome) -> Self {
-        let (status, refused_with) = match &o.status {
-            Status::Failed(e) => return Outcome::failed(o.account.clone(), o.service.clone(), o.action, e),
-            Status::Done => ("done", None),
-            Status::Replaced { refused_with } => ("replaced", Some(refused_with.clone())),
-            Status::NotRun => ("not_run", None),
-            _ => ("unknown", None),
-        };
+        if let Status::Failed(e) = &o.status {
+            return Outcome::failed(o.account.clone(), o.service.clone(), o.action, e);
+        }
+        let (status, refused_with) = (o.status.as_str(), o.status.refused_with().map(str::to_owned));
         Outcome {
             account: o.account.clone(),
             service: o.service.clone(),
