@@ -32,6 +32,35 @@ pub extern "C" fn tscb_client_builder_new() -> *mut tscb_client_builder {
     })
 }
 
+/// A new builder from the THINGSPACE_* environment variables: the credentials
+/// (THINGSPACE_CLIENT_ID, THINGSPACE_CLIENT_SECRET, THINGSPACE_LOGIN_USERNAME,
+/// THINGSPACE_LOGIN_PASSWORD, or THINGSPACE_BEARER_TOKEN and THINGSPACE_SESSION_TOKEN),
+/// THINGSPACE_BASE_URL and THINGSPACE_CA_FILE; the setters may change it afterwards. On success
+/// `*out` is a new builder that the caller builds or frees. TSCB_ERR_INVALID_UTF8
+/// (`Tscb.INPUT_INVALID.Argument.Encoding`) when a variable is not UTF-8 (the message names it);
+/// TSCB_ERR_INVALID_INPUT (`Tscb.INPUT_INVALID.BearerToken.Missing`) when no credential variable
+/// is set (the message lists them). An empty variable is kept, so that tscb_client_builder_build() names the
+/// setting that is empty. TSCB_ERR_NULL_PARAMETER if `out` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_from_env(
+    out: *mut *mut tscb_client_builder,
+    err: *mut *mut tscb_error,
+) -> tscb_result {
+    call(err, || {
+        let out = out_ptr(out, "out")?;
+        let inner = tscb::ClientBuilder::from_env().map_err(|error| {
+            // As for an argument that is not UTF-8, whose result this is.
+            if error.error_code() == tscb::codes::ARGUMENT_ENCODING {
+                Failure { result: TSCB_ERR_INVALID_UTF8, error }
+            } else {
+                Failure::from(error)
+            }
+        })?;
+        *out = Box::into_raw(Box::new(tscb_client_builder { inner }));
+        Ok(())
+    })
+}
+
 /// Applies `f` to the builder behind `builder` after checking the pointers and the string.
 unsafe fn set_str(
     builder: *mut tscb_client_builder,
