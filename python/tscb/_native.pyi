@@ -100,9 +100,12 @@ class Client:
         retry_register_when_busy: bool = False,
         allow_insecure_http: bool = False,
         login_guard_file: Union[str, os.PathLike[str], None] = None,
+        ignore_login_guard: bool = False,
         ca_file: Union[str, os.PathLike[str], None] = None,
         proxy: Optional[str] = None,
     ) -> Client: ...
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Client: ...
     @property
     def base_url(self) -> str: ...
     def register_callback(
