@@ -35,11 +35,13 @@
 //! account's failure does not stop the others: it is recorded and the run goes on.
 
 mod apply;
+mod spec;
 mod workers;
 
 use std::collections::HashSet;
 
 pub use apply::{ApplyOptions, ApplyReport, Outcome, Status};
+pub use spec::{AccountSpec, FleetSpec, SpecDefaults, SpecError, SpecField};
 
 use crate::client::Client;
 use crate::codes;
