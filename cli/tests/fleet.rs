@@ -4,8 +4,8 @@
 mod common;
 
 use std::path::PathBuf;
-use tscb_sim::{SIM_BEARER_TOKEN, SIM_PASSWORD, SIM_SESSION_TOKEN};
 use std::process::{Output, Stdio};
+use tscb_sim::{SIM_BEARER_TOKEN, SIM_PASSWORD, SIM_SESSION_TOKEN};
 
 use common::{command, stderr, stdout, CREDENTIALS};
 use tscb_sim::Simulator;
@@ -156,6 +156,9 @@ fn json_plan_with_update_and_prune() {
     assert_eq!(value["summary"]["unchanged"], 1);
     assert_eq!(value["summary"]["failed"], 0);
     assert_eq!(value["outcomes"][0]["action"], "unchanged");
+    // The statuses are core's words, and the duration has the name it has in Rust and Python.
+    assert_eq!(value["outcomes"][0]["status"], "done");
+    assert!(value["summary"]["elapsed"].as_f64().is_some_and(|s| s >= 0.0), "{value}");
 }
 
 #[test]

@@ -143,7 +143,10 @@ fn the_base_url_and_ca_file_variables_are_refused_by_name_and_no_credentials_say
     let o = tscb_bytes(&[("THINGSPACE_BASE_URL", sim.base_url.as_bytes())], &list);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("Tscb.INPUT_INVALID.BearerToken.Missing") && err.contains("no credentials"), "{err}");
+    assert!(
+        err.contains("Tscb.INPUT_INVALID.BearerToken.Missing") && err.contains("no credentials"),
+        "{err}"
+    );
     for name in ["THINGSPACE_CLIENT_ID", "THINGSPACE_LOGIN_PASSWORD", "THINGSPACE_SESSION_TOKEN", "--sim"] {
         assert!(err.contains(name), "{name}: {err}");
     }

@@ -4,9 +4,9 @@
 mod common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use tscb_sim::SIM_PASSWORD;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use tscb_sim::SIM_PASSWORD;
 
 use common::{client, count, sim, LISTENER};
 use tscb::fleet::{Action, ApplyOptions, Desired, DesiredAccount, Plan, PlanOptions, Status};

@@ -8,7 +8,10 @@ use std::os::unix::ffi::OsStrExt;
 
 use tscb::env::{self, EnvSettings};
 use tscb::{codes, ClientBuilder};
-use tscb_sim::{Simulator, SIM_BEARER_TOKEN, SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_SESSION_TOKEN, SIM_USERNAME};
+use tscb_sim::{
+    Simulator, SIM_BEARER_TOKEN, SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_SESSION_TOKEN,
+    SIM_USERNAME,
+};
 
 const ALL: [&str; 8] = [
     env::CLIENT_ID,

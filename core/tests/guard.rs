@@ -5,8 +5,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use tscb_sim::{SIM_PASSWORD, SIM_USERNAME};
 use std::time::Duration;
+use tscb_sim::{SIM_PASSWORD, SIM_USERNAME};
 
 use common::ACCOUNT;
 use tscb::{codes, Client, ClientBuilder, ErrorKind};
@@ -65,7 +65,9 @@ fn a_refused_login_is_not_sent_again_by_a_new_client() {
         assert_eq!(err.kind(), ErrorKind::Auth);
         let message = err.error_message();
         assert!(
-            message.contains("five failed logins") && message.contains("ignore_login_guard") && !message.contains("--"),
+            message.contains("five failed logins")
+                && message.contains("ignore_login_guard")
+                && !message.contains("--"),
             "{message}"
         );
         assert!(message.contains(&file.display().to_string()), "{message}");
@@ -118,8 +120,7 @@ fn a_login_with_an_unknown_outcome_is_remembered_and_a_busy_one_is_not() {
     let busy = with_password(&sim, SIM_PASSWORD, &file).build().unwrap().login().unwrap_err();
     assert_eq!(busy.http_status(), Some(503));
     sim.inject(Fault::new(FaultAction::Delay { ms: 2_000 }).path_contains("/session/login").times(1));
-    let slow =
-        with_password(&sim, SIM_PASSWORD, &file).timeout(Duration::from_millis(300)).build().unwrap();
+    let slow = with_password(&sim, SIM_PASSWORD, &file).timeout(Duration::from_millis(300)).build().unwrap();
     assert_eq!(slow.login().unwrap_err().kind(), ErrorKind::Timeout);
     let err = with_password(&sim, SIM_PASSWORD, &file).build().unwrap().login().unwrap_err();
     assert_eq!(err.error_code(), codes::LOGIN_BLOCKED);

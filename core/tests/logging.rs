@@ -4,9 +4,9 @@
 mod common;
 
 use std::sync::{Mutex, Once};
-use tscb_sim::{SIM_BEARER_TOKEN, SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_SESSION_TOKEN};
 use std::thread::ThreadId;
 use std::time::Duration;
+use tscb_sim::{SIM_BEARER_TOKEN, SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_SESSION_TOKEN};
 
 use common::{ACCOUNT, LISTENER};
 use log::{Level, Log, Metadata, Record};

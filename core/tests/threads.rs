@@ -10,8 +10,8 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use tscb_sim::{SIM_BEARER_TOKEN, SIM_SESSION_TOKEN};
 use std::process::{Command, Stdio};
+use tscb_sim::{SIM_BEARER_TOKEN, SIM_SESSION_TOKEN};
 
 use tscb::{CallbackRegistration, Client};
 

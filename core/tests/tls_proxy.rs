@@ -5,9 +5,9 @@
 mod common;
 
 use std::io::{Read, Write};
-use tscb_sim::{SIM_CLIENT_SECRET, SIM_PASSWORD};
 use std::net::TcpListener;
 use std::time::Duration;
+use tscb_sim::{SIM_CLIENT_SECRET, SIM_PASSWORD};
 
 use common::{ACCOUNT, LISTENER};
 use tscb::{codes, CallbackRegistration, Client, ClientBuilder, ErrorKind};

@@ -124,7 +124,8 @@ mod state;
 mod tls;
 
 pub use config::{
-    SimConfig, SIM_BEARER_TOKEN, SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_SESSION_TOKEN, SIM_USERNAME,
+    SimConfig, SIM_BEARER_TOKEN, SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_SESSION_TOKEN,
+    SIM_USERNAME,
 };
 pub use deliver::{Delivery, DeliveryAttempt};
 pub use fault::{Fault, FaultAction};

@@ -160,10 +160,11 @@ fn resolve_account<'a, S: Borrow<str>, A: AsRef<AccountSpec<S>>>(
         error: Error::invalid(code, format!("account {name:?}: {message}")),
         field,
     };
-    let services = account.services.as_ref().or(defaults.and_then(|d| d.services.as_ref())).ok_or_else(|| {
-        let message = "no services (set them for the account or in defaults)".into();
-        fail(codes::FLEET_FILE_INVALID, message, SpecField::Account(entry))
-    })?;
+    let services =
+        account.services.as_ref().or(defaults.and_then(|d| d.services.as_ref())).ok_or_else(|| {
+            let message = "no services (set them for the account or in defaults)".into();
+            fail(codes::FLEET_FILE_INVALID, message, SpecField::Account(entry))
+        })?;
     let url = account.url.as_ref().or(defaults.and_then(|d| d.url.as_ref())).ok_or_else(|| {
         let message = "no url (set it for the account or in defaults)".into();
         fail(codes::FLEET_FILE_INVALID, message, SpecField::Account(entry))
@@ -177,7 +178,8 @@ fn resolve_account<'a, S: Borrow<str>, A: AsRef<AccountSpec<S>>>(
     let password = match password_env {
         None => None,
         Some(var) => Some(
-            password_from(var.borrow(), env).map_err(|(code, m)| fail(code, m, SpecField::PasswordEnv(var)))?,
+            password_from(var.borrow(), env)
+                .map_err(|(code, m)| fail(code, m, SpecField::PasswordEnv(var)))?,
         ),
     };
 
@@ -194,7 +196,8 @@ fn resolve_account<'a, S: Borrow<str>, A: AsRef<AccountSpec<S>>>(
             error => SpecError { error, field },
         };
         validate::service_name(service.borrow()).map_err(|e| about(e, SpecField::Service(service)))?;
-        validate::callback_url(url.borrow(), check_callback_port).map_err(|e| about(e, SpecField::Url(url)))?;
+        validate::callback_url(url.borrow(), check_callback_port)
+            .map_err(|e| about(e, SpecField::Url(url)))?;
         if let Some(username) = username {
             validate::username(username.borrow()).map_err(|e| about(e, SpecField::Username(username)))?;
         }
@@ -231,4 +234,84 @@ fn password_from(
         return Err((codes::ARGUMENT_MISSING, format!("password_env names {var}, which is empty")));
     }
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(name: &str) -> Option<OsString> {
+        (name == "LISTENER_PW").then(|| OsString::from("listener-secret"))
+    }
+
+    fn spec(json: &str) -> FleetSpec {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn defaults_fill_in_and_the_password_comes_from_the_environment() {
+        let s = spec(
+            r#"{"defaults": {"url": "https://l.example.com/cb", "services": ["CarrierService", "DeviceUsage"],
+                             "password_env": "LISTENER_PW"},
+                "account": [{"name": "A"}, {"name": "B", "services": ["CarrierService"], "username": "u"}]}"#,
+        );
+        let desired = s.resolve(&env, true).unwrap();
+        assert_eq!(desired.accounts.len(), 2);
+        assert_eq!(desired.accounts[0].registrations.len(), 2);
+        assert_eq!(desired.accounts[0].registrations[0].password().unwrap().expose(), "listener-secret");
+        assert_eq!(desired.accounts[1].registrations[0].username(), Some("u"));
+        assert!(!format!("{s:?}{desired:?}").contains("listener-secret"));
+    }
+
+    #[test]
+    fn an_error_says_which_value_broke_the_rule() {
+        let s = spec(
+            r#"{"account": [{"name": "A", "services": ["Bad Service"], "url": "https://l.example.com/cb"}]}"#,
+        );
+        let e = s.resolve(&env, true).unwrap_err();
+        assert_eq!(e.error.error_code(), codes::SERVICE_NAME_INVALID_CHARACTER);
+        assert!(matches!(e.field, SpecField::Service(v) if v == "Bad Service"));
+        assert!(
+            e.error.error_message().starts_with("account \"A\", service \"Bad Service\": "),
+            "{}",
+            e.error
+        );
+
+        let s = spec(
+            r#"{"account": [{"name": "A", "services": ["S"], "url": "https://l.example.com:8443/cb"}]}"#,
+        );
+        let e = s.resolve(&env, true).unwrap_err();
+        assert_eq!(e.error.error_code(), codes::CALLBACK_URL_PORT);
+        assert!(matches!(e.field, SpecField::Url(_)));
+        assert!(s.resolve(&env, false).is_ok(), "the port is checked only when asked");
+
+        let s = spec(r#"{"account": [{"name": "A", "services": ["S"]}]}"#);
+        let e = s.resolve(&env, true).unwrap_err();
+        assert_eq!(e.error.error_code(), codes::FLEET_FILE_INVALID);
+        assert!(matches!(e.field, SpecField::Account(_)));
+
+        let s = spec(
+            r#"{"defaults": {"url": "https://l.example.com/cb", "services": ["S"], "password_env": "NOPE"},
+                         "account": [{"name": "A"}]}"#,
+        );
+        let e = s.resolve(&env, true).unwrap_err();
+        assert_eq!(e.error.error_code(), codes::ARGUMENT_MISSING);
+        assert!(matches!(e.field, SpecField::PasswordEnv(v) if v == "NOPE"));
+
+        let s = spec(
+            r#"{"defaults": {"url": "https://l.example.com/cb", "services": ["S"]},
+                         "account": [{"name": "A"}, {"name": "A"}]}"#,
+        );
+        let e = s.resolve(&env, true).unwrap_err();
+        assert_eq!(e.error.error_code(), codes::FLEET_DUPLICATE);
+        assert!(matches!(e.field, SpecField::Name(v) if v == "A"));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(
+            serde_json::from_str::<FleetSpec>(r#"{"account": [{"name": "A", "pasword_env": "X"}]}"#).is_err()
+        );
+        assert!(serde_json::from_str::<FleetSpec>(r#"{"accounts": []}"#).is_err());
+    }
 }
