@@ -821,7 +821,7 @@ const char *tscb_result_str(tscb_result result);
  *  Tscb.INPUT_INVALID.Fleet.Option
  *      invalid_input: (fleet) a concurrency of 0, or a maximum rate that is not a positive number
  *  Tscb.INPUT_INVALID.Fleet.File
- *      invalid_input: (CLI) the fleet file cannot be read, is not TOML, or has a missing, unknown or mistyped setting
+ *      invalid_input: the desired state (the CLI's fleet file, Python's dict) lacks an account's url or services or names a bad password_env; (CLI) the file cannot be read, is not TOML, or has an unknown or mistyped setting
  *  Tscb.REQUEST_FAILED.ClientSetup
  *      transport: the HTTP client or TLS could not be set up
  *  Tscb.REQUEST_FAILED.Connect
