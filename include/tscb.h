@@ -478,6 +478,20 @@ void tscb_callback_list_free(struct tscb_callback_list *list);
 struct tscb_client_builder *tscb_client_builder_new(void);
 
 /**
+ * A new builder from the THINGSPACE_* environment variables: the credentials
+ * (THINGSPACE_CLIENT_ID, THINGSPACE_CLIENT_SECRET, THINGSPACE_LOGIN_USERNAME,
+ * THINGSPACE_LOGIN_PASSWORD, or THINGSPACE_BEARER_TOKEN and THINGSPACE_SESSION_TOKEN),
+ * THINGSPACE_BASE_URL and THINGSPACE_CA_FILE; the setters may change it afterwards. On success
+ * `*out` is a new builder that the caller builds or frees. TSCB_ERR_INVALID_UTF8
+ * (`Tscb.INPUT_INVALID.Argument.Encoding`) when a variable is not UTF-8 (the message names it);
+ * TSCB_ERR_INVALID_INPUT (`Tscb.INPUT_INVALID.BearerToken.Missing`) when no credential variable
+ * is set (the message lists them). An empty variable is kept, so that tscb_client_builder_build() names the
+ * setting that is empty. TSCB_ERR_NULL_PARAMETER if `out` is NULL.
+ */
+tscb_result tscb_client_builder_from_env(struct tscb_client_builder **out,
+                                         struct tscb_error **err);
+
+/**
  * Sets the API's base URL, up to and including `/api`. It must be https, or plain http to a
  * loopback host (the simulator). Checked by tscb_client_builder_build(). `url` is copied.
  * TSCB_ERR_NULL_PARAMETER if `builder` or `url` is NULL; TSCB_ERR_INVALID_UTF8 if `url` is not
@@ -574,6 +588,14 @@ tscb_result tscb_client_builder_set_call_timeout_ms(struct tscb_client_builder *
  */
 tscb_result tscb_client_builder_set_login_guard_file(struct tscb_client_builder *builder,
                                                      const char *path);
+
+/**
+ * Sends a login even when the login guard file (tscb_client_builder_set_login_guard_file())
+ * says the same credentials were refused within the hour (non-zero: ignore the guard; default
+ * zero). Its outcome is still recorded. TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
+ */
+tscb_result tscb_client_builder_set_ignore_login_guard(struct tscb_client_builder *builder,
+                                                       uint8_t ignore);
 
 /**
  * Sets how long opening a connection may take (default 10000). Zero and more than a day are
@@ -799,7 +821,7 @@ const char *tscb_result_str(tscb_result result);
  *  Tscb.INPUT_INVALID.Fleet.Option
  *      invalid_input: (fleet) a concurrency of 0, or a maximum rate that is not a positive number
  *  Tscb.INPUT_INVALID.Fleet.File
- *      invalid_input: (CLI) the fleet file cannot be read, is not TOML, or has a missing, unknown or mistyped setting
+ *      invalid_input: the desired state (the CLI's fleet file, Python's dict) lacks an account's url or services or names a bad password_env; (CLI) the file cannot be read, is not TOML, or has an unknown or mistyped setting
  *  Tscb.REQUEST_FAILED.ClientSetup
  *      transport: the HTTP client or TLS could not be set up
  *  Tscb.REQUEST_FAILED.Connect

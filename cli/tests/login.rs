@@ -55,7 +55,7 @@ fn a_refused_login_is_not_sent_again_by_the_next_run() {
     assert_eq!(o.status.code(), Some(5));
     let err = stderr(&o);
     assert!(err.contains("Tscb.REQUEST_FAILED.LoginBlocked"), "{err}");
-    assert!(err.contains("--retry-refused-login") && err.contains("five failed logins"), "{err}");
+    assert!(err.contains("--ignore-login-guard") && err.contains("five failed logins"), "{err}");
     assert!(!err.contains("wrong-SECRET-3"));
     assert_eq!(sim.count("/session/login"), 1, "the second run sent no login");
     let file = state.0.join("tscb/refused-logins");
@@ -68,7 +68,7 @@ fn a_refused_login_is_not_sent_again_by_the_next_run() {
     }
 
     // Overridden: sent again (and refused again).
-    let o = sim.run(&env, &["--retry-refused-login", "login"]);
+    let o = sim.run(&env, &["--ignore-login-guard", "login"]);
     assert_eq!(o.status.code(), Some(5));
     assert!(stderr(&o).contains("UserNotAuthorized"), "{}", stderr(&o));
     assert_eq!(sim.count("/session/login"), 2);
@@ -90,7 +90,7 @@ fn a_successful_login_clears_the_refusal() {
     assert_eq!(o.status.code(), Some(5));
     assert!(stderr(&o).contains("LoginBlocked"), "{}", stderr(&o));
     assert_eq!(sim.count("/session/login"), 1);
-    let o = sim.run(&env, &["--retry-refused-login", "login"]);
+    let o = sim.run(&env, &["--ignore-login-guard", "login"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let o = sim.run(&env, &["login"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

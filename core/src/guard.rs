@@ -56,7 +56,7 @@ const PENDING_GRACE: u64 = 2;
 pub(crate) struct LoginGuard {
     path: PathBuf,
     /// Send even a login that the file has as refused (the outcome is still recorded).
-    retry_refused: bool,
+    ignore_guard: bool,
     /// The first problem with the file, until it is taken; `reported` stops later ones.
     warning: Mutex<(Option<String>, bool)>,
 }
@@ -82,8 +82,8 @@ enum Found {
 }
 
 impl LoginGuard {
-    pub(crate) fn new(path: PathBuf, retry_refused: bool) -> LoginGuard {
-        LoginGuard { path, retry_refused, warning: Mutex::new((None, false)) }
+    pub(crate) fn new(path: PathBuf, ignore_guard: bool) -> LoginGuard {
+        LoginGuard { path, ignore_guard, warning: Mutex::new((None, false)) }
     }
 
     /// The first problem with the guard file, once: later calls return `None`.
@@ -157,7 +157,7 @@ impl LoginGuard {
         let Some(entry) = file.entries.iter().find(|e| e.tag == *tag) else { return Found::Send };
         match entry.pending_until {
             Some(until) if in_flight(entry.at, until, now) && !entry.writer.is_some_and(gone) => Found::Wait,
-            _ if self.retry_refused => Found::Send,
+            _ if self.ignore_guard => Found::Send,
             _ => Found::Blocked(entry.at),
         }
     }
@@ -199,7 +199,7 @@ impl LoginGuard {
                  outcome is unknown, at {} ({minutes} min ago), as recorded in {path}; five failed \
                  logins in a row lock the account until Verizon support unlocks it, so tscb does not \
                  send the same credentials again for an hour. Check the credentials; to send them \
-                 anyway, delete {path} (the tscb command: pass --retry-refused-login)",
+                 anyway, delete {path} or ignore the login guard (ignore_login_guard)",
                 httpdate::fmt_http_date(since),
             ),
         }

@@ -6,6 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use tscb_sim::{SIM_PASSWORD, SIM_USERNAME};
 
 use common::ACCOUNT;
 use tscb::{codes, Client, ClientBuilder, ErrorKind};
@@ -64,7 +65,9 @@ fn a_refused_login_is_not_sent_again_by_a_new_client() {
         assert_eq!(err.kind(), ErrorKind::Auth);
         let message = err.error_message();
         assert!(
-            message.contains("five failed logins") && message.contains("--retry-refused-login"),
+            message.contains("five failed logins")
+                && message.contains("ignore_login_guard")
+                && !message.contains("--"),
             "{message}"
         );
         assert!(message.contains(&file.display().to_string()), "{message}");
@@ -72,10 +75,10 @@ fn a_refused_login_is_not_sent_again_by_a_new_client() {
     }
     assert_eq!(logins(&sim), 1, "one login for four clients");
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(!text.contains("wrong-password") && !text.contains("sim-user"), "{text}");
+    assert!(!text.contains("wrong-password") && !text.contains(SIM_USERNAME), "{text}");
 
     // Other credentials are not blocked by it.
-    let right = with_password(&sim, "sim-password", &file).build().unwrap();
+    let right = with_password(&sim, SIM_PASSWORD, &file).build().unwrap();
     right.list_callbacks(ACCOUNT).unwrap();
     assert_eq!(logins(&sim), 2);
 }
@@ -86,16 +89,16 @@ fn success_clears_the_entry_and_the_override_sends_again() {
     let dir = temp_dir("override");
     let file = dir.join("refused-logins");
     refuse_logins(&sim);
-    let err = with_password(&sim, "sim-password", &file).build().unwrap().login().unwrap_err();
+    let err = with_password(&sim, SIM_PASSWORD, &file).build().unwrap().login().unwrap_err();
     assert_eq!(err.http_status(), Some(400));
     sim.clear_faults();
     // The service would take it now, but the file says no (the password may be wrong).
-    let err = with_password(&sim, "sim-password", &file).build().unwrap().login().unwrap_err();
+    let err = with_password(&sim, SIM_PASSWORD, &file).build().unwrap().login().unwrap_err();
     assert_eq!(err.error_code(), codes::LOGIN_BLOCKED);
     assert_eq!(logins(&sim), 1);
     // Overridden: sent, and the success clears the entry for everyone.
-    with_password(&sim, "sim-password", &file).retry_refused_login(true).build().unwrap().login().unwrap();
-    with_password(&sim, "sim-password", &file).build().unwrap().login().unwrap();
+    with_password(&sim, SIM_PASSWORD, &file).ignore_login_guard(true).build().unwrap().login().unwrap();
+    with_password(&sim, SIM_PASSWORD, &file).build().unwrap().login().unwrap();
     assert_eq!(logins(&sim), 3);
 }
 
@@ -114,13 +117,12 @@ fn a_login_with_an_unknown_outcome_is_remembered_and_a_busy_one_is_not() {
         .path_contains("/session/login")
         .times(1),
     );
-    let busy = with_password(&sim, "sim-password", &file).build().unwrap().login().unwrap_err();
+    let busy = with_password(&sim, SIM_PASSWORD, &file).build().unwrap().login().unwrap_err();
     assert_eq!(busy.http_status(), Some(503));
     sim.inject(Fault::new(FaultAction::Delay { ms: 2_000 }).path_contains("/session/login").times(1));
-    let slow =
-        with_password(&sim, "sim-password", &file).timeout(Duration::from_millis(300)).build().unwrap();
+    let slow = with_password(&sim, SIM_PASSWORD, &file).timeout(Duration::from_millis(300)).build().unwrap();
     assert_eq!(slow.login().unwrap_err().kind(), ErrorKind::Timeout);
-    let err = with_password(&sim, "sim-password", &file).build().unwrap().login().unwrap_err();
+    let err = with_password(&sim, SIM_PASSWORD, &file).build().unwrap().login().unwrap_err();
     assert_eq!(err.error_code(), codes::LOGIN_BLOCKED);
     assert_eq!(logins(&sim), 2, "the busy login did not count; the timed-out one did");
 }
@@ -145,7 +147,7 @@ fn a_corrupt_file_never_stops_a_login_and_is_reported_once() {
     let dir = temp_dir("corrupt");
     let file = dir.join("refused-logins");
     std::fs::write(&file, "not a guard file\n").unwrap();
-    let client = with_password(&sim, "sim-password", &file).build().unwrap();
+    let client = with_password(&sim, SIM_PASSWORD, &file).build().unwrap();
     client.list_callbacks(ACCOUNT).unwrap();
     let warning = client.login_guard_warning().expect("reported");
     assert!(warning.contains("not in the expected form"), "{warning}");
@@ -164,7 +166,7 @@ fn an_unwritable_file_never_stops_a_login_and_is_reported() {
     let blocker = dir.join("a-file");
     std::fs::write(&blocker, "").unwrap();
     let file = blocker.join("refused-logins");
-    let client = with_password(&sim, "sim-password", &file).build().unwrap();
+    let client = with_password(&sim, SIM_PASSWORD, &file).build().unwrap();
     client.list_callbacks(ACCOUNT).unwrap();
     let warning = client.login_guard_warning().expect("reported");
     assert!(warning.contains(&file.display().to_string()) && warning.contains("cannot be"), "{warning}");
@@ -191,8 +193,8 @@ fn a_login_in_flight_elsewhere_is_waited_for_not_blocked_and_never_overlapped() 
     let dir = temp_dir("in-flight");
     let file = dir.join("refused-logins");
     sim.inject(Fault::new(FaultAction::Delay { ms: 1_500 }).path_contains("/session/login").times(1));
-    let first = with_password(&sim, "sim-password", &file).build().unwrap();
-    let second = with_password(&sim, "sim-password", &file).build().unwrap();
+    let first = with_password(&sim, SIM_PASSWORD, &file).build().unwrap();
+    let second = with_password(&sim, SIM_PASSWORD, &file).build().unwrap();
     std::thread::scope(|s| {
         let slow = s.spawn(|| {
             first.login().unwrap();
@@ -252,7 +254,7 @@ fn many_clients_with_the_right_password_never_block_each_other() {
                     let mut failures = Vec::new();
                     for _ in 0..4 {
                         barrier.wait();
-                        let client = with_password(&sim, "sim-password", &file).build().unwrap();
+                        let client = with_password(&sim, SIM_PASSWORD, &file).build().unwrap();
                         if let Err(e) = client.login() {
                             failures.push(format!("{}: {e}", e.error_code()));
                         }
@@ -278,7 +280,7 @@ fn a_client_waits_while_another_process_holds_the_lock() {
     let file = dir.join("refused-logins");
     let lock = std::fs::File::create(dir.join("refused-logins.lock")).unwrap();
     lock.lock().unwrap();
-    let client = with_password(&sim, "sim-password", &file).build().unwrap();
+    let client = with_password(&sim, SIM_PASSWORD, &file).build().unwrap();
     std::thread::scope(|s| {
         let login = s.spawn(|| client.login());
         std::thread::sleep(Duration::from_millis(500));
@@ -304,7 +306,7 @@ fn a_login_whose_process_was_killed_is_blocked_at_once_not_waited_for() {
         let file = PathBuf::from(std::env::var_os("TSCB_GUARD_FILE").unwrap());
         let client = Client::builder()
             .base_url(base_url.to_str().unwrap())
-            .credentials(c.client_id, c.client_secret, c.username, "sim-password")
+            .credentials(c.client_id, c.client_secret, c.username, SIM_PASSWORD)
             .login_guard_file(file)
             .build()
             .unwrap();
@@ -331,13 +333,13 @@ fn a_login_whose_process_was_killed_is_blocked_at_once_not_waited_for() {
     child.wait().unwrap();
 
     let client =
-        with_password(&sim, "sim-password", &file).call_timeout(Duration::from_secs(20)).build().unwrap();
+        with_password(&sim, SIM_PASSWORD, &file).call_timeout(Duration::from_secs(20)).build().unwrap();
     let started = std::time::Instant::now();
     let err = client.login().unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(2), "waited {:?} for a dead process", started.elapsed());
     assert_eq!(err.error_code(), codes::LOGIN_BLOCKED, "{err}");
     assert_eq!(logins(&sim), 1, "only the killed run's login reached the service");
     // Knowing the credentials are right, the override sends them.
-    let client = with_password(&sim, "sim-password", &file).retry_refused_login(true).build().unwrap();
+    let client = with_password(&sim, SIM_PASSWORD, &file).ignore_login_guard(true).build().unwrap();
     client.login().unwrap();
 }

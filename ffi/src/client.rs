@@ -32,6 +32,35 @@ pub extern "C" fn tscb_client_builder_new() -> *mut tscb_client_builder {
     })
 }
 
+/// A new builder from the THINGSPACE_* environment variables: the credentials
+/// (THINGSPACE_CLIENT_ID, THINGSPACE_CLIENT_SECRET, THINGSPACE_LOGIN_USERNAME,
+/// THINGSPACE_LOGIN_PASSWORD, or THINGSPACE_BEARER_TOKEN and THINGSPACE_SESSION_TOKEN),
+/// THINGSPACE_BASE_URL and THINGSPACE_CA_FILE; the setters may change it afterwards. On success
+/// `*out` is a new builder that the caller builds or frees. TSCB_ERR_INVALID_UTF8
+/// (`Tscb.INPUT_INVALID.Argument.Encoding`) when a variable is not UTF-8 (the message names it);
+/// TSCB_ERR_INVALID_INPUT (`Tscb.INPUT_INVALID.BearerToken.Missing`) when no credential variable
+/// is set (the message lists them). An empty variable is kept, so that tscb_client_builder_build() names the
+/// setting that is empty. TSCB_ERR_NULL_PARAMETER if `out` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_from_env(
+    out: *mut *mut tscb_client_builder,
+    err: *mut *mut tscb_error,
+) -> tscb_result {
+    call(err, || {
+        let out = out_ptr(out, "out")?;
+        let inner = tscb::ClientBuilder::from_env().map_err(|error| {
+            // As for an argument that is not UTF-8, whose result this is.
+            if error.error_code() == tscb::codes::ARGUMENT_ENCODING {
+                Failure { result: TSCB_ERR_INVALID_UTF8, error }
+            } else {
+                Failure::from(error)
+            }
+        })?;
+        *out = Box::into_raw(Box::new(tscb_client_builder { inner }));
+        Ok(())
+    })
+}
+
 /// Applies `f` to the builder behind `builder` after checking the pointers and the string.
 unsafe fn set_str(
     builder: *mut tscb_client_builder,
@@ -199,6 +228,17 @@ pub unsafe extern "C" fn tscb_client_builder_set_login_guard_file(
     set_str(builder, path, "path", |b, v| b.login_guard_file(v))
 }
 
+/// Sends a login even when the login guard file (tscb_client_builder_set_login_guard_file())
+/// says the same credentials were refused within the hour (non-zero: ignore the guard; default
+/// zero). Its outcome is still recorded. TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_set_ignore_login_guard(
+    builder: *mut tscb_client_builder,
+    ignore: u8,
+) -> tscb_result {
+    set_with(builder, |b| b.ignore_login_guard(ignore != 0))
+}
+
 /// Sets how long opening a connection may take (default 10000). Zero and more than a day are
 /// rejected by tscb_client_builder_build(). TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
 #[no_mangle]
@@ -243,7 +283,7 @@ pub unsafe extern "C" fn tscb_client_builder_add_ca_file(
     builder: *mut tscb_client_builder,
     path: *const c_char,
 ) -> tscb_result {
-    set_str(builder, path, "path", |b, v| b.ca_file(v))
+    set_str(builder, path, "path", |b, v| b.add_ca_file(v))
 }
 
 /// Goes through the proxy at `url` ("http://[user:password@]host:port"), whatever HTTPS_PROXY,

@@ -100,9 +100,12 @@ class Client:
         retry_register_when_busy: bool = False,
         allow_insecure_http: bool = False,
         login_guard_file: Union[str, os.PathLike[str], None] = None,
+        ignore_login_guard: bool = False,
         ca_file: Union[str, os.PathLike[str], None] = None,
         proxy: Optional[str] = None,
     ) -> Client: ...
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Client: ...
     @property
     def base_url(self) -> str: ...
     def register_callback(
@@ -193,12 +196,11 @@ class CallbackVerifier:
     def verify(self, body: bytes, source: str) -> CallbackMessage: ...
     def check_source(self, source: str) -> None: ...
 
-# The desired state of `plan`: account name -> its registrations, each a dict with "service" and
-# "url" (str), and optionally "username" and "password" (str or None), e.g.
-#   {"0000123456-00001": [{"service": "CarrierService", "url": "https://listener.example.com/cb",
-#                          "username": "fleet", "password": None}]}
-_Registration = Mapping[str, Optional[str]]
-_Desired = Mapping[str, Sequence[_Registration]]
+# The desired state of `plan`, in the schema of the `tscb` command's fleet file (documented once,
+# in the Rust crate: `tscb::fleet::FleetSpec`), e.g.
+#   {"defaults": {"url": "https://listener.example.com/cb", "services": ["CarrierService"]},
+#    "account": [{"name": "0000123456-00001", "username": "fleet", "password_env": "LISTENER_PW"}]}
+_Desired = Mapping[str, Any]
 
 def plan(
     client: Client,
