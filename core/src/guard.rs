@@ -128,6 +128,13 @@ struct Waiting {
     file: Option<fs::File>,
 }
 
+/// For tests of `fork()`: holds both locks of the guard file at `path`, as a read-modify-write
+/// does, until the returned value is dropped (`None` if they could not be had within 10 s).
+#[doc(hidden)]
+pub fn hold_lock_for_tests(path: &std::path::Path) -> Option<impl Drop> {
+    LoginGuard::new(path.to_owned(), false).lock_blocking(Duration::from_secs(10))
+}
+
 /// What the file says about one set of credentials.
 enum Found {
     /// Nothing that stops a login: it may be sent (an entry is written first).
