@@ -219,8 +219,12 @@ impl ClientBuilder {
     /// and password, never the password; a successful login removes the entry. A client that
     /// finds the same credentials' login in flight in another client or process waits for its
     /// outcome (within its [`ClientBuilder::call_timeout`]) rather than sending them at the
-    /// same time. It is created 0600 (with a lock file beside it), and its directory 0700. A file that cannot be read, parsed or written never stops a
-    /// login: see [`Client::login_guard_warning`].
+    /// same time. It is created 0600 (with a lock file beside it), and its directory 0700; a
+    /// directory not owned by the user (or root), or writable by group or others, is not used
+    /// (as ssh does with `~/.ssh`), and links there are never followed. The lock is waited for
+    /// within half of what is left of the call timeout, then the call goes on without the file.
+    /// A file that cannot be read, parsed or written never stops a login: see
+    /// [`Client::login_guard_warning`].
     pub fn login_guard_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.login_guard_file = Some(path.into());
         self

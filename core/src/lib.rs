@@ -168,6 +168,8 @@ pub use client::Client;
 pub use credentials::{ClientCredentials, Login};
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use events::TARGET as LOG_TARGET;
+#[doc(hidden)]
+pub use guard::hold_lock_for_tests as __hold_login_guard_lock;
 pub use model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
