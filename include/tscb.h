@@ -34,7 +34,8 @@ typedef struct tscb_callback_list tscb_callback_list;
 
 /**
  * One callback message. Opaque: read it with the tscb_callback_message_* accessors and free it
- * with tscb_callback_message_free(). Its strings live until it is freed.
+ * with tscb_callback_message_free(). Its strings live until it is freed. The password, and the
+ * copy of it an accessor hands out, are wiped when it is freed.
  */
 typedef struct tscb_callback_message tscb_callback_message;
 
@@ -283,7 +284,7 @@ const char *tscb_callback_message_device_kind(const struct tscb_callback_message
                                               size_t index);
 
 /**
- * Frees a message. NULL does nothing.
+ * Frees a message, wiping its password. NULL does nothing.
  */
 void tscb_callback_message_free(struct tscb_callback_message *message);
 

@@ -11,6 +11,8 @@ mod client;
 mod error;
 mod logging;
 mod result;
+#[cfg(test)]
+mod wipe_tests;
 
 pub use callback::*;
 pub use calls::*;
