@@ -62,8 +62,8 @@ unsafe fn body_slice<'a>(body: *const u8, len: usize) -> Result<&'a [u8], Failur
 
 /// Reads one callback body of `len` bytes (need not be NUL-terminated). `out` must not be NULL;
 /// `body` may be NULL only when `len` is 0. On success `*out` is a new tscb_callback_message
-/// that the caller frees. A body over 1 MiB, not JSON, not a JSON object, or with a known field
-/// of the wrong type is TSCB_ERR_INVALID_CALLBACK (codes Tscb.CALLBACK_INVALID.*); unknown
+/// that the caller frees. A body over TSCB_MAX_CALLBACK_BYTES, not JSON, not a JSON object, or with a known field
+/// of the wrong type is TSCB_ERR_CALLBACK_INVALID (codes Tscb.CALLBACK_INVALID.*); unknown
 /// fields are kept.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_callback_message_parse(
@@ -256,9 +256,7 @@ pub unsafe extern "C" fn tscb_callback_message_free(message: *mut tscb_callback_
 }
 
 /// A new verifier that expects `username` and `password` in every message (NULL: that one is
-/// not checked) and allows the sources Verizon documents (3.87.163.45, 3.91.119.203,
-/// 54.197.62.209, 35.165.205.14, 54.200.43.232, 34.216.81.234, 137.117.33.109,
-/// 168.62.173.153) until tscb_callback_verifier_allow_source() or
+/// not checked) and allows the sources Verizon documents (tscb_verizon_callback_source()) until tscb_callback_verifier_allow_source() or
 /// tscb_callback_verifier_allow_any_source() says otherwise. Only digests of the passwords are
 /// kept. `out` must not be NULL; on success `*out` is a new verifier that the caller frees.
 #[no_mangle]
@@ -285,8 +283,8 @@ pub unsafe extern "C" fn tscb_callback_verifier_new(
 }
 
 /// After re-registering with a new password, also accepts `password` (the previous one) for
-/// `valid_for_ms` milliseconds from now; 900000 (15 minutes) covers what ThingSpace was seen to
-/// need, 0 accepts it never. Replaces an earlier previous password. Has an effect only when the
+/// `valid_for_ms` milliseconds from now; TSCB_DEFAULT_PREVIOUS_PASSWORD_WINDOW_MS covers what
+/// ThingSpace was seen to need, 0 accepts it never. Replaces an earlier previous password. Has an effect only when the
 /// verifier expects a password. TSCB_ERR_NULL_PARAMETER if `verifier` or `password` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_callback_verifier_set_previous_password(
@@ -332,12 +330,12 @@ pub unsafe extern "C" fn tscb_callback_verifier_allow_any_source(
     })
 }
 
-/// Checks the source address `source_ip` (text such as "3.87.163.45" or "::ffff:3.87.163.45",
+/// Checks the source address `source_ip` (text such as "192.0.2.7" or "::ffff:192.0.2.7",
 /// as the socket reported it), then reads the body (as tscb_callback_message_parse()), then
 /// compares the username and password in constant time. On success `*out` is a new
 /// tscb_callback_message that the caller frees. Failures: TSCB_ERR_CALLBACK_REJECTED (code
 /// Tscb.CALLBACK_REJECTED.Source: answer 403; .Credentials: answer 401),
-/// TSCB_ERR_INVALID_CALLBACK (Tscb.CALLBACK_INVALID.TooLarge: answer 413; others: 400),
+/// TSCB_ERR_CALLBACK_INVALID (Tscb.CALLBACK_INVALID.TooLarge: answer 413; others: 400),
 /// TSCB_ERR_INVALID_INPUT when `source_ip` is not an IP address. No error message holds a
 /// password. `verifier`, `source_ip` and `out` must not be NULL; `body` may be NULL only when
 /// `len` is 0.
