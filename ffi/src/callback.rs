@@ -88,11 +88,8 @@ unsafe fn text(
     guard(std::ptr::null(), || message.as_ref().and_then(f).map_or(std::ptr::null(), CStr::as_ptr))
 }
 
-/// The cached C string of `field` of `message`, made by `make` on first use.
-fn cached<'a>(
-    cell: &'a OnceLock<Option<CString>>,
-    make: impl FnOnce() -> Option<String>,
-) -> Option<&'a CStr> {
+/// The C string cached in `cell`, made from what `make` gives on first use.
+fn cached(cell: &OnceLock<Option<CString>>, make: impl FnOnce() -> Option<String>) -> Option<&CStr> {
     cell.get_or_init(|| make().map(|text| c_string(&text))).as_deref()
 }
 

@@ -3,7 +3,7 @@
 //! Parsing and checking live in core; this file only converts.
 //!
 //! A documented message takes about 10 µs to verify, less than handing the GIL to another
-//! thread and back would cost, so small bodies keep the GIL; a body near the MAX_CALLBACK_BYTES limit (1 MiB) takes
+//! thread and back would cost, so small bodies keep the GIL; a body near MAX_CALLBACK_BYTES takes
 //! about 10 ms (measured on the 2-core build machine), so bodies over [`DETACH_ABOVE`] bytes are
 //! read with the GIL released, and a threaded listener's other threads keep running.
 
