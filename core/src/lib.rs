@@ -160,9 +160,9 @@ pub use builder::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
 };
 pub use callback::{
-    callback_answer_status, callback_answer_status_for_code, CallbackFault, CallbackMessage,
-    CallbackVerifier, DeviceId, DEFAULT_PREVIOUS_PASSWORD_WINDOW, MAX_CALLBACK_BYTES,
-    VERIZON_CALLBACK_SOURCES,
+    callback_answer_status, callback_answer_status_for_code, previous_password_window_from_secs,
+    CallbackFault, CallbackMessage, CallbackVerifier, DeviceId, DEFAULT_PREVIOUS_PASSWORD_WINDOW,
+    MAX_CALLBACK_BYTES, VERIZON_CALLBACK_SOURCES,
 };
 pub use client::Client;
 pub use credentials::{ClientCredentials, Login};

@@ -21,8 +21,8 @@ pub struct tscb_client {
 }
 
 /// A new builder with the defaults: the production base URL
-/// (https://thingspace.verizon.com/api), a 10 s connect timeout, a 30 s timeout for each request
-/// and 120 s for each call. The caller
+/// (https://thingspace.verizon.com/api), TSCB_DEFAULT_CONNECT_TIMEOUT_MS to connect,
+/// TSCB_DEFAULT_TIMEOUT_MS for each request and TSCB_DEFAULT_CALL_TIMEOUT_MS for each call. The caller
 /// owns it: build it with tscb_client_builder_build() or free it with tscb_client_builder_free().
 /// Never NULL.
 #[no_mangle]
@@ -185,9 +185,9 @@ pub unsafe extern "C" fn tscb_client_builder_set_retry_register_when_busy(
 }
 
 /// Sets how long each HTTP request may take, from connecting to the end of the answer (default
-/// 30000). A call can send more than one request (a sign-in, a renewal, retries); each gets this
+/// TSCB_DEFAULT_TIMEOUT_MS). A call can send more than one request (a sign-in, a renewal, retries); each gets this
 /// or what is left of the call timeout, whichever is shorter.
-/// Zero and more than a day are rejected by tscb_client_builder_build().
+/// Zero and more than TSCB_MAX_TIMEOUT_MS are rejected by tscb_client_builder_build().
 /// TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_client_builder_set_timeout_ms(
@@ -197,11 +197,11 @@ pub unsafe extern "C" fn tscb_client_builder_set_timeout_ms(
     set_with(builder, |b| b.timeout(Duration::from_millis(ms)))
 }
 
-/// Sets how long one call may take in all (default 120000): the sign-in or renewals it needs,
+/// Sets how long one call may take in all (default TSCB_DEFAULT_CALL_TIMEOUT_MS): the sign-in or renewals it needs,
 /// waiting for another thread's sign-in, its requests, and the retries with their waits. When it
 /// runs out the call fails with TSCB_ERR_TIMEOUT ("Tscb.REQUEST_FAILED.Timeout"); a Retry-After
 /// or backoff that does not fit in what is left is not waited for (the failure that asked for it
-/// is returned). Zero and more than a day are rejected by tscb_client_builder_build().
+/// is returned). Zero and more than TSCB_MAX_TIMEOUT_MS are rejected by tscb_client_builder_build().
 /// TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_client_builder_set_call_timeout_ms(
@@ -239,8 +239,8 @@ pub unsafe extern "C" fn tscb_client_builder_set_ignore_login_guard(
     set_with(builder, |b| b.ignore_login_guard(ignore != 0))
 }
 
-/// Sets how long opening a connection may take (default 10000). Zero and more than a day are
-/// rejected by tscb_client_builder_build(). TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
+/// Sets how long opening a connection may take (default TSCB_DEFAULT_CONNECT_TIMEOUT_MS). Zero and
+/// more than TSCB_MAX_TIMEOUT_MS are rejected by tscb_client_builder_build(). TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_client_builder_set_connect_timeout_ms(
     builder: *mut tscb_client_builder,
@@ -249,8 +249,8 @@ pub unsafe extern "C" fn tscb_client_builder_set_connect_timeout_ms(
     set_with(builder, |b| b.connect_timeout(Duration::from_millis(ms)))
 }
 
-/// Whether a callback URL's port must be one that ThingSpace documents (80, 443, 9001-9006,
-/// 50551-50559, 28200-28220). Non-zero: check (the default); zero: accept any port.
+/// Whether a callback URL's port must be one that ThingSpace documents (see
+/// tscb_callback_port_range()). Non-zero: check (the default); zero: accept any port.
 /// TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_client_builder_set_check_callback_port(

@@ -9,18 +9,25 @@ __all__ = [
     "ApplyReport",
     "AuthError",
     "CallbackAck",
+    "CALLBACK_PORTS",
     "CallbackFault",
     "CallbackMessage",
+    "CallbackInvalidError",
     "CallbackRejectedError",
     "CallbackVerifier",
     "Change",
     "Client",
+    "DEFAULT_CALL_TIMEOUT",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_PREVIOUS_PASSWORD_WINDOW",
+    "DEFAULT_TIMEOUT",
     "DeviceId",
     "ERROR_CODES",
-    "InvalidCallbackError",
     "InvalidInputError",
     "InvalidResponseError",
     "MAX_CALLBACK_BYTES",
+    "MAX_CREDENTIAL_CHARS",
+    "MAX_TIMEOUT",
     "Outcome",
     "Plan",
     "RegisteredCallback",
@@ -31,7 +38,6 @@ __all__ = [
     "VERIZON_CALLBACK_SOURCES",
     "__version__",
     "callback_answer_status",
-    "parse_callback",
     "plan",
 ]
 
@@ -40,6 +46,15 @@ SERVICE_NAMES: tuple[str, ...]
 ERROR_CODES: tuple[str, ...]
 VERIZON_CALLBACK_SOURCES: tuple[str, ...]
 MAX_CALLBACK_BYTES: int
+MAX_CREDENTIAL_CHARS: int
+# (first, last) port ranges ThingSpace calls, both included.
+CALLBACK_PORTS: tuple[tuple[int, int], ...]
+# Durations in seconds, as the arguments that take them.
+DEFAULT_CONNECT_TIMEOUT: float
+DEFAULT_TIMEOUT: float
+DEFAULT_CALL_TIMEOUT: float
+MAX_TIMEOUT: float
+DEFAULT_PREVIOUS_PASSWORD_WINDOW: float
 
 class TscbError(Exception):
     error_code: str
@@ -53,7 +68,7 @@ class TransportError(TscbError): ...
 class TimeoutError(TscbError, builtins.TimeoutError): ...
 class InvalidResponseError(TscbError): ...
 class CallbackRejectedError(TscbError): ...
-class InvalidCallbackError(TscbError): ...
+class CallbackInvalidError(TscbError): ...
 
 @final
 class CallbackAck:
@@ -179,8 +194,9 @@ class CallbackMessage:
     @property
     def dedup_key(self) -> str: ...
     def to_json_without_password(self) -> dict[str, Any]: ...
+    @staticmethod
+    def parse(body: bytes) -> CallbackMessage: ...
 
-def parse_callback(body: bytes) -> CallbackMessage: ...
 def callback_answer_status(error: BaseException) -> int: ...
 
 @final
@@ -191,7 +207,8 @@ class CallbackVerifier:
         password: Optional[str] = None,
         previous_password: Optional[str] = None,
         previous_password_valid_for: Optional[float] = None,
-        allowed_sources: Optional[Sequence[str]] = ...,
+        allowed_sources: Optional[Sequence[str]] = None,
+        allow_any_source: bool = False,
     ) -> CallbackVerifier: ...
     def verify(self, body: bytes, source: str) -> CallbackMessage: ...
     def check_source(self, source: str) -> None: ...

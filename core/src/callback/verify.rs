@@ -30,6 +30,27 @@ pub const VERIZON_CALLBACK_SOURCES: &[&str] = &[
 /// re-registration).
 pub const DEFAULT_PREVIOUS_PASSWORD_WINDOW: Duration = Duration::from_secs(15 * 60);
 
+/// A previous password's window given in seconds (as Python and configuration files give it):
+/// zero accepts the previous password never; negative, NaN or infinite values are
+/// [`codes::TIMEOUT_INVALID`]. The one place that rule lives, so that no binding keeps its own.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(tscb::previous_password_window_from_secs(0.0).unwrap(), Duration::ZERO);
+/// let err = tscb::previous_password_window_from_secs(-1.0).unwrap_err();
+/// assert_eq!(err.error_code(), tscb::codes::TIMEOUT_INVALID);
+/// ```
+pub fn previous_password_window_from_secs(seconds: f64) -> Result<Duration> {
+    Duration::try_from_secs_f64(seconds).map_err(|_| {
+        Error::invalid(
+            codes::TIMEOUT_INVALID,
+            format!(
+                "a previous password's window must be a finite number of seconds, 0 or more, not {seconds}"
+            ),
+        )
+    })
+}
+
 type Digest = [u8; 32];
 
 fn digest(text: &str) -> Digest {
