@@ -130,8 +130,17 @@ pub(crate) fn c_string(text: &str) -> CString {
 pub(crate) struct SecretCString(Option<CString>);
 
 impl SecretCString {
+    /// Built in one buffer of the final size: `CString::new` would grow its copy by one byte
+    /// for the NUL, and that reallocation can leave an unwiped copy in the freed block.
     pub(crate) fn new(text: &str) -> Self {
-        SecretCString(Some(c_string(text)))
+        let nuls = text.bytes().filter(|&b| b == 0).count();
+        let mut bytes = Vec::with_capacity(text.len() + 2 * nuls + 1);
+        for c in text.chars() {
+            let c = if c == '\0' { '\u{FFFD}' } else { c };
+            bytes.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+        }
+        bytes.push(0);
+        SecretCString(CString::from_vec_with_nul(bytes).ok())
     }
 
     pub(crate) fn as_c_str(&self) -> &std::ffi::CStr {

@@ -20,10 +20,14 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 struct Inspecting;
 
-// SAFETY: every call is passed to `System` unchanged; `dealloc` only reads the block first.
+// SAFETY: every call is passed to `System` (`alloc` as `alloc_zeroed`); `dealloc` only reads the
+// block first.
 unsafe impl GlobalAlloc for Inspecting {
+    /// Zeroed, so that a block holds the password only if something wrote it there: a block
+    /// recycled from an earlier, unrelated copy (the test's own) would otherwise carry stale
+    /// bytes past its length and be counted when freed.
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        System.alloc(layout)
+        System.alloc_zeroed(layout)
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
