@@ -184,9 +184,8 @@ fn char_forms(text: &[u8], at: usize, c: char, out: &mut Vec<usize>) {
     let rest = &text[at..];
     // Positions are always character boundaries of the text, which was a `str`.
     let head = &rest[..rest.len().min(4)];
-    let head = std::str::from_utf8(head).unwrap_or_else(|e| {
-        std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default()
-    });
+    let head = std::str::from_utf8(head)
+        .unwrap_or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default());
     if let Some(t) = head.chars().next().filter(|&t| same_letter(c, t)) {
         out.push(at + t.len_utf8());
     }
@@ -286,7 +285,9 @@ mod tests {
     #[test]
     fn cut_short_and_case_changed_echoes_are_redacted() {
         let secret = "S3cr3tT0kenValue";
-        for echo in ["S3cr3tT0…", "S3cr3tT0ken", "s3cr3tt0kenvalue", "S3CR3TT0KENVALUE", "s3CR3t\\u0054\\u00300k"] {
+        for echo in
+            ["S3cr3tT0…", "S3cr3tT0ken", "s3cr3tt0kenvalue", "S3CR3TT0KENVALUE", "s3CR3t\\u0054\\u00300k"]
+        {
             let shown = redact(&format!("token Bearer{echo} is invalid"), &[secret]);
             assert!(shown.starts_with("token Bearer<redacted>"), "{echo}: {shown}");
             assert!(!shown.to_lowercase().contains("s3cr3t"), "{echo}: {shown}");
