@@ -98,32 +98,68 @@ pub(crate) fn redact(text: &str, secrets: &[&str]) -> String {
     use base64::Engine as _;
     let mut out = text.to_owned();
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        out = redact_one(&out, secret, false);
-        // A secret with backslashes in it, echoed unescaped inside a JSON string, reaches us
-        // decoded: `a\\b` as `a\b`.
+        let long = secret.chars().count() >= PREFIX_CHARS;
+        out = redact_one(&out, secret, long.then_some(PREFIX_CHARS), false);
+        // A secret with backslashes in it, echoed unescaped inside a JSON string (whole or cut
+        // short), reaches us decoded: `a\\b` as `a\b`. Its start counts as the decoded form
+        // of the secret's first eight characters, however short.
         if secret.contains('\\') {
-            let decoded = serde_json::from_str::<String>(&format!("\"{secret}\"")).ok().map(Zeroizing::new);
-            if let Some(decoded) = decoded.filter(|d| !d.is_empty() && d.as_str() != *secret) {
-                out = redact_one(&out, &decoded, false);
+            let (decoded, start) = json_decoded(secret);
+            if decoded.as_str() != *secret {
+                out = redact_one(&out, &decoded, long.then_some(start), false);
             }
         }
         let standard = Zeroizing::new(STANDARD_NO_PAD.encode(secret.as_bytes()));
-        out = redact_one(&out, &standard, true);
+        let prefix = (standard.len() >= PREFIX_CHARS).then_some(PREFIX_CHARS);
+        out = redact_one(&out, &standard, prefix, true);
         let url_safe = Zeroizing::new(URL_SAFE_NO_PAD.encode(secret.as_bytes()));
         if url_safe != standard {
-            out = redact_one(&out, &url_safe, true);
+            out = redact_one(&out, &url_safe, prefix, true);
         }
     }
     out
 }
 
-/// One form of one secret out of `text`; `base64` takes the padding after it along.
-fn redact_one(text: &str, secret: &str, base64: bool) -> String {
+/// `secret` as JSON decodes the escapes in it (leniently: what is no escape stays as it is),
+/// and how many characters the decoded form of its first [`PREFIX_CHARS`] characters has.
+fn json_decoded(secret: &str) -> (Zeroizing<String>, usize) {
+    let mut out = Zeroizing::new(String::with_capacity(secret.len()));
+    let mut start = 0;
+    let mut rest = secret;
+    let mut used = 0;
+    while let Some(c) = rest.chars().next() {
+        let (decoded, len) = match (c, rest.as_bytes().get(1)) {
+            ('\\', Some(&b @ (b'"' | b'\\' | b'/'))) => (b as char, 2),
+            ('\\', Some(b'n')) => ('\n', 2),
+            ('\\', Some(b'r')) => ('\r', 2),
+            ('\\', Some(b't')) => ('\t', 2),
+            ('\\', Some(b'b')) => ('\u{8}', 2),
+            ('\\', Some(b'f')) => ('\u{c}', 2),
+            ('\\', Some(b'u')) => match unit_at(&rest.as_bytes()[1..]).and_then(|u| char::from_u32(u.into()))
+            {
+                Some(d) => (d, 6),
+                None => (c, 1),
+            },
+            _ => (c, c.len_utf8()),
+        };
+        if used < PREFIX_CHARS {
+            start += 1;
+        }
+        used += rest[..len].chars().count();
+        out.push(decoded);
+        rest = &rest[len..];
+    }
+    (out, start)
+}
+
+/// One form of one secret out of `text`. With `prefix`, any start of it that many characters or
+/// longer is replaced wherever it stands; without, only the whole, where it stands alone.
+/// `base64` takes the padding after it along.
+fn redact_one(text: &str, secret: &str, prefix: Option<usize>, base64: bool) -> String {
     let bytes = text.as_bytes();
     let Some(first) = secret.chars().next() else { return text.to_owned() };
-    let chars = secret.chars().count();
-    let long = chars >= PREFIX_CHARS;
-    let shortest = if long { PREFIX_CHARS } else { chars };
+    let long = prefix.is_some();
+    let shortest = prefix.unwrap_or_else(|| secret.chars().count()).max(1);
     let bounded = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
@@ -154,7 +190,11 @@ fn redact_one(text: &str, secret: &str, base64: bool) -> String {
 
 /// Whether `a` and `b` are the same character but perhaps for case.
 fn same_letter(a: char, b: char) -> bool {
-    a == b || (a.is_alphabetic() && b.is_alphabetic() && a.to_lowercase().eq(b.to_lowercase()))
+    if a.is_ascii() || b.is_ascii() {
+        return a.eq_ignore_ascii_case(&b);
+    }
+    // Both ways: `ς` and `σ` differ in lower case, not in upper.
+    a == b || a.to_lowercase().eq(b.to_lowercase()) || a.to_uppercase().eq(b.to_uppercase())
 }
 
 /// The end of the longest occurrence of the first `shortest` or more characters of `secret`
@@ -188,6 +228,14 @@ fn char_forms(text: &[u8], at: usize, c: char, out: &mut Vec<usize>) {
         .unwrap_or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default());
     if let Some(t) = head.chars().next().filter(|&t| same_letter(c, t)) {
         out.push(at + t.len_utf8());
+    }
+    if !c.is_ascii() {
+        // A letter whose other case is several characters: `ß` upper-cased is `SS`.
+        for other in [c.to_uppercase().collect::<String>(), c.to_lowercase().collect()] {
+            if other.chars().nth(1).is_some() && rest.starts_with(other.as_bytes()) {
+                out.push(at + other.len());
+            }
+        }
     }
     let run = rest.iter().take_while(|&&b| b == b'\\').count();
     if run == 0 {
@@ -299,6 +347,9 @@ mod tests {
         assert_eq!(redact(text, &[secret, "Zq8#pW!x2Lm", "hunter2"]), text);
         // Non-ASCII letters in either case.
         assert_eq!(redact("[PÄSSWÖRTER]", &["pässwörter"]), "[<redacted>]");
+        assert_eq!(redact("[STRASSE-1234]", &["straße-1234"]), "[<redacted>]");
+        assert_eq!(redact("[ΟΔΟΣ-1234]", &["οδος-1234"]), "[<redacted>]");
+        assert_eq!(redact("[οδος-1234]", &["ΟΔΟΣ-1234"]), "[<redacted>]");
     }
 
     #[test]
