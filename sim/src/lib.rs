@@ -126,7 +126,7 @@ mod tls;
 pub use config::SimConfig;
 pub use deliver::{Delivery, DeliveryAttempt};
 pub use fault::{Fault, FaultAction};
-pub use proxy::{ConnectProxy, ProxyConfig, ProxyRequest};
+pub use proxy::{ConnectProxy, ProxyConfig, ProxyRequest, MAX_LOGGED_REQUESTS};
 pub use record::RecordedRequest;
 pub use simulator::{Simulator, SimulatorBuilder};
 pub use state::Registration;
