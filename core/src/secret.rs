@@ -76,6 +76,11 @@ pub(crate) fn joined(parts: &[&str]) -> Zeroizing<String> {
 /// that cuts an echo short (`token S3cr3tTok… is invalid`) still shows no more than seven.
 const PREFIX_CHARS: usize = 8;
 
+/// The most positions [`match_at`] keeps after a character, and the most backslashes one
+/// backslash may be written as: enough for escaping five times over, and a bound on the work
+/// that a body of nothing but backslashes can cause (else quadratic in its length).
+const MAX_STATES: usize = 32;
+
 /// Replaces each occurrence of any of `secrets` in `text` with `<redacted>`, in every form a
 /// server may echo it: as it is, JSON-escaped (`\"`, `\\`, `\/`, `\uXXXX` in either case,
 /// surrogate pairs, any mix of these, and escaped again inside a quoted string), upper- or
@@ -211,6 +216,10 @@ fn match_at(text: &[u8], start: usize, secret: &str, shortest: usize) -> Option<
         }
         next.sort_unstable();
         next.dedup();
+        // Only a run of backslashes makes many; the longest matches are kept.
+        if next.len() > MAX_STATES {
+            next.drain(..next.len() - MAX_STATES);
+        }
         if next.is_empty() {
             return (matched >= shortest).then(|| ends.last().copied()).flatten();
         }
@@ -243,7 +252,7 @@ fn char_forms(text: &[u8], at: usize, c: char, out: &mut Vec<usize>) {
     }
     if c == '\\' {
         // One backslash, escaped any number of times: some of the run.
-        out.extend((2..=run).map(|n| at + n));
+        out.extend((2..=run.min(MAX_STATES)).map(|n| at + n));
     }
     let after = &rest[run..];
     let short = match c {
@@ -350,6 +359,15 @@ mod tests {
         assert_eq!(redact("[STRASSE-1234]", &["straße-1234"]), "[<redacted>]");
         assert_eq!(redact("[ΟΔΟΣ-1234]", &["οδος-1234"]), "[<redacted>]");
         assert_eq!(redact("[οδος-1234]", &["ΟΔΟΣ-1234"]), "[<redacted>]");
+    }
+
+    #[test]
+    fn a_backslash_escaped_five_times_over_is_still_matched() {
+        let echo = format!("[a{}b-secret-x]", "\\".repeat(32));
+        assert_eq!(redact(&echo, &["a\\b-secret-x"]), "[<redacted>]");
+        // A body of nothing but backslashes against a secret of them is no work to speak of
+        // (it took seconds when every way of sharing out the run was kept).
+        let _ = redact(&"\\".repeat(4096), &[&"\\".repeat(30)]);
     }
 
     #[test]
