@@ -230,3 +230,27 @@ fn one_failing_account_does_not_stop_the_others() {
         stdout(&plan).contains("! failed    NoSuchAccount UnifiedWebService.REQUEST_FAILED.AccountNotFound")
     );
 }
+
+/// A fleet path that is a directory, a device or a file over 64 MiB is refused at once with its
+/// name and the reason: before, /dev/zero was read until memory ran out, and a 65 MiB file read
+/// whole.
+#[test]
+fn a_fleet_path_that_is_no_file_of_sensible_size_is_refused_naming_it() {
+    let sim = Simulator::start().unwrap();
+    let file = FleetFile::new("large", "");
+    // Sparse: 65 MiB that cost no disk.
+    std::fs::File::options().write(true).open(&file.path).unwrap().set_len(65 * 1024 * 1024).unwrap();
+    let dir = file.dir.to_str().unwrap();
+    for (path, why) in [
+        (dir, "it is not a regular file (a directory)"),
+        ("/dev/zero", "it is not a regular file (a character device)"),
+        (file.path.to_str().unwrap(), "it is larger than 64 MiB, the limit"),
+    ] {
+        let out = tscb(&sim, &credentials("sim-password"), &["plan", "-f", path]);
+        assert_eq!(out.status.code(), Some(3), "{path}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(&format!("{path}: cannot be read: {why}")), "{err}");
+        assert!(err.contains("Tscb.INPUT_INVALID.Fleet.File"), "{err}");
+    }
+    assert!(sim.requests().is_empty());
+}

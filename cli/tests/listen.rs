@@ -476,4 +476,20 @@ fn a_tls_key_that_cannot_be_read_is_named_without_its_content() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("test-ca.pem") && !stderr.contains("BEGIN"), "{stderr}");
+    // A device is refused before it is read: it aborted on out-of-memory, reading for ever.
+    for (cert, key, named) in [
+        (data.join("listener-cert.pem"), "/dev/zero", "the private key in /dev/zero"),
+        ("/dev/zero".into(), "/dev/zero", "the certificates in /dev/zero"),
+    ] {
+        let out = Command::new(BIN)
+            .args(["listen", "--listen", "127.0.0.1:0", "--tls-cert"])
+            .arg(cert)
+            .args(["--tls-key", key])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let expected = format!("could not read {named}: it is not a regular file (a character device)");
+        assert!(stderr.contains(&expected), "{stderr}");
+    }
 }

@@ -4,9 +4,10 @@
 
 mod common;
 
-use std::process::Output;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
 
-use common::{command, respond, stderr, stdout, Sim, CREDENTIALS};
+use common::{command, respond, stderr, stdout, KillOnDrop, Sim, BIN, CREDENTIALS};
 
 /// `tscb` with THINGSPACE_* exactly `env`, whose values may be any bytes.
 fn tscb_bytes(env: &[(&str, &[u8])], args: &[&str]) -> Output {
@@ -32,7 +33,7 @@ fn tokens_echoed_by_the_service_never_reach_stdout_or_stderr() {
             assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
             let all = stdout(&o) + &stderr(&o);
             assert!(!all.contains(LEAKED), "{all}");
-            assert!(all.contains("<redacted>"), "{all}");
+            assert!(all.contains("sign-in answer is not JSON"), "{all}");
         }
     }
     // Fixed tokens echoed in an error body, raw, JSON-escaped and \u-escaped.
@@ -150,4 +151,57 @@ fn the_base_url_and_ca_file_variables_are_refused_by_name_and_no_credentials_say
     for name in ["THINGSPACE_CLIENT_ID", "THINGSPACE_LOGIN_PASSWORD", "THINGSPACE_SESSION_TOKEN", "--sim"] {
         assert!(err.contains(name), "{name}: {err}");
     }
+}
+
+/// The owner of `/proc/PID/status`: the process's own user while it is dumpable, root once it
+/// is not (the kernel's sign that other processes of the user may not read its memory). This is
+/// seen from outside, unlike `prctl(PR_GET_DUMPABLE)`; as root, the child runs as `nobody` so
+/// that the two owners differ.
+fn proc_owner(pid: u32) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(format!("/proc/{pid}/status")).unwrap().uid()
+}
+
+#[test]
+fn tscb_holding_a_password_is_not_dumpable() {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: getuid has no preconditions.
+    let me = unsafe { libc::getuid() };
+    let user = if me == 0 { 65534 } else { me };
+    let as_user = |command: &mut Command| {
+        if me == 0 {
+            command.uid(user).gid(user);
+        }
+    };
+    // The check must tell a dumpable process from one that is not.
+    let mut sleep = Command::new("sleep");
+    as_user(sleep.arg("60"));
+    let Ok(sleeper) = sleep.spawn().map(KillOnDrop) else {
+        println!("skipped: cannot start a process as user {user}");
+        return;
+    };
+    assert_eq!(proc_owner(sleeper.0.id()), user, "a plain process's /proc files are its user's");
+    let mut tscb = Command::new(BIN);
+    tscb.args([
+        "listen",
+        "--listen",
+        "127.0.0.1:0",
+        "--any-source",
+        "--username",
+        "u",
+        "--password-env",
+        "CB_PW",
+    ])
+    .env("CB_PW", "listener-SECRET-dump")
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped());
+    as_user(&mut tscb);
+    let mut child = tscb.spawn().unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let listener = KillOnDrop(child);
+    // Listening: the password has been read.
+    let mut first = String::new();
+    err.read_line(&mut first).unwrap();
+    assert!(first.contains("://"), "tscb listen started: {first}");
+    assert_eq!(proc_owner(listener.0.id()), 0, "tscb is still dumpable");
 }

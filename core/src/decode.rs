@@ -69,6 +69,48 @@ impl Call<'_> {
     }
 }
 
+impl Call<'_> {
+    /// Parses a 2xx sign-in answer, whose `field` holds a token as a string. Unlike [`parse`]'s,
+    /// the error never quotes the body, however it is redacted and masked: a token we did not
+    /// take is known to no redaction, and a masking that looks for `"key":"value"` misses it as
+    /// soon as it is not a string (`{"sessionToken":["…"]}`). It names what is wrong instead.
+    ///
+    /// [`parse`]: Call::parse
+    pub(crate) fn parse_sign_in<T: DeserializeOwned>(
+        &self,
+        status: StatusCode,
+        body: &[u8],
+        field: &str,
+    ) -> Result<T> {
+        let err = match serde_json::from_slice::<T>(body) {
+            Ok(value) => return Ok(value),
+            Err(err) => err,
+        };
+        if let Some((code, message)) = known_error_shape(body) {
+            return Err(self.api_error(status, code, message, None));
+        }
+        let (code, what) = if body.is_empty() {
+            (codes::RESPONSE_NOT_JSON, "is empty".to_owned())
+        } else if err.is_data() {
+            (
+                codes::RESPONSE_UNEXPECTED_SHAPE,
+                shape::describe(body, field).unwrap_or_else(|| json_error(&err)),
+            )
+        } else {
+            // A syntax error's text says where, never what.
+            (codes::RESPONSE_NOT_JSON, format!("is not JSON ({err})"))
+        };
+        Err(Error::InvalidResponse {
+            status: status.as_u16(),
+            code,
+            message: format!(
+                "HTTP {status} sign-in answer {what}; expected an object whose \"{field}\" is a string"
+            ),
+            source: None,
+        })
+    }
+}
+
 pub(crate) fn auth_or_api(status: StatusCode, code: &str) -> ErrorKind {
     if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) || is_session_code(code) {
         ErrorKind::Auth
@@ -135,6 +177,145 @@ fn json_error(err: &serde_json::Error) -> String {
     }
 }
 
+/// What is wrong with a sign-in answer, told from the types of its values alone: the values
+/// themselves are never kept (a string is looked at where serde holds it, not copied).
+mod shape {
+    use std::fmt;
+
+    use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+    /// The kind of a JSON value.
+    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+    pub(super) enum Kind {
+        Null,
+        Bool,
+        Number,
+        String,
+        Array,
+        Object,
+    }
+
+    impl fmt::Display for Kind {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(match self {
+                Kind::Null => "null",
+                Kind::Bool => "a boolean",
+                Kind::Number => "a number",
+                Kind::String => "a string",
+                Kind::Array => "an array",
+                Kind::Object => "an object",
+            })
+        }
+    }
+
+    /// The answer's kind, and the kinds of each value of `field` in it (if an object).
+    struct Top<'a> {
+        field: &'a str,
+    }
+
+    impl<'de> Visitor<'de> for Top<'_> {
+        type Value = (Kind, Vec<Kind>);
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut found = Vec::new();
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key == self.field {
+                    found.push(map.next_value::<KindOf>()?.0);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok((Kind::Object, found))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            KindVisitor.visit_seq(seq).map(|k| (k, Vec::new()))
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok((Kind::Bool, Vec::new()))
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok((Kind::Number, Vec::new()))
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok((Kind::Number, Vec::new()))
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok((Kind::Number, Vec::new()))
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok((Kind::String, Vec::new()))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok((Kind::Null, Vec::new()))
+        }
+    }
+
+    struct KindOf(Kind);
+
+    impl<'de> de::Deserialize<'de> for KindOf {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(KindVisitor).map(KindOf)
+        }
+    }
+
+    struct KindVisitor;
+
+    impl<'de> Visitor<'de> for KindVisitor {
+        type Value = Kind;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Kind, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(Kind::Object)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kind, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Kind::Array)
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Kind, E> {
+            Ok(Kind::Bool)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Kind, E> {
+            Ok(Kind::Number)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Kind, E> {
+            Ok(Kind::Number)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Kind, E> {
+            Ok(Kind::Number)
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Kind, E> {
+            Ok(Kind::String)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Kind, E> {
+            Ok(Kind::Null)
+        }
+    }
+
+    /// What is wrong with `body` as an object whose `field` is a string, or `None` if that
+    /// much is right (the fault is elsewhere).
+    pub(super) fn describe(body: &[u8], field: &str) -> Option<String> {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        let (kind, found) = match de.deserialize_any(Top { field }) {
+            Ok(shape) => shape,
+            Err(e) => return Some(format!("is not JSON ({e})")),
+        };
+        if de.end().is_err() {
+            return Some("has bytes after its JSON value".to_owned());
+        }
+        Some(match (kind, found.as_slice()) {
+            (Kind::Object, []) => format!("has no \"{field}\""),
+            (Kind::Object, [Kind::String]) => return None,
+            (Kind::Object, [kind]) => format!("has \"{field}\" as {kind}"),
+            (Kind::Object, _) => format!("has \"{field}\" {} times", found.len()),
+            (kind, _) => format!("is {kind}, not an object"),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +342,25 @@ mod tests {
         assert_eq!(known_error_shape(br#"{"fault":{"message":"m"}}"#), None);
         assert_eq!(known_error_shape(br#"{"fault":{"code":" \n","message":"m"}}"#), None);
         assert_eq!(known_error_shape(br#"{"error":"","error_description":"d"}"#), None);
+    }
+
+    #[test]
+    fn sign_in_shapes_are_described_without_values() {
+        let describe = |body: &str| shape::describe(body.as_bytes(), "sessionToken");
+        assert_eq!(describe(r#"{"sessionToken":["T0KEN"]}"#).unwrap(), r#"has "sessionToken" as an array"#);
+        assert_eq!(
+            describe(r#"{"sessionToken":{"v":"T0KEN"}}"#).unwrap(),
+            r#"has "sessionToken" as an object"#
+        );
+        assert_eq!(describe(r#"{"sessionToken":7}"#).unwrap(), r#"has "sessionToken" as a number"#);
+        assert_eq!(describe(r#"{"token":"T0KEN"}"#).unwrap(), r#"has no "sessionToken""#);
+        assert_eq!(describe(r#"[{"sessionToken":"T0KEN"}]"#).unwrap(), "is an array, not an object");
+        assert_eq!(describe(r#"{"sessionToken":"T0KEN"}x"#).unwrap(), "has bytes after its JSON value");
+        assert_eq!(
+            describe(r#"{"sessionToken":"A","sessionToken":"B"}"#).unwrap(),
+            r#"has "sessionToken" 2 times"#
+        );
+        assert_eq!(describe(r#"{"sessionToken":"T0KEN","other":[1]}"#), None);
+        assert!(!describe(r#"{"sessionToken":"T0KEN""#).unwrap().contains("T0KEN"));
     }
 }

@@ -44,7 +44,7 @@ impl SignIn for AsyncClient {
             .await
             .map_err(Error::refused_as_auth)?;
         let answer = Zeroizing::new(answer);
-        let token: TokenAnswer = call.parse(status, &answer)?;
+        let token: TokenAnswer = call.parse_sign_in(status, &answer, "access_token")?;
         if !is_header_token(token.access_token.expose()) {
             return Err(call.shape_error(status, "the OAuth token is empty or cannot go into a header"));
         }
@@ -73,7 +73,7 @@ impl SignIn for AsyncClient {
             .await
             .map_err(Error::refused_as_auth)?;
         let answer = Zeroizing::new(answer);
-        let session: LoginAnswer = call.parse(status, &answer)?;
+        let session: LoginAnswer = call.parse_sign_in(status, &answer, "sessionToken")?;
         if !is_header_token(session.session_token.expose()) {
             return Err(call.shape_error(status, "the session token is empty or cannot go into a header"));
         }

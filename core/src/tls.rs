@@ -14,6 +14,7 @@ use rustls::{AlertDescription, CertificateError};
 use crate::builder::setup_error;
 use crate::codes;
 use crate::error::{Error, Result};
+use crate::files::{read_bounded, Links, MAX_PEM_BYTES};
 
 /// A CA to trust besides the platform's roots, as given to the builder; read and parsed only by
 /// [`ClientBuilder::build`](crate::ClientBuilder::build), so that a bad one is an error there.
@@ -46,7 +47,9 @@ fn load(sources: &[ExtraCa]) -> Result<Vec<CertificateDer<'static>>> {
             ExtraCa::Pem(pem) => ("the CA certificate PEM text".to_owned(), pem.clone()),
             ExtraCa::File(path) => {
                 let what = format!("the CA file {}", path.display());
-                let text = std::fs::read(path).map_err(|e| invalid(format!("cannot read {what}: {e}")))?;
+                // Bounded: a path such as /dev/zero must be an error, not an out-of-memory abort.
+                let text = read_bounded(path, MAX_PEM_BYTES, Links::Follow)
+                    .map_err(|e| invalid(format!("cannot read {what}: {e}")))?;
                 (what, text)
             }
         };

@@ -1,11 +1,13 @@
 //! A property: whatever a server answers, no secret that the client holds (or that an answer has
 //! just handed it) shows in an error's `Display`, `Debug` or `to_json`, in its raw, JSON-escaped
-//! or `\uXXXX`-escaped form.
+//! or `\uXXXX`-escaped form, in either case, as base64, nor any start of it eight characters or
+//! longer.
 //!
 //! Each case signs in with random credentials against a simulator whose token and login answers
 //! are injected (so the bearer and session tokens are random too), then makes one endpoint answer
-//! a random body that echoes the secrets of that request in a random escaping: the three error
-//! shapes, HTML, truncated JSON, and 2xx garbage that carries a fresh token.
+//! a random body that echoes the secrets of that request in a random form (escaped, cut short,
+//! upper- or lower-cased, base64): the three error shapes, HTML, truncated JSON, and 2xx garbage
+//! that carries a fresh token.
 
 mod common;
 
@@ -42,6 +44,8 @@ struct Case {
     status: u16,
     /// How each echoed secret is escaped (see `escape`), one per secret.
     forms: Vec<usize>,
+    /// Where an echo cut short is cut (see `escape`), one per secret.
+    cuts: Vec<usize>,
 }
 
 /// Visible ASCII, as a token must be, with quotes, backslashes and slashes more often.
@@ -78,12 +82,18 @@ fn case() -> impl Strategy<Value = Case> {
     let status = proptest::sample::select(vec![200u16, 400, 401, 403, 404, 500, 502, 503]);
     (
         (text(30), text(30), text(40), token(), token(), token()),
-        (endpoint, 0..SHAPES, status, proptest::collection::vec(0..FORMS, 6)),
+        (
+            endpoint,
+            0..SHAPES,
+            status,
+            proptest::collection::vec(0..FORMS, 6),
+            proptest::collection::vec(0..64usize, 6),
+        ),
     )
         .prop_map(
             |(
                 (client_secret, login_password, callback_password, bearer, session, fresh),
-                (endpoint, shape, status, forms),
+                (endpoint, shape, status, forms, cuts),
             )| Case {
                 client_secret,
                 login_password,
@@ -95,6 +105,7 @@ fn case() -> impl Strategy<Value = Case> {
                 shape,
                 status,
                 forms,
+                cuts,
             },
         )
 }
@@ -127,10 +138,15 @@ fn json_ascii(s: &str) -> String {
     out
 }
 
-const FORMS: usize = 7;
+const FORMS: usize = 16;
 
-/// The secret as a server might echo it.
-fn escape(s: &str, form: usize) -> String {
+/// The secret as a server might echo it; `cut` chooses where an echo cut short ends (after eight
+/// characters or more).
+fn escape(s: &str, form: usize, cut: usize) -> String {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    use base64::Engine as _;
+    let chars = s.chars().count();
+    let start: String = s.chars().take(8 + cut % (chars - 7)).collect();
     match form {
         0 => s.to_owned(),
         1 => json(s),
@@ -139,6 +155,16 @@ fn escape(s: &str, form: usize) -> String {
         4 => u_escaped(s, true),
         // Quoted inside a string that was then put into JSON again (a message quoting a body).
         5 => json(&json(s)),
+        // Cut short, as a log line or a message that quotes only the start does.
+        6 => format!("{start}…"),
+        7 => format!("{}...", json(&start)),
+        8 => s.to_uppercase(),
+        9 => s.to_lowercase(),
+        10 => json(&s.to_uppercase()),
+        11 => STANDARD.encode(s),
+        12 => STANDARD_NO_PAD.encode(s),
+        13 => URL_SAFE.encode(s),
+        14 => URL_SAFE_NO_PAD.encode(s),
         // Mixed: every other character \u-escaped.
         _ => s
             .chars()
@@ -148,9 +174,18 @@ fn escape(s: &str, form: usize) -> String {
     }
 }
 
-/// The forms that must never be shown.
+/// The forms that must never be shown, compared case-insensitively: the whole secret and its
+/// first eight characters, each as it is and escaped, and its base64.
 fn forbidden(s: &str) -> Vec<String> {
-    vec![s.to_owned(), json(s), json_ascii(s), u_escaped(s, false), u_escaped(s, true)]
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    use base64::Engine as _;
+    let start: String = s.chars().take(8).collect();
+    let mut forms = Vec::new();
+    for s in [s, start.as_str()] {
+        forms.extend([s.to_owned(), json(s), json_ascii(s), u_escaped(s, false)]);
+    }
+    forms.extend([STANDARD_NO_PAD.encode(s), URL_SAFE_NO_PAD.encode(s)]);
+    forms.into_iter().map(|f| f.to_lowercase()).collect()
 }
 
 const SHAPES: usize = 11;
@@ -225,8 +260,8 @@ fn run(case: &Case) -> (Option<Error>, Vec<String>) {
     }
     let echo: Vec<String> = held
         .iter()
-        .zip(&case.forms)
-        .map(|(secret, &form)| format!("secret={}", escape(secret, form)))
+        .zip(case.forms.iter().zip(&case.cuts))
+        .map(|(secret, (&form, &cut))| format!("secret={}", escape(secret, form, cut)))
         .collect();
     let (status, body) = body(case, &echo.join(" "));
     let (method, path) = match case.endpoint {
@@ -303,9 +338,10 @@ proptest! {
         if let Some(error) = error {
             prop_assert!(!error.error_code().trim().is_empty(), "an empty code: {error:?}");
             for text in shown(&error) {
+                let text = text.to_lowercase();
                 for secret in &secrets {
                     for form in forbidden(secret) {
-                        prop_assert!(!text.contains(&form), "{form:?} shown in {text}");
+                        prop_assert!(!text.contains(&form), "{form:?} shown in {text} for {case:?}");
                     }
                 }
             }

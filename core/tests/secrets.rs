@@ -113,31 +113,52 @@ fn with_credentials(sim: &tscb_sim::Simulator) -> tscb::ClientBuilder {
     common::with_credentials(sim).retry(tscb::RetryPolicy::none())
 }
 
+/// A 2xx sign-in answer that is not the documented shape is never quoted, however masked: its
+/// token is known to no redaction, and a token that is not a string escapes the masking of
+/// `"key":"value"`. The error names what is wrong instead.
 #[test]
-fn a_fresh_token_in_a_sign_in_answer_that_is_not_clean_json_is_not_quoted() {
+fn a_sign_in_answer_of_the_wrong_shape_is_described_not_quoted() {
     const LEAKED: &str = "LEAKED-TOKEN-0123456789";
     let token = format!(r#"{{"access_token":"{LEAKED}","expires_in":3600}}"#);
     let session = format!(r#"{{"sessionToken":"{LEAKED}"}}"#);
     let cases = [
-        ("/oauth2/token", format!("{token}x")),
-        ("/oauth2/token", format!("\u{feff}{token}")),
-        ("/oauth2/token", format!("[{token}]")),
+        ("/oauth2/token", format!("{token}x"), "is not JSON (trailing characters at line 1 column 61)"),
+        ("/oauth2/token", format!("\u{feff}{token}"), "is not JSON (expected value at line 1 column 1)"),
+        ("/oauth2/token", format!("[{token}]"), "is an array, not an object"),
         (
             "/oauth2/token",
             format!(r#"{{"access_token":"{LEAKED}","refresh_token":"{LEAKED}","id_token":"{LEAKED}","#),
+            "is not JSON (EOF while parsing a value",
         ),
-        ("/session/login", format!("{session}x")),
-        ("/session/login", format!("\u{feff}{session}")),
-        ("/session/login", format!("[{session}]")),
+        (
+            "/oauth2/token",
+            format!(r#"{{"access_token":{{"value":"{LEAKED}"}}}}"#),
+            r#"has "access_token" as an object"#,
+        ),
+        ("/oauth2/token", format!(r#"{{"token":"{LEAKED}"}}"#), r#"has no "access_token""#),
+        ("/session/login", format!("{session}x"), "is not JSON (trailing characters"),
+        ("/session/login", format!("\u{feff}{session}"), "is not JSON"),
+        ("/session/login", format!("[{session}]"), "is an array, not an object"),
+        (
+            "/session/login",
+            format!(r#"{{"sessionToken":["{LEAKED}"]}}"#),
+            r#"has "sessionToken" as an array"#,
+        ),
+        (
+            "/session/login",
+            format!(r#"{{"sessionToken":[{{"t":"{LEAKED}"}}]}}"#),
+            r#"has "sessionToken" as an array"#,
+        ),
+        ("/session/login", format!(r#"{{"session":"{LEAKED}"}}"#), r#"has no "sessionToken""#),
     ];
-    for (path, body) in cases {
+    for (path, body, what) in cases {
         let sim = common::sim();
         sim.inject(Fault::new(respond(200, &body)).path_contains(path));
         let err = with_credentials(&sim).build().unwrap().login().unwrap_err();
         assert_eq!(err.kind(), tscb::ErrorKind::InvalidResponse, "{err}");
         let text = format!("{err} {err:?} {}", err.to_json());
-        assert!(!text.contains(LEAKED), "{path} {body}: {text}");
-        assert!(text.contains("<redacted>"), "the excerpt is still there: {text}");
+        assert!(!text.contains("LEAKED"), "{path} {body}: {text}");
+        assert!(err.to_string().contains(&format!("sign-in answer {what}")), "{path} {body}: {err}");
     }
 }
 

@@ -178,6 +178,36 @@ fn a_ca_that_is_missing_or_not_a_certificate_fails_build() {
     assert!(sim.requests().is_empty());
 }
 
+/// A CA path that is no regular file of sensible size is refused with its name and the reason,
+/// at once: before, /dev/zero was read until memory ran out, a FIFO blocked for ever, and a
+/// 2 MiB bundle was read whole.
+#[test]
+fn a_ca_file_that_is_a_device_a_fifo_or_too_large_fails_build_naming_it() {
+    let sim = https_sim();
+    let pem = sim.ca_pem().unwrap();
+    let big = tempfile_path::TempPath::with(pem.repeat(2 * 1024 * 1024 / pem.len() + 1).as_bytes());
+    let fifo = std::env::temp_dir().join(format!("tscb-test-ca-fifo-{}", std::process::id()));
+    let _ = std::fs::remove_file(&fifo);
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let cases = [
+        (std::path::PathBuf::from("/dev/zero"), "it is not a regular file (a character device)"),
+        (fifo.clone(), "it is not a regular file (a FIFO)"),
+        (big.path().to_owned(), "it is larger than 1 MiB, the limit"),
+    ];
+    for (path, why) in cases {
+        let builder = tokens(&sim).add_ca_file(&path);
+        let (send, done) = std::sync::mpsc::channel();
+        std::thread::spawn(move || send.send(builder.build().map(|_| ())));
+        let err = done.recv_timeout(Duration::from_secs(20)).expect("build returns").unwrap_err();
+        assert_eq!(err.error_code(), codes::CA_FILE_INVALID, "{err}");
+        let expected = format!("cannot read the CA file {}: {why}", path.display());
+        assert!(err.to_string().contains(&expected), "{err}");
+    }
+    let _ = std::fs::remove_file(&fifo);
+}
+
 #[test]
 fn through_a_connect_proxy_with_credentials_sent_as_proxy_authorization() {
     let sim = https_sim();

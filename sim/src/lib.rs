@@ -129,7 +129,7 @@ pub use config::{
 };
 pub use deliver::{Delivery, DeliveryAttempt};
 pub use fault::{Fault, FaultAction};
-pub use proxy::{ConnectProxy, ProxyConfig, ProxyRequest};
+pub use proxy::{ConnectProxy, ProxyConfig, ProxyRequest, MAX_LOGGED_REQUESTS};
 pub use record::RecordedRequest;
 pub use simulator::{Simulator, SimulatorBuilder};
 pub use state::Registration;

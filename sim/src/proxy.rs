@@ -1,20 +1,27 @@
 //! A small HTTP `CONNECT` proxy for tests of clients behind a corporate proxy: it records what it
 //! was asked, can demand credentials (407) or refuse chosen targets, and tunnels only to
 //! loopback addresses, so that a test can never reach further than this machine.
+//!
+//! Still a test tool, but one that runs as a process beside others: tunnels are capped (503
+//! beyond the cap) and closed when idle, and its log of requests keeps only the latest ones.
 
+use std::collections::{HashMap, VecDeque};
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 
 use crate::server::lock;
 
+/// How many requests [`ConnectProxy::requests`] keeps: the latest ones.
+pub const MAX_LOGGED_REQUESTS: usize = 1000;
+
 /// How a [`ConnectProxy`] behaves.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ProxyConfig {
     /// When set, a `CONNECT` without `Proxy-Authorization: Basic` for this user and password is
     /// answered `407 Proxy Authentication Required`.
@@ -22,6 +29,22 @@ pub struct ProxyConfig {
     /// Targets (`host:port`, as in the `CONNECT` line) answered with the given status instead of
     /// a tunnel, e.g. `("127.0.0.1:443".into(), 403)`; `"*"` stands for every target.
     pub refuse: Vec<(String, u16)>,
+    /// The most tunnels open at once; a `CONNECT` beyond is answered `503 Service Unavailable`.
+    /// 64 by default.
+    pub max_tunnels: usize,
+    /// A tunnel in which no byte moved either way for this long is closed. 30 s by default.
+    pub idle_timeout: Duration,
+}
+
+impl Default for ProxyConfig {
+    fn default() -> Self {
+        ProxyConfig {
+            credentials: None,
+            refuse: Vec::new(),
+            max_tunnels: 64,
+            idle_timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 /// One `CONNECT` request (or other request) the proxy received.
@@ -39,10 +62,29 @@ pub struct ProxyRequest {
 
 struct Shared {
     config: ProxyConfig,
-    requests: Mutex<Vec<ProxyRequest>>,
+    /// The latest requests, and how many were received in all.
+    requests: Mutex<(VecDeque<ProxyRequest>, u64)>,
     stopping: AtomicBool,
-    /// Second handles of open sockets, to cut them at shutdown, and the threads to wait for.
-    open: Mutex<(Vec<TcpStream>, Vec<JoinHandle<()>>)>,
+    tunnels: AtomicUsize,
+    next_id: AtomicU64,
+    /// Each connection's second handles of its sockets, to cut them at shutdown, and its thread,
+    /// to wait for; removed when the connection ends.
+    open: Mutex<HashMap<u64, Connection>>,
+}
+
+#[derive(Default)]
+struct Connection {
+    sockets: Vec<TcpStream>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// One open tunnel, counted while it lives.
+struct TunnelSlot<'a>(&'a AtomicUsize);
+
+impl Drop for TunnelSlot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A running `CONNECT` proxy on 127.0.0.1; it stops when dropped.
@@ -64,9 +106,11 @@ impl ConnectProxy {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             config,
-            requests: Mutex::new(Vec::new()),
+            requests: Mutex::new((VecDeque::new(), 0)),
             stopping: AtomicBool::new(false),
-            open: Mutex::new((Vec::new(), Vec::new())),
+            tunnels: AtomicUsize::new(0),
+            next_id: AtomicU64::new(0),
+            open: Mutex::new(HashMap::new()),
         });
         let for_thread = Arc::clone(&shared);
         let accept_thread = thread::Builder::new()
@@ -85,9 +129,27 @@ impl ConnectProxy {
         self.addr
     }
 
-    /// Every request received so far, in arrival order.
+    /// The latest requests received (at most [`MAX_LOGGED_REQUESTS`]), in arrival order.
     pub fn requests(&self) -> Vec<ProxyRequest> {
-        lock(&self.shared.requests).clone()
+        lock(&self.shared.requests).0.iter().cloned().collect()
+    }
+
+    /// How many requests were received in all, including those no longer kept.
+    pub fn request_count(&self) -> u64 {
+        lock(&self.shared.requests).1
+    }
+
+    /// The requests after the first `seen` that are still kept, and the count to pass next time.
+    pub fn requests_since(&self, seen: u64) -> (Vec<ProxyRequest>, u64) {
+        let requests = lock(&self.shared.requests);
+        let (kept, count) = (&requests.0, requests.1);
+        let new = usize::try_from(count.saturating_sub(seen)).unwrap_or(usize::MAX).min(kept.len());
+        (kept.iter().skip(kept.len() - new).cloned().collect(), count)
+    }
+
+    /// How many tunnels are open now.
+    pub fn open_tunnels(&self) -> usize {
+        self.shared.tunnels.load(Ordering::SeqCst)
     }
 }
 
@@ -100,11 +162,13 @@ impl Drop for ConnectProxy {
                 let _ = thread.join();
             }
         }
-        let (streams, threads) = std::mem::take(&mut *lock(&self.shared.open));
-        for stream in streams {
-            let _ = stream.shutdown(Shutdown::Both);
+        let open = std::mem::take(&mut *lock(&self.shared.open));
+        for connection in open.values() {
+            for socket in &connection.sockets {
+                let _ = socket.shutdown(Shutdown::Both);
+            }
         }
-        for thread in threads {
+        for thread in open.into_values().filter_map(|c| c.thread) {
             let _ = thread.join();
         }
     }
@@ -117,21 +181,30 @@ fn accept_loop(shared: &Arc<Shared>, listener: &TcpListener) {
         }
         let Ok(stream) = stream else { continue };
         let Ok(handle) = stream.try_clone() else { continue };
+        let id = shared.next_id.fetch_add(1, Ordering::SeqCst);
+        lock(&shared.open).insert(id, Connection { sockets: vec![handle], thread: None });
         let for_thread = Arc::clone(shared);
-        let Ok(thread) = thread::Builder::new()
-            .name("tscb-proxy-conn".to_owned())
-            .spawn(move || serve(&for_thread, stream))
-        else {
-            continue;
-        };
+        let spawned = thread::Builder::new().name("tscb-proxy-conn".to_owned()).spawn(move || {
+            serve(&for_thread, id, stream);
+            lock(&for_thread.open).remove(&id);
+        });
         let mut open = lock(&shared.open);
-        open.0.push(handle);
-        open.1.push(thread);
+        match spawned {
+            // Unless the connection is over already.
+            Ok(thread) => {
+                if let Some(connection) = open.get_mut(&id) {
+                    connection.thread = Some(thread);
+                }
+            }
+            Err(_) => {
+                open.remove(&id);
+            }
+        }
     }
 }
 
 /// Reads the request head (at most 16 KiB), then answers or tunnels.
-fn serve(shared: &Shared, mut client: TcpStream) {
+fn serve(shared: &Shared, id: u64, mut client: TcpStream) {
     let _ = client.set_read_timeout(Some(Duration::from_secs(10)));
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -159,8 +232,15 @@ fn serve(shared: &Shared, mut client: TcpStream) {
         .find(|h| h.name.eq_ignore_ascii_case("proxy-authorization"))
         .map(|h| String::from_utf8_lossy(h.value).into_owned());
 
-    let (status, upstream) = decide(shared, &method, &target, proxy_authorization.as_deref());
-    lock(&shared.requests).push(ProxyRequest { method, target, proxy_authorization, status });
+    // A slot is taken before the decision, so that concurrent CONNECTs cannot pass the cap.
+    let taken = shared.tunnels.fetch_add(1, Ordering::SeqCst);
+    let slot = TunnelSlot(&shared.tunnels);
+    let (status, upstream) = if method == "CONNECT" && taken >= shared.config.max_tunnels {
+        (503, None)
+    } else {
+        decide(shared, &method, &target, proxy_authorization.as_deref())
+    };
+    log(shared, ProxyRequest { method, target, proxy_authorization, status });
     let Some(mut upstream) = upstream else {
         let extra = if status == 407 { "Proxy-Authenticate: Basic realm=\"tscb-sim\"\r\n" } else { "" };
         let _ = write!(
@@ -175,8 +255,17 @@ fn serve(shared: &Shared, mut client: TcpStream) {
     {
         return;
     }
-    let _ = client.set_read_timeout(None);
-    tunnel(shared, client, upstream);
+    tunnel(shared, id, client, upstream);
+    drop(slot);
+}
+
+fn log(shared: &Shared, request: ProxyRequest) {
+    let mut requests = lock(&shared.requests);
+    if requests.0.len() == MAX_LOGGED_REQUESTS {
+        requests.0.pop_front();
+    }
+    requests.0.push_back(request);
+    requests.1 += 1;
 }
 
 /// The status to answer, and the connection to the target when it is 200.
@@ -210,23 +299,77 @@ fn is_loopback(ip: IpAddr) -> bool {
     ip.is_loopback()
 }
 
-/// Copies bytes both ways until either side closes.
-fn tunnel(shared: &Shared, client: TcpStream, upstream: TcpStream) {
+/// Copies bytes both ways until either side closes or no byte moved either way for the idle
+/// timeout.
+fn tunnel(shared: &Shared, id: u64, client: TcpStream, upstream: TcpStream) {
     let (Ok(client_read), Ok(upstream_write), Ok(handle)) =
         (client.try_clone(), upstream.try_clone(), upstream.try_clone())
     else {
         return;
     };
-    lock(&shared.open).0.push(handle);
-    let up = thread::spawn(move || pipe(client_read, upstream_write));
-    pipe(upstream, client);
-    let _ = up.join();
+    match lock(&shared.open).get_mut(&id) {
+        Some(connection) => connection.sockets.push(handle),
+        // The proxy is stopping and has cut the sockets it knew of.
+        None => return,
+    }
+    let idle = Idle { timeout: shared.config.idle_timeout, start: Instant::now(), last: AtomicU64::new(0) };
+    thread::scope(|scope| {
+        scope.spawn(|| pipe(client_read, upstream_write, &idle));
+        pipe(upstream, client, &idle);
+    });
 }
 
-fn pipe(mut from: TcpStream, mut to: TcpStream) {
-    let _ = io::copy(&mut from, &mut to);
-    let _ = to.shutdown(Shutdown::Write);
-    let _ = from.shutdown(Shutdown::Read);
+/// When a tunnel last moved a byte, either way.
+struct Idle {
+    timeout: Duration,
+    start: Instant,
+    /// Milliseconds since `start`.
+    last: AtomicU64,
+}
+
+impl Idle {
+    fn touch(&self) {
+        self.last.store(self.start.elapsed().as_millis() as u64, Ordering::SeqCst);
+    }
+
+    fn expired(&self) -> bool {
+        let last = Duration::from_millis(self.last.load(Ordering::SeqCst));
+        self.start.elapsed().saturating_sub(last) >= self.timeout
+    }
+}
+
+/// One direction of a tunnel. Reads wake up every so often to look at the tunnel's idle time;
+/// when one direction gives up it closes both sockets, which ends the other.
+fn pipe(mut from: TcpStream, mut to: TcpStream, idle: &Idle) {
+    let poll = (idle.timeout / 4).clamp(Duration::from_millis(10), Duration::from_millis(500));
+    let _ = from.set_read_timeout(Some(poll));
+    let mut buf = [0u8; 16 * 1024];
+    let closed = loop {
+        match from.read(&mut buf) {
+            Ok(0) => break false,
+            Ok(n) => {
+                idle.touch();
+                if to.write_all(&buf[..n]).is_err() {
+                    break true;
+                }
+                idle.touch();
+            }
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                if idle.expired() {
+                    break true;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => break true,
+        }
+    };
+    if closed {
+        let _ = from.shutdown(Shutdown::Both);
+        let _ = to.shutdown(Shutdown::Both);
+    } else {
+        let _ = to.shutdown(Shutdown::Write);
+        let _ = from.shutdown(Shutdown::Read);
+    }
 }
 
 fn reason(status: u16) -> &'static str {
@@ -235,6 +378,7 @@ fn reason(status: u16) -> &'static str {
         407 => "Proxy Authentication Required",
         501 => "Not Implemented",
         502 => "Bad Gateway",
+        503 => "Service Unavailable",
         _ => "Refused",
     }
 }

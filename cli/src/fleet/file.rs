@@ -7,6 +7,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use toml::Spanned;
+use tscb::files::{read_bounded, Links};
 use tscb::fleet::{AccountSpec, Desired, FleetSpec, SpecField};
 use tscb::{codes, Error};
 
@@ -30,13 +31,19 @@ impl Source<'_> {
     }
 }
 
+/// The most a fleet file may hold: some hundred thousand accounts.
+pub(crate) const MAX_FLEET_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Reads and checks the fleet file at `path`, taking passwords from the environment through
 /// `env` (given so that tests need not change the process's environment).
 pub(crate) fn load(path: &Path, env: &dyn Fn(&str) -> Option<OsString>) -> Result<Desired, Error> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let cannot = |e: &dyn std::fmt::Display| {
         Error::invalid_argument(codes::FLEET_FILE_INVALID, format!("{name}: cannot be read: {e}"))
-    })?;
+    };
+    // Bounded: a wrong path (/dev/zero, a FIFO, a huge log) is an error, not a hang or an abort.
+    let bytes = read_bounded(path, MAX_FLEET_BYTES, Links::Follow).map_err(|e| cannot(&e))?;
+    let text = String::from_utf8(bytes).map_err(|_| cannot(&"it is not UTF-8 text"))?;
     parse(&name, &text, env)
 }
 

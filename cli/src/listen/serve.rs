@@ -66,14 +66,20 @@ const REFUSED: &str = "requests refused";
 pub fn tls_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, String> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-    let certs = CertificateDer::pem_file_iter(cert)
-        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+    use tscb::files::{read_bounded, Links, MAX_PEM_BYTES};
+    // Bounded: `--tls-key /dev/zero` must be an error, not an out-of-memory abort.
+    let cert_pem = read_bounded(cert, MAX_PEM_BYTES, Links::Follow)
+        .map_err(|e| format!("could not read the certificates in {}: {e}", cert.display()))?;
+    let key_pem = read_bounded(key, MAX_PEM_BYTES, Links::Follow)
+        .map_err(|e| format!("could not read the private key in {}: {e}", key.display()))?;
+    let certs = CertificateDer::pem_slice_iter(&cert_pem)
+        .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("could not read the certificates in {}: {e}", cert.display()))?;
     if certs.is_empty() {
         return Err(format!("no certificate in {}", cert.display()));
     }
     // The error names the file, never its content.
-    let key = PrivateKeyDer::from_pem_file(key)
+    let key = PrivateKeyDer::from_pem_slice(&key_pem)
         .map_err(|e| format!("could not read the private key in {}: {e}", key.display()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use tscb_sim::{ConnectProxy, ProxyConfig};
 
 const USAGE: &str = "\
-usage: tscb-connect-proxy [--credentials USER:PASSWORD] [--refuse STATUS]
+usage: tscb-connect-proxy [--credentials USER:PASSWORD] [--refuse STATUS] [--max-tunnels N]
+                          [--idle-timeout SECONDS]
 
 Runs a CONNECT proxy on a free port of 127.0.0.1 that tunnels to loopback targets only, until
 killed. The first line printed is `proxying on http://127.0.0.1:PORT`; then one line per CONNECT
@@ -15,7 +16,9 @@ killed. The first line printed is `proxying on http://127.0.0.1:PORT`; then one 
 
   --credentials USER:PASSWORD   answer 407 unless Proxy-Authorization carries these (test
                                 values only: arguments show in `ps`)
-  --refuse STATUS               answer every CONNECT with STATUS (e.g. 403) instead of a tunnel";
+  --refuse STATUS               answer every CONNECT with STATUS (e.g. 403) instead of a tunnel
+  --max-tunnels N               the most tunnels open at once; 503 beyond (default 64)
+  --idle-timeout SECONDS        close a tunnel in which nothing moved for this long (default 30)";
 
 fn parse(args: &[String]) -> Result<ProxyConfig, String> {
     let mut config = ProxyConfig::default();
@@ -31,6 +34,15 @@ fn parse(args: &[String]) -> Result<ProxyConfig, String> {
             "--refuse" => {
                 let status = value()?.parse::<u16>().map_err(|_| "--refuse needs a status".to_owned())?;
                 config.refuse.push(("*".to_owned(), status));
+            }
+            "--max-tunnels" => {
+                config.max_tunnels =
+                    value()?.parse().map_err(|_| "--max-tunnels needs a number".to_owned())?;
+            }
+            "--idle-timeout" => {
+                let seconds = value()?.parse::<f64>().ok().filter(|s| s.is_finite() && *s > 0.0 && *s < 1e9);
+                let seconds = seconds.ok_or("--idle-timeout needs a positive number of seconds")?;
+                config.idle_timeout = std::time::Duration::from_secs_f64(seconds);
             }
             _ => return Err(format!("unknown argument: {flag}")),
         }
@@ -63,10 +75,10 @@ fn main() -> ExitCode {
     let mut shown = 0;
     loop {
         std::thread::sleep(std::time::Duration::from_millis(50));
-        let requests = proxy.requests();
-        for r in &requests[shown..] {
+        let (requests, count) = proxy.requests_since(shown);
+        for r in &requests {
             let _ = writeln!(out, "{} {} {}", r.method, r.target, r.status).and_then(|()| out.flush());
         }
-        shown = requests.len();
+        shown = count;
     }
 }
