@@ -137,6 +137,7 @@ mod credentials;
 mod deadline;
 mod decode;
 mod dns;
+mod engine;
 mod error;
 mod events;
 #[doc(hidden)]
