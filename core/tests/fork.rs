@@ -20,6 +20,8 @@ const CALLS: usize = 10;
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a call may take past its timeout before it counts as late (a loaded machine).
 const SLACK: Duration = Duration::from_secs(3);
+/// How long the simulator holds the first sign-in.
+const SIGN_IN_DELAY: Duration = Duration::from_secs(3);
 /// How long the children may take altogether before they are killed and the test fails.
 const CHILDREN_BOUND: Duration = Duration::from_secs(90);
 
@@ -35,6 +37,12 @@ fn serve() {
     for process in 0..=CHILDREN {
         sim.add_account(&account(process));
     }
+    // The first token request is held, so that a sign-in is in flight when the process forks.
+    sim.inject(
+        tscb_sim::Fault::new(tscb_sim::FaultAction::Delay { ms: SIGN_IN_DELAY.as_millis() as u64 })
+            .path_contains("oauth2/token")
+            .times(1),
+    );
     let mut out = std::io::stdout();
     writeln!(out, "port {}", sim.addr().port()).and_then(|()| out.flush()).expect("stdout");
     let mut rest = Vec::new();
@@ -64,6 +72,89 @@ fn calls(client: &Client, process: usize) -> i32 {
         0
     };
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or(3)
+}
+
+/// Waits for each child (killing those still running after `CHILDREN_BOUND`); what went wrong.
+fn wait_for(children: Vec<(usize, libc::pid_t)>) -> Vec<String> {
+    let bound = Instant::now() + CHILDREN_BOUND;
+    let mut failed = Vec::new();
+    for (process, pid) in children {
+        let mut status = 0;
+        loop {
+            let done = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+            if done == pid {
+                break;
+            }
+            assert_eq!(done, 0, "waitpid: {}", std::io::Error::last_os_error());
+            if Instant::now() > bound {
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+                unsafe { libc::waitpid(pid, &mut status, 0) };
+                failed.push(format!("child {process} still running after {CHILDREN_BOUND:?}: killed"));
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if libc::WIFSIGNALED(status) {
+            failed.push(format!("child {process} died of signal {}", libc::WTERMSIG(status)));
+        } else if libc::WEXITSTATUS(status) != 0 {
+            failed.push(format!("child {process} exited with {}", libc::WEXITSTATUS(status)));
+        }
+    }
+    failed
+}
+
+/// Whether the simulator has received a request whose path contains `fragment` (asked over
+/// its admin endpoint, with a plain HTTP/1.1 request).
+fn received(port: &str, fragment: &str) -> bool {
+    let mut stream = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).expect("admin");
+    write!(stream, "GET /__admin/requests HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n")
+        .expect("admin request");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("admin answer");
+    answer.contains(fragment)
+}
+
+/// A sign-in in flight in another thread when the process forks: no thread of the child will
+/// finish it, so the child's call must not wait for it but sign in itself, within its timeout.
+fn sign_in_in_flight(port: &str) -> Vec<String> {
+    let client = Client::builder()
+        .base_url(format!("http://127.0.0.1:{port}/api"))
+        .credentials("sim-client-id", "sim-client-secret", "sim-user", "sim-password")
+        .call_timeout(CALL_TIMEOUT)
+        .build()
+        .expect("client");
+    let signing_in = {
+        let client = client.clone();
+        std::thread::spawn(move || client.login())
+    };
+    // The simulator holds the token request for SIGN_IN_DELAY: fork while it does.
+    let bound = Instant::now() + Duration::from_secs(30);
+    while !received(port, "oauth2/token") {
+        assert!(Instant::now() < bound, "the sign-in never reached the simulator");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = match unsafe { libc::fork() } {
+        -1 => panic!("fork: {}", std::io::Error::last_os_error()),
+        0 => unsafe {
+            libc::alarm(CHILDREN_BOUND.as_secs() as u32);
+            let start = Instant::now();
+            let code = match client.list_callbacks("TestAccount-2") {
+                Ok(_) if start.elapsed() <= CALL_TIMEOUT + SLACK => 0,
+                Ok(_) => 2,
+                Err(e) => {
+                    eprintln!("the child's call, a sign-in in flight at the fork: {e}");
+                    1
+                }
+            };
+            libc::_exit(code)
+        },
+        pid => pid,
+    };
+    let mut failed = wait_for(vec![(4, pid)]);
+    if let Err(e) = signing_in.join().unwrap() {
+        failed.push(format!("the parent's sign-in in flight at the fork: {e}"));
+    }
+    failed
 }
 
 fn main() {
@@ -118,33 +209,12 @@ fn main() {
     }
     let parent = calls(&client, 0);
 
-    let bound = Instant::now() + CHILDREN_BOUND;
-    let mut failed = Vec::new();
-    for (process, pid) in children {
-        let mut status = 0;
-        loop {
-            let done = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
-            if done == pid {
-                break;
-            }
-            assert_eq!(done, 0, "waitpid: {}", std::io::Error::last_os_error());
-            if Instant::now() > bound {
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-                unsafe { libc::waitpid(pid, &mut status, 0) };
-                failed.push(format!("child {process} still running after {CHILDREN_BOUND:?}: killed"));
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        if libc::WIFSIGNALED(status) {
-            failed.push(format!("child {process} died of signal {}", libc::WTERMSIG(status)));
-        } else if libc::WEXITSTATUS(status) != 0 {
-            failed.push(format!("child {process} exited with {}", libc::WEXITSTATUS(status)));
-        }
-    }
+    let mut failed = wait_for(children);
     if parent != 0 {
         failed.push(format!("the parent's calls failed with {parent}"));
     }
+
+    failed.extend(sign_in_in_flight(&port));
 
     drop(sim.stdin.take());
     let mut connections: BTreeMap<usize, BTreeSet<u64>> = BTreeMap::new();
@@ -152,7 +222,9 @@ fn main() {
     for line in lines {
         let Some(record) = line.strip_prefix("request ") else { continue };
         let (path, connection) = record.rsplit_once(' ').unwrap();
-        let process: usize = path.rsplit_once("Fork-").expect("a process's account").1.parse().unwrap();
+        // (The sign-in's requests are not a process's.)
+        let Some((_, process)) = path.rsplit_once("Fork-") else { continue };
+        let process: usize = process.parse().unwrap();
         connections.entry(process).or_default().insert(connection.parse().unwrap());
         *requests.entry(process).or_default() += 1;
     }
