@@ -156,14 +156,8 @@ impl Auth {
         if let Some(login) = &login {
             validate_login(login)?;
         }
-        let state = State {
-            bearer,
-            session,
-            login_blocked: None,
-            last_failure: None,
-            attempts: 0,
-            signing_in: None,
-        };
+        let state =
+            State { bearer, session, login_blocked: None, last_failure: None, attempts: 0, signing_in: None };
         Ok(Auth {
             client_credentials,
             login,

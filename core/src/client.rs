@@ -174,4 +174,3 @@ impl Client {
         outcome
     }
 }
-
