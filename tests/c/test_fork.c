@@ -1,6 +1,7 @@
 /* A client used before fork() keeps working in the parent and in every child at once (a C
  * daemon that forks workers): each process's calls succeed within the call timeout, on
- * connections of its own, as the simulator's connection_id of each request shows.
+ * connections of its own, as the simulator's connection_id of each request shows; and a child
+ * that frees its copy at once leaves the parent's connections alone.
  * Not run under valgrind: a child leaks the engines it inherited from the parent on purpose
  * (they share the parent's epoll instance and sockets), which valgrind reports as lost. */
 #define _POSIX_C_SOURCE 200809L
@@ -101,6 +102,17 @@ int main(void) {
     tscb_callback_list *list = NULL;
     CHECK(tscb_list_callbacks(client, "Fork-0", &list, NULL) == TSCB_OK);
     tscb_callback_list_free(list);
+
+    /* A worker that frees its copy at once must leave the parent's connections alone (freeing
+     * the inherited engines normally took the parent's sockets out of its epoll instance). */
+    pid_t closer = fork();
+    if (closer == 0) {
+        tscb_client_free(client);
+        _exit(0);
+    }
+    int closer_status = -1;
+    CHECK(closer > 0 && waitpid(closer, &closer_status, 0) == closer);
+    CHECK(WIFEXITED(closer_status) && WEXITSTATUS(closer_status) == 0);
 
     /* The last resort if the parent's own calls hang. */
     alarm(CHILDREN_BOUND_S + 30);
