@@ -22,6 +22,42 @@
 #include <stddef.h>
 
 /**
+ * How long opening a connection may take unless set (tscb_client_builder_set_connect_timeout_ms()).
+ */
+#define TSCB_DEFAULT_CONNECT_TIMEOUT_MS 10000
+
+/**
+ * How long each HTTP request may take unless set (tscb_client_builder_set_timeout_ms()).
+ */
+#define TSCB_DEFAULT_TIMEOUT_MS 30000
+
+/**
+ * How long one call may take in all unless set (tscb_client_builder_set_call_timeout_ms()).
+ */
+#define TSCB_DEFAULT_CALL_TIMEOUT_MS 120000
+
+/**
+ * The longest timeout tscb_client_builder_build() accepts (a day).
+ */
+#define TSCB_MAX_TIMEOUT_MS 86400000
+
+/**
+ * How long a previous callback password is worth accepting after a re-registration: what
+ * ThingSpace was seen to need (tscb_callback_verifier_set_previous_password()).
+ */
+#define TSCB_DEFAULT_PREVIOUS_PASSWORD_WINDOW_MS 900000
+
+/**
+ * The largest callback body that is read; a listener answers 413 above it.
+ */
+#define TSCB_MAX_CALLBACK_BYTES 1048576
+
+/**
+ * The most characters ThingSpace takes in a callback username or password.
+ */
+#define TSCB_MAX_CREDENTIAL_CHARS 40
+
+/**
  * ThingSpace's answer to a register or deregister: the account and service it acted on.
  * Opaque; free with tscb_callback_ack_free().
  */
@@ -34,7 +70,8 @@ typedef struct tscb_callback_list tscb_callback_list;
 
 /**
  * One callback message. Opaque: read it with the tscb_callback_message_* accessors and free it
- * with tscb_callback_message_free(). Its strings live until it is freed.
+ * with tscb_callback_message_free(). Its strings live until it is freed. The password, and the
+ * copy of it an accessor hands out, are wiped when it is freed.
  */
 typedef struct tscb_callback_message tscb_callback_message;
 
@@ -159,10 +196,10 @@ typedef void (*tscb_log_callback)(void *user_data, tscb_log_level level, const c
 #define TSCB_ERR_CALLBACK_REJECTED 600
 
 /**
- * A received callback message could not be read: over 1 MiB (Tscb.CALLBACK_INVALID.TooLarge:
- * answer 413), not JSON, or not the documented envelope (answer 400).
+ * A received callback message could not be read: over TSCB_MAX_CALLBACK_BYTES
+ * (Tscb.CALLBACK_INVALID.TooLarge: answer 413), not JSON, or not the documented envelope (answer 400).
  */
-#define TSCB_ERR_INVALID_CALLBACK 601
+#define TSCB_ERR_CALLBACK_INVALID 601
 
 /**
  * A panic inside the library was caught; the library is probably in a bad state (900–999).
@@ -181,8 +218,8 @@ const char *tscb_version(void);
 /**
  * Reads one callback body of `len` bytes (need not be NUL-terminated). `out` must not be NULL;
  * `body` may be NULL only when `len` is 0. On success `*out` is a new tscb_callback_message
- * that the caller frees. A body over 1 MiB, not JSON, not a JSON object, or with a known field
- * of the wrong type is TSCB_ERR_INVALID_CALLBACK (codes Tscb.CALLBACK_INVALID.*); unknown
+ * that the caller frees. A body over TSCB_MAX_CALLBACK_BYTES, not JSON, not a JSON object, or with a known field
+ * of the wrong type is TSCB_ERR_CALLBACK_INVALID (codes Tscb.CALLBACK_INVALID.*); unknown
  * fields are kept.
  */
 tscb_result tscb_callback_message_parse(const uint8_t *body,
@@ -283,15 +320,13 @@ const char *tscb_callback_message_device_kind(const struct tscb_callback_message
                                               size_t index);
 
 /**
- * Frees a message. NULL does nothing.
+ * Frees a message, wiping its password. NULL does nothing.
  */
 void tscb_callback_message_free(struct tscb_callback_message *message);
 
 /**
  * A new verifier that expects `username` and `password` in every message (NULL: that one is
- * not checked) and allows the sources Verizon documents (3.87.163.45, 3.91.119.203,
- * 54.197.62.209, 35.165.205.14, 54.200.43.232, 34.216.81.234, 137.117.33.109,
- * 168.62.173.153) until tscb_callback_verifier_allow_source() or
+ * not checked) and allows the sources Verizon documents (tscb_verizon_callback_source()) until tscb_callback_verifier_allow_source() or
  * tscb_callback_verifier_allow_any_source() says otherwise. Only digests of the passwords are
  * kept. `out` must not be NULL; on success `*out` is a new verifier that the caller frees.
  */
@@ -302,8 +337,8 @@ tscb_result tscb_callback_verifier_new(const char *username,
 
 /**
  * After re-registering with a new password, also accepts `password` (the previous one) for
- * `valid_for_ms` milliseconds from now; 900000 (15 minutes) covers what ThingSpace was seen to
- * need, 0 accepts it never. Replaces an earlier previous password. Has an effect only when the
+ * `valid_for_ms` milliseconds from now; TSCB_DEFAULT_PREVIOUS_PASSWORD_WINDOW_MS covers what
+ * ThingSpace was seen to need, 0 accepts it never. Replaces an earlier previous password. Has an effect only when the
  * verifier expects a password. TSCB_ERR_NULL_PARAMETER if `verifier` or `password` is NULL.
  */
 tscb_result tscb_callback_verifier_set_previous_password(struct tscb_callback_verifier *verifier,
@@ -327,12 +362,12 @@ tscb_result tscb_callback_verifier_allow_source(struct tscb_callback_verifier *v
 tscb_result tscb_callback_verifier_allow_any_source(struct tscb_callback_verifier *verifier);
 
 /**
- * Checks the source address `source_ip` (text such as "3.87.163.45" or "::ffff:3.87.163.45",
+ * Checks the source address `source_ip` (text such as "192.0.2.7" or "::ffff:192.0.2.7",
  * as the socket reported it), then reads the body (as tscb_callback_message_parse()), then
  * compares the username and password in constant time. On success `*out` is a new
  * tscb_callback_message that the caller frees. Failures: TSCB_ERR_CALLBACK_REJECTED (code
  * Tscb.CALLBACK_REJECTED.Source: answer 403; .Credentials: answer 401),
- * TSCB_ERR_INVALID_CALLBACK (Tscb.CALLBACK_INVALID.TooLarge: answer 413; others: 400),
+ * TSCB_ERR_CALLBACK_INVALID (Tscb.CALLBACK_INVALID.TooLarge: answer 413; others: 400),
  * TSCB_ERR_INVALID_INPUT when `source_ip` is not an IP address. No error message holds a
  * password. `verifier`, `source_ip` and `out` must not be NULL; `body` may be NULL only when
  * `len` is 0.
@@ -470,12 +505,26 @@ void tscb_callback_list_free(struct tscb_callback_list *list);
 
 /**
  * A new builder with the defaults: the production base URL
- * (https://thingspace.verizon.com/api), a 10 s connect timeout, a 30 s timeout for each request
- * and 120 s for each call. The caller
+ * (https://thingspace.verizon.com/api), TSCB_DEFAULT_CONNECT_TIMEOUT_MS to connect,
+ * TSCB_DEFAULT_TIMEOUT_MS for each request and TSCB_DEFAULT_CALL_TIMEOUT_MS for each call. The caller
  * owns it: build it with tscb_client_builder_build() or free it with tscb_client_builder_free().
  * Never NULL.
  */
 struct tscb_client_builder *tscb_client_builder_new(void);
+
+/**
+ * A new builder from the THINGSPACE_* environment variables: the credentials
+ * (THINGSPACE_CLIENT_ID, THINGSPACE_CLIENT_SECRET, THINGSPACE_LOGIN_USERNAME,
+ * THINGSPACE_LOGIN_PASSWORD, or THINGSPACE_BEARER_TOKEN and THINGSPACE_SESSION_TOKEN),
+ * THINGSPACE_BASE_URL and THINGSPACE_CA_FILE; the setters may change it afterwards. On success
+ * `*out` is a new builder that the caller builds or frees. TSCB_ERR_INVALID_UTF8
+ * (`Tscb.INPUT_INVALID.Argument.Encoding`) when a variable is not UTF-8 (the message names it);
+ * TSCB_ERR_INVALID_INPUT (`Tscb.INPUT_INVALID.BearerToken.Missing`) when no credential variable
+ * is set (the message lists them). An empty variable is kept, so that tscb_client_builder_build() names the
+ * setting that is empty. TSCB_ERR_NULL_PARAMETER if `out` is NULL.
+ */
+tscb_result tscb_client_builder_from_env(struct tscb_client_builder **out,
+                                         struct tscb_error **err);
 
 /**
  * Sets the API's base URL, up to and including `/api`. It must be https, or plain http to a
@@ -543,19 +592,20 @@ tscb_result tscb_client_builder_set_retry_register_when_busy(struct tscb_client_
 
 /**
  * Sets how long each HTTP request may take, from connecting to the end of the answer (default
- * 30000). A call can send more than one request (a sign-in, a renewal, retries); each gets this
+ * TSCB_DEFAULT_TIMEOUT_MS). A call can send more than one request (a sign-in, a renewal, retries); each gets this
  * or what is left of the call timeout, whichever is shorter.
- * Zero and more than a day are rejected by tscb_client_builder_build().
+ * Zero and more than TSCB_MAX_TIMEOUT_MS are rejected by tscb_client_builder_build().
  * TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
  */
-tscb_result tscb_client_builder_set_timeout_ms(struct tscb_client_builder *builder, uint64_t ms);
+tscb_result tscb_client_builder_set_timeout_ms(struct tscb_client_builder *builder,
+                                               uint64_t ms);
 
 /**
- * Sets how long one call may take in all (default 120000): the sign-in or renewals it needs,
+ * Sets how long one call may take in all (default TSCB_DEFAULT_CALL_TIMEOUT_MS): the sign-in or renewals it needs,
  * waiting for another thread's sign-in, its requests, and the retries with their waits. When it
  * runs out the call fails with TSCB_ERR_TIMEOUT ("Tscb.REQUEST_FAILED.Timeout"); a Retry-After
  * or backoff that does not fit in what is left is not waited for (the failure that asked for it
- * is returned). Zero and more than a day are rejected by tscb_client_builder_build().
+ * is returned). Zero and more than TSCB_MAX_TIMEOUT_MS are rejected by tscb_client_builder_build().
  * TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
  */
 tscb_result tscb_client_builder_set_call_timeout_ms(struct tscb_client_builder *builder,
@@ -576,15 +626,23 @@ tscb_result tscb_client_builder_set_login_guard_file(struct tscb_client_builder 
                                                      const char *path);
 
 /**
- * Sets how long opening a connection may take (default 10000). Zero and more than a day are
- * rejected by tscb_client_builder_build(). TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
+ * Sends a login even when the login guard file (tscb_client_builder_set_login_guard_file())
+ * says the same credentials were refused within the hour (non-zero: ignore the guard; default
+ * zero). Its outcome is still recorded. TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
+ */
+tscb_result tscb_client_builder_set_ignore_login_guard(struct tscb_client_builder *builder,
+                                                       uint8_t ignore);
+
+/**
+ * Sets how long opening a connection may take (default TSCB_DEFAULT_CONNECT_TIMEOUT_MS). Zero and
+ * more than TSCB_MAX_TIMEOUT_MS are rejected by tscb_client_builder_build(). TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
  */
 tscb_result tscb_client_builder_set_connect_timeout_ms(struct tscb_client_builder *builder,
                                                        uint64_t ms);
 
 /**
- * Whether a callback URL's port must be one that ThingSpace documents (80, 443, 9001-9006,
- * 50551-50559, 28200-28220). Non-zero: check (the default); zero: accept any port.
+ * Whether a callback URL's port must be one that ThingSpace documents (see
+ * tscb_callback_port_range()). Non-zero: check (the default); zero: accept any port.
  * TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
  */
 tscb_result tscb_client_builder_set_check_callback_port(struct tscb_client_builder *builder,
@@ -647,6 +705,32 @@ void tscb_client_builder_free(struct tscb_client_builder *builder);
 void tscb_client_free(struct tscb_client *client);
 
 /**
+ * How many ranges of callback ports ThingSpace documents (see tscb_callback_port_range()).
+ */
+size_t tscb_callback_port_range_count(void);
+
+/**
+ * Range `index` of the callback ports ThingSpace documents (what
+ * tscb_client_builder_set_check_callback_port() checks): writes its first and last port, both
+ * included, and returns 1; returns 0 (writing nothing) when `index` is out of range. NULL
+ * `first` or `last` is not written.
+ */
+uint8_t tscb_callback_port_range(size_t index, uint16_t *first, uint16_t *last);
+
+/**
+ * How many addresses Verizon documents as the sources of callbacks (see
+ * tscb_verizon_callback_source()).
+ */
+size_t tscb_verizon_callback_source_count(void);
+
+/**
+ * Address `index` of those Verizon documents as the sources of callbacks, the ones a new
+ * tscb_callback_verifier allows, e.g. "3.87.163.45". Static; never to be freed. NULL when
+ * `index` is out of range.
+ */
+const char *tscb_verizon_callback_source(size_t index);
+
+/**
  * The error's code, e.g. "UnifiedWebService.REQUEST_FAILED.AccountNotFound" (from the service)
  * or "Tscb.INPUT_INVALID.Password.TooLong" (from the library). Owned by `error`; NULL when
  * `error` is NULL.
@@ -667,7 +751,7 @@ uint16_t tscb_error_http_status(const struct tscb_error *error);
 /**
  * The HTTP status a callback listener answers for this error from
  * tscb_callback_verifier_verify() or tscb_callback_message_parse(): 403 for a source that is
- * not allowed, 401 for wrong credentials, 413 for a body over 1 MiB, 400 for
+ * not allowed, 401 for wrong credentials, 413 for a body over TSCB_MAX_CALLBACK_BYTES, 400 for
  * any other unreadable message; 500 for any other error (or when `error` is NULL), a fault of
  * the listener rather than of the message.
  */
@@ -799,7 +883,7 @@ const char *tscb_result_str(tscb_result result);
  *  Tscb.INPUT_INVALID.Fleet.Option
  *      invalid_input: (fleet) a concurrency of 0, or a maximum rate that is not a positive number
  *  Tscb.INPUT_INVALID.Fleet.File
- *      invalid_input: (CLI) the fleet file cannot be read, is not TOML, or has a missing, unknown or mistyped setting
+ *      invalid_input: the desired state (the CLI's fleet file, Python's dict) lacks an account's url or services or names a bad password_env; (CLI) the file cannot be read, is not TOML, or has an unknown or mistyped setting
  *  Tscb.REQUEST_FAILED.ClientSetup
  *      transport: the HTTP client or TLS could not be set up
  *  Tscb.REQUEST_FAILED.Connect

@@ -25,7 +25,8 @@ stop_sim() {
 }
 
 # start_sim: a fresh tscb-sim on a free port (each test program registers and expects to find
-# what it registered); exports its base URL as TSCB_SIM_URL.
+# what it registered); exports its base URL as TSCB_SIM_URL, and its banner (which holds the
+# test credentials, read with sim_credential) as TSCB_SIM_BANNER.
 start_sim() {
     stop_sim
     # Removed first: otherwise the wait could read the previous simulator's line before the new
@@ -35,4 +36,15 @@ start_sim() {
     sim_pid=$!
     wait_for_url "$sim_log" || return 1
     export TSCB_SIM_URL="$started_url"
+    # The banner's last line: the credentials above it are written by then.
+    for _ in $(seq 100); do
+        grep -q '^accounts: ' "$sim_log" && break
+        sleep 0.05
+    done
+    export TSCB_SIM_BANNER="$sim_log"
+}
+
+# sim_credential LABEL: the value of the banner's line "LABEL: value", e.g. "bearer token".
+sim_credential() {
+    sed -n "s/^$1: //p" "$sim_log" | head -n 1
 }

@@ -2,12 +2,17 @@
 //! message with the core's `CallbackVerifier`, writes the accepted ones as JSON lines, and only
 //! then answers 200, so that an acknowledged message is never lost.
 
+mod log;
 mod serve;
 mod writer;
 
+use std::future::{poll_fn, Future};
 use std::net::SocketAddr;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
+use std::pin::{pin, Pin};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use clap::Args;
@@ -48,7 +53,8 @@ pub struct ListenArgs {
     /// The private key of --tls-cert (PEM)
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
-    /// Append the messages to this file (synced to disk before each 200) instead of stdout
+    /// Append the messages to this file (created 0600; synced to disk before each 200) instead
+    /// of stdout
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// At most this many connections at once; more are closed at once
@@ -77,6 +83,7 @@ pub fn run(args: ListenArgs) -> Result<(), Failure> {
             std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
+                .mode(0o600)
                 .open(path)
                 .map_err(|e| Failure::Internal(format!("could not open {}: {e}", path.display())))?,
         ),
@@ -86,21 +93,92 @@ pub fn run(args: ListenArgs) -> Result<(), Failure> {
         .enable_all()
         .build()
         .map_err(|e| Failure::Internal(format!("could not start the runtime: {e}")))?;
-    let (writer, writer_thread) = writer::Writer::start(sink);
+    let (writer, writer_ended) = writer::Writer::start(sink)
+        .map_err(|e| Failure::Internal(format!("could not start writing the messages: {e}")))?;
+    let closer = writer.clone();
+    let log = log::Log::start();
     let settings = serve::Settings {
         verifier: Arc::new(verifier),
         path: args.path.clone(),
         writer,
         max_connections: args.max_connections as usize,
         tls,
+        log: log.clone(),
     };
-    let served = runtime.block_on(serve::serve(args.listen, settings, |local| announce(&args, local)));
-    // Connections still open after the grace period are cut here (their messages were never
-    // acknowledged); with them go the last `Writer`s, and the writer thread ends once all it
-    // was given is written.
-    runtime.shutdown_timeout(Duration::from_secs(1));
-    let _ = writer_thread.join();
-    served.map_err(Failure::Internal)
+    // serve() stops at the first stop itself; this one counts the stops, for the second.
+    let mut stop = {
+        let _entered = runtime.enter();
+        crate::stop::Stop::install().map_err(Failure::Internal)?
+    };
+    let served = runtime.block_on(async {
+        let work = pin!(async {
+            let served = serve::serve(args.listen, settings, |local| announce(&args, local)).await;
+            // The connections still open after serve's grace period may hold `Writer`s.
+            closer.close();
+            let _ = writer_ended.await;
+            served
+        });
+        until_stopped_twice_or_late(work, &mut stop).await
+    });
+    match served {
+        // The writer has ended: all it was given is written. Connections still open after the
+        // grace period are cut here; their messages were never acknowledged.
+        Ok(served) => {
+            runtime.shutdown_timeout(Duration::from_secs(1));
+            // The last refusal counts and the stop lines, unless nobody reads stderr.
+            log.finish(Duration::from_secs(1));
+            served.map_err(Failure::Internal)
+        }
+        // The writer may be stuck in a write (a pipe nobody reads): leave it, and exit 1.
+        Err(why) => {
+            runtime.shutdown_background();
+            // Through the log, which never blocks: stderr may be stuck too.
+            log.line(format!(
+                "stopped {why}, perhaps before every message was written: those not written were \
+                 not acknowledged (ThingSpace resends them)"
+            ));
+            log.finish(Duration::from_secs(1));
+            Err(Failure::Exit(1))
+        }
+    }
+}
+
+/// How long after the first stop the listener gives up on the writer and exits: serve's grace
+/// period for the requests in flight, and a little for the writer after it.
+/// `TSCB_LISTEN_STOP_GRACE_MS` shortens it for tests (not documented for users).
+fn stop_deadline() -> Duration {
+    std::env::var("TSCB_LISTEN_STOP_GRACE_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(serve::SHUTDOWN_GRACE + Duration::from_secs(5))
+}
+
+/// `work`'s outcome; or an error when a second SIGINT or SIGTERM comes, or the deadline passes
+/// after the first.
+async fn until_stopped_twice_or_late<T>(
+    mut work: Pin<&mut impl Future<Output = T>>,
+    stop: &mut crate::stop::Stop,
+) -> Result<T, String> {
+    let mut stops = 0;
+    let mut deadline = None;
+    poll_fn(|cx| {
+        if let Poll::Ready(done) = work.as_mut().poll(cx) {
+            return Poll::Ready(Ok(done));
+        }
+        while stops < 2 && stop.poll(cx).is_ready() {
+            stops += 1;
+            deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(stop_deadline())));
+        }
+        if stops >= 2 {
+            return Poll::Ready(Err("at a second signal".to_owned()));
+        }
+        match deadline.as_mut().map(|d| d.as_mut().poll(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(Err(format!("{:?} after the signal", stop_deadline()))),
+            _ => Poll::Pending,
+        }
+    })
+    .await
 }
 
 fn verifier(args: &ListenArgs) -> Result<CallbackVerifier, Failure> {

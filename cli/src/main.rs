@@ -40,7 +40,7 @@ Exit codes:
      whose outcome is unknown) is remembered for an hour in
      $XDG_STATE_HOME/tscb/refused-logins (default ~/.local/state/tscb/refused-logins), as a
      keyed hash, never the password; until then the same credentials are not sent again (exit
-     5) unless you pass --retry-refused-login.
+     5) unless you pass --ignore-login-guard.
   6  network failure or timeout
   7  the service's answer could not be understood
   8  (tscb plan --exit-code) something would change";
@@ -57,8 +57,9 @@ struct Cli {
     /// request too (method, path, status, duration; never a secret)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
-    /// The API's base URL (default: production, https://thingspace.verizon.com/api)
-    #[arg(long, global = true, help_heading = CLIENT_OPTIONS, value_name = "URL", env = "THINGSPACE_BASE_URL")]
+    /// The API's base URL (default: THINGSPACE_BASE_URL, else production,
+    /// https://thingspace.verizon.com/api)
+    #[arg(long, global = true, help_heading = CLIENT_OPTIONS, value_name = "URL")]
     base_url: Option<String>,
     /// Run the command against a simulator started in this process (the base URL and the
     /// credentials from the environment are then ignored)
@@ -74,10 +75,11 @@ struct Cli {
     /// Send the login even if the same credentials were refused (or had an unknown outcome) in
     /// the last hour. Five failed logins in a row lock the account
     #[arg(long, global = true, help_heading = CLIENT_OPTIONS)]
-    retry_refused_login: bool,
+    ignore_login_guard: bool,
     /// Also trust the CA certificates in this PEM file (a corporate proxy's, or the simulator's
-    /// from `tscb sim --tls`); SSL_CERT_FILE and SSL_CERT_DIR work as well
-    #[arg(long, global = true, help_heading = CLIENT_OPTIONS, value_name = "PATH", env = "THINGSPACE_CA_FILE")]
+    /// from `tscb sim --tls`), instead of the one THINGSPACE_CA_FILE names; SSL_CERT_FILE and
+    /// SSL_CERT_DIR work as well
+    #[arg(long, global = true, help_heading = CLIENT_OPTIONS, value_name = "PATH")]
     ca_file: Option<std::path::PathBuf>,
     /// Go through this proxy (http://host:port), whatever HTTPS_PROXY, ALL_PROXY and NO_PROXY say;
     /// "" for none. Credentials in it would show in `ps`: put them in HTTPS_PROXY instead
@@ -196,6 +198,10 @@ fn main() -> ExitCode {
                         eprintln!("error: {}: {} (HTTP {status})", e.error_code(), e.error_message())
                     }
                     None => eprintln!("error: {}: {}", e.error_code(), e.error_message()),
+                }
+                // The library's message names its option, not this command's flag for it.
+                if e.error_code() == codes::LOGIN_BLOCKED {
+                    eprintln!("(to send the login anyway, pass --ignore-login-guard)");
                 }
             }
             ExitCode::from(exit_code(e.kind()))

@@ -6,6 +6,7 @@
 mod common;
 
 use common::{stderr, stdout, tscb, Sim, CREDENTIALS};
+use tscb_sim::{SIM_BEARER_TOKEN, SIM_SESSION_TOKEN};
 
 #[test]
 fn register_list_deregister_with_credentials_from_the_environment() {
@@ -59,7 +60,7 @@ fn register_list_deregister_with_credentials_from_the_environment() {
 fn fixed_tokens_from_the_environment_work_too() {
     let sim = Sim::start();
     let env =
-        [("THINGSPACE_BEARER_TOKEN", "sim-bearer-token"), ("THINGSPACE_SESSION_TOKEN", "sim-session-token")];
+        [("THINGSPACE_BEARER_TOKEN", SIM_BEARER_TOKEN), ("THINGSPACE_SESSION_TOKEN", SIM_SESSION_TOKEN)];
     let o = sim.run(&env, &["list", "--account", "TestAccount-1"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(sim.count("/session/login"), 0);

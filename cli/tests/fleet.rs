@@ -5,6 +5,7 @@ mod common;
 
 use std::path::PathBuf;
 use std::process::{Output, Stdio};
+use tscb_sim::{SIM_BEARER_TOKEN, SIM_PASSWORD, SIM_SESSION_TOKEN};
 
 use common::{command, stderr, stdout, CREDENTIALS};
 use tscb_sim::Simulator;
@@ -81,7 +82,7 @@ fn plan_apply_then_nothing_to_do_with_one_sign_in() {
     let sim = Simulator::start().unwrap();
     let file = FleetFile::new("cycle", &fleet_of_four(&sim));
     let f = file.path.to_str().unwrap();
-    let env = credentials("sim-password");
+    let env = credentials(SIM_PASSWORD);
 
     let plan = tscb(&sim, &env, &["plan", "-f", f, "--exit-code"]);
     assert_eq!(plan.status.code(), Some(8), "{}", stderr(&plan));
@@ -120,11 +121,11 @@ fn json_plan_with_update_and_prune() {
         "[[account]]\nname = \"TestAccount-1\"\nurl = \"https://new.example.com/cb\"\nservices = [\"CarrierService\"]\n",
     );
     let f = file.path.to_str().unwrap();
-    let env = credentials("sim-password");
+    let env = credentials(SIM_PASSWORD);
     let client = tscb::Client::builder()
         .base_url(sim.base_url())
-        .bearer_token("sim-bearer-token")
-        .session_token("sim-session-token")
+        .bearer_token(SIM_BEARER_TOKEN)
+        .session_token(SIM_SESSION_TOKEN)
         .build()
         .unwrap();
     let old = tscb::CallbackRegistration::new("CarrierService", "https://old.example.com/cb");
@@ -155,13 +156,16 @@ fn json_plan_with_update_and_prune() {
     assert_eq!(value["summary"]["unchanged"], 1);
     assert_eq!(value["summary"]["failed"], 0);
     assert_eq!(value["outcomes"][0]["action"], "unchanged");
+    // The statuses are core's words, and the duration has the name it has in Rust and Python.
+    assert_eq!(value["outcomes"][0]["status"], "done");
+    assert!(value["summary"]["elapsed"].as_f64().is_some_and(|s| s >= 0.0), "{value}");
 }
 
 #[test]
 fn apply_without_a_terminal_needs_yes_and_sends_nothing() {
     let sim = Simulator::start().unwrap();
     let file = FleetFile::new("tty", &fleet_of_four(&sim));
-    let out = tscb(&sim, &credentials("sim-password"), &["apply", "-f", file.path.to_str().unwrap()]);
+    let out = tscb(&sim, &credentials(SIM_PASSWORD), &["apply", "-f", file.path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("add --yes"), "{}", stderr(&out));
     assert!(sim.requests().is_empty());
@@ -174,7 +178,7 @@ fn a_bad_file_names_file_line_and_account_and_sends_nothing() {
         + "\n[[account]]\nname = \"TestAccount-1\"\nurl = \"https://x.example.com:8443/cb\"\n";
     let file = FleetFile::new("bad", &bad);
     let f = file.path.to_str().unwrap();
-    let out = tscb(&sim, &credentials("sim-password"), &["plan", "-f", f]);
+    let out = tscb(&sim, &credentials(SIM_PASSWORD), &["plan", "-f", f]);
     assert_eq!(out.status.code(), Some(3));
     let err = stderr(&out);
     let line = bad.lines().position(|l| l.contains(":8443")).unwrap() + 1;
@@ -182,7 +186,7 @@ fn a_bad_file_names_file_line_and_account_and_sends_nothing() {
     assert!(err.contains("Tscb.INPUT_INVALID.CallbackUrl.Port"), "{err}");
 
     // An unset password variable is named, and its (absent) value is not the problem's text.
-    let env: Vec<_> = credentials("sim-password").into_iter().filter(|(n, _)| *n != "LISTENER_PW").collect();
+    let env: Vec<_> = credentials(SIM_PASSWORD).into_iter().filter(|(n, _)| *n != "LISTENER_PW").collect();
     let good = FleetFile::new("unset", &fleet_of_four(&sim));
     let out = tscb(&sim, &env, &["apply", "--yes", "-f", good.path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(3));
@@ -211,7 +215,7 @@ fn one_failing_account_does_not_stop_the_others() {
     let file =
         FleetFile::new("failing", &(fleet_of_four(&sim) + "\n[[account]]\nname = \"NoSuchAccount\"\n"));
     let f = file.path.to_str().unwrap();
-    let out = tscb(&sim, &credentials("sim-password"), &["apply", "--yes", "-f", f]);
+    let out = tscb(&sim, &credentials(SIM_PASSWORD), &["apply", "--yes", "-f", f]);
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     let shown = stdout(&out);
     assert!(shown.contains("apply: 8 created, 0 updated, 0 deleted, 0 unchanged, 1 failed"), "{shown}");
@@ -220,7 +224,7 @@ fn one_failing_account_does_not_stop_the_others() {
         "{shown}"
     );
     // The plan says so too, with the same exit code.
-    let plan = tscb(&sim, &credentials("sim-password"), &["plan", "-f", f]);
+    let plan = tscb(&sim, &credentials(SIM_PASSWORD), &["plan", "-f", f]);
     assert_eq!(plan.status.code(), Some(4));
     assert!(
         stdout(&plan).contains("! failed    NoSuchAccount UnifiedWebService.REQUEST_FAILED.AccountNotFound")

@@ -55,7 +55,7 @@ fn a_refused_login_is_not_sent_again_by_the_next_run() {
     assert_eq!(o.status.code(), Some(5));
     let err = stderr(&o);
     assert!(err.contains("Tscb.REQUEST_FAILED.LoginBlocked"), "{err}");
-    assert!(err.contains("--retry-refused-login") && err.contains("five failed logins"), "{err}");
+    assert!(err.contains("--ignore-login-guard") && err.contains("five failed logins"), "{err}");
     assert!(!err.contains("wrong-SECRET-3"));
     assert_eq!(sim.count("/session/login"), 1, "the second run sent no login");
     let file = state.0.join("tscb/refused-logins");
@@ -68,7 +68,7 @@ fn a_refused_login_is_not_sent_again_by_the_next_run() {
     }
 
     // Overridden: sent again (and refused again).
-    let o = sim.run(&env, &["--retry-refused-login", "login"]);
+    let o = sim.run(&env, &["--ignore-login-guard", "login"]);
     assert_eq!(o.status.code(), Some(5));
     assert!(stderr(&o).contains("UserNotAuthorized"), "{}", stderr(&o));
     assert_eq!(sim.count("/session/login"), 2);
@@ -90,7 +90,7 @@ fn a_successful_login_clears_the_refusal() {
     assert_eq!(o.status.code(), Some(5));
     assert!(stderr(&o).contains("LoginBlocked"), "{}", stderr(&o));
     assert_eq!(sim.count("/session/login"), 1);
-    let o = sim.run(&env, &["--retry-refused-login", "login"]);
+    let o = sim.run(&env, &["--ignore-login-guard", "login"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let o = sim.run(&env, &["login"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -135,4 +135,78 @@ fn parallel_runs_with_the_right_password_never_block_each_other() {
         }
     }
     assert_eq!(sim.count("/session/login"), 18);
+}
+
+/// `tscb ARGS`, which must end within `limit`: killed, and the test failed, otherwise.
+fn run_within(env: &[(&str, &str)], args: &[&str], limit: std::time::Duration) -> std::process::Output {
+    let mut run =
+        command(env, args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("tscb runs");
+    let started = std::time::Instant::now();
+    while run.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = run.kill();
+            let o = run.wait_with_output().unwrap();
+            panic!("tscb {args:?} still ran after {limit:?}: {}", stderr(&o));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    run.wait_with_output().unwrap()
+}
+
+/// A state directory whose `tscb/` exists, private, as a run leaves it.
+fn state_with_guard_dir(name: &str) -> StateDir {
+    let state = StateDir::new(name);
+    let dir = state.0.join("tscb");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    state
+}
+
+#[test]
+fn a_lock_held_elsewhere_does_not_hold_the_login_past_its_timeout() {
+    // Another process (this test) holds the lock, and keeps it: a stopped or stuck run.
+    let sim = Sim::start();
+    let state = state_with_guard_dir("lock-held");
+    let lock = std::fs::File::create(state.0.join("tscb/refused-logins.lock")).unwrap();
+    lock.lock().unwrap();
+    let mut env = CREDENTIALS.to_vec();
+    env.push(("XDG_STATE_HOME", state.path()));
+    let started = std::time::Instant::now();
+    let o = run_within(
+        &env,
+        &["--base-url", &sim.base_url, "--timeout", "2", "login"],
+        std::time::Duration::from_secs(20),
+    );
+    let took = started.elapsed();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(err.matches("warning: the login guard file").count(), 1, "{err}");
+    assert!(err.contains("refused-logins.lock stayed held"), "{err}");
+    // 2 s and a process's start, with room for a loaded machine.
+    assert!(took < std::time::Duration::from_secs(8), "took {took:?}");
+    assert_eq!(sim.count("/session/login"), 1);
+}
+
+#[test]
+fn a_fifo_at_the_guard_path_does_not_hold_the_login() {
+    let sim = Sim::start();
+    let state = state_with_guard_dir("fifo");
+    let fifo = state.0.join("tscb/refused-logins");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+    let mut env = CREDENTIALS.to_vec();
+    env.push(("XDG_STATE_HOME", state.path()));
+    let o = run_within(
+        &env,
+        &["--base-url", &sim.base_url, "--timeout", "2", "login"],
+        std::time::Duration::from_secs(20),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("cannot be read (it is not a regular file (a FIFO))"), "{err}");
+    // Replaced by a guard file, which works again for the next run.
+    assert!(std::fs::metadata(&fifo).unwrap().is_file());
+    let o = sim.run(&env, &["login"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
 }

@@ -118,3 +118,36 @@ fn a_credential_variable_that_is_not_utf8_or_empty_is_refused_not_skipped() {
     assert!(stderr(&o).contains("Argument.Encoding") && stderr(&o).contains("LISTENER_PW"), "{}", stderr(&o));
     assert!(sim.requests().is_empty(), "nothing was sent");
 }
+
+#[test]
+fn the_base_url_and_ca_file_variables_are_refused_by_name_and_no_credentials_says_what_to_set() {
+    let sim = Sim::start();
+    let creds: Vec<(&str, &[u8])> = CREDENTIALS.iter().map(|(n, v)| (*n, v.as_bytes())).collect();
+    let list = ["list", "--account", "A"];
+    for name in ["THINGSPACE_BASE_URL", "THINGSPACE_CA_FILE"] {
+        let mut env = creds.clone();
+        env.push((name, b"/x\xff"));
+        let o = tscb_bytes(&env, &list);
+        assert_eq!(o.status.code(), Some(3), "{name}: {}", stderr(&o));
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(err.contains("Tscb.INPUT_INVALID.Argument.Encoding") && err.contains(name), "{err}");
+    }
+    // The variable is read (the simulator answers), and the option wins over it.
+    let mut env = creds.clone();
+    env.push(("THINGSPACE_BASE_URL", sim.base_url.as_bytes()));
+    let o = tscb_bytes(&env, &["login"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = tscb_bytes(&env, &["--base-url", "http://127.0.0.1:1/api", "login"]);
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+    // No credentials at all: which variables to set.
+    let o = tscb_bytes(&[("THINGSPACE_BASE_URL", sim.base_url.as_bytes())], &list);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("Tscb.INPUT_INVALID.BearerToken.Missing") && err.contains("no credentials"),
+        "{err}"
+    );
+    for name in ["THINGSPACE_CLIENT_ID", "THINGSPACE_LOGIN_PASSWORD", "THINGSPACE_SESSION_TOKEN", "--sim"] {
+        assert!(err.contains(name), "{name}: {err}");
+    }
+}

@@ -106,7 +106,7 @@ fn the_help_of_sim_and_listen_sets_the_client_options_apart() {
             text.lines().any(|l| l.trim_start().split([' ', '<']).next() == Some(option))
         };
         for option in
-            ["--base-url", "--sim", "--json", "--timeout", "--retry-refused-login", "--ca-file", "--proxy"]
+            ["--base-url", "--sim", "--json", "--timeout", "--ignore-login-guard", "--ca-file", "--proxy"]
         {
             assert!(!lists(own, option), "{command} --help lists {option} among its own:\n{help}");
             assert!(lists(client, option), "{command} --help lacks {option}:\n{help}");

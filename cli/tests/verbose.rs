@@ -3,6 +3,7 @@
 mod common;
 
 use common::{stderr, stdout, tscb};
+use tscb_sim::{SIM_BEARER_TOKEN, SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_SESSION_TOKEN};
 
 fn run(verbosity: &[&str]) -> (String, String) {
     let mut args = verbosity.to_vec();
@@ -36,8 +37,7 @@ fn v_shows_decisions_and_vv_every_request_without_a_secret() {
     let (stdout, vv) = run(&["-vv"]);
     assert!(stdout.starts_with("registered CarrierService"), "{stdout}");
     assert!(vv.contains("tscb: debug: POST /api/m2m/v1/callbacks/TestAccount-2 -> 200 in "), "{vv}");
-    for secret in
-        ["listener-s3cret-pw", "sim-client-secret", "sim-password", "sim-bearer-token", "sim-session-token"]
+    for secret in ["listener-s3cret-pw", SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_BEARER_TOKEN, SIM_SESSION_TOKEN]
     {
         assert!(!vv.contains(secret), "{secret} in {vv}");
     }

@@ -27,7 +27,7 @@ fn main() {
         for side in if round % 2 == 0 { [false, true] } else { [true, false] } {
             let start = Instant::now();
             for _ in 0..builds {
-                let builder = if side { base().ca_file(&ca) } else { base() };
+                let builder = if side { base().add_ca_file(&ca) } else { base() };
                 std::hint::black_box(builder.build().expect("builds"));
             }
             let ms = start.elapsed().as_secs_f64() * 1000.0 / builds as f64;

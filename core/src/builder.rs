@@ -52,7 +52,7 @@ pub struct ClientBuilder {
     extra_cas: Vec<ExtraCa>,
     proxy: ProxySetting,
     login_guard_file: Option<PathBuf>,
-    retry_refused_login: bool,
+    ignore_login_guard: bool,
     name_server: Option<std::net::SocketAddr>,
 }
 
@@ -74,7 +74,7 @@ impl Default for ClientBuilder {
             extra_cas: Vec::new(),
             proxy: ProxySetting::default(),
             login_guard_file: None,
-            retry_refused_login: false,
+            ignore_login_guard: false,
             name_server: None,
         }
     }
@@ -104,25 +104,38 @@ impl ClientBuilder {
             .login(Login::new(login_username, login_password))
     }
 
+    /// A builder from the `THINGSPACE_*` environment variables (the names are in
+    /// [`crate::env`]): the credentials (`THINGSPACE_CLIENT_ID`, `THINGSPACE_CLIENT_SECRET`,
+    /// `THINGSPACE_LOGIN_USERNAME`, `THINGSPACE_LOGIN_PASSWORD`, or `THINGSPACE_BEARER_TOKEN` and
+    /// `THINGSPACE_SESSION_TOKEN`), `THINGSPACE_BASE_URL` and `THINGSPACE_CA_FILE`; later setters
+    /// replace (or, for [`ClientBuilder::add_ca_file`], add to) what they set. A variable that is
+    /// not UTF-8 fails with [`codes::ARGUMENT_ENCODING`], naming it; an empty one is kept, so
+    /// [`ClientBuilder::build`] says which setting is empty (it never means "unset"); with no
+    /// credential variable at all it fails with [`codes::BEARER_TOKEN_MISSING`] and a message
+    /// that lists them. See [`crate::env::EnvSettings`] to replace some of them first.
+    pub fn from_env() -> Result<Self> {
+        crate::env::EnvSettings::read()?.builder()
+    }
+
     /// Sets whichever credentials are given, for callers whose settings are all optional
     /// (environment variables, keyword arguments). A pair given by halves is passed on as it is,
     /// so that [`ClientBuilder::build`] names the missing half (e.g. `ClientSecret.Invalid`).
     pub fn credentials_from(
         mut self,
         client_id: Option<String>,
-        client_secret: Option<String>,
+        client_secret: Option<impl Into<Secret>>,
         login_username: Option<String>,
-        login_password: Option<String>,
+        login_password: Option<impl Into<Secret>>,
     ) -> Self {
         if client_id.is_some() || client_secret.is_some() {
             self = self.client_credentials(ClientCredentials::new(
                 client_id.unwrap_or_default(),
-                client_secret.unwrap_or_default(),
+                client_secret.map_or_else(|| Secret::new(""), Into::into),
             ));
         }
         if login_username.is_some() || login_password.is_some() {
-            self = self
-                .login(Login::new(login_username.unwrap_or_default(), login_password.unwrap_or_default()));
+            let password = login_password.map_or_else(|| Secret::new(""), Into::into);
+            self = self.login(Login::new(login_username.unwrap_or_default(), password));
         }
         self
     }
@@ -206,8 +219,12 @@ impl ClientBuilder {
     /// and password, never the password; a successful login removes the entry. A client that
     /// finds the same credentials' login in flight in another client or process waits for its
     /// outcome (within its [`ClientBuilder::call_timeout`]) rather than sending them at the
-    /// same time. It is created 0600 (with a lock file beside it), and its directory 0700. A file that cannot be read, parsed or written never stops a
-    /// login: see [`Client::login_guard_warning`].
+    /// same time. It is created 0600 (with a lock file beside it), and its directory 0700; a
+    /// directory not owned by the user (or root), or writable by group or others, is not used
+    /// (as ssh does with `~/.ssh`), and links there are never followed. The lock is waited for
+    /// within half of what is left of the call timeout, then the call goes on without the file.
+    /// A file that cannot be read, parsed or written never stops a login: see
+    /// [`Client::login_guard_warning`].
     pub fn login_guard_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.login_guard_file = Some(path.into());
         self
@@ -215,8 +232,8 @@ impl ClientBuilder {
 
     /// Sends a login even when the [`ClientBuilder::login_guard_file`] says the same
     /// credentials were refused within the hour (default off). Its outcome is still recorded.
-    pub fn retry_refused_login(mut self, retry: bool) -> Self {
-        self.retry_refused_login = retry;
+    pub fn ignore_login_guard(mut self, ignore: bool) -> Self {
+        self.ignore_login_guard = ignore;
         self
     }
 
@@ -260,7 +277,7 @@ impl ClientBuilder {
     /// Trusts the CA certificates in the PEM file at `path` besides the platform's roots. The
     /// file is read by [`ClientBuilder::build`], which fails with [`codes::CA_FILE_INVALID`] when
     /// it is missing, unreadable or holds no certificate.
-    pub fn ca_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+    pub fn add_ca_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.extra_cas.push(ExtraCa::File(path.into()));
         self
     }
@@ -296,7 +313,7 @@ impl ClientBuilder {
     fn build_with(self, on_caller_thread: bool) -> Result<AsyncClient> {
         let base = validate::base_url(&self.base_url, self.allow_insecure_http)?;
         let mut auth = Auth::new(self.bearer_token, self.session_token, self.client_credentials, self.login)?;
-        auth.guard = self.login_guard_file.map(|path| LoginGuard::new(path, self.retry_refused_login));
+        auth.guard = self.login_guard_file.map(|path| LoginGuard::new(path, self.ignore_login_guard));
         validate::user_agent(&self.user_agent)?;
         validate::timeout(self.timeout)?;
         validate::timeout(self.connect_timeout)?;

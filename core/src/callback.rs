@@ -9,7 +9,10 @@ mod message;
 mod verify;
 
 pub use message::{CallbackFault, CallbackMessage, DeviceId, MAX_CALLBACK_BYTES};
-pub use verify::{CallbackVerifier, DEFAULT_PREVIOUS_PASSWORD_WINDOW, VERIZON_CALLBACK_SOURCES};
+pub use verify::{
+    previous_password_window_from_secs, CallbackVerifier, DEFAULT_PREVIOUS_PASSWORD_WINDOW,
+    VERIZON_CALLBACK_SOURCES,
+};
 
 use crate::{codes, Error};
 

@@ -74,7 +74,7 @@ codes! {
     ARGUMENT_MISSING = "Tscb.INPUT_INVALID.Argument.Missing", "invalid_input", "(C) a required pointer is NULL; (CLI) a required setting is missing";
     FLEET_DUPLICATE = "Tscb.INPUT_INVALID.Fleet.Duplicate", "invalid_input", "(fleet) the desired state names an account twice, or a service twice for one account";
     FLEET_OPTION_INVALID = "Tscb.INPUT_INVALID.Fleet.Option", "invalid_input", "(fleet) a concurrency of 0, or a maximum rate that is not a positive number";
-    FLEET_FILE_INVALID = "Tscb.INPUT_INVALID.Fleet.File", "invalid_input", "(CLI) the fleet file cannot be read, is not TOML, or has a missing, unknown or mistyped setting";
+    FLEET_FILE_INVALID = "Tscb.INPUT_INVALID.Fleet.File", "invalid_input", "the desired state (the CLI's fleet file, Python's dict) lacks an account's url or services or names a bad password_env; (CLI) the file cannot be read, is not TOML, or has an unknown or mistyped setting";
     CLIENT_SETUP = "Tscb.REQUEST_FAILED.ClientSetup", "transport", "the HTTP client or TLS could not be set up";
     CONNECT = "Tscb.REQUEST_FAILED.Connect", "transport", "no connection could be made; nothing was sent";
     TLS = "Tscb.REQUEST_FAILED.Tls", "transport", "the TLS handshake failed (unknown issuer, a certificate for another name, an expired certificate, a handshake refused); nothing was sent";

@@ -22,16 +22,22 @@
 //! says so at once rather than after the interrupted call's timeout.
 //!
 //! Each read-modify-write holds an exclusive lock on a file beside it (`<name>.lock`, see
-//! [`file::lock`]; std's `File::lock`, hence Rust 1.89), so that a process never writes back
-//! another's stale entry. Problems with the files (unreadable, corrupt, unwritable, unlockable)
-//! never stop a login: they are kept as one warning for [`crate::Client::login_guard_warning`],
-//! since the library never prints.
+//! [`file::open_lock`]; std's `File::try_lock`, hence Rust 1.89), so that a process never
+//! writes back another's stale entry. The lock is never waited for without limit: another
+//! process may hold it for ever (stopped, or hostile), and a call has a deadline. Before a
+//! login it is waited for within half of what is left of the call's time (the login keeps the
+//! other half); after it, for [`UPDATE_WAIT`]. Past that, the call goes on without the guard.
+//!
+//! Problems with the files (unreadable, corrupt, unwritable, unlockable, a directory others can
+//! write to) never stop a login: they are kept as one warning for
+//! [`crate::Client::login_guard_warning`], since the library never prints.
 
 mod file;
+mod lock;
 
 use std::fs;
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ring::hmac;
@@ -48,6 +54,11 @@ pub(crate) const BLOCK_FOR: Duration = Duration::from_secs(60 * 60);
 /// How often a client waiting for another's login with the same credentials looks again.
 const POLL: Duration = Duration::from_millis(100);
 
+/// How long recording a login's outcome waits for the lock. This blocks the thread (the
+/// callers are not async), so it is short; a pending entry left behind blocks like an unknown
+/// outcome, which keeps the account safe.
+const UPDATE_WAIT: Duration = Duration::from_secs(2);
+
 /// Added to a pending entry's time, for the writer to record its outcome after its deadline
 /// (whole seconds are stored, and writing the file takes a moment).
 const PENDING_GRACE: u64 = 2;
@@ -56,19 +67,16 @@ const PENDING_GRACE: u64 = 2;
 pub(crate) struct LoginGuard {
     path: PathBuf,
     /// Send even a login that the file has as refused (the outcome is still recorded).
-    retry_refused: bool,
+    ignore_guard: bool,
     /// The first problem with the file, until it is taken; `reported` stops later ones.
     warning: Mutex<(Option<String>, bool)>,
 }
 
-/// One process-wide lock around read-modify-write of guard files: the file lock does the same
-/// between processes (and threads), but this one still holds when the lock file cannot be used.
-static FILE_LOCK: Mutex<()> = Mutex::new(());
-
-/// Both locks, released together when dropped.
-struct Locked {
-    _file: Option<fs::File>,
-    _process: MutexGuard<'static, ()>,
+/// For tests of `fork()`: holds both locks of the guard file at `path`, as a read-modify-write
+/// does, until the returned value is dropped (`None` if they could not be had within 10 s).
+#[doc(hidden)]
+pub fn hold_lock_for_tests(path: &std::path::Path) -> Option<impl Drop> {
+    LoginGuard::new(path.to_owned(), false).lock_blocking(Duration::from_secs(10))
 }
 
 /// What the file says about one set of credentials.
@@ -82,8 +90,8 @@ enum Found {
 }
 
 impl LoginGuard {
-    pub(crate) fn new(path: PathBuf, retry_refused: bool) -> LoginGuard {
-        LoginGuard { path, retry_refused, warning: Mutex::new((None, false)) }
+    pub(crate) fn new(path: PathBuf, ignore_guard: bool) -> LoginGuard {
+        LoginGuard { path, ignore_guard, warning: Mutex::new((None, false)) }
     }
 
     /// The first problem with the guard file, once: later calls return `None`.
@@ -98,21 +106,6 @@ impl LoginGuard {
         }
     }
 
-    fn lock(&self) -> Locked {
-        let process = FILE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-        let file = file::lock(&self.path)
-            .inspect_err(|e| {
-                self.warn(format!(
-                    "the login guard file {} cannot be locked with {} ({e}): refused logins may not \
-                     be remembered, and processes running at the same time may lose each other's entries",
-                    self.path.display(),
-                    file::lock_path(&self.path).display()
-                ))
-            })
-            .ok();
-        Locked { _file: file, _process: process }
-    }
-
     /// Fails with [`Error::LoginBlocked`] when these credentials were refused (or had an unknown
     /// outcome) within the last hour; waits, within `deadline`, while another client's login
     /// with them is in flight; otherwise records them as pending until `deadline` (the latest
@@ -123,7 +116,8 @@ impl LoginGuard {
         let message = message(base, login);
         loop {
             {
-                let _lock = self.lock();
+                // Half of what is left: the login itself needs the rest.
+                let Some(_lock) = self.lock(deadline.half_of_what_is_left()).await else { return Ok(()) };
                 let now = unix_now();
                 let mut file = self.read().unwrap_or_else(Entries::fresh);
                 file.entries.retain(|e| blocks(e.at, now));
@@ -157,7 +151,7 @@ impl LoginGuard {
         let Some(entry) = file.entries.iter().find(|e| e.tag == *tag) else { return Found::Send };
         match entry.pending_until {
             Some(until) if in_flight(entry.at, until, now) && !entry.writer.is_some_and(gone) => Found::Wait,
-            _ if self.retry_refused => Found::Send,
+            _ if self.ignore_guard => Found::Send,
             _ => Found::Blocked(entry.at),
         }
     }
@@ -175,11 +169,19 @@ impl LoginGuard {
     }
 
     fn update(&self, base: &str, login: &Login, change: impl Fn(Entry) -> Option<Entry>) {
-        let _lock = self.lock();
+        let message = message(base, login);
+        let position = |file: &Entries| {
+            let tag = sign(&hmac::Key::new(hmac::HMAC_SHA256, &file.key), &message);
+            file.entries.iter().position(|e| e.tag == tag)
+        };
+        // Looked up first without the lock (the file is replaced whole, never seen half
+        // written): a call that went on without the guard left no entry, and then nothing waits.
+        if self.read().as_ref().and_then(position).is_none() {
+            return;
+        }
+        let Some(_lock) = self.lock_blocking(UPDATE_WAIT) else { return };
         let Some(mut file) = self.read() else { return };
-        let key = hmac::Key::new(hmac::HMAC_SHA256, &file.key);
-        let tag = sign(&key, &message(base, login));
-        let Some(i) = file.entries.iter().position(|e| e.tag == tag) else { return };
+        let Some(i) = position(&file) else { return };
         match change(file.entries[i]) {
             Some(entry) => file.entries[i] = entry,
             None => {
@@ -199,7 +201,7 @@ impl LoginGuard {
                  outcome is unknown, at {} ({minutes} min ago), as recorded in {path}; five failed \
                  logins in a row lock the account until Verizon support unlocks it, so tscb does not \
                  send the same credentials again for an hour. Check the credentials; to send them \
-                 anyway, delete {path} (the tscb command: pass --retry-refused-login)",
+                 anyway, delete {path} or ignore the login guard (ignore_login_guard)",
                 httpdate::fmt_http_date(since),
             ),
         }
@@ -208,9 +210,9 @@ impl LoginGuard {
     /// The file's entries; `None` when there is no file yet or it cannot be used (then with a
     /// warning, and a fresh file replaces it at the next write).
     fn read(&self) -> Option<Entries> {
-        let text = match fs::read_to_string(&self.path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        let text = match file::read(&self.path) {
+            Ok(Some(text)) => text,
+            Ok(None) => return None,
             Err(e) => {
                 self.warn(format!("the login guard file {} cannot be read ({e})", self.path.display()));
                 return None;

@@ -138,6 +138,7 @@ mod deadline;
 mod decode;
 mod dns;
 mod engine;
+pub mod env;
 mod error;
 mod events;
 #[doc(hidden)]
@@ -160,14 +161,16 @@ pub use builder::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
 };
 pub use callback::{
-    callback_answer_status, callback_answer_status_for_code, CallbackFault, CallbackMessage,
-    CallbackVerifier, DeviceId, DEFAULT_PREVIOUS_PASSWORD_WINDOW, MAX_CALLBACK_BYTES,
-    VERIZON_CALLBACK_SOURCES,
+    callback_answer_status, callback_answer_status_for_code, previous_password_window_from_secs,
+    CallbackFault, CallbackMessage, CallbackVerifier, DeviceId, DEFAULT_PREVIOUS_PASSWORD_WINDOW,
+    MAX_CALLBACK_BYTES, VERIZON_CALLBACK_SOURCES,
 };
 pub use client::Client;
 pub use credentials::{ClientCredentials, Login};
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use events::TARGET as LOG_TARGET;
+#[doc(hidden)]
+pub use guard::hold_lock_for_tests as __hold_login_guard_lock;
 pub use model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 pub use retry::RetryPolicy;
 pub use secret::Secret;

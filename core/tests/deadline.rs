@@ -8,6 +8,7 @@
 mod common;
 
 use std::time::{Duration, Instant};
+use tscb_sim::{SIM_BEARER_TOKEN, SIM_SESSION_TOKEN};
 
 use common::{count, ACCOUNT, LISTENER};
 use tscb::{codes, CallbackRegistration, Client, ClientBuilder, ErrorKind};
@@ -214,8 +215,8 @@ fn a_name_server_that_never_answers_ends_within_the_call_timeout() {
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let client = Client::builder()
         .base_url("https://thingspace.tscb.test/api")
-        .bearer_token("sim-bearer-token")
-        .session_token("sim-session-token")
+        .bearer_token(SIM_BEARER_TOKEN)
+        .session_token(SIM_SESSION_TOKEN)
         .name_server_for_tests(silent.local_addr().unwrap())
         .call_timeout(CALL_TIMEOUT)
         .build()

@@ -6,6 +6,7 @@ mod common;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use tscb_sim::SIM_PASSWORD;
 
 use common::{client, count, sim, LISTENER};
 use tscb::fleet::{Action, ApplyOptions, Desired, DesiredAccount, Plan, PlanOptions, Status};
@@ -120,7 +121,7 @@ fn a_changed_password_is_an_update_that_is_never_shown() {
 #[test]
 fn one_token_request_and_one_login_for_every_worker() {
     let sim = sim();
-    let client = signing_in(&sim, "sim-password");
+    let client = signing_in(&sim, SIM_PASSWORD);
     let desired = fleet(&sim, 30);
     let options = PlanOptions { concurrency: 8, ..PlanOptions::default() };
     let report = Plan::compute(&client, &desired, &options)

@@ -6,6 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use tscb_sim::{SIM_PASSWORD, SIM_USERNAME};
 
 use common::ACCOUNT;
 use tscb::{codes, Client, ClientBuilder, ErrorKind};
@@ -31,6 +32,8 @@ fn temp_dir(name: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!("tscb-guard-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    // Private whatever the umask: the guard uses only a directory no one else can write to.
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
     TempDir(dir)
 }
 
@@ -64,7 +67,9 @@ fn a_refused_login_is_not_sent_again_by_a_new_client() {
         assert_eq!(err.kind(), ErrorKind::Auth);
         let message = err.error_message();
         assert!(
-            message.contains("five failed logins") && message.contains("--retry-refused-login"),
+            message.contains("five failed logins")
+                && message.contains("ignore_login_guard")
+                && !message.contains("--"),
             "{message}"
         );
         assert!(message.contains(&file.display().to_string()), "{message}");
@@ -72,10 +77,10 @@ fn a_refused_login_is_not_sent_again_by_a_new_client() {
     }
     assert_eq!(logins(&sim), 1, "one login for four clients");
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(!text.contains("wrong-password") && !text.contains("sim-user"), "{text}");
+    assert!(!text.contains("wrong-password") && !text.contains(SIM_USERNAME), "{text}");
 
     // Other credentials are not blocked by it.
-    let right = with_password(&sim, "sim-password", &file).build().unwrap();
+    let right = with_password(&sim, SIM_PASSWORD, &file).build().unwrap();
     right.list_callbacks(ACCOUNT).unwrap();
     assert_eq!(logins(&sim), 2);
 }
@@ -86,16 +91,16 @@ fn success_clears_the_entry_and_the_override_sends_again() {
     let dir = temp_dir("override");
     let file = dir.join("refused-logins");
     refuse_logins(&sim);
-    let err = with_password(&sim, "sim-password", &file).build().unwrap().login().unwrap_err();
+    let err = with_password(&sim, SIM_PASSWORD, &file).build().unwrap().login().unwrap_err();
     assert_eq!(err.http_status(), Some(400));
     sim.clear_faults();
     // The service would take it now, but the file says no (the password may be wrong).
-    let err = with_password(&sim, "sim-password", &file).build().unwrap().login().unwrap_err();
+    let err = with_password(&sim, SIM_PASSWORD, &file).build().unwrap().login().unwrap_err();
     assert_eq!(err.error_code(), codes::LOGIN_BLOCKED);
     assert_eq!(logins(&sim), 1);
     // Overridden: sent, and the success clears the entry for everyone.
-    with_password(&sim, "sim-password", &file).retry_refused_login(true).build().unwrap().login().unwrap();
-    with_password(&sim, "sim-password", &file).build().unwrap().login().unwrap();
+    with_password(&sim, SIM_PASSWORD, &file).ignore_login_guard(true).build().unwrap().login().unwrap();
+    with_password(&sim, SIM_PASSWORD, &file).build().unwrap().login().unwrap();
     assert_eq!(logins(&sim), 3);
 }
 
@@ -114,13 +119,12 @@ fn a_login_with_an_unknown_outcome_is_remembered_and_a_busy_one_is_not() {
         .path_contains("/session/login")
         .times(1),
     );
-    let busy = with_password(&sim, "sim-password", &file).build().unwrap().login().unwrap_err();
+    let busy = with_password(&sim, SIM_PASSWORD, &file).build().unwrap().login().unwrap_err();
     assert_eq!(busy.http_status(), Some(503));
     sim.inject(Fault::new(FaultAction::Delay { ms: 2_000 }).path_contains("/session/login").times(1));
-    let slow =
-        with_password(&sim, "sim-password", &file).timeout(Duration::from_millis(300)).build().unwrap();
+    let slow = with_password(&sim, SIM_PASSWORD, &file).timeout(Duration::from_millis(300)).build().unwrap();
     assert_eq!(slow.login().unwrap_err().kind(), ErrorKind::Timeout);
-    let err = with_password(&sim, "sim-password", &file).build().unwrap().login().unwrap_err();
+    let err = with_password(&sim, SIM_PASSWORD, &file).build().unwrap().login().unwrap_err();
     assert_eq!(err.error_code(), codes::LOGIN_BLOCKED);
     assert_eq!(logins(&sim), 2, "the busy login did not count; the timed-out one did");
 }
@@ -145,7 +149,7 @@ fn a_corrupt_file_never_stops_a_login_and_is_reported_once() {
     let dir = temp_dir("corrupt");
     let file = dir.join("refused-logins");
     std::fs::write(&file, "not a guard file\n").unwrap();
-    let client = with_password(&sim, "sim-password", &file).build().unwrap();
+    let client = with_password(&sim, SIM_PASSWORD, &file).build().unwrap();
     client.list_callbacks(ACCOUNT).unwrap();
     let warning = client.login_guard_warning().expect("reported");
     assert!(warning.contains("not in the expected form"), "{warning}");
@@ -164,7 +168,7 @@ fn an_unwritable_file_never_stops_a_login_and_is_reported() {
     let blocker = dir.join("a-file");
     std::fs::write(&blocker, "").unwrap();
     let file = blocker.join("refused-logins");
-    let client = with_password(&sim, "sim-password", &file).build().unwrap();
+    let client = with_password(&sim, SIM_PASSWORD, &file).build().unwrap();
     client.list_callbacks(ACCOUNT).unwrap();
     let warning = client.login_guard_warning().expect("reported");
     assert!(warning.contains(&file.display().to_string()) && warning.contains("cannot be"), "{warning}");
@@ -191,8 +195,8 @@ fn a_login_in_flight_elsewhere_is_waited_for_not_blocked_and_never_overlapped() 
     let dir = temp_dir("in-flight");
     let file = dir.join("refused-logins");
     sim.inject(Fault::new(FaultAction::Delay { ms: 1_500 }).path_contains("/session/login").times(1));
-    let first = with_password(&sim, "sim-password", &file).build().unwrap();
-    let second = with_password(&sim, "sim-password", &file).build().unwrap();
+    let first = with_password(&sim, SIM_PASSWORD, &file).build().unwrap();
+    let second = with_password(&sim, SIM_PASSWORD, &file).build().unwrap();
     std::thread::scope(|s| {
         let slow = s.spawn(|| {
             first.login().unwrap();
@@ -252,7 +256,7 @@ fn many_clients_with_the_right_password_never_block_each_other() {
                     let mut failures = Vec::new();
                     for _ in 0..4 {
                         barrier.wait();
-                        let client = with_password(&sim, "sim-password", &file).build().unwrap();
+                        let client = with_password(&sim, SIM_PASSWORD, &file).build().unwrap();
                         if let Err(e) = client.login() {
                             failures.push(format!("{}: {e}", e.error_code()));
                         }
@@ -278,7 +282,7 @@ fn a_client_waits_while_another_process_holds_the_lock() {
     let file = dir.join("refused-logins");
     let lock = std::fs::File::create(dir.join("refused-logins.lock")).unwrap();
     lock.lock().unwrap();
-    let client = with_password(&sim, "sim-password", &file).build().unwrap();
+    let client = with_password(&sim, SIM_PASSWORD, &file).build().unwrap();
     std::thread::scope(|s| {
         let login = s.spawn(|| client.login());
         std::thread::sleep(Duration::from_millis(500));
@@ -304,7 +308,7 @@ fn a_login_whose_process_was_killed_is_blocked_at_once_not_waited_for() {
         let file = PathBuf::from(std::env::var_os("TSCB_GUARD_FILE").unwrap());
         let client = Client::builder()
             .base_url(base_url.to_str().unwrap())
-            .credentials(c.client_id, c.client_secret, c.username, "sim-password")
+            .credentials(c.client_id, c.client_secret, c.username, SIM_PASSWORD)
             .login_guard_file(file)
             .build()
             .unwrap();
@@ -331,13 +335,211 @@ fn a_login_whose_process_was_killed_is_blocked_at_once_not_waited_for() {
     child.wait().unwrap();
 
     let client =
-        with_password(&sim, "sim-password", &file).call_timeout(Duration::from_secs(20)).build().unwrap();
+        with_password(&sim, SIM_PASSWORD, &file).call_timeout(Duration::from_secs(20)).build().unwrap();
     let started = std::time::Instant::now();
     let err = client.login().unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(2), "waited {:?} for a dead process", started.elapsed());
     assert_eq!(err.error_code(), codes::LOGIN_BLOCKED, "{err}");
     assert_eq!(logins(&sim), 1, "only the killed run's login reached the service");
     // Knowing the credentials are right, the override sends them.
-    let client = with_password(&sim, "sim-password", &file).retry_refused_login(true).build().unwrap();
+    let client = with_password(&sim, SIM_PASSWORD, &file).ignore_login_guard(true).build().unwrap();
     client.login().unwrap();
+}
+
+/// A link planted under a name the guard writes (the temporary file's name, which used to be
+/// `.refused-logins.<pid>.tmp`, or the lock's) never makes it write or create a file elsewhere.
+#[test]
+fn links_planted_beside_the_file_are_never_followed() {
+    use std::os::unix::fs::symlink;
+    let sim = Simulator::start().unwrap();
+    let dir = temp_dir("links");
+    let file = dir.join("refused-logins");
+    let victim = dir.join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    symlink(&victim, dir.join(&format!(".refused-logins.{}.tmp", std::process::id()))).unwrap();
+    let created = dir.join("created-through-the-lock");
+    symlink(&created, dir.join("refused-logins.lock")).unwrap();
+
+    let client = with_password(&sim, "wrong-password", &file).build().unwrap();
+    assert_eq!(
+        client.login().unwrap_err().error_code(),
+        "UnifiedWebService.REQUEST_FAILED.UserNotAuthorized"
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n", "written through the link");
+    assert!(!created.exists(), "the lock's link was followed");
+    let warning = client.login_guard_warning().expect("reported");
+    assert!(warning.contains("cannot be locked") && warning.contains("symbolic link"), "{warning}");
+    // Without its lock file the guard still remembers the refusal.
+    let err = with_password(&sim, "wrong-password", &file).build().unwrap().login().unwrap_err();
+    assert_eq!(err.error_code(), codes::LOGIN_BLOCKED, "{err}");
+    assert_eq!(logins(&sim), 1);
+}
+
+/// Like ssh with `~/.ssh`: a directory that others can write to (who could plant links, or
+/// remove a refusal) is not used, and the user is told.
+#[test]
+fn a_directory_others_can_write_to_is_not_used_and_is_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = Simulator::start().unwrap();
+    let temp = temp_dir("shared");
+    let dir = temp.join("shared");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o770)).unwrap();
+    let file = dir.join("refused-logins");
+    let client = with_password(&sim, "wrong-password", &file).build().unwrap();
+    assert_eq!(
+        client.login().unwrap_err().error_code(),
+        "UnifiedWebService.REQUEST_FAILED.UserNotAuthorized"
+    );
+    let warning = client.login_guard_warning().expect("reported");
+    assert!(warning.contains("is not used") && warning.contains("writable by group or others"), "{warning}");
+    assert!(!file.exists() && !dir.join("refused-logins.lock").exists(), "files were made in it");
+    // Not used: the refusal was not remembered there (the client itself still sends it once).
+    let err = with_password(&sim, "wrong-password", &file).build().unwrap().login().unwrap_err();
+    assert_eq!(err.error_code(), "UnifiedWebService.REQUEST_FAILED.UserNotAuthorized");
+    assert_eq!(logins(&sim), 2);
+}
+
+/// A child of `fork()`: runs `work` and ends with `_exit` (no destructor of the parent's state
+/// runs twice), 0 when it returned true.
+fn fork_child(work: impl FnOnce() -> bool) -> libc::pid_t {
+    // SAFETY: the child only runs `work` (which makes its own client and runtime) and exits.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or(false);
+        // SAFETY: _exit is always safe to call.
+        unsafe { libc::_exit(if ok { 0 } else { 1 }) }
+    }
+    pid
+}
+
+/// The exit code of the child `pid`, which must end within `limit` (else it is killed and the
+/// test fails).
+fn wait_child(pid: libc::pid_t, limit: Duration) -> i32 {
+    let started = std::time::Instant::now();
+    loop {
+        let mut status = 0;
+        // SAFETY: waiting for our own child, with a valid pointer.
+        let done = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if done == pid {
+            return if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
+        }
+        if started.elapsed() > limit {
+            // SAFETY: our own child.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                libc::waitpid(pid, &mut status, 0);
+            }
+            panic!("the forked child was still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A login in a child forked while a thread of the parent was in the guard's read-modify-write
+/// (here: waiting for the lock file, which another process holds): the child's copy of the
+/// process-wide lock was taken by a thread that does not exist in it, and must not stop it.
+#[test]
+fn a_child_forked_while_a_thread_waits_for_the_guard_lock_logs_in_within_its_deadline() {
+    let sim = Simulator::start().unwrap();
+    let dir = temp_dir("fork-waiting");
+    let parent_file = dir.join("parent/refused-logins");
+    std::fs::create_dir(dir.join("parent")).unwrap();
+    let held = std::fs::File::create(dir.join("parent/refused-logins.lock")).unwrap();
+    held.lock().unwrap();
+    let client = with_password(&sim, "sim-password", &parent_file)
+        .call_timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let waiting = std::thread::spawn(move || client.login());
+    // Its bearer token fetched, the login goes to the guard at once, and waits there.
+    while common::count(&sim, "/oauth2/token") == 0 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(logins(&sim), 0, "the login went ahead of the lock");
+
+    let child_file = dir.join("child/refused-logins");
+    let base_url = sim.base_url();
+    let child = fork_child(|| {
+        let client =
+            with_password_at(&base_url, &child_file).call_timeout(Duration::from_secs(10)).build().unwrap();
+        client.login().is_ok() && client.login_guard_warning().is_none()
+    });
+    assert_eq!(wait_child(child, Duration::from_secs(30)), 0, "the child's login failed or warned");
+    held.unlock().unwrap();
+    waiting.join().unwrap().unwrap();
+}
+
+/// `with_password` from a base URL alone (a forked child has no simulator object of its own).
+fn with_password_at(base_url: &str, file: &Path) -> ClientBuilder {
+    let c = tscb_sim::SimConfig::default();
+    Client::builder()
+        .base_url(base_url)
+        .credentials(c.client_id, c.client_secret, c.username, "sim-password")
+        .login_guard_file(file)
+}
+
+/// A child forked while another thread holds the guard's locks: the child takes the
+/// process-wide lock over (it uses the guard, without waiting nor a warning), and the child's
+/// copy of the lock file's descriptor does not keep the file locked once the parent lets go.
+#[test]
+fn a_child_forked_while_a_thread_holds_the_guard_lock_neither_waits_nor_keeps_it() {
+    let sim = Simulator::start().unwrap();
+    let dir = temp_dir("fork-holding");
+    let parent_file = dir.join("parent/refused-logins");
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let (taken, is_taken) = std::sync::mpsc::channel::<bool>();
+    let holder = {
+        let parent_file = parent_file.clone();
+        std::thread::spawn(move || {
+            let held = tscb::__hold_login_guard_lock(&parent_file);
+            taken.send(held.is_some()).unwrap();
+            let _ = released.recv();
+            drop(held);
+        })
+    };
+    assert!(is_taken.recv().unwrap(), "the hook could not take the locks");
+
+    let child_file = dir.join("child/refused-logins");
+    let result = dir.join("child-result");
+    let done = dir.join("parent-done");
+    let base_url = sim.base_url();
+    let child = fork_child(|| {
+        let client =
+            with_password_at(&base_url, &child_file).call_timeout(Duration::from_secs(10)).build().unwrap();
+        let outcome = match (client.login(), client.login_guard_warning()) {
+            (Ok(()), None) if child_file.exists() => "ok".to_owned(),
+            (login, warning) => format!("{login:?} {warning:?}"),
+        };
+        std::fs::write(&result, outcome).unwrap();
+        // Alive (with its copy of the parent's descriptors) until the parent is done.
+        for _ in 0..3000 {
+            if done.exists() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        false
+    });
+    let started = std::time::Instant::now();
+    while !result.exists() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let outcome = std::fs::read_to_string(&result).unwrap_or_else(|_| "no answer in 30 s".into());
+    release.send(()).unwrap();
+    holder.join().unwrap();
+    // The parent's own next login, while the child still lives.
+    let client = with_password(&sim, "sim-password", &parent_file)
+        .call_timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let parent = client.login();
+    let parent_warning = client.login_guard_warning();
+    std::fs::write(&done, "").unwrap();
+    assert_eq!(wait_child(child, Duration::from_secs(40)), 0);
+    assert_eq!(outcome, "ok", "the child's login");
+    parent.unwrap();
+    assert_eq!(parent_warning, None, "the parent could not lock its guard file again");
 }

@@ -6,6 +6,7 @@ mod common;
 use std::sync::{Mutex, Once};
 use std::thread::ThreadId;
 use std::time::Duration;
+use tscb_sim::{SIM_BEARER_TOKEN, SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_SESSION_TOKEN};
 
 use common::{ACCOUNT, LISTENER};
 use log::{Level, Log, Metadata, Record};
@@ -51,7 +52,7 @@ fn records_of(f: impl FnOnce()) -> Vec<(Level, String)> {
 }
 
 const SECRETS: [&str; 5] =
-    ["sim-client-secret", "sim-password", "sim-bearer-token", "sim-session-token", "echo-pw-1234"];
+    [SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_BEARER_TOKEN, SIM_SESSION_TOKEN, "echo-pw-1234"];
 
 fn no_secret_in(records: &[(Level, String)]) {
     for (_, message) in records {

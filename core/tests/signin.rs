@@ -7,6 +7,7 @@
 mod common;
 
 use std::time::{Duration, Instant};
+use tscb_sim::{SIM_BEARER_TOKEN, SIM_CLIENT_ID, SIM_PASSWORD, SIM_SESSION_TOKEN, SIM_USERNAME};
 
 use common::{count, with_credentials, with_password, ACCOUNT, LISTENER};
 use tscb::{codes, CallbackRegistration, Client, ErrorKind, RetryPolicy};
@@ -47,13 +48,13 @@ fn the_first_call_signs_in_with_the_documented_requests() {
     let bearer = login.header("authorization").unwrap().to_owned();
     assert!(bearer.starts_with("Bearer ") && bearer != "Bearer sim-bearer-token", "{bearer}");
     let body: serde_json::Value = serde_json::from_slice(&login.body).unwrap();
-    assert_eq!(body, serde_json::json!({"username": "sim-user", "password": "sim-password"}));
+    assert_eq!(body, serde_json::json!({"username": SIM_USERNAME, "password": SIM_PASSWORD}));
     assert_eq!(login.header("vz-m2m-token"), None);
 
     let register = &requests[2];
     assert_eq!(register.header("authorization"), Some(bearer.as_str()));
     let session = register.header("vz-m2m-token").unwrap();
-    assert!(!session.is_empty() && session != "sim-session-token");
+    assert!(!session.is_empty() && session != SIM_SESSION_TOKEN);
 
     client.list_callbacks(ACCOUNT).unwrap();
     assert_eq!(sim.requests().len(), 4, "tokens are kept, not fetched per call");
@@ -152,7 +153,7 @@ fn bad_client_credentials_are_an_auth_error() {
     let sim = Simulator::start().unwrap();
     let client = Client::builder()
         .base_url(sim.base_url())
-        .credentials("sim-client-id", "not-the-secret", "sim-user", "sim-password")
+        .credentials(SIM_CLIENT_ID, "not-the-secret", SIM_USERNAME, SIM_PASSWORD)
         .build()
         .unwrap();
     let err = client.list_callbacks(ACCOUNT).unwrap_err();
@@ -261,7 +262,7 @@ fn threads_waiting_on_a_failed_sign_in_share_its_failure() {
     sim.inject(Fault::new(FaultAction::Delay { ms: 300 }).path_contains("/oauth2/token").times(1));
     let client = Client::builder()
         .base_url(sim.base_url())
-        .credentials("sim-client-id", "wrong-secret", "sim-user", "sim-password")
+        .credentials(SIM_CLIENT_ID, "wrong-secret", SIM_USERNAME, SIM_PASSWORD)
         .build()
         .unwrap();
     std::thread::scope(|s| {
@@ -320,8 +321,8 @@ fn a_fixed_bearer_token_with_a_login() {
     let sim = Simulator::start().unwrap();
     let client = Client::builder()
         .base_url(sim.base_url())
-        .bearer_token("sim-bearer-token")
-        .login(tscb::Login::new("sim-user", "sim-password"))
+        .bearer_token(SIM_BEARER_TOKEN)
+        .login(tscb::Login::new(SIM_USERNAME, SIM_PASSWORD))
         .build()
         .unwrap();
     client.list_callbacks(ACCOUNT).unwrap();

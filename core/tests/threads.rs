@@ -11,6 +11,7 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
+use tscb_sim::{SIM_BEARER_TOKEN, SIM_SESSION_TOKEN};
 
 use tscb::{CallbackRegistration, Client};
 
@@ -76,8 +77,8 @@ fn a_client_starts_no_thread() {
         let before = threads();
         let mut builder = Client::builder()
             .base_url(format!("http://{host}:{port}/api"))
-            .bearer_token("sim-bearer-token")
-            .session_token("sim-session-token");
+            .bearer_token(SIM_BEARER_TOKEN)
+            .session_token(SIM_SESSION_TOKEN);
         if host == NAME {
             // The system's configuration for the others.
             builder = builder.allow_insecure_http(true).name_server_for_tests(dns);

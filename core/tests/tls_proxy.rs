@@ -7,6 +7,7 @@ mod common;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::Duration;
+use tscb_sim::{SIM_CLIENT_SECRET, SIM_PASSWORD};
 
 use common::{ACCOUNT, LISTENER};
 use tscb::{codes, CallbackRegistration, Client, ClientBuilder, ErrorKind};
@@ -78,7 +79,7 @@ fn the_main_path_runs_over_https_with_the_sims_ca_as_pem_or_file() {
     main_path(&tokens(&sim).add_root_certificate_pem(sim.ca_pem().unwrap().as_bytes()).build().unwrap());
 
     let file = ca_file(&sim);
-    let client = credentials(&sim).ca_file(file.path()).build().unwrap();
+    let client = credentials(&sim).add_ca_file(file.path()).build().unwrap();
     client.login().unwrap();
     main_path(&client);
     client.logout().unwrap();
@@ -98,7 +99,7 @@ fn an_unknown_issuer_is_a_tls_error_that_says_how_to_trust_a_ca_and_sends_nothin
         text.contains("unknown issuer") && text.contains("ca_file") && text.contains("SSL_CERT_FILE"),
         "{text}"
     );
-    assert!(!text.contains("sim-client-secret") && !text.contains("sim-password"), "{text}");
+    assert!(!text.contains(SIM_CLIENT_SECRET) && !text.contains(SIM_PASSWORD), "{text}");
     assert!(sim.requests().is_empty(), "nothing may arrive");
 
     // Another simulator's CA is no help either.
@@ -162,7 +163,7 @@ fn a_refused_handshake_is_named_as_such() {
 fn a_ca_that_is_missing_or_not_a_certificate_fails_build() {
     let sim = https_sim();
     for builder in [
-        tokens(&sim).ca_file("/nonexistent/tscb-ca.pem"),
+        tokens(&sim).add_ca_file("/nonexistent/tscb-ca.pem"),
         tokens(&sim)
             .add_root_certificate_pem(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
         tokens(&sim).add_root_certificate_pem(b""),
@@ -172,7 +173,7 @@ fn a_ca_that_is_missing_or_not_a_certificate_fails_build() {
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
     }
     let file = tempfile_path::TempPath::with(b"hello");
-    let err = tokens(&sim).ca_file(file.path()).build().unwrap_err();
+    let err = tokens(&sim).add_ca_file(file.path()).build().unwrap_err();
     assert_eq!(err.error_code(), codes::CA_FILE_INVALID);
     assert!(sim.requests().is_empty());
 }

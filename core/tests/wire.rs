@@ -3,6 +3,7 @@
 mod common;
 
 use std::time::Duration;
+use tscb_sim::{SIM_BEARER_TOKEN, SIM_SESSION_TOKEN};
 
 use common::{client, ACCOUNT, LISTENER};
 use serde_json::{json, Value};
@@ -29,7 +30,7 @@ fn register_sends_exactly_the_documented_request() {
     assert_eq!(r.method, "POST");
     assert_eq!(r.path, "/api/m2m/v1/callbacks/TestAccount-2");
     assert_eq!(r.header("authorization"), Some("Bearer sim-bearer-token"));
-    assert_eq!(r.header("vz-m2m-token"), Some("sim-session-token"));
+    assert_eq!(r.header("vz-m2m-token"), Some(SIM_SESSION_TOKEN));
     assert_eq!(r.header("content-type"), Some("application/json"));
     assert_eq!(r.header("accept"), Some("application/json"));
     assert_eq!(r.header("user-agent"), Some(concat!("tscb/", env!("CARGO_PKG_VERSION"))));
@@ -95,7 +96,7 @@ fn list_returns_what_was_registered() {
     assert_eq!(r.method, "GET");
     assert_eq!(r.path, "/api/m2m/v1/callbacks/TestAccount-2");
     assert_eq!(r.header("authorization"), Some("Bearer sim-bearer-token"));
-    assert_eq!(r.header("vz-m2m-token"), Some("sim-session-token"));
+    assert_eq!(r.header("vz-m2m-token"), Some(SIM_SESSION_TOKEN));
     assert_eq!(r.header("accept"), Some("application/json"));
     assert!(r.body.is_empty());
 }
@@ -110,7 +111,7 @@ fn deregister_sends_the_documented_request_and_removes_the_listener() {
     let r = sim.requests().pop().unwrap();
     assert_eq!(r.method, "DELETE");
     assert_eq!(r.path, "/api/m2m/v1/callbacks/TestAccount-2/name/CarrierService");
-    assert_eq!(r.header("vz-m2m-token"), Some("sim-session-token"));
+    assert_eq!(r.header("vz-m2m-token"), Some(SIM_SESSION_TOKEN));
     assert!(r.body.is_empty());
     assert!(sim.registrations(ACCOUNT).is_empty());
     assert!(client.list_callbacks(ACCOUNT).unwrap().is_empty());
@@ -236,8 +237,8 @@ fn host_names_are_looked_up_and_an_unknown_one_is_a_connect_error() {
         tscb::Client::builder()
             .base_url(format!("http://{host}:{}/api", sim.addr().port()))
             .allow_insecure_http(true)
-            .bearer_token("sim-bearer-token")
-            .session_token("sim-session-token")
+            .bearer_token(SIM_BEARER_TOKEN)
+            .session_token(SIM_SESSION_TOKEN)
             .name_server_for_tests(dns)
             .build()
             .unwrap()

@@ -124,3 +124,27 @@ pub(crate) fn c_string(text: &str) -> CString {
         CString::new(zeroize::Zeroizing::new(text.replace('\0', "\u{FFFD}")).as_bytes()).unwrap_or_default()
     })
 }
+
+/// A C string holding a secret (a callback password): its bytes are wiped when it is dropped,
+/// so whatever holds one cannot forget to wipe it, as core's `Secret` wipes its text.
+pub(crate) struct SecretCString(Option<CString>);
+
+impl SecretCString {
+    pub(crate) fn new(text: &str) -> Self {
+        SecretCString(Some(c_string(text)))
+    }
+
+    pub(crate) fn as_c_str(&self) -> &std::ffi::CStr {
+        self.0.as_deref().unwrap_or_default()
+    }
+}
+
+impl Drop for SecretCString {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        // The bytes are moved out of the CString (its buffer, not a copy) and wiped.
+        if let Some(text) = self.0.take() {
+            text.into_bytes_with_nul().zeroize();
+        }
+    }
+}

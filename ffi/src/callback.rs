@@ -1,31 +1,40 @@
 //! Receiving callbacks from C: `tscb_callback_message` (what ThingSpace POSTed) and
 //! `tscb_callback_verifier` (is it from ThingSpace, for us?). Parsing and checking live in core.
 
-use std::ffi::{c_char, CString};
+use std::ffi::{c_char, CStr, CString};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::boundary::{
-    arg_mut, arg_ref, arg_str, c_string, call, free_box, guard, opt_str, out_ptr, Failure,
+    arg_mut, arg_ref, arg_str, c_string, call, free_box, guard, opt_str, out_ptr, Failure, SecretCString,
 };
 use crate::error::tscb_error;
 use crate::result::*;
 
 /// One callback message. Opaque: read it with the tscb_callback_message_* accessors and free it
-/// with tscb_callback_message_free(). Its strings live until it is freed.
+/// with tscb_callback_message_free(). Its strings live until it is freed. The password, and the
+/// copy of it an accessor hands out, are wiped when it is freed.
 pub struct tscb_callback_message {
-    request_id: Option<CString>,
-    username: Option<CString>,
-    password: Option<CString>,
-    status: Option<CString>,
-    payload_name: Option<CString>,
-    payload_json: Option<CString>,
-    fault_code: Option<CString>,
-    fault_message: Option<CString>,
-    extra_json: CString,
-    dedup_key: CString,
-    callback_count: i64,
-    max_callback_threshold: i64,
-    devices: Vec<(CString, CString)>,
+    inner: tscb::CallbackMessage,
+    /// The C strings handed out, each made on first request and kept until the message is freed
+    /// (an accessor's string must outlive the call). `OnceLock`, because C may read one message
+    /// from several threads.
+    strings: Strings,
+}
+
+#[derive(Default)]
+struct Strings {
+    request_id: OnceLock<Option<CString>>,
+    username: OnceLock<Option<CString>>,
+    password: OnceLock<Option<SecretCString>>,
+    status: OnceLock<Option<CString>>,
+    payload_name: OnceLock<Option<CString>>,
+    payload_json: OnceLock<Option<CString>>,
+    fault_code: OnceLock<Option<CString>>,
+    fault_message: OnceLock<Option<CString>>,
+    extra_json: OnceLock<Option<CString>>,
+    dedup_key: OnceLock<Option<CString>>,
+    devices: OnceLock<Vec<(CString, CString)>>,
 }
 
 /// Checks where a callback came from and the username and password in it. Opaque: create with
@@ -36,25 +45,8 @@ pub struct tscb_callback_verifier {
     inner: tscb::CallbackVerifier,
 }
 
-fn to_c(message: tscb::CallbackMessage) -> *mut tscb_callback_message {
-    let json =
-        |value: &serde_json::Map<String, serde_json::Value>| serde_json::to_string(value).unwrap_or_default();
-    let fault = message.fault();
-    Box::into_raw(Box::new(tscb_callback_message {
-        request_id: message.request_id().map(c_string),
-        username: message.username().map(c_string),
-        password: message.password().map(|p| c_string(p.expose())),
-        status: message.status().map(c_string),
-        payload_name: message.payload_name().map(c_string),
-        payload_json: message.payload().map(|p| c_string(&p.to_string())),
-        fault_code: fault.map(|f| c_string(&f.code)),
-        fault_message: fault.map(|f| c_string(&f.message)),
-        extra_json: c_string(&json(message.extra())),
-        dedup_key: c_string(message.dedup_key()),
-        callback_count: message.callback_count().map_or(-1, i64::from),
-        max_callback_threshold: message.max_callback_threshold().map_or(-1, i64::from),
-        devices: message.device_ids().iter().map(|d| (c_string(&d.id), c_string(&d.kind))).collect(),
-    }))
+fn to_c(inner: tscb::CallbackMessage) -> *mut tscb_callback_message {
+    Box::into_raw(Box::new(tscb_callback_message { inner, strings: Strings::default() }))
 }
 
 /// The body as a slice: NULL with `len` 0 is an empty body (which is not JSON); NULL with a
@@ -70,8 +62,8 @@ unsafe fn body_slice<'a>(body: *const u8, len: usize) -> Result<&'a [u8], Failur
 
 /// Reads one callback body of `len` bytes (need not be NUL-terminated). `out` must not be NULL;
 /// `body` may be NULL only when `len` is 0. On success `*out` is a new tscb_callback_message
-/// that the caller frees. A body over 1 MiB, not JSON, not a JSON object, or with a known field
-/// of the wrong type is TSCB_ERR_INVALID_CALLBACK (codes Tscb.CALLBACK_INVALID.*); unknown
+/// that the caller frees. A body over TSCB_MAX_CALLBACK_BYTES, not JSON, not a JSON object, or with a known field
+/// of the wrong type is TSCB_ERR_CALLBACK_INVALID (codes Tscb.CALLBACK_INVALID.*); unknown
 /// fields are kept.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_callback_message_parse(
@@ -88,11 +80,22 @@ pub unsafe extern "C" fn tscb_callback_message_parse(
     })
 }
 
+/// The C string `f` picks from `message`, or NULL for a NULL message or when `f` finds none.
 unsafe fn text(
     message: *const tscb_callback_message,
-    f: impl FnOnce(&tscb_callback_message) -> Option<&CString>,
+    f: impl FnOnce(&tscb_callback_message) -> Option<&CStr>,
 ) -> *const c_char {
-    guard(std::ptr::null(), || message.as_ref().and_then(f).map_or(std::ptr::null(), |s| s.as_ptr()))
+    guard(std::ptr::null(), || message.as_ref().and_then(f).map_or(std::ptr::null(), CStr::as_ptr))
+}
+
+/// The C string cached in `cell`, made from what `make` gives on first use.
+fn cached(cell: &OnceLock<Option<CString>>, make: impl FnOnce() -> Option<String>) -> Option<&CStr> {
+    cell.get_or_init(|| make().map(|text| c_string(&text))).as_deref()
+}
+
+/// As [`cached`], for text the message already holds (no intermediate `String`).
+fn cached_str<'a>(cell: &'a OnceLock<Option<CString>>, text: Option<&str>) -> Option<&'a CStr> {
+    cell.get_or_init(|| text.map(c_string)).as_deref()
 }
 
 /// `requestId`. Owned by `message`; NULL when absent or when `message` is NULL.
@@ -100,7 +103,7 @@ unsafe fn text(
 pub unsafe extern "C" fn tscb_callback_message_request_id(
     message: *const tscb_callback_message,
 ) -> *const c_char {
-    text(message, |m| m.request_id.as_ref())
+    text(message, |m| cached_str(&m.strings.request_id, m.inner.request_id()))
 }
 
 /// `username`, the registered username echoed back ("" when none was registered). Owned by
@@ -109,7 +112,7 @@ pub unsafe extern "C" fn tscb_callback_message_request_id(
 pub unsafe extern "C" fn tscb_callback_message_username(
     message: *const tscb_callback_message,
 ) -> *const c_char {
-    text(message, |m| m.username.as_ref())
+    text(message, |m| cached_str(&m.strings.username, m.inner.username()))
 }
 
 /// `password`, the registered password echoed back, in clear text (treat it as a secret; ""
@@ -118,7 +121,11 @@ pub unsafe extern "C" fn tscb_callback_message_username(
 pub unsafe extern "C" fn tscb_callback_message_password(
     message: *const tscb_callback_message,
 ) -> *const c_char {
-    text(message, |m| m.password.as_ref())
+    text(message, |m| {
+        let password =
+            m.strings.password.get_or_init(|| m.inner.password().map(|p| SecretCString::new(p.expose())));
+        password.as_ref().map(SecretCString::as_c_str)
+    })
 }
 
 /// `status`, e.g. "Success" or "Failed". Owned by `message`; NULL when absent or when
@@ -127,7 +134,7 @@ pub unsafe extern "C" fn tscb_callback_message_password(
 pub unsafe extern "C" fn tscb_callback_message_status(
     message: *const tscb_callback_message,
 ) -> *const c_char {
-    text(message, |m| m.status.as_ref())
+    text(message, |m| cached_str(&m.strings.status, m.inner.status()))
 }
 
 /// The name of the service's object: "deviceResponse", "niddResponse", "faultResponse", …
@@ -136,7 +143,7 @@ pub unsafe extern "C" fn tscb_callback_message_status(
 pub unsafe extern "C" fn tscb_callback_message_payload_name(
     message: *const tscb_callback_message,
 ) -> *const c_char {
-    text(message, |m| m.payload_name.as_ref())
+    text(message, |m| cached_str(&m.strings.payload_name, m.inner.payload_name()))
 }
 
 /// The service's object as compact JSON, with the content that arrived. Owned by `message`;
@@ -145,7 +152,7 @@ pub unsafe extern "C" fn tscb_callback_message_payload_name(
 pub unsafe extern "C" fn tscb_callback_message_payload_json(
     message: *const tscb_callback_message,
 ) -> *const c_char {
-    text(message, |m| m.payload_json.as_ref())
+    text(message, |m| cached(&m.strings.payload_json, || m.inner.payload().map(|p| p.to_string())))
 }
 
 /// `faultResponse.faultcode`, e.g. "UnifiedWebService.REQUEST_FAILED.DeviceAlreadyActive" (""
@@ -155,7 +162,7 @@ pub unsafe extern "C" fn tscb_callback_message_payload_json(
 pub unsafe extern "C" fn tscb_callback_message_fault_code(
     message: *const tscb_callback_message,
 ) -> *const c_char {
-    text(message, |m| m.fault_code.as_ref())
+    text(message, |m| cached_str(&m.strings.fault_code, m.inner.fault().map(|f| f.code.as_str())))
 }
 
 /// `faultResponse.faultstring` ("" when the fault has none). Owned by `message`; NULL when
@@ -164,7 +171,7 @@ pub unsafe extern "C" fn tscb_callback_message_fault_code(
 pub unsafe extern "C" fn tscb_callback_message_fault_message(
     message: *const tscb_callback_message,
 ) -> *const c_char {
-    text(message, |m| m.fault_message.as_ref())
+    text(message, |m| cached_str(&m.strings.fault_message, m.inner.fault().map(|f| f.message.as_str())))
 }
 
 /// The fields that are neither the envelope nor the service's object, as a compact JSON object
@@ -173,7 +180,11 @@ pub unsafe extern "C" fn tscb_callback_message_fault_message(
 pub unsafe extern "C" fn tscb_callback_message_extra_json(
     message: *const tscb_callback_message,
 ) -> *const c_char {
-    text(message, |m| Some(&m.extra_json))
+    text(message, |m| {
+        cached(&m.strings.extra_json, || {
+            Some(serde_json::to_string(m.inner.extra()).unwrap_or_else(|_| "{}".into()))
+        })
+    })
 }
 
 /// The message's identity across ThingSpace's resends (64 hex digits): resends of one message
@@ -182,14 +193,14 @@ pub unsafe extern "C" fn tscb_callback_message_extra_json(
 pub unsafe extern "C" fn tscb_callback_message_dedup_key(
     message: *const tscb_callback_message,
 ) -> *const c_char {
-    text(message, |m| Some(&m.dedup_key))
+    text(message, |m| cached_str(&m.strings.dedup_key, Some(m.inner.dedup_key())))
 }
 
 /// `callbackCount`: which attempt this is (1 for the first). −1 when absent or when `message`
 /// is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_callback_message_callback_count(message: *const tscb_callback_message) -> i64 {
-    guard(-1, || message.as_ref().map_or(-1, |m| m.callback_count))
+    guard(-1, || message.as_ref().and_then(|m| m.inner.callback_count()).map_or(-1, i64::from))
 }
 
 /// `maxCallbackThreshold`: how many attempts ThingSpace makes. −1 when absent or when
@@ -198,13 +209,13 @@ pub unsafe extern "C" fn tscb_callback_message_callback_count(message: *const ts
 pub unsafe extern "C" fn tscb_callback_message_max_callback_threshold(
     message: *const tscb_callback_message,
 ) -> i64 {
-    guard(-1, || message.as_ref().map_or(-1, |m| m.max_callback_threshold))
+    guard(-1, || message.as_ref().and_then(|m| m.inner.max_callback_threshold()).map_or(-1, i64::from))
 }
 
 /// How many entries `deviceIds` has; 0 when `message` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_callback_message_device_count(message: *const tscb_callback_message) -> usize {
-    guard(0, || message.as_ref().map_or(0, |m| m.devices.len()))
+    guard(0, || message.as_ref().map_or(0, |m| m.inner.device_ids().len()))
 }
 
 /// The id of device `index`. Owned by `message`; NULL when `message` is NULL or `index` is out
@@ -214,7 +225,7 @@ pub unsafe extern "C" fn tscb_callback_message_device_id(
     message: *const tscb_callback_message,
     index: usize,
 ) -> *const c_char {
-    text(message, |m| m.devices.get(index).map(|d| &d.0))
+    text(message, |m| devices(m).get(index).map(|d| d.0.as_c_str()))
 }
 
 /// The kind of device `index` as sent ("Iccid", "IMEI", "imei", …: compare it ignoring case,
@@ -225,19 +236,24 @@ pub unsafe extern "C" fn tscb_callback_message_device_kind(
     message: *const tscb_callback_message,
     index: usize,
 ) -> *const c_char {
-    text(message, |m| m.devices.get(index).map(|d| &d.1))
+    text(message, |m| devices(m).get(index).map(|d| d.1.as_c_str()))
 }
 
-/// Frees a message. NULL does nothing.
+/// The devices' ids and kinds as C strings, made together on first use.
+fn devices(m: &tscb_callback_message) -> &[(CString, CString)] {
+    m.strings
+        .devices
+        .get_or_init(|| m.inner.device_ids().iter().map(|d| (c_string(&d.id), c_string(&d.kind))).collect())
+}
+
+/// Frees a message, wiping its password. NULL does nothing.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_callback_message_free(message: *mut tscb_callback_message) {
     free_box(message)
 }
 
 /// A new verifier that expects `username` and `password` in every message (NULL: that one is
-/// not checked) and allows the sources Verizon documents (3.87.163.45, 3.91.119.203,
-/// 54.197.62.209, 35.165.205.14, 54.200.43.232, 34.216.81.234, 137.117.33.109,
-/// 168.62.173.153) until tscb_callback_verifier_allow_source() or
+/// not checked) and allows the sources Verizon documents (tscb_verizon_callback_source()) until tscb_callback_verifier_allow_source() or
 /// tscb_callback_verifier_allow_any_source() says otherwise. Only digests of the passwords are
 /// kept. `out` must not be NULL; on success `*out` is a new verifier that the caller frees.
 #[no_mangle]
@@ -264,8 +280,8 @@ pub unsafe extern "C" fn tscb_callback_verifier_new(
 }
 
 /// After re-registering with a new password, also accepts `password` (the previous one) for
-/// `valid_for_ms` milliseconds from now; 900000 (15 minutes) covers what ThingSpace was seen to
-/// need, 0 accepts it never. Replaces an earlier previous password. Has an effect only when the
+/// `valid_for_ms` milliseconds from now; TSCB_DEFAULT_PREVIOUS_PASSWORD_WINDOW_MS covers what
+/// ThingSpace was seen to need, 0 accepts it never. Replaces an earlier previous password. Has an effect only when the
 /// verifier expects a password. TSCB_ERR_NULL_PARAMETER if `verifier` or `password` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_callback_verifier_set_previous_password(
@@ -311,12 +327,12 @@ pub unsafe extern "C" fn tscb_callback_verifier_allow_any_source(
     })
 }
 
-/// Checks the source address `source_ip` (text such as "3.87.163.45" or "::ffff:3.87.163.45",
+/// Checks the source address `source_ip` (text such as "192.0.2.7" or "::ffff:192.0.2.7",
 /// as the socket reported it), then reads the body (as tscb_callback_message_parse()), then
 /// compares the username and password in constant time. On success `*out` is a new
 /// tscb_callback_message that the caller frees. Failures: TSCB_ERR_CALLBACK_REJECTED (code
 /// Tscb.CALLBACK_REJECTED.Source: answer 403; .Credentials: answer 401),
-/// TSCB_ERR_INVALID_CALLBACK (Tscb.CALLBACK_INVALID.TooLarge: answer 413; others: 400),
+/// TSCB_ERR_CALLBACK_INVALID (Tscb.CALLBACK_INVALID.TooLarge: answer 413; others: 400),
 /// TSCB_ERR_INVALID_INPUT when `source_ip` is not an IP address. No error message holds a
 /// password. `verifier`, `source_ip` and `out` must not be NULL; `body` may be NULL only when
 /// `len` is 0.

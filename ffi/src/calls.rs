@@ -1,10 +1,10 @@
 //! register, list and deregister, and the objects they return.
 
-use std::ffi::{c_char, CString};
+use std::ffi::{c_char, CStr, CString};
 
-use zeroize::Zeroize;
-
-use crate::boundary::{arg_ref, arg_str, c_string, call, free_box, guard, opt_str, out_ptr, Failure};
+use crate::boundary::{
+    arg_ref, arg_str, c_string, call, free_box, guard, opt_str, out_ptr, Failure, SecretCString,
+};
 use crate::client::tscb_client;
 use crate::error::tscb_error;
 use crate::result::*;
@@ -21,23 +21,27 @@ struct Entry {
     service_name: CString,
     url: CString,
     username: Option<CString>,
-    password: Option<CString>,
-}
-
-/// The callback password is wiped when the list is freed (with zeroize, as core wipes its
-/// `Secret`s), so that it does not linger in the C program's freed memory.
-impl Drop for Entry {
-    fn drop(&mut self) {
-        // The bytes are moved out of the CString (its buffer, not a copy) and wiped.
-        if let Some(password) = self.password.take() {
-            password.into_bytes_with_nul().zeroize();
-        }
-    }
+    /// Wiped when the list is freed, so that it does not linger in the C program's freed memory.
+    password: Option<SecretCString>,
 }
 
 /// The listeners registered for an account. Opaque; free with tscb_callback_list_free().
 pub struct tscb_callback_list {
     entries: Vec<Entry>,
+}
+
+pub(crate) fn list_to_c(listed: Vec<tscb::RegisteredCallback>) -> *mut tscb_callback_list {
+    let entries = listed
+        .into_iter()
+        .map(|cb| Entry {
+            account_name: c_string(&cb.account_name),
+            service_name: c_string(&cb.service_name),
+            url: c_string(&cb.url),
+            username: cb.username.as_deref().map(c_string),
+            password: cb.password.as_ref().map(|p| SecretCString::new(p.expose())),
+        })
+        .collect();
+    Box::into_raw(Box::new(tscb_callback_list { entries }))
 }
 
 fn ack(ack: tscb::CallbackAck) -> *mut tscb_callback_ack {
@@ -96,17 +100,7 @@ pub unsafe extern "C" fn tscb_list_callbacks(
         let account = arg_str(account, "account")?;
         let out = out_ptr(out, "out")?;
         let listed = client.inner.list_callbacks(account).map_err(Failure::from)?;
-        let entries = listed
-            .into_iter()
-            .map(|cb| Entry {
-                account_name: c_string(&cb.account_name),
-                service_name: c_string(&cb.service_name),
-                url: c_string(&cb.url),
-                username: cb.username.as_deref().map(c_string),
-                password: cb.password.as_ref().map(|p| c_string(p.expose())),
-            })
-            .collect();
-        *out = Box::into_raw(Box::new(tscb_callback_list { entries }));
+        *out = list_to_c(listed);
         Ok(())
     })
 }
@@ -182,10 +176,10 @@ pub unsafe extern "C" fn tscb_callback_list_len(list: *const tscb_callback_list)
 unsafe fn field(
     list: *const tscb_callback_list,
     index: usize,
-    f: impl FnOnce(&Entry) -> Option<&CString>,
+    f: impl FnOnce(&Entry) -> Option<&CStr>,
 ) -> *const c_char {
     guard(std::ptr::null(), || {
-        list.as_ref().and_then(|l| l.entries.get(index)).and_then(f).map_or(std::ptr::null(), |s| s.as_ptr())
+        list.as_ref().and_then(|l| l.entries.get(index)).and_then(f).map_or(std::ptr::null(), CStr::as_ptr)
     })
 }
 
@@ -196,7 +190,7 @@ pub unsafe extern "C" fn tscb_callback_list_account_name(
     list: *const tscb_callback_list,
     index: usize,
 ) -> *const c_char {
-    field(list, index, |e| Some(&e.account_name))
+    field(list, index, |e| Some(e.account_name.as_c_str()))
 }
 
 /// The service name of entry `index`. Owned by `list`; NULL when `list` is NULL or `index` is
@@ -206,7 +200,7 @@ pub unsafe extern "C" fn tscb_callback_list_service_name(
     list: *const tscb_callback_list,
     index: usize,
 ) -> *const c_char {
-    field(list, index, |e| Some(&e.service_name))
+    field(list, index, |e| Some(e.service_name.as_c_str()))
 }
 
 /// The listener URL of entry `index`. Owned by `list`; NULL when `list` is NULL or `index` is
@@ -216,7 +210,7 @@ pub unsafe extern "C" fn tscb_callback_list_url(
     list: *const tscb_callback_list,
     index: usize,
 ) -> *const c_char {
-    field(list, index, |e| Some(&e.url))
+    field(list, index, |e| Some(e.url.as_c_str()))
 }
 
 /// The callback username of entry `index`. Owned by `list`; NULL when none is registered, when
@@ -226,7 +220,7 @@ pub unsafe extern "C" fn tscb_callback_list_username(
     list: *const tscb_callback_list,
     index: usize,
 ) -> *const c_char {
-    field(list, index, |e| e.username.as_ref())
+    field(list, index, |e| e.username.as_deref())
 }
 
 /// The callback password of entry `index`, in clear text (treat it as a secret). Owned by
@@ -236,7 +230,7 @@ pub unsafe extern "C" fn tscb_callback_list_password(
     list: *const tscb_callback_list,
     index: usize,
 ) -> *const c_char {
-    field(list, index, |e| e.password.as_ref())
+    field(list, index, |e| e.password.as_ref().map(SecretCString::as_c_str))
 }
 
 /// Frees a list. NULL does nothing.

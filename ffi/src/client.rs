@@ -21,14 +21,43 @@ pub struct tscb_client {
 }
 
 /// A new builder with the defaults: the production base URL
-/// (https://thingspace.verizon.com/api), a 10 s connect timeout, a 30 s timeout for each request
-/// and 120 s for each call. The caller
+/// (https://thingspace.verizon.com/api), TSCB_DEFAULT_CONNECT_TIMEOUT_MS to connect,
+/// TSCB_DEFAULT_TIMEOUT_MS for each request and TSCB_DEFAULT_CALL_TIMEOUT_MS for each call. The caller
 /// owns it: build it with tscb_client_builder_build() or free it with tscb_client_builder_free().
 /// Never NULL.
 #[no_mangle]
 pub extern "C" fn tscb_client_builder_new() -> *mut tscb_client_builder {
     crate::boundary::guard(std::ptr::null_mut(), || {
         Box::into_raw(Box::new(tscb_client_builder { inner: tscb::Client::builder() }))
+    })
+}
+
+/// A new builder from the THINGSPACE_* environment variables: the credentials
+/// (THINGSPACE_CLIENT_ID, THINGSPACE_CLIENT_SECRET, THINGSPACE_LOGIN_USERNAME,
+/// THINGSPACE_LOGIN_PASSWORD, or THINGSPACE_BEARER_TOKEN and THINGSPACE_SESSION_TOKEN),
+/// THINGSPACE_BASE_URL and THINGSPACE_CA_FILE; the setters may change it afterwards. On success
+/// `*out` is a new builder that the caller builds or frees. TSCB_ERR_INVALID_UTF8
+/// (`Tscb.INPUT_INVALID.Argument.Encoding`) when a variable is not UTF-8 (the message names it);
+/// TSCB_ERR_INVALID_INPUT (`Tscb.INPUT_INVALID.BearerToken.Missing`) when no credential variable
+/// is set (the message lists them). An empty variable is kept, so that tscb_client_builder_build() names the
+/// setting that is empty. TSCB_ERR_NULL_PARAMETER if `out` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_from_env(
+    out: *mut *mut tscb_client_builder,
+    err: *mut *mut tscb_error,
+) -> tscb_result {
+    call(err, || {
+        let out = out_ptr(out, "out")?;
+        let inner = tscb::ClientBuilder::from_env().map_err(|error| {
+            // As for an argument that is not UTF-8, whose result this is.
+            if error.error_code() == tscb::codes::ARGUMENT_ENCODING {
+                Failure { result: TSCB_ERR_INVALID_UTF8, error }
+            } else {
+                Failure::from(error)
+            }
+        })?;
+        *out = Box::into_raw(Box::new(tscb_client_builder { inner }));
+        Ok(())
     })
 }
 
@@ -156,9 +185,9 @@ pub unsafe extern "C" fn tscb_client_builder_set_retry_register_when_busy(
 }
 
 /// Sets how long each HTTP request may take, from connecting to the end of the answer (default
-/// 30000). A call can send more than one request (a sign-in, a renewal, retries); each gets this
+/// TSCB_DEFAULT_TIMEOUT_MS). A call can send more than one request (a sign-in, a renewal, retries); each gets this
 /// or what is left of the call timeout, whichever is shorter.
-/// Zero and more than a day are rejected by tscb_client_builder_build().
+/// Zero and more than TSCB_MAX_TIMEOUT_MS are rejected by tscb_client_builder_build().
 /// TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_client_builder_set_timeout_ms(
@@ -168,11 +197,11 @@ pub unsafe extern "C" fn tscb_client_builder_set_timeout_ms(
     set_with(builder, |b| b.timeout(Duration::from_millis(ms)))
 }
 
-/// Sets how long one call may take in all (default 120000): the sign-in or renewals it needs,
+/// Sets how long one call may take in all (default TSCB_DEFAULT_CALL_TIMEOUT_MS): the sign-in or renewals it needs,
 /// waiting for another thread's sign-in, its requests, and the retries with their waits. When it
 /// runs out the call fails with TSCB_ERR_TIMEOUT ("Tscb.REQUEST_FAILED.Timeout"); a Retry-After
 /// or backoff that does not fit in what is left is not waited for (the failure that asked for it
-/// is returned). Zero and more than a day are rejected by tscb_client_builder_build().
+/// is returned). Zero and more than TSCB_MAX_TIMEOUT_MS are rejected by tscb_client_builder_build().
 /// TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_client_builder_set_call_timeout_ms(
@@ -199,8 +228,19 @@ pub unsafe extern "C" fn tscb_client_builder_set_login_guard_file(
     set_str(builder, path, "path", |b, v| b.login_guard_file(v))
 }
 
-/// Sets how long opening a connection may take (default 10000). Zero and more than a day are
-/// rejected by tscb_client_builder_build(). TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
+/// Sends a login even when the login guard file (tscb_client_builder_set_login_guard_file())
+/// says the same credentials were refused within the hour (non-zero: ignore the guard; default
+/// zero). Its outcome is still recorded. TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_set_ignore_login_guard(
+    builder: *mut tscb_client_builder,
+    ignore: u8,
+) -> tscb_result {
+    set_with(builder, |b| b.ignore_login_guard(ignore != 0))
+}
+
+/// Sets how long opening a connection may take (default TSCB_DEFAULT_CONNECT_TIMEOUT_MS). Zero and
+/// more than TSCB_MAX_TIMEOUT_MS are rejected by tscb_client_builder_build(). TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_client_builder_set_connect_timeout_ms(
     builder: *mut tscb_client_builder,
@@ -209,8 +249,8 @@ pub unsafe extern "C" fn tscb_client_builder_set_connect_timeout_ms(
     set_with(builder, |b| b.connect_timeout(Duration::from_millis(ms)))
 }
 
-/// Whether a callback URL's port must be one that ThingSpace documents (80, 443, 9001-9006,
-/// 50551-50559, 28200-28220). Non-zero: check (the default); zero: accept any port.
+/// Whether a callback URL's port must be one that ThingSpace documents (see
+/// tscb_callback_port_range()). Non-zero: check (the default); zero: accept any port.
 /// TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_client_builder_set_check_callback_port(
@@ -243,7 +283,7 @@ pub unsafe extern "C" fn tscb_client_builder_add_ca_file(
     builder: *mut tscb_client_builder,
     path: *const c_char,
 ) -> tscb_result {
-    set_str(builder, path, "path", |b, v| b.ca_file(v))
+    set_str(builder, path, "path", |b, v| b.add_ca_file(v))
 }
 
 /// Goes through the proxy at `url` ("http://[user:password@]host:port"), whatever HTTPS_PROXY,

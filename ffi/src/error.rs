@@ -51,7 +51,7 @@ pub unsafe extern "C" fn tscb_error_http_status(error: *const tscb_error) -> u16
 
 /// The HTTP status a callback listener answers for this error from
 /// tscb_callback_verifier_verify() or tscb_callback_message_parse(): 403 for a source that is
-/// not allowed, 401 for wrong credentials, 413 for a body over 1 MiB, 400 for
+/// not allowed, 401 for wrong credentials, 413 for a body over TSCB_MAX_CALLBACK_BYTES, 400 for
 /// any other unreadable message; 500 for any other error (or when `error` is NULL), a fault of
 /// the listener rather than of the message.
 #[no_mangle]

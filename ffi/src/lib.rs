@@ -8,13 +8,17 @@ mod boundary;
 mod callback;
 mod calls;
 mod client;
+mod constants;
 mod error;
 mod logging;
 mod result;
+#[cfg(test)]
+mod wipe_tests;
 
 pub use callback::*;
 pub use calls::*;
 pub use client::*;
+pub use constants::*;
 pub use error::*;
 pub use logging::*;
 pub use result::*;

@@ -36,9 +36,9 @@ pub const TSCB_ERR_INVALID_RESPONSE: tscb_result = 500;
 /// Tscb.CALLBACK_REJECTED.Source: answer 403) or with the wrong username or password
 /// (Tscb.CALLBACK_REJECTED.Credentials: answer 401) (600–699: receiving callbacks).
 pub const TSCB_ERR_CALLBACK_REJECTED: tscb_result = 600;
-/// A received callback message could not be read: over 1 MiB (Tscb.CALLBACK_INVALID.TooLarge:
-/// answer 413), not JSON, or not the documented envelope (answer 400).
-pub const TSCB_ERR_INVALID_CALLBACK: tscb_result = 601;
+/// A received callback message could not be read: over TSCB_MAX_CALLBACK_BYTES
+/// (Tscb.CALLBACK_INVALID.TooLarge: answer 413), not JSON, or not the documented envelope (answer 400).
+pub const TSCB_ERR_CALLBACK_INVALID: tscb_result = 601;
 
 /// A panic inside the library was caught; the library is probably in a bad state (900–999).
 pub const TSCB_ERR_PANIC: tscb_result = 900;
@@ -54,7 +54,7 @@ pub(crate) fn for_kind(kind: tscb::ErrorKind) -> tscb_result {
         K::InvalidResponse => TSCB_ERR_INVALID_RESPONSE,
         K::Internal => TSCB_ERR_PANIC,
         K::CallbackRejected => TSCB_ERR_CALLBACK_REJECTED,
-        K::CallbackInvalid => TSCB_ERR_INVALID_CALLBACK,
+        K::CallbackInvalid => TSCB_ERR_CALLBACK_INVALID,
         // ErrorKind is non-exhaustive: a kind added later is still an error, never success.
         _ => TSCB_ERR_API,
     }
@@ -75,7 +75,7 @@ pub extern "C" fn tscb_result_str(result: tscb_result) -> *const c_char {
         TSCB_ERR_TIMEOUT => c"no answer within the timeout",
         TSCB_ERR_INVALID_RESPONSE => c"the answer could not be understood",
         TSCB_ERR_CALLBACK_REJECTED => c"the callback was refused: wrong source or credentials",
-        TSCB_ERR_INVALID_CALLBACK => {
+        TSCB_ERR_CALLBACK_INVALID => {
             c"the callback could not be read: too large, not JSON or the wrong shape"
         }
         TSCB_ERR_PANIC => c"internal error (a panic was caught)",

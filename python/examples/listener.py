@@ -9,7 +9,7 @@ is printed on stdout as one JSON line (the message without its password, plus "r
 "source") and flushed before the 200 goes back, so that a message ThingSpace saw acknowledged was
 written. Answers: 200 accepted (or a resend of a message already printed, which is not printed
 again), 401 wrong credentials, 403 a source that is not allowed, 400 not a valid message (or no
-Content-Length), 413 a body over 1 MiB.
+Content-Length), 413 a body over tscb.MAX_CALLBACK_BYTES.
 
 It prints "listening on http://HOST:PORT" on stderr once it listens (--listen HOST:0 picks a
 free port). For production put it behind TLS (ThingSpace calls https listeners) and run it
@@ -128,13 +128,15 @@ def main(argv: Optional[list[str]] = None) -> int:
             parser.error(f"the environment variable {variable} is not set")
         return os.environ[variable]
 
-    sources: Optional[list[str]] = None if args.any_source else list(args.allow_source or tscb.VERIZON_CALLBACK_SOURCES)
+    # None: Verizon's documented addresses (tscb.VERIZON_CALLBACK_SOURCES).
+    sources: Optional[list[str]] = args.allow_source
     try:
         verifier = tscb.CallbackVerifier(
             username=args.username,
             password=secret(args.password_env),
             previous_password=secret(args.previous_password_env),
             allowed_sources=sources,
+            allow_any_source=args.any_source,
         )
     except tscb.TscbError as e:
         parser.error(str(e))
@@ -142,7 +144,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     server = ThreadingHTTPServer((host.strip("[]"), int(port)), make_handler(verifier, Seen()))
     server.daemon_threads = True
     print(f"listening on http://{host}:{server.server_port}", file=sys.stderr, flush=True)
-    print(f"accepting sources: {'any' if sources is None else ', '.join(sources)}", file=sys.stderr, flush=True)
+    shown = "any" if args.any_source else ", ".join(sources or tscb.VERIZON_CALLBACK_SOURCES)
+    print(f"accepting sources: {shown}", file=sys.stderr, flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -18,11 +18,6 @@ use crate::errors::to_py;
 pub(crate) struct Text(String);
 
 impl Text {
-    /// Text that did not come from Python (a default value).
-    pub(crate) fn new(text: String) -> Self {
-        Text(text)
-    }
-
     /// The text, moved out (not copied): hand it to a `tscb::Secret` and that wipes it.
     pub(crate) fn into_string(mut self) -> String {
         std::mem::take(&mut self.0)

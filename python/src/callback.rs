@@ -1,13 +1,11 @@
-//! Receiving callbacks: `tscb.parse_callback`, `tscb.CallbackVerifier` and the immutable
-//! `tscb.CallbackMessage`, `tscb.DeviceId` and `tscb.CallbackFault`. Parsing and checking live
-//! in core; this file only converts.
+//! Receiving callbacks: `tscb.CallbackMessage.parse`, `tscb.CallbackVerifier` and the immutable
+//! `tscb.CallbackMessage`, `tscb.DeviceId` and `tscb.CallbackFault`, each wrapping core's value.
+//! Parsing and checking live in core; this file only converts.
 //!
 //! A documented message takes about 10 µs to verify, less than handing the GIL to another
-//! thread and back would cost, so small bodies keep the GIL; a body near the 1 MiB limit takes
+//! thread and back would cost, so small bodies keep the GIL; a body near MAX_CALLBACK_BYTES takes
 //! about 10 ms (measured on the 2-core build machine), so bodies over [`DETACH_ABOVE`] bytes are
 //! read with the GIL released, and a threaded listener's other threads keep running.
-
-use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -36,54 +34,72 @@ fn to_python<'py>(py: Python<'py>, json: String) -> PyResult<Bound<'py, PyAny>> 
 }
 
 /// One entry of a message's `deviceIds`: the identifier and its kind as sent.
-#[pyclass(module = "tscb", frozen, eq, hash, get_all)]
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[pyclass(module = "tscb", frozen, eq, hash)]
+#[derive(PartialEq, Eq, Hash)]
 pub struct DeviceId {
-    /// The identifier, e.g. an ICCID or IMEI.
-    id: String,
-    /// Its kind exactly as sent (`Iccid`, `IMEI`, `imei`, …); compare with `kind_is`.
-    kind: String,
+    inner: tscb::DeviceId,
 }
 
 #[pymethods]
 impl DeviceId {
     #[new]
     fn new(id: String, kind: String) -> Self {
-        DeviceId { id, kind }
+        DeviceId { inner: tscb::DeviceId { id, kind } }
+    }
+
+    /// The identifier, e.g. an ICCID or IMEI.
+    #[getter]
+    fn id(&self) -> &str {
+        &self.inner.id
+    }
+
+    /// Its kind exactly as sent (`Iccid`, `IMEI`, `imei`, …); compare with `kind_is`.
+    #[getter]
+    fn kind(&self) -> &str {
+        &self.inner.kind
     }
 
     /// True when the kind is `kind`, ignoring case.
     fn kind_is(&self, kind: &str) -> bool {
-        tscb::DeviceId { id: String::new(), kind: self.kind.clone() }.kind_is(kind)
+        self.inner.kind_is(kind)
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!("DeviceId(id={}, kind={})", py_repr(py, &self.id)?, py_repr(py, &self.kind)?))
+        Ok(format!("DeviceId(id={}, kind={})", py_repr(py, &self.inner.id)?, py_repr(py, &self.inner.kind)?))
     }
 }
 
 /// A message's `faultResponse`: `code` is `faultcode` (match on it), `message` is `faultstring`.
-#[pyclass(module = "tscb", frozen, eq, hash, get_all)]
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[pyclass(module = "tscb", frozen, eq, hash)]
+#[derive(PartialEq, Eq, Hash)]
 pub struct CallbackFault {
-    /// `faultcode`, e.g. `UnifiedWebService.REQUEST_FAILED.DeviceAlreadyActive`.
-    code: String,
-    /// `faultstring`.
-    message: String,
+    inner: tscb::CallbackFault,
 }
 
 #[pymethods]
 impl CallbackFault {
     #[new]
     fn new(code: String, message: String) -> Self {
-        CallbackFault { code, message }
+        CallbackFault { inner: tscb::CallbackFault { code, message } }
+    }
+
+    /// `faultcode`, e.g. `UnifiedWebService.REQUEST_FAILED.DeviceAlreadyActive`.
+    #[getter]
+    fn code(&self) -> &str {
+        &self.inner.code
+    }
+
+    /// `faultstring`.
+    #[getter]
+    fn message(&self) -> &str {
+        &self.inner.message
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
             "CallbackFault(code={}, message={})",
-            py_repr(py, &self.code)?,
-            py_repr(py, &self.message)?
+            py_repr(py, &self.inner.code)?,
+            py_repr(py, &self.inner.message)?
         ))
     }
 }
@@ -96,6 +112,15 @@ pub struct CallbackMessage {
 
 #[pymethods]
 impl CallbackMessage {
+    /// Reads one callback body (bytes, at most MAX_CALLBACK_BYTES). Raises CallbackInvalidError
+    /// when it is too large, not JSON, or not the documented envelope; unknown fields are kept.
+    #[staticmethod]
+    fn parse(py: Python<'_>, body: &[u8]) -> PyResult<CallbackMessage> {
+        run(py, body, tscb::CallbackMessage::parse)
+            .map(|inner| CallbackMessage { inner })
+            .map_err(|e| to_py(py, &e))
+    }
+
     /// `requestId`, or None.
     #[getter]
     fn request_id(&self) -> Option<&str> {
@@ -117,8 +142,7 @@ impl CallbackMessage {
     /// `deviceIds`, in order.
     #[getter]
     fn device_ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        let devices =
-            self.inner.device_ids().iter().map(|d| DeviceId { id: d.id.clone(), kind: d.kind.clone() });
+        let devices = self.inner.device_ids().iter().map(|d| DeviceId { inner: d.clone() });
         PyTuple::new(py, devices)
     }
 
@@ -143,7 +167,7 @@ impl CallbackMessage {
     /// `faultResponse` as a CallbackFault, or None.
     #[getter]
     fn fault(&self) -> Option<CallbackFault> {
-        self.inner.fault().map(|f| CallbackFault { code: f.code.clone(), message: f.message.clone() })
+        self.inner.fault().map(|f| CallbackFault { inner: f.clone() })
     }
 
     /// The name of the service's object (`deviceResponse`, `niddResponse`, `faultResponse`, …), or None.
@@ -199,17 +223,8 @@ impl CallbackMessage {
     }
 }
 
-/// Reads one callback body (bytes, at most 1 MiB). Raises InvalidCallbackError when it is too
-/// large, not JSON, or not the documented envelope; unknown fields are kept.
-#[pyfunction]
-pub fn parse_callback(py: Python<'_>, body: &[u8]) -> PyResult<CallbackMessage> {
-    run(py, body, tscb::CallbackMessage::parse)
-        .map(|inner| CallbackMessage { inner })
-        .map_err(|e| to_py(py, &e))
-}
-
 /// The HTTP status a listener answers for `error`, an exception from CallbackVerifier.verify()
-/// or parse_callback(): 403 for a source that is not allowed, 401 for wrong credentials, 413 for
+/// or CallbackMessage.parse(): 403 for a source that is not allowed, 401 for wrong credentials, 413 for
 /// a body over MAX_CALLBACK_BYTES, 400 for any other unreadable message; 500 for any other
 /// exception (a fault of the listener, not of the message: ThingSpace sends it again).
 #[pyfunction]
@@ -219,7 +234,8 @@ pub fn callback_answer_status(error: &Bound<'_, PyAny>) -> u16 {
 }
 
 /// Checks that a callback comes from an allowed source and carries the expected username and
-/// password (None: not checked). Only digests of the passwords are kept.
+/// password (None: not checked). Only digests of the passwords are kept. The sources are
+/// `allowed_sources` (None: VERIZON_CALLBACK_SOURCES), or any with `allow_any_source=True`.
 #[pyclass(module = "tscb", frozen)]
 pub struct CallbackVerifier {
     inner: tscb::CallbackVerifier,
@@ -227,14 +243,11 @@ pub struct CallbackVerifier {
     shown: String,
 }
 
-fn verizon_sources() -> Option<Vec<Text>> {
-    Some(tscb::VERIZON_CALLBACK_SOURCES.iter().map(|s| Text::new((*s).to_owned())).collect())
-}
-
 #[pymethods]
 impl CallbackVerifier {
     #[new]
-    #[pyo3(signature = (username=None, password=None, previous_password=None, previous_password_valid_for=None, allowed_sources=verizon_sources()))]
+    #[pyo3(signature = (username=None, password=None, previous_password=None, previous_password_valid_for=None, allowed_sources=None, allow_any_source=false))]
+    #[allow(clippy::too_many_arguments)] // Python's keyword arguments
     fn new(
         py: Python<'_>,
         username: Option<Text>,
@@ -242,6 +255,7 @@ impl CallbackVerifier {
         previous_password: Option<Text>,
         previous_password_valid_for: Option<f64>,
         allowed_sources: Option<Vec<Text>>,
+        allow_any_source: bool,
     ) -> PyResult<Self> {
         // Moved, not copied, into the verifier (which keeps only digests of the passwords).
         let (username, password) = (owned(username), owned(password));
@@ -250,30 +264,22 @@ impl CallbackVerifier {
             allowed_sources.map(|sources| sources.into_iter().map(Text::into_string).collect());
         let set = |present: bool| if present { "'<redacted>'" } else { "None" };
         let sources = match &allowed_sources {
-            None => "None".to_owned(),
+            _ if allow_any_source => "allow_any_source=True".to_owned(),
+            None => "allowed_sources=VERIZON_CALLBACK_SOURCES".to_owned(),
             Some(s) if s.iter().map(String::as_str).eq(tscb::VERIZON_CALLBACK_SOURCES.iter().copied()) => {
-                "VERIZON_CALLBACK_SOURCES".to_owned()
+                "allowed_sources=VERIZON_CALLBACK_SOURCES".to_owned()
             }
-            Some(s) => py_repr(py, s)?,
+            Some(s) => format!("allowed_sources={}", py_repr(py, s)?),
         };
         let shown = format!(
-            "CallbackVerifier(username={}, password={}, previous_password={}, allowed_sources={sources})",
+            "CallbackVerifier(username={}, password={}, previous_password={}, {sources})",
             set(username.is_some()),
             set(password.is_some()),
             set(previous_password.is_some()),
         );
-        // Not given: the library's default window (15 minutes).
         let valid_for = match previous_password_valid_for {
             None => tscb::DEFAULT_PREVIOUS_PASSWORD_WINDOW,
-            Some(seconds) => Duration::try_from_secs_f64(seconds).map_err(|_| {
-                to_py(
-                    py,
-                    &tscb::Error::invalid_argument(
-                        tscb::codes::TIMEOUT_INVALID,
-                        "previous_password_valid_for must be a number of seconds, 0 or more",
-                    ),
-                )
-            })?,
+            Some(seconds) => tscb::previous_password_window_from_secs(seconds).map_err(|e| to_py(py, &e))?,
         };
         let mut inner = tscb::CallbackVerifier::new();
         if let Some(username) = username {
@@ -285,20 +291,19 @@ impl CallbackVerifier {
         if let Some(previous) = previous_password {
             inner.set_previous_password(previous, valid_for);
         }
-        match allowed_sources {
-            None => {
-                inner.allow_any_source();
-            }
-            Some(sources) => {
-                inner.set_allowed_sources(&sources).map_err(|e| to_py(py, &e))?;
-            }
+        if let Some(sources) = allowed_sources {
+            inner.set_allowed_sources(&sources).map_err(|e| to_py(py, &e))?;
+        }
+        // After the list, as in core: any source wins over a list.
+        if allow_any_source {
+            inner.allow_any_source();
         }
         Ok(CallbackVerifier { inner, shown })
     }
 
     /// Checks the source address (text, e.g. `self.client_address[0]`), then reads the body,
     /// then compares the credentials in constant time. Raises CallbackRejectedError (answer 403
-    /// for `Tscb.CALLBACK_REJECTED.Source`, 401 for `.Credentials`), InvalidCallbackError (413
+    /// for `Tscb.CALLBACK_REJECTED.Source`, 401 for `.Credentials`), CallbackInvalidError (413
     /// for `Tscb.CALLBACK_INVALID.TooLarge`, else 400), or InvalidInputError when `source` is
     /// not an IP address.
     fn verify(&self, py: Python<'_>, body: &[u8], source: Text) -> PyResult<CallbackMessage> {

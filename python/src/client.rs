@@ -6,10 +6,15 @@ use std::path::PathBuf;
 use std::sync::RwLock;
 
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyType};
 
 use crate::args::{owned, Text};
 use crate::errors::to_py;
 use crate::model::{CallbackAck, RegisteredCallback};
+
+/// The keywords of `Client` that sign in; `Client.from_env` needs one of them.
+const CREDENTIAL_KEYWORDS: [&str; 6] =
+    ["client_id", "client_secret", "login_username", "login_password", "bearer_token", "session_token"];
 
 /// A ThingSpace callback API client. Safe to share between threads; usable as a context manager.
 #[pyclass(module = "tscb", frozen)]
@@ -50,7 +55,7 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, tscb::Error>) -> Result<T
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (*, bearer_token=None, session_token=None, client_id=None, client_secret=None, login_username=None, login_password=None, base_url=None, timeout=None, connect_timeout=None, call_timeout=None, user_agent=None, check_callback_port=true, max_retries=None, retry_register_when_busy=false, allow_insecure_http=false, login_guard_file=None, ca_file=None, proxy=None))]
+    #[pyo3(signature = (*, bearer_token=None, session_token=None, client_id=None, client_secret=None, login_username=None, login_password=None, base_url=None, timeout=None, connect_timeout=None, call_timeout=None, user_agent=None, check_callback_port=true, max_retries=None, retry_register_when_busy=false, allow_insecure_http=false, login_guard_file=None, ignore_login_guard=false, ca_file=None, proxy=None))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments, not a Rust API
     fn new(
         py: Python<'_>,
@@ -70,6 +75,7 @@ impl Client {
         retry_register_when_busy: bool,
         allow_insecure_http: bool,
         login_guard_file: Option<PathBuf>,
+        ignore_login_guard: bool,
         ca_file: Option<PathBuf>,
         proxy: Option<Text>,
     ) -> PyResult<Self> {
@@ -101,6 +107,7 @@ impl Client {
             if let Some(path) = login_guard_file {
                 builder = builder.login_guard_file(path);
             }
+            builder = builder.ignore_login_guard(ignore_login_guard);
             builder = builder.credentials_from(client_id, client_secret, login_username, login_password);
             if let Some(url) = base_url {
                 builder = builder.base_url(url);
@@ -115,7 +122,7 @@ impl Client {
                 builder = builder.user_agent(agent);
             }
             if let Some(path) = ca_file {
-                builder = builder.ca_file(path);
+                builder = builder.add_ca_file(path);
             }
             if let Some(proxy) = proxy {
                 builder = builder.proxy(proxy);
@@ -124,6 +131,49 @@ impl Client {
         };
         let client = py.detach(|| guarded(build)).map_err(|e| to_py(py, &e))?;
         Ok(Client { base_url: client.base_url().to_owned(), inner: RwLock::new(Some(client)) })
+    }
+
+    /// A client from the THINGSPACE_* environment variables (the names are core's:
+    /// `tscb::env`), with `overrides` (the constructor's keywords) winning over them. A variable
+    /// that is not UTF-8 is refused by name; an empty one is passed on, so that the constructor
+    /// names it; none of the credentials at all raises with the variables to set.
+    #[classmethod]
+    #[pyo3(signature = (**overrides))]
+    fn from_env<'py>(
+        cls: &Bound<'py, PyType>,
+        overrides: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = cls.py();
+        let settings = tscb::env::EnvSettings::read().map_err(|e| to_py(py, &e))?;
+        let kwargs = PyDict::new(py);
+        let secret = |s: &Option<tscb::Secret>| s.as_ref().map(|s| s.expose().to_owned());
+        for (key, value) in [
+            ("client_id", settings.client_id.clone()),
+            ("client_secret", secret(&settings.client_secret)),
+            ("login_username", settings.login_username.clone()),
+            ("login_password", secret(&settings.login_password)),
+            ("bearer_token", secret(&settings.bearer_token)),
+            ("session_token", secret(&settings.session_token)),
+            ("base_url", settings.base_url.clone()),
+        ] {
+            if let Some(value) = value {
+                kwargs.set_item(key, value)?;
+            }
+        }
+        if let Some(path) = &settings.ca_file {
+            kwargs.set_item("ca_file", path)?;
+        }
+        if let Some(overrides) = overrides {
+            kwargs.update(overrides.as_mapping())?;
+        }
+        let mut has_credentials = false;
+        for key in CREDENTIAL_KEYWORDS {
+            has_credentials |= kwargs.get_item(key)?.is_some_and(|v| !v.is_none());
+        }
+        if !has_credentials {
+            return Err(to_py(py, &tscb::env::no_credentials()));
+        }
+        cls.call((), Some(&kwargs))
     }
 
     /// The base URL in use, without a trailing slash.

@@ -17,7 +17,7 @@ const TRANSPORT: usize = 4;
 const TIMEOUT: usize = 5;
 const INVALID_RESPONSE: usize = 6;
 const CALLBACK_REJECTED: usize = 7;
-const INVALID_CALLBACK: usize = 8;
+const CALLBACK_INVALID: usize = 8;
 
 const NAMES: [(&str, &str); 9] = [
     ("TscbError", "Every tscb failure: `error_code`, `error_message` and `http_status` (None when no answer came)."),
@@ -28,7 +28,7 @@ const NAMES: [(&str, &str); 9] = [
     ("TimeoutError", "No complete answer came within the timeout. Also the builtin TimeoutError."),
     ("InvalidResponseError", "An answer came but could not be understood (not JSON, wrong shape, too large, a redirect)."),
     ("CallbackRejectedError", "A received callback was refused: a source that is not allowed (answer 403) or the wrong username or password (answer 401)."),
-    ("InvalidCallbackError", "A received callback could not be read: over 1 MiB (answer 413), not JSON, or not the documented envelope (answer 400)."),
+    ("CallbackInvalidError", "A received callback could not be read: over MAX_CALLBACK_BYTES (answer 413), not JSON, or not the documented envelope (answer 400)."),
 ];
 
 fn new_class<'py>(
@@ -92,7 +92,7 @@ fn build(py: Python<'_>, error: &tscb::Error) -> PyResult<PyErr> {
         K::Timeout => TIMEOUT,
         K::InvalidResponse => INVALID_RESPONSE,
         K::CallbackRejected => CALLBACK_REJECTED,
-        K::CallbackInvalid => INVALID_CALLBACK,
+        K::CallbackInvalid => CALLBACK_INVALID,
         // An internal fault (a caught panic) has no class of its own: the base says "tscb failed".
         K::Internal => BASE,
         _ => BASE,

@@ -1,12 +1,11 @@
 //! `tscb.plan(client, desired)` and `Plan.apply()`: the desired state from plain Python dicts
-//! and lists, the work done by core's `tscb::fleet` without the GIL, and immutable results
+//! and lists in core's schema, the work done by core's `tscb::fleet` without the GIL, and immutable results
 //! that hold no password.
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString, PyTuple};
+use pyo3::types::PyTuple;
 
-use crate::args::Text;
 use crate::client::{guarded, Client};
 use crate::errors::to_py;
 use crate::py_repr;
@@ -15,57 +14,15 @@ use tscb::fleet::{self, Action, ApplyOptions, PlanOptions, Status};
 // The signatures below say 8 in so many words (Python's help shows it); core's default must agree.
 const _: () = assert!(fleet::DEFAULT_CONCURRENCY == 8);
 
-fn type_error(message: String) -> PyErr {
-    PyTypeError::new_err(message)
-}
-
-/// `{"account": [{"service": ..., "url": ..., "username": ..., "password": ...}, ...], ...}`
-fn desired_from(desired: &Bound<'_, PyAny>) -> PyResult<fleet::Desired> {
-    let dict = desired.cast::<PyDict>().map_err(|_| {
-        type_error("desired must be a dict mapping account names to lists of registrations".into())
-    })?;
-    let mut accounts = Vec::with_capacity(dict.len());
-    for (name, registrations) in dict.iter() {
-        let name = text(&name, "an account name in desired")?;
-        if registrations.is_instance_of::<PyString>() || registrations.is_instance_of::<PyDict>() {
-            return Err(type_error(format!("the registrations of account {name:?} must be a list of dicts")));
-        }
-        let mut list = Vec::new();
-        for item in registrations.try_iter().map_err(|_| {
-            type_error(format!("the registrations of account {name:?} must be a list of dicts"))
-        })? {
-            list.push(registration_from(&name, &item?)?);
-        }
-        accounts.push(fleet::DesiredAccount::new(name, list));
-    }
-    Ok(fleet::Desired::new(accounts))
-}
-
-fn registration_from(account: &str, item: &Bound<'_, PyAny>) -> PyResult<tscb::CallbackRegistration> {
-    let dict = item
-        .cast::<PyDict>()
-        .map_err(|_| type_error(format!("each registration of account {account:?} must be a dict")))?;
-    for key in dict.keys() {
-        let key = text(&key, "a registration key")?;
-        if !["service", "url", "username", "password"].contains(&key.as_str()) {
-            return Err(type_error(format!(
-                "unknown key {key:?} in a registration of account {account:?} \
-                 (known: service, url, username, password)"
-            )));
-        }
-    }
-    let required = |key: &str| -> PyResult<String> {
-        let value = dict.get_item(key)?.filter(|v| !v.is_none());
-        let value = value
-            .ok_or_else(|| type_error(format!("a registration of account {account:?} has no {key:?}")))?;
-        text(&value, key)
-    };
-    let optional =
-        |key: &str| -> PyResult<Option<String>> { optional_text(dict.get_item(key)?.as_ref(), key) };
-    let (service, url) = (required("service")?, required("url")?);
-    let (username, password) = (optional("username")?, optional("password")?);
-    Ok(tscb::CallbackRegistration::new(service, url)
-        .with_credentials(username.as_deref(), password.as_deref()))
+/// The desired state, in the schema of core's `tscb::fleet::FleetSpec` (the keys of the
+/// `tscb` command's fleet file): through `json.dumps` into that one serde type, so that no schema
+/// is written here. A wrong shape is a `TypeError`; a wrong value, core's error.
+fn desired_from(py: Python<'_>, desired: &Bound<'_, PyAny>) -> PyResult<fleet::Desired> {
+    let json: String = py.import("json")?.call_method1("dumps", (desired,))?.extract()?;
+    let spec: fleet::FleetSpec =
+        serde_json::from_str(&json).map_err(|e| PyTypeError::new_err(format!("desired: {e}")))?;
+    // The port is checked by `Plan::compute`, as the client's `check_callback_port` says.
+    spec.resolve(&|name| std::env::var_os(name), false).map_err(|e| to_py(py, &e.error))
 }
 
 /// Plans what `Plan.apply()` would do: validates `desired` (nothing is sent when a value is
@@ -80,7 +37,7 @@ pub(crate) fn plan(
     concurrency: usize,
     max_rate: Option<f64>,
 ) -> PyResult<Plan> {
-    let desired = desired_from(desired)?;
+    let desired = desired_from(py, desired)?;
     let rust_client = client.get().client().map_err(|e| to_py(py, &e))?;
     let options = PlanOptions { prune, concurrency, max_rate };
     let plan = py
@@ -246,13 +203,10 @@ impl Outcome {
 
 impl From<&fleet::Outcome> for Outcome {
     fn from(o: &fleet::Outcome) -> Self {
-        let (status, refused_with) = match &o.status {
-            Status::Failed(e) => return Outcome::failed(o.account.clone(), o.service.clone(), o.action, e),
-            Status::Done => ("done", None),
-            Status::Replaced { refused_with } => ("replaced", Some(refused_with.clone())),
-            Status::NotRun => ("not_run", None),
-            _ => ("unknown", None),
-        };
+        if let Status::Failed(e) = &o.status {
+            return Outcome::failed(o.account.clone(), o.service.clone(), o.action, e);
+        }
+        let (status, refused_with) = (o.status.as_str(), o.status.refused_with().map(str::to_owned));
         Outcome {
             account: o.account.clone(),
             service: o.service.clone(),
@@ -305,22 +259,5 @@ impl ApplyReport {
             "ApplyReport(created={}, updated={}, deleted={}, unchanged={}, failed={}, not_run={}, elapsed={:.3})",
             self.created, self.updated, self.deleted, self.unchanged, self.failed, self.not_run, self.elapsed
         )
-    }
-}
-
-/// A text value inside `desired`, with the same rule as every text argument (see [`Text`]); a
-/// value that is not a `str` names where it was.
-fn text(value: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
-    if !value.is_instance_of::<PyString>() {
-        return Err(type_error(format!("{what} must be a str")));
-    }
-    Ok(value.extract::<Text>()?.into_string())
-}
-
-/// [`text`] for a value that may be missing or None.
-fn optional_text(value: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<String>> {
-    match value {
-        Some(value) if !value.is_none() => text(value, what).map(Some),
-        _ => Ok(None),
     }
 }

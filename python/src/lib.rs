@@ -23,7 +23,6 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<callback::CallbackFault>()?;
     module.add_class::<callback::DeviceId>()?;
     module.add_class::<callback::CallbackVerifier>()?;
-    module.add_function(wrap_pyfunction!(callback::parse_callback, module)?)?;
     module.add_function(wrap_pyfunction!(callback::callback_answer_status, module)?)?;
     module.add_function(wrap_pyfunction!(fleet::plan, module)?)?;
     module.add_class::<fleet::Plan>()?;
@@ -36,6 +35,15 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("ERROR_CODES", PyTuple::new(module.py(), tscb::codes::ALL)?)?;
     module.add("VERIZON_CALLBACK_SOURCES", PyTuple::new(module.py(), tscb::VERIZON_CALLBACK_SOURCES)?)?;
     module.add("MAX_CALLBACK_BYTES", tscb::MAX_CALLBACK_BYTES)?;
+    // Core's defaults and limits, so that no Python text restates them (durations in seconds,
+    // as every duration argument takes them).
+    module.add("CALLBACK_PORTS", PyTuple::new(module.py(), tscb::CALLBACK_PORTS)?)?;
+    module.add("MAX_CREDENTIAL_CHARS", tscb::MAX_CREDENTIAL_CHARS)?;
+    module.add("DEFAULT_CONNECT_TIMEOUT", tscb::DEFAULT_CONNECT_TIMEOUT.as_secs_f64())?;
+    module.add("DEFAULT_TIMEOUT", tscb::DEFAULT_TIMEOUT.as_secs_f64())?;
+    module.add("DEFAULT_CALL_TIMEOUT", tscb::DEFAULT_CALL_TIMEOUT.as_secs_f64())?;
+    module.add("MAX_TIMEOUT", tscb::MAX_TIMEOUT.as_secs_f64())?;
+    module.add("DEFAULT_PREVIOUS_PASSWORD_WINDOW", tscb::DEFAULT_PREVIOUS_PASSWORD_WINDOW.as_secs_f64())?;
     Ok(())
 }
 

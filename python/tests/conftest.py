@@ -9,7 +9,7 @@ import os
 import subprocess
 import urllib.request
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import IO, Any, Iterator, Optional
 
 import pytest
 
@@ -18,6 +18,8 @@ import tscb
 REPO = Path(__file__).resolve().parents[2]
 ACCOUNT = "TestAccount-2"
 LISTENER = "https://listener.example.com/thingspace"
+# The simulator's banner, "label: value" (e.g. "bearer token"), filled when one starts.
+SIM_CREDENTIALS: dict[str, str] = {}
 
 
 class Sim:
@@ -47,13 +49,23 @@ class Sim:
 
     def client(self, **kwargs: Any) -> tscb.Client:
         options: dict[str, Any] = {
-            "bearer_token": "sim-bearer-token",
-            "session_token": "sim-session-token",
+            "bearer_token": SIM_CREDENTIALS["bearer token"],
+            "session_token": SIM_CREDENTIALS["session token"],
             "base_url": self.base_url,
             "timeout": 10.0,
         }
         options.update(kwargs)
         return tscb.Client(**options)
+
+
+def read_banner(stdout: IO[str]) -> None:
+    """Reads the rest of a tscb-sim banner into SIM_CREDENTIALS: the test credentials are
+    written once, in tscb-sim."""
+    for line in stdout:
+        label, _, value = line.rstrip("\n").partition(": ")
+        SIM_CREDENTIALS[label] = value
+        if label == "accounts":
+            break
 
 
 @contextlib.contextmanager
@@ -67,6 +79,7 @@ def running_sim() -> Iterator[Sim]:
     assert process.stdout is not None
     first = process.stdout.readline().strip()
     assert first.startswith("listening on "), first
+    read_banner(process.stdout)
     try:
         yield Sim(first[len("listening on ") :])
     finally:
@@ -100,13 +113,13 @@ def client(sim: Sim) -> Iterator[tscb.Client]:
         yield c
 
 
-def signing_in(base_url: str, password: str = "sim-password", **kwargs: Any) -> tscb.Client:
+def signing_in(base_url: str, password: Optional[str] = None, **kwargs: Any) -> tscb.Client:
     """A client that signs in by itself with the simulator's credentials (or `password`)."""
     return tscb.Client(
-        client_id="sim-client-id",
-        client_secret="sim-client-secret",
-        login_username="sim-user",
-        login_password=password,
+        client_id=SIM_CREDENTIALS["client id"],
+        client_secret=SIM_CREDENTIALS["client secret"],
+        login_username=SIM_CREDENTIALS["login username"],
+        login_password=SIM_CREDENTIALS["login password"] if password is None else password,
         base_url=base_url,
         **kwargs,
     )

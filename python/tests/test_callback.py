@@ -1,4 +1,4 @@
-"""Receiving callbacks from Python: parse_callback, CallbackVerifier, the immutable results, the
+"""Receiving callbacks from Python: CallbackMessage.parse, CallbackVerifier, the immutable results, the
 exceptions, and the example listener answering real POSTs on 127.0.0.1."""
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def assert_clean(text: str) -> None:
 
 
 def test_the_documented_fault_example_parses() -> None:
-    msg = tscb.parse_callback(FAULT_EXAMPLE)
+    msg = tscb.CallbackMessage.parse(FAULT_EXAMPLE)
     assert isinstance(msg, tscb.CallbackMessage)
     assert msg.request_id == "076f7ea9-8230-49b1-9386-8dafaddc7d9e"
     assert msg.username == "" and msg.password == ""
@@ -80,7 +80,7 @@ def test_the_documented_fault_example_parses() -> None:
 
 
 def test_results_are_immutable() -> None:
-    msg = tscb.parse_callback(FAULT_EXAMPLE)
+    msg = tscb.CallbackMessage.parse(FAULT_EXAMPLE)
     with pytest.raises(AttributeError):
         msg.status = "Success"  # type: ignore[misc]
     with pytest.raises(AttributeError):
@@ -93,7 +93,7 @@ def test_results_are_immutable() -> None:
 
 
 def test_unknown_fields_and_services_are_kept() -> None:
-    msg = tscb.parse_callback(
+    msg = tscb.CallbackMessage.parse(
         b'{"requestId":"r","smsResponse":{"text":"hi","n":[1,2.5,null]},"deliveredAt":"2026-01-01",'
         b'"callbackCount":"2","deviceIds":[{"id":"1"}]}'
     )
@@ -121,8 +121,8 @@ def test_unknown_fields_and_services_are_kept() -> None:
     ],
 )
 def test_bad_bodies_raise_invalid_callback_error(data: bytes, code: str) -> None:
-    with pytest.raises(tscb.InvalidCallbackError) as info:
-        tscb.parse_callback(data)
+    with pytest.raises(tscb.CallbackInvalidError) as info:
+        tscb.CallbackMessage.parse(data)
     assert info.value.error_code == code
     assert info.value.http_status is None
     assert isinstance(info.value, tscb.TscbError)
@@ -131,7 +131,7 @@ def test_bad_bodies_raise_invalid_callback_error(data: bytes, code: str) -> None
 
 def test_a_body_must_be_bytes() -> None:
     with pytest.raises(TypeError):
-        tscb.parse_callback("{}")  # type: ignore[arg-type]
+        tscb.CallbackMessage.parse("{}")  # type: ignore[arg-type]
 
 
 def test_the_right_message_from_verizon_is_accepted() -> None:
@@ -180,9 +180,16 @@ def test_sources_addresses_blocks_ipv6_and_mapped_ipv4() -> None:
         with pytest.raises(tscb.CallbackRejectedError):
             custom.verify(body(), refused)
 
-    anywhere = verifier(allowed_sources=None)
+    anywhere = verifier(allow_any_source=True)
     for source in ("192.0.2.1", "::1"):
         anywhere.verify(body(), source)
+    # None is the default, Verizon's list, as everywhere else in tscb: not "any source".
+    for source in tscb.VERIZON_CALLBACK_SOURCES:
+        verifier(allowed_sources=None).check_source(source)
+    with pytest.raises(tscb.CallbackRejectedError):
+        verifier(allowed_sources=None).check_source("192.0.2.1")
+    # Any source wins over a list, as in core and C.
+    verifier(allowed_sources=["10.0.0.1"], allow_any_source=True).check_source("192.0.2.1")
     with pytest.raises(tscb.CallbackRejectedError):
         verifier(allowed_sources=()).verify(body(), VERIZON)
 
@@ -214,11 +221,11 @@ def test_a_rotated_password_is_accepted_within_its_window_and_refused_after() ->
 
 
 def test_resends_share_a_dedup_key_and_different_messages_do_not() -> None:
-    key = tscb.parse_callback(body()).dedup_key
+    key = tscb.CallbackMessage.parse(body()).dedup_key
     for resend in (body(count=2), body(count="4"), body(password=OLD_PASSWORD, count=3)):
-        assert tscb.parse_callback(resend).dedup_key == key
+        assert tscb.CallbackMessage.parse(resend).dedup_key == key
     for other in (body(request_id="req-2"), body(username="x").replace(b"IMEI", b"ICCID")):
-        assert tscb.parse_callback(other).dedup_key != key
+        assert tscb.CallbackMessage.parse(other).dedup_key != key
 
 
 def test_no_password_in_any_repr_or_error() -> None:
@@ -248,12 +255,46 @@ def test_a_verifier_repr_reads_as_python_and_shows_which_checks_not_their_values
         "CallbackVerifier(username=None, password=None, previous_password=None, "
         "allowed_sources=['127.0.0.1', '10.0.0.0/8'])"
     )
-    assert repr(tscb.CallbackVerifier(allowed_sources=None)).endswith("allowed_sources=None)")
+    assert repr(tscb.CallbackVerifier(allowed_sources=None)).endswith("allowed_sources=VERIZON_CALLBACK_SOURCES)")
+    assert repr(tscb.CallbackVerifier(allow_any_source=True)).endswith("previous_password=None, allow_any_source=True)")
+
+
+def test_the_module_constants_are_the_limits_and_defaults_applied() -> None:
+    # The largest body read, and one byte more.
+    assert tscb.MAX_CALLBACK_BYTES == 1024 * 1024
+    tscb.CallbackMessage.parse(b"{" + b" " * (tscb.MAX_CALLBACK_BYTES - 2) + b"}")
+    with pytest.raises(tscb.CallbackInvalidError):
+        tscb.CallbackMessage.parse(b"{" + b" " * (tscb.MAX_CALLBACK_BYTES - 1) + b"}")
+    # The window core refuses, and the default it applies (15 minutes, longer than this test).
+    assert tscb.DEFAULT_PREVIOUS_PASSWORD_WINDOW == 15 * 60
+    with pytest.raises(tscb.InvalidInputError) as info:
+        verifier(previous_password="x", previous_password_valid_for=float("nan"))
+    assert info.value.error_code == "Tscb.INPUT_INVALID.Timeout.Invalid"
+    assert (tscb.DEFAULT_CONNECT_TIMEOUT, tscb.DEFAULT_TIMEOUT, tscb.DEFAULT_CALL_TIMEOUT) == (10.0, 30.0, 120.0)
+    assert tscb.MAX_TIMEOUT == 24 * 60 * 60
+    assert tscb.MAX_CREDENTIAL_CHARS == 40
+    assert tscb.CALLBACK_PORTS == ((80, 80), (443, 443), (9001, 9006), (50551, 50559), (28200, 28220))
+    assert all(isinstance(r, tuple) for r in tscb.CALLBACK_PORTS)
+
+
+def test_device_id_and_fault_are_immutable_values() -> None:
+    d = tscb.DeviceId("1", "Iccid")
+    assert (d.id, d.kind) == ("1", "Iccid") and d.kind_is("ICCID") and not d.kind_is("imei")
+    assert d == tscb.DeviceId("1", "Iccid") and d != tscb.DeviceId("1", "IMEI")
+    f = tscb.CallbackFault("A.B.C", "text")
+    assert (f.code, f.message) == ("A.B.C", "text")
+    assert repr(f) == "CallbackFault(code='A.B.C', message='text')"
+    assert {f, tscb.CallbackFault("A.B.C", "text")} == {f}
+    with pytest.raises(AttributeError):
+        d.id = "2"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        f.code = "x"  # type: ignore[misc]
+    assert not hasattr(tscb, "parse_callback")
 
 
 def test_the_exceptions_and_codes_are_exported() -> None:
     assert issubclass(tscb.CallbackRejectedError, tscb.TscbError)
-    assert issubclass(tscb.InvalidCallbackError, tscb.TscbError)
+    assert issubclass(tscb.CallbackInvalidError, tscb.TscbError)
     for code in (
         "Tscb.CALLBACK_REJECTED.Source",
         "Tscb.CALLBACK_REJECTED.Credentials",
@@ -372,7 +413,7 @@ def test_callback_answer_status_names_the_status_a_listener_answers() -> None:
         (lambda: v.verify(body(password=WRONG_PASSWORD), VERIZON), 401),
         (lambda: v.verify(b"x" * (tscb.MAX_CALLBACK_BYTES + 1), VERIZON), 413),
         (lambda: v.verify(b"not json", VERIZON), 400),
-        (lambda: tscb.parse_callback(b"[]"), 400),
+        (lambda: tscb.CallbackMessage.parse(b"[]"), 400),
     ]
     for call, status in cases:
         with pytest.raises(tscb.TscbError) as info:

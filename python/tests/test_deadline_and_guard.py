@@ -70,3 +70,20 @@ def test_a_corrupt_guard_file_is_reported_once_and_never_stops_a_login(sim: Sim,
         warning = client.login_guard_warning()
         assert warning is not None and "not in the expected form" in warning
         assert client.login_guard_warning() is None
+
+
+def test_ignore_login_guard_sends_a_refused_login_again(sim: Sim, tmp_path: Path) -> None:
+    guard = tmp_path / "refused-logins"
+    with signing_in(sim.base_url, "wrong-password", login_guard_file=guard) as client:
+        with pytest.raises(tscb.AuthError):
+            client.login()
+    with signing_in(sim.base_url, "wrong-password", login_guard_file=guard) as client:
+        with pytest.raises(tscb.AuthError) as blocked:
+            client.login()
+        assert blocked.value.error_code == "Tscb.REQUEST_FAILED.LoginBlocked"
+        assert "ignore_login_guard" in str(blocked.value) and "--" not in str(blocked.value)
+    with signing_in(sim.base_url, "wrong-password", login_guard_file=guard, ignore_login_guard=True) as client:
+        with pytest.raises(tscb.AuthError) as sent:
+            client.login()
+        assert sent.value.error_code == "UnifiedWebService.REQUEST_FAILED.UserNotAuthorized"
+    assert count(sim, "/session/login") == 2

@@ -25,20 +25,30 @@ def accounts(sim: Sim, n: int) -> list[str]:
     return names
 
 
-def both_services(names: list[str], **extra: Any) -> dict[str, list[dict[str, Any]]]:
+def both_services(names: list[str], **extra: Any) -> dict[str, Any]:
     return {
-        name: [{"service": s, "url": LISTENER, **extra} for s in ("CarrierService", "DeviceUsage")]
-        for name in names
+        "defaults": {"url": LISTENER, "services": ["CarrierService", "DeviceUsage"], **extra},
+        "account": [{"name": name} for name in names],
     }
 
 
-def test_create_update_prune_then_nothing_to_do(sim: Sim, client: tscb.Client) -> None:
+def one_service(name: str, url: str) -> dict[str, Any]:
+    return {"account": [{"name": name, "services": ["CarrierService"], "url": url}]}
+
+
+def test_create_update_prune_then_nothing_to_do(
+    sim: Sim, client: tscb.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (one, two) = accounts(sim, 2)
     client.register_callback(one, "CarrierService", OTHER)
     client.register_callback(one, "SMSService", LISTENER)
+    monkeypatch.setenv("TSCB_TEST_LISTENER_PW", LISTENER_PW)
     desired = {
-        one: [{"service": "CarrierService", "url": LISTENER, "password": LISTENER_PW}],
-        two: [{"service": "CarrierService", "url": LISTENER, "username": "fleet", "password": None}],
+        "defaults": {"url": LISTENER, "services": ["CarrierService"]},
+        "account": [
+            {"name": one, "password_env": "TSCB_TEST_LISTENER_PW"},
+            {"name": two, "username": "fleet", "password_env": None},
+        ],
     }
     plan = tscb.plan(client, desired, prune=True)
     assert [(c.account, c.service, c.action) for c in plan.changes] == [
@@ -91,7 +101,7 @@ def test_a_refused_login_is_sent_once(fresh_sim: Sim) -> None:
 def test_one_failing_account_does_not_stop_the_others(sim: Sim, client: tscb.Client) -> None:
     names = accounts(sim, 3)
     desired = both_services(names)
-    desired["NoSuchAccount"] = [{"service": "CarrierService", "url": LISTENER}]
+    desired["account"].append({"name": "NoSuchAccount", "services": ["CarrierService"]})
     plan = tscb.plan(client, desired)
     assert [(f.account, f.status, f.error_code) for f in plan.failures] == [
         ("NoSuchAccount", "failed", "UnifiedWebService.REQUEST_FAILED.AccountNotFound")
@@ -105,19 +115,26 @@ def test_bad_values_send_nothing_and_bad_shapes_are_type_errors(sim: Sim, client
     (name,) = accounts(sim, 1)
     sim.admin("DELETE", "/__admin/requests")
     with pytest.raises(tscb.InvalidInputError) as caught:
-        tscb.plan(client, {name: [{"service": "CarrierService", "url": "https://x.example.com:8443/cb"}]})
+        tscb.plan(client, one_service(name, "https://x.example.com:8443/cb"))
     assert caught.value.error_code == "Tscb.INPUT_INVALID.CallbackUrl.Port"
     assert name in caught.value.error_message
     with pytest.raises(tscb.InvalidInputError) as caught:
-        tscb.plan(client, {name: []}, concurrency=0)
+        tscb.plan(client, {"account": [{"name": name, "services": [], "url": LISTENER}]}, concurrency=0)
     assert caught.value.error_code == "Tscb.INPUT_INVALID.Fleet.Option"
+    # A missing url is a value the schema needs, refused by core as in a fleet file.
+    with pytest.raises(tscb.InvalidInputError) as caught:
+        tscb.plan(client, {"account": [{"name": name, "services": ["CarrierService"]}]})
+    assert caught.value.error_code == "Tscb.INPUT_INVALID.Fleet.File"
+    assert "no url" in caught.value.error_message
     bad_shapes: list[Any] = [
         [name],
         {name: "CarrierService"},
-        {name: [("CarrierService", LISTENER)]},
-        {name: [{"service": "CarrierService"}]},
-        {name: [{"service": "CarrierService", "url": LISTENER, "pasword": "x"}]},
-        {name: [{"service": "CarrierService", "url": 7}]},
+        {name: [{"service": "CarrierService", "url": LISTENER}]},
+        {"account": [{"name": name, "services": "CarrierService", "url": LISTENER}]},
+        {"account": [{"services": ["CarrierService"], "url": LISTENER}]},
+        {"account": [{"name": name, "services": ["CarrierService"], "url": LISTENER, "pasword_env": "x"}]},
+        {"account": [{"name": name, "services": ["CarrierService"], "url": 7}]},
+        {"account": [{"name": name, "services": [("CarrierService", LISTENER)], "url": LISTENER}]},
     ]
     for shape in bad_shapes:
         with pytest.raises(TypeError):
@@ -153,7 +170,7 @@ def test_apply_releases_the_gil(sim: Sim, client: tscb.Client) -> None:
 def test_applying_with_a_closed_client_fails_clearly(sim: Sim) -> None:
     (name,) = accounts(sim, 1)
     client = sim.client()
-    plan = tscb.plan(client, {name: [{"service": "CarrierService", "url": LISTENER}]})
+    plan = tscb.plan(client, one_service(name, LISTENER))
     client.close()
     with pytest.raises(tscb.InvalidInputError) as caught:
         plan.apply()

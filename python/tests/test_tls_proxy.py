@@ -14,7 +14,7 @@ import pytest
 
 import tscb
 
-from conftest import ACCOUNT, LISTENER, REPO, signing_in
+from conftest import ACCOUNT, LISTENER, REPO, SIM_CREDENTIALS, read_banner, signing_in
 
 BIN_DIR = Path(os.environ.get("TSCB_SIM_BIN", str(REPO / "target" / "release" / "tscb-sim"))).parent
 PROXY_ENV = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy", "SSL_CERT_FILE"]
@@ -33,6 +33,8 @@ def process(args: list[str], prefix: str) -> Iterator[str]:
     first = child.stdout.readline().strip()
     try:
         assert first.startswith(prefix), first
+        if args[0] == "tscb-sim":
+            read_banner(child.stdout)
         yield first.split()[-1]
     finally:
         child.terminate()
@@ -67,7 +69,11 @@ def refusing_proxy() -> Iterator[str]:
 
 def tokens(url: str, **kwargs: object) -> tscb.Client:
     return tscb.Client(
-        bearer_token="sim-bearer-token", session_token="sim-session-token", base_url=url, max_retries=0, **kwargs
+        bearer_token=SIM_CREDENTIALS["bearer token"],
+        session_token=SIM_CREDENTIALS["session token"],
+        base_url=url,
+        max_retries=0,
+        **kwargs,
     )
 
 

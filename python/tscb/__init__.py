@@ -10,12 +10,19 @@ Every failure raises a subclass of :class:`TscbError` with ``error_code``, ``err
 and ``http_status``.
 
 A listener checks what ThingSpace POSTs to it with :class:`CallbackVerifier` (or reads it with
-:func:`parse_callback`); see ``examples/listener.py``.
+:meth:`CallbackMessage.parse`); see ``examples/listener.py``.
 """
 
 from ._native import (
+    CALLBACK_PORTS,
+    DEFAULT_CALL_TIMEOUT,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_PREVIOUS_PASSWORD_WINDOW,
+    DEFAULT_TIMEOUT,
     ERROR_CODES,
     MAX_CALLBACK_BYTES,
+    MAX_CREDENTIAL_CHARS,
+    MAX_TIMEOUT,
     SERVICE_NAMES,
     VERIZON_CALLBACK_SOURCES,
     ApiError,
@@ -24,12 +31,12 @@ from ._native import (
     CallbackAck,
     CallbackFault,
     CallbackMessage,
+    CallbackInvalidError,
     CallbackRejectedError,
     CallbackVerifier,
     Change,
     Client,
     DeviceId,
-    InvalidCallbackError,
     InvalidInputError,
     InvalidResponseError,
     Outcome,
@@ -40,13 +47,19 @@ from ._native import (
     TscbError,
     __version__,
     callback_answer_status,
-    parse_callback,
     plan,
 )
 
 __all__ = [
+    "CALLBACK_PORTS",
+    "DEFAULT_CALL_TIMEOUT",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_PREVIOUS_PASSWORD_WINDOW",
+    "DEFAULT_TIMEOUT",
     "ERROR_CODES",
     "MAX_CALLBACK_BYTES",
+    "MAX_CREDENTIAL_CHARS",
+    "MAX_TIMEOUT",
     "SERVICE_NAMES",
     "VERIZON_CALLBACK_SOURCES",
     "ApiError",
@@ -55,12 +68,12 @@ __all__ = [
     "CallbackAck",
     "CallbackFault",
     "CallbackMessage",
+    "CallbackInvalidError",
     "CallbackRejectedError",
     "CallbackVerifier",
     "Change",
     "Client",
     "DeviceId",
-    "InvalidCallbackError",
     "InvalidInputError",
     "InvalidResponseError",
     "Outcome",
@@ -71,6 +84,5 @@ __all__ = [
     "TscbError",
     "__version__",
     "callback_answer_status",
-    "parse_callback",
     "plan",
 ]

@@ -9,18 +9,25 @@ __all__ = [
     "ApplyReport",
     "AuthError",
     "CallbackAck",
+    "CALLBACK_PORTS",
     "CallbackFault",
     "CallbackMessage",
+    "CallbackInvalidError",
     "CallbackRejectedError",
     "CallbackVerifier",
     "Change",
     "Client",
+    "DEFAULT_CALL_TIMEOUT",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_PREVIOUS_PASSWORD_WINDOW",
+    "DEFAULT_TIMEOUT",
     "DeviceId",
     "ERROR_CODES",
-    "InvalidCallbackError",
     "InvalidInputError",
     "InvalidResponseError",
     "MAX_CALLBACK_BYTES",
+    "MAX_CREDENTIAL_CHARS",
+    "MAX_TIMEOUT",
     "Outcome",
     "Plan",
     "RegisteredCallback",
@@ -31,7 +38,6 @@ __all__ = [
     "VERIZON_CALLBACK_SOURCES",
     "__version__",
     "callback_answer_status",
-    "parse_callback",
     "plan",
 ]
 
@@ -40,6 +46,15 @@ SERVICE_NAMES: tuple[str, ...]
 ERROR_CODES: tuple[str, ...]
 VERIZON_CALLBACK_SOURCES: tuple[str, ...]
 MAX_CALLBACK_BYTES: int
+MAX_CREDENTIAL_CHARS: int
+# (first, last) port ranges ThingSpace calls, both included.
+CALLBACK_PORTS: tuple[tuple[int, int], ...]
+# Durations in seconds, as the arguments that take them.
+DEFAULT_CONNECT_TIMEOUT: float
+DEFAULT_TIMEOUT: float
+DEFAULT_CALL_TIMEOUT: float
+MAX_TIMEOUT: float
+DEFAULT_PREVIOUS_PASSWORD_WINDOW: float
 
 class TscbError(Exception):
     error_code: str
@@ -53,7 +68,7 @@ class TransportError(TscbError): ...
 class TimeoutError(TscbError, builtins.TimeoutError): ...
 class InvalidResponseError(TscbError): ...
 class CallbackRejectedError(TscbError): ...
-class InvalidCallbackError(TscbError): ...
+class CallbackInvalidError(TscbError): ...
 
 @final
 class CallbackAck:
@@ -100,9 +115,12 @@ class Client:
         retry_register_when_busy: bool = False,
         allow_insecure_http: bool = False,
         login_guard_file: Union[str, os.PathLike[str], None] = None,
+        ignore_login_guard: bool = False,
         ca_file: Union[str, os.PathLike[str], None] = None,
         proxy: Optional[str] = None,
     ) -> Client: ...
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Client: ...
     @property
     def base_url(self) -> str: ...
     def register_callback(
@@ -176,8 +194,9 @@ class CallbackMessage:
     @property
     def dedup_key(self) -> str: ...
     def to_json_without_password(self) -> dict[str, Any]: ...
+    @staticmethod
+    def parse(body: bytes) -> CallbackMessage: ...
 
-def parse_callback(body: bytes) -> CallbackMessage: ...
 def callback_answer_status(error: BaseException) -> int: ...
 
 @final
@@ -188,17 +207,17 @@ class CallbackVerifier:
         password: Optional[str] = None,
         previous_password: Optional[str] = None,
         previous_password_valid_for: Optional[float] = None,
-        allowed_sources: Optional[Sequence[str]] = ...,
+        allowed_sources: Optional[Sequence[str]] = None,
+        allow_any_source: bool = False,
     ) -> CallbackVerifier: ...
     def verify(self, body: bytes, source: str) -> CallbackMessage: ...
     def check_source(self, source: str) -> None: ...
 
-# The desired state of `plan`: account name -> its registrations, each a dict with "service" and
-# "url" (str), and optionally "username" and "password" (str or None), e.g.
-#   {"0000123456-00001": [{"service": "CarrierService", "url": "https://listener.example.com/cb",
-#                          "username": "fleet", "password": None}]}
-_Registration = Mapping[str, Optional[str]]
-_Desired = Mapping[str, Sequence[_Registration]]
+# The desired state of `plan`, in the schema of the `tscb` command's fleet file (documented once,
+# in the Rust crate: `tscb::fleet::FleetSpec`), e.g.
+#   {"defaults": {"url": "https://listener.example.com/cb", "services": ["CarrierService"]},
+#    "account": [{"name": "0000123456-00001", "username": "fleet", "password_env": "LISTENER_PW"}]}
+_Desired = Mapping[str, Any]
 
 def plan(
     client: Client,

@@ -3,25 +3,38 @@
 use std::fmt;
 use std::time::Duration;
 
+/// The OAuth client id the simulator accepts by default ([`SimConfig::client_id`]).
+pub const SIM_CLIENT_ID: &str = "sim-client-id";
+/// The OAuth client secret it accepts by default.
+pub const SIM_CLIENT_SECRET: &str = "sim-client-secret";
+/// The session login's username it accepts by default.
+pub const SIM_USERNAME: &str = "sim-user";
+/// The session login's password it accepts by default.
+pub const SIM_PASSWORD: &str = "sim-password";
+/// Its pre-issued bearer token by default.
+pub const SIM_BEARER_TOKEN: &str = "sim-bearer-token";
+/// Its pre-made session token by default.
+pub const SIM_SESSION_TOKEN: &str = "sim-session-token";
+
 /// Credentials, accounts, timeouts and limits a [`Simulator`](crate::Simulator) starts with.
 ///
 /// Every field has a fixed test value (see [`SimConfig::default`]) so that tests in any language
 /// can hard-code them. `Debug` prints `<redacted>` in place of the secret and the tokens.
 #[derive(Clone)]
 pub struct SimConfig {
-    /// OAuth client id accepted by the token endpoint. Default `"sim-client-id"`.
+    /// OAuth client id accepted by the token endpoint. Default [`SIM_CLIENT_ID`].
     pub client_id: String,
-    /// OAuth client secret accepted by the token endpoint. Default `"sim-client-secret"`.
+    /// OAuth client secret accepted by the token endpoint. Default [`SIM_CLIENT_SECRET`].
     pub client_secret: String,
-    /// Connectivity-management login name for `session/login`. Default `"sim-user"`.
+    /// Connectivity-management login name for `session/login`. Default [`SIM_USERNAME`].
     pub username: String,
-    /// Connectivity-management password for `session/login`. Default `"sim-password"`.
+    /// Connectivity-management password for `session/login`. Default [`SIM_PASSWORD`].
     pub password: String,
     /// A pre-issued bearer token that never expires, like the test token of ThingSpace's own
-    /// simulator. Default `"sim-bearer-token"`.
+    /// simulator. Default [`SIM_BEARER_TOKEN`].
     pub bearer_token: String,
     /// A pre-made session token, valid from start-up and subject to idle expiry like any other
-    /// session. Default `"sim-session-token"`.
+    /// session. Default [`SIM_SESSION_TOKEN`].
     pub session_token: String,
     /// How long a session may go unused before it answers `SessionToken.Expired`.
     /// Default 20 minutes, as documented for ThingSpace.
@@ -61,12 +74,12 @@ pub struct SimConfig {
 impl Default for SimConfig {
     fn default() -> Self {
         SimConfig {
-            client_id: "sim-client-id".to_owned(),
-            client_secret: "sim-client-secret".to_owned(),
-            username: "sim-user".to_owned(),
-            password: "sim-password".to_owned(),
-            bearer_token: "sim-bearer-token".to_owned(),
-            session_token: "sim-session-token".to_owned(),
+            client_id: SIM_CLIENT_ID.to_owned(),
+            client_secret: SIM_CLIENT_SECRET.to_owned(),
+            username: SIM_USERNAME.to_owned(),
+            password: SIM_PASSWORD.to_owned(),
+            bearer_token: SIM_BEARER_TOKEN.to_owned(),
+            session_token: SIM_SESSION_TOKEN.to_owned(),
             session_idle_timeout: Duration::from_secs(20 * 60),
             token_lifetime: Duration::from_secs(3600),
             accounts: vec![

@@ -123,7 +123,10 @@ mod simulator;
 mod state;
 mod tls;
 
-pub use config::SimConfig;
+pub use config::{
+    SimConfig, SIM_BEARER_TOKEN, SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_SESSION_TOKEN,
+    SIM_USERNAME,
+};
 pub use deliver::{Delivery, DeliveryAttempt};
 pub use fault::{Fault, FaultAction};
 pub use proxy::{ConnectProxy, ProxyConfig, ProxyRequest};

@@ -161,8 +161,8 @@ impl Simulator {
     /// at start. The first line, `listening on http://HOST:PORT/api` with the address really
     /// listened on, is written and flushed alone, because whoever started the simulator may
     /// wait for it to learn the port. Then come the admin token (only when there is one), the
-    /// fixed test credentials (not the secret and password, which are documented) and the
-    /// accounts.
+    /// test credentials (published values, so that tests in C and Python read them here
+    /// instead of writing them again) and the accounts.
     pub fn write_banner(&self, out: &mut dyn Write) -> io::Result<()> {
         let scheme = if self.ca_pem.is_some() { "https" } else { "http" };
         writeln!(out, "listening on {scheme}://{}/api", self.addr)?;
@@ -180,7 +180,9 @@ impl Simulator {
         writeln!(out, "bearer token: {}", config.bearer_token)?;
         writeln!(out, "session token: {}", config.session_token)?;
         writeln!(out, "client id: {}", config.client_id)?;
+        writeln!(out, "client secret: {}", config.client_secret)?;
         writeln!(out, "login username: {}", config.username)?;
+        writeln!(out, "login password: {}", config.password)?;
         writeln!(out, "accounts: {}", config.accounts.join(", "))?;
         out.flush()
     }

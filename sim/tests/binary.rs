@@ -42,7 +42,7 @@ fn prints_its_address_first_and_serves() {
     let port: u16 = host_port.parse().unwrap();
 
     let mut rest = Vec::new();
-    for _ in 0..4 {
+    for _ in 0..6 {
         let mut line = String::new();
         stdout.read_line(&mut line).unwrap();
         rest.push(line.trim_end().to_owned());
@@ -53,7 +53,9 @@ fn prints_its_address_first_and_serves() {
             "bearer token: sim-bearer-token",
             "session token: sim-session-token",
             "client id: sim-client-id",
+            "client secret: sim-client-secret",
             "login username: sim-user",
+            "login password: sim-password",
         ]
     );
 

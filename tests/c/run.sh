@@ -134,10 +134,10 @@ stop_extras
 
 start_sim
 echo "== examples/c/register.c"
-THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN=sim-bearer-token THINGSPACE_SESSION_TOKEN=sim-session-token \
+THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN="$(sim_credential "bearer token")" THINGSPACE_SESSION_TOKEN="$(sim_credential "session token")" \
     "$out/register" TestAccount-2 CarrierService https://listener.example.com/cb | tee "$out/register.out"
 grep -q '^registered CarrierService for account TestAccount-2$' "$out/register.out"
-if THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN=sim-bearer-token THINGSPACE_SESSION_TOKEN=sim-session-token \
+if THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN="$(sim_credential "bearer token")" THINGSPACE_SESSION_TOKEN="$(sim_credential "session token")" \
     "$out/register" TestAccount-2 CarrierService https://listener.example.com:8443/cb 2>"$out/register.err"; then
     echo "register.c accepted a port ThingSpace does not call" >&2
     exit 1
@@ -162,7 +162,7 @@ if readelf -d "$out/cmake/register_static" | grep -q libtscb; then
     exit 1
 fi
 for variant in shared static; do
-    THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN=sim-bearer-token THINGSPACE_SESSION_TOKEN=sim-session-token \
+    THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN="$(sim_credential "bearer token")" THINGSPACE_SESSION_TOKEN="$(sim_credential "session token")" \
         LD_LIBRARY_PATH="$prefix/lib" "$out/cmake/register_$variant" TestAccount-1 DeviceUsage https://cmake.example.com/cb
 done
 echo "cmake: 2 passed, 0 failed"

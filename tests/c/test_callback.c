@@ -81,9 +81,9 @@ static void check_parse_refused(const void *body, size_t len, tscb_result expect
 
 static void test_result_strings(void) {
     CHECK(TSCB_ERR_CALLBACK_REJECTED == 600);
-    CHECK(TSCB_ERR_INVALID_CALLBACK == 601);
+    CHECK(TSCB_ERR_CALLBACK_INVALID == 601);
     CHECK(strcmp(tscb_result_str(TSCB_ERR_CALLBACK_REJECTED), "unknown result code") != 0);
-    CHECK(strcmp(tscb_result_str(TSCB_ERR_INVALID_CALLBACK), "unknown result code") != 0);
+    CHECK(strcmp(tscb_result_str(TSCB_ERR_CALLBACK_INVALID), "unknown result code") != 0);
 }
 
 static void test_the_documented_fault_example(void) {
@@ -140,12 +140,12 @@ static void test_unknown_fields_and_absent_ones(void) {
 static void test_bad_bodies(void) {
     const char *not_json[] = {"not json", "{\"a\":", "{} x", "<html></html>", "   "};
     for (size_t i = 0; i < sizeof not_json / sizeof not_json[0]; i++) {
-        check_parse_refused(not_json[i], strlen(not_json[i]), TSCB_ERR_INVALID_CALLBACK, "Tscb.CALLBACK_INVALID.NotJson");
+        check_parse_refused(not_json[i], strlen(not_json[i]), TSCB_ERR_CALLBACK_INVALID, "Tscb.CALLBACK_INVALID.NotJson");
     }
-    check_parse_refused(NULL, 0, TSCB_ERR_INVALID_CALLBACK, "Tscb.CALLBACK_INVALID.NotJson");
-    check_parse_refused("\xff\xfe{}", 4, TSCB_ERR_INVALID_CALLBACK, "Tscb.CALLBACK_INVALID.NotJson");
+    check_parse_refused(NULL, 0, TSCB_ERR_CALLBACK_INVALID, "Tscb.CALLBACK_INVALID.NotJson");
+    check_parse_refused("\xff\xfe{}", 4, TSCB_ERR_CALLBACK_INVALID, "Tscb.CALLBACK_INVALID.NotJson");
     /* The length counts, not a NUL: the body stops after "{}". */
-    check_parse_refused("{}\0garbage", 10, TSCB_ERR_INVALID_CALLBACK, "Tscb.CALLBACK_INVALID.NotJson");
+    check_parse_refused("{}\0garbage", 10, TSCB_ERR_CALLBACK_INVALID, "Tscb.CALLBACK_INVALID.NotJson");
     tscb_callback_message *msg = NULL;
     CHECK(tscb_callback_message_parse((const uint8_t *)"{}\0garbage", 2, &msg, NULL) == TSCB_OK);
     tscb_callback_message_free(msg);
@@ -155,7 +155,7 @@ static void test_bad_bodies(void) {
         "{\"deviceIds\":{}}", "{\"deviceIds\":[{\"kind\":\"imei\"}]}", "{\"faultResponse\":\"x\"}", "{\"password\":1}",
     };
     for (size_t i = 0; i < sizeof wrong_shape / sizeof wrong_shape[0]; i++) {
-        check_parse_refused(wrong_shape[i], strlen(wrong_shape[i]), TSCB_ERR_INVALID_CALLBACK,
+        check_parse_refused(wrong_shape[i], strlen(wrong_shape[i]), TSCB_ERR_CALLBACK_INVALID,
                             "Tscb.CALLBACK_INVALID.UnexpectedShape");
     }
 
@@ -165,7 +165,7 @@ static void test_bad_bodies(void) {
     memset(large, ' ', big);
     large[0] = '{';
     large[big - 1] = '}';
-    check_parse_refused(large, big, TSCB_ERR_INVALID_CALLBACK, "Tscb.CALLBACK_INVALID.TooLarge");
+    check_parse_refused(large, big, TSCB_ERR_CALLBACK_INVALID, "Tscb.CALLBACK_INVALID.TooLarge");
     /* One byte less is exactly 1 MiB: read. */
     large[big - 2] = '}';
     msg = NULL;
@@ -264,7 +264,7 @@ static void test_credentials(void) {
     CHECK(verify(v, VERIZON, empty_password, CREDENTIALS) == TSCB_ERR_CALLBACK_REJECTED);
     CHECK(verify(v, VERIZON, "{\"username\":\"fleet-7\"}", CREDENTIALS) == TSCB_ERR_CALLBACK_REJECTED);
     /* Parsed before credentials are compared: a bad body is "invalid", not "rejected". */
-    CHECK(verify(v, VERIZON, "[1]", "Tscb.CALLBACK_INVALID.UnexpectedShape") == TSCB_ERR_INVALID_CALLBACK);
+    CHECK(verify(v, VERIZON, "[1]", "Tscb.CALLBACK_INVALID.UnexpectedShape") == TSCB_ERR_CALLBACK_INVALID);
     tscb_callback_verifier_free(v);
 
     /* NULL credentials are not checked. */
@@ -388,8 +388,42 @@ static void test_one_verifier_many_threads(void) {
     tscb_callback_verifier_free(v);
 }
 
+/* The defaults, limits and lists the header exports are the ones the library applies. */
+static void test_exported_defaults_and_lists(void) {
+    CHECK(TSCB_MAX_CALLBACK_BYTES == 1024 * 1024);
+    CHECK(TSCB_DEFAULT_PREVIOUS_PASSWORD_WINDOW_MS == 15 * 60 * 1000);
+    CHECK(TSCB_DEFAULT_CALL_TIMEOUT_MS == 120000 && TSCB_DEFAULT_TIMEOUT_MS == 30000 &&
+          TSCB_DEFAULT_CONNECT_TIMEOUT_MS == 10000 && TSCB_MAX_TIMEOUT_MS == 86400000);
+    CHECK(TSCB_MAX_CREDENTIAL_CHARS == 40);
+
+    /* A new verifier allows exactly the listed sources. */
+    tscb_callback_verifier *v = new_verifier();
+    CHECK(tscb_verizon_callback_source_count() == 8);
+    for (size_t i = 0; i < tscb_verizon_callback_source_count(); i++) {
+        CHECK(tscb_callback_verifier_check_source(v, tscb_verizon_callback_source(i), NULL) == TSCB_OK);
+    }
+    CHECK_STR(tscb_verizon_callback_source(0), VERIZON);
+    CHECK(tscb_verizon_callback_source(tscb_verizon_callback_source_count()) == NULL);
+    tscb_callback_verifier_free(v);
+
+    uint16_t first = 1, last = 1;
+    int has_443 = 0;
+    CHECK(tscb_callback_port_range_count() == 5);
+    for (size_t i = 0; i < tscb_callback_port_range_count(); i++) {
+        CHECK(tscb_callback_port_range(i, &first, &last) == 1);
+        CHECK(first <= last);
+        has_443 |= first <= 443 && 443 <= last;
+    }
+    CHECK(has_443);
+    CHECK(tscb_callback_port_range(1, &first, &last) == 1 && first == 443 && last == 443);
+    CHECK(tscb_callback_port_range(tscb_callback_port_range_count(), &first, &last) == 0);
+    CHECK(first == 443 && last == 443); /* out of range: nothing written */
+    CHECK(tscb_callback_port_range(0, NULL, NULL) == 1);
+}
+
 int main(void) {
     test_result_strings();
+    test_exported_defaults_and_lists();
     test_the_documented_fault_example();
     test_unknown_fields_and_absent_ones();
     test_bad_bodies();

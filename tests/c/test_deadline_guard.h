@@ -8,7 +8,7 @@
 static tscb_client *new_guarded_client(const char *password, const char *guard_file, uint64_t call_timeout_ms) {
     tscb_client_builder *b = tscb_client_builder_new();
     CHECK(tscb_client_builder_set_base_url(b, sim_url()) == TSCB_OK);
-    CHECK(tscb_client_builder_set_credentials(b, "sim-client-id", "sim-client-secret", "sim-user", password) ==
+    CHECK(tscb_client_builder_set_credentials(b, sim_credential("client id"), sim_credential("client secret"), sim_credential("login username"), password) ==
           TSCB_OK);
     if (guard_file != NULL) CHECK(tscb_client_builder_set_login_guard_file(b, guard_file) == TSCB_OK);
     if (call_timeout_ms != 0) CHECK(tscb_client_builder_set_call_timeout_ms(b, call_timeout_ms) == TSCB_OK);
@@ -22,7 +22,7 @@ static void test_call_timeout(void) {
     /* A token endpoint slower than the whole call may take: the call ends at its deadline. */
     CHECK(sim_admin("POST", "/__admin/faults",
                     "{\"action\":\"delay\",\"ms\":5000,\"times\":1,\"path_contains\":\"/oauth2/token\"}", NULL) == 204);
-    tscb_client *c = new_guarded_client("sim-password", NULL, 1000);
+    tscb_client *c = new_guarded_client(sim_credential("login password"), NULL, 1000);
     tscb_error *err = NULL;
     double started = now_seconds();
     CHECK(tscb_login(c, &err) == TSCB_ERR_TIMEOUT);
@@ -74,12 +74,29 @@ static void test_login_guard_file(void) {
     CHECK(stat(file, &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
 
+    /* Ignoring the guard: the login is sent again (and refused again). */
+    tscb_client_builder *ignoring = tscb_client_builder_new();
+    CHECK(tscb_client_builder_set_base_url(ignoring, sim_url()) == TSCB_OK);
+    CHECK(tscb_client_builder_set_credentials(ignoring, sim_credential("client id"), sim_credential("client secret"),
+                                              sim_credential("login username"), "wrong-password") == TSCB_OK);
+    CHECK(tscb_client_builder_set_login_guard_file(ignoring, file) == TSCB_OK);
+    CHECK(tscb_client_builder_set_ignore_login_guard(ignoring, 1) == TSCB_OK);
+    CHECK(tscb_client_builder_set_ignore_login_guard(NULL, 1) == TSCB_ERR_NULL_PARAMETER);
+    tscb_client *third = NULL;
+    CHECK(tscb_client_builder_build(ignoring, &third, NULL) == TSCB_OK);
+    err = NULL;
+    CHECK(tscb_login(third, &err) == TSCB_ERR_AUTH);
+    CHECK_STR(tscb_error_code(err), "UnifiedWebService.REQUEST_FAILED.UserNotAuthorized");
+    tscb_error_free(err);
+    tscb_client_free(third);
+    CHECK(sim_count_path("/session/login") == 2);
+
     /* A corrupt file never stops a login, and is reported once. */
     FILE *f = fopen(corrupt, "w");
     CHECK(f != NULL);
     fputs("not a guard file\n", f);
     fclose(f);
-    tscb_client *c = new_guarded_client("sim-password", corrupt, 0);
+    tscb_client *c = new_guarded_client(sim_credential("login password"), corrupt, 0);
     CHECK(tscb_login(c, NULL) == TSCB_OK);
     char *warning = tscb_client_login_guard_warning(c);
     CHECK(warning != NULL && strstr(warning, "not in the expected form") != NULL);

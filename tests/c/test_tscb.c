@@ -26,7 +26,7 @@ static tscb_client *new_client_with(const char *bearer, uint64_t timeout_ms) {
     CHECK(b != NULL);
     CHECK(tscb_client_builder_set_base_url(b, sim_url()) == TSCB_OK);
     CHECK(tscb_client_builder_set_bearer_token(b, bearer) == TSCB_OK);
-    CHECK(tscb_client_builder_set_session_token(b, "sim-session-token") == TSCB_OK);
+    CHECK(tscb_client_builder_set_session_token(b, sim_credential("session token")) == TSCB_OK);
     CHECK(tscb_client_builder_set_timeout_ms(b, timeout_ms) == TSCB_OK);
     CHECK(tscb_client_builder_set_connect_timeout_ms(b, 5000) == TSCB_OK);
     tscb_client *client = NULL;
@@ -42,7 +42,7 @@ static tscb_client *new_client_with(const char *bearer, uint64_t timeout_ms) {
     return client;
 }
 
-static tscb_client *new_client(void) { return new_client_with("sim-bearer-token", 10000); }
+static tscb_client *new_client(void) { return new_client_with(sim_credential("bearer token"), 10000); }
 
 static double now_seconds(void) {
     struct timespec ts;
@@ -80,8 +80,8 @@ static void test_no_thread_started(void) {
         int before = count_threads();
         tscb_client_builder *b = tscb_client_builder_new();
         CHECK(tscb_client_builder_set_base_url(b, urls[i]) == TSCB_OK);
-        CHECK(tscb_client_builder_set_bearer_token(b, "sim-bearer-token") == TSCB_OK);
-        CHECK(tscb_client_builder_set_session_token(b, "sim-session-token") == TSCB_OK);
+        CHECK(tscb_client_builder_set_bearer_token(b, sim_credential("bearer token")) == TSCB_OK);
+        CHECK(tscb_client_builder_set_session_token(b, sim_credential("session token")) == TSCB_OK);
         tscb_client *client = NULL;
         CHECK(tscb_client_builder_build(b, &client, NULL) == TSCB_OK);
         CHECK(count_threads() == before);
@@ -415,7 +415,7 @@ static void test_invalid_utf8(void) {
 static void test_timeout(void) {
     sim_reset();
     CHECK(sim_admin("POST", "/__admin/faults", "{\"action\":\"delay\",\"ms\":10000,\"times\":1}", NULL) == 204);
-    tscb_client *c = new_client_with("sim-bearer-token", 300);
+    tscb_client *c = new_client_with(sim_credential("bearer token"), 300);
     tscb_callback_list *list = NULL;
     tscb_error *err = NULL;
     double started = now_seconds();
@@ -486,7 +486,7 @@ static void test_threads_share_one_client(void) {
 static tscb_client *new_signing_in_client(const char *password) {
     tscb_client_builder *b = tscb_client_builder_new();
     CHECK(tscb_client_builder_set_base_url(b, sim_url()) == TSCB_OK);
-    CHECK(tscb_client_builder_set_credentials(b, "sim-client-id", "sim-client-secret", "sim-user", password) ==
+    CHECK(tscb_client_builder_set_credentials(b, sim_credential("client id"), sim_credential("client secret"), sim_credential("login username"), password) ==
           TSCB_OK);
     tscb_client *client = NULL;
     CHECK(tscb_client_builder_build(b, &client, NULL) == TSCB_OK);
@@ -495,7 +495,7 @@ static tscb_client *new_signing_in_client(const char *password) {
 
 static void test_sign_in_and_renewal(void) {
     sim_reset();
-    tscb_client *c = new_signing_in_client("sim-password");
+    tscb_client *c = new_signing_in_client(sim_credential("login password"));
     tscb_callback_list *list = NULL;
     CHECK(tscb_list_callbacks(c, ACCOUNT, &list, NULL) == TSCB_OK);
     tscb_callback_list_free(list);
@@ -556,7 +556,7 @@ static void test_sign_in_and_renewal(void) {
                     NULL) == 204);
     b = tscb_client_builder_new();
     tscb_client_builder_set_base_url(b, sim_url());
-    tscb_client_builder_set_credentials(b, "sim-client-id", "sim-client-secret", "sim-user", "sim-password");
+    tscb_client_builder_set_credentials(b, sim_credential("client id"), sim_credential("client secret"), sim_credential("login username"), sim_credential("login password"));
     tscb_client_builder_set_retry_register_when_busy(b, 1);
     tscb_client *retrying = NULL;
     CHECK(tscb_client_builder_build(b, &retrying, NULL) == TSCB_OK);
@@ -581,8 +581,61 @@ static void test_sign_in_and_renewal(void) {
 
 #include "test_deadline_guard.h"
 
+/* tscb_client_builder_from_env(): the variables reach the builder; one that is not UTF-8 is
+ * refused by name; none at all says which to set. Runs before any thread is started: it
+ * changes the process's environment. */
+static void test_from_env(void) {
+    static const char *all[] = {"THINGSPACE_CLIENT_ID",   "THINGSPACE_CLIENT_SECRET", "THINGSPACE_LOGIN_USERNAME",
+                                "THINGSPACE_LOGIN_PASSWORD", "THINGSPACE_BEARER_TOKEN", "THINGSPACE_SESSION_TOKEN",
+                                "THINGSPACE_BASE_URL",     "THINGSPACE_CA_FILE"};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) unsetenv(all[i]);
+    sim_reset();
+    tscb_client_builder *b = NULL;
+    tscb_error *err = NULL;
+    CHECK(tscb_client_builder_from_env(&b, &err) == TSCB_ERR_INVALID_INPUT);
+    CHECK(b == NULL);
+    CHECK_STR(tscb_error_code(err), "Tscb.INPUT_INVALID.BearerToken.Missing");
+    CHECK(strstr(tscb_error_message(err), "THINGSPACE_CLIENT_ID") != NULL);
+    tscb_error_free(err);
+
+    setenv("THINGSPACE_BASE_URL", sim_url(), 1);
+    setenv("THINGSPACE_BEARER_TOKEN", sim_credential("bearer token"), 1);
+    setenv("THINGSPACE_SESSION_TOKEN", sim_credential("session token"), 1);
+    CHECK(tscb_client_builder_from_env(&b, NULL) == TSCB_OK);
+    tscb_client *c = NULL;
+    CHECK(tscb_client_builder_build(b, &c, NULL) == TSCB_OK);
+    tscb_callback_list *list = NULL;
+    CHECK(tscb_list_callbacks(c, ACCOUNT, &list, NULL) == TSCB_OK);
+    tscb_callback_list_free(list);
+    tscb_client_free(c);
+    CHECK(sim_request_count() == 1);
+
+    /* Empty: kept, so that building names it (never a silent switch of sign-in). */
+    setenv("THINGSPACE_BEARER_TOKEN", "", 1);
+    b = NULL;
+    CHECK(tscb_client_builder_from_env(&b, NULL) == TSCB_OK);
+    c = NULL;
+    err = NULL;
+    CHECK(tscb_client_builder_build(b, &c, &err) == TSCB_ERR_INVALID_INPUT);
+    CHECK_STR(tscb_error_code(err), "Tscb.INPUT_INVALID.BearerToken.Missing");
+    tscb_error_free(err);
+
+    setenv("THINGSPACE_SESSION_TOKEN", "secret-\xff", 1);
+    b = NULL;
+    err = NULL;
+    CHECK(tscb_client_builder_from_env(&b, &err) == TSCB_ERR_INVALID_UTF8);
+    CHECK(b == NULL);
+    CHECK_STR(tscb_error_code(err), "Tscb.INPUT_INVALID.Argument.Encoding");
+    CHECK(strstr(tscb_error_message(err), "THINGSPACE_SESSION_TOKEN") != NULL);
+    CHECK(strstr(tscb_error_message(err), "secret-") == NULL);
+    tscb_error_free(err);
+    CHECK(tscb_client_builder_from_env(NULL, NULL) == TSCB_ERR_NULL_PARAMETER);
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) unsetenv(all[i]);
+}
+
 int main(void) {
     test_no_thread_started();
+    test_from_env();
     test_version_and_result_strings();
     test_register_list_deregister();
     test_server_errors_pass_through();

@@ -1,44 +1,17 @@
-//! The fleet file: TOML with `[defaults]` and `[[account]]` tables, read into
-//! [`tscb::fleet::Desired`]. Every value is checked here, before anything is sent, so that an
-//! error can name the file, the line and the account.
+//! The fleet file: TOML in the schema of [`tscb::fleet::FleetSpec`] (documented there, the same
+//! keys as Python's dicts), read into [`tscb::fleet::Desired`]. Every value is checked here,
+//! before anything is sent, so that an error can name the file, the line and the account.
 
-use std::collections::HashSet;
 use std::ffi::OsString;
 use std::ops::Range;
 use std::path::Path;
 
-use serde::Deserialize;
 use toml::Spanned;
-use tscb::fleet::{Desired, DesiredAccount};
-use tscb::{codes, CallbackRegistration, Error};
+use tscb::fleet::{AccountSpec, Desired, FleetSpec, SpecField};
+use tscb::{codes, Error};
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileToml {
-    defaults: Option<Settings>,
-    #[serde(default)]
-    account: Vec<Spanned<AccountToml>>,
-}
-
-/// What `[defaults]` may set, and each `[[account]]` may override.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct Settings {
-    url: Option<Spanned<String>>,
-    username: Option<Spanned<String>>,
-    password_env: Option<Spanned<String>>,
-    services: Option<Vec<Spanned<String>>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AccountToml {
-    name: Spanned<String>,
-    url: Option<Spanned<String>>,
-    username: Option<Spanned<String>>,
-    password_env: Option<Spanned<String>>,
-    services: Option<Vec<Spanned<String>>>,
-}
+/// The schema, each value with where it was written.
+type FileToml = FleetSpec<Spanned<String>, Spanned<AccountSpec<Spanned<String>>>>;
 
 /// Where errors point: the file's name and text, to turn byte offsets into line numbers.
 struct Source<'a> {
@@ -77,104 +50,21 @@ pub(crate) fn parse(
         let span = e.span().unwrap_or(0..0);
         source.error(codes::FLEET_FILE_INVALID, &span, e.message().trim_end())
     })?;
-    let defaults = file.defaults.unwrap_or_default();
-    let mut names = HashSet::new();
-    let mut accounts = Vec::with_capacity(file.account.len());
-    for entry in &file.account {
-        let account = resolve(&source, &defaults, entry, env)?;
-        if !names.insert(account.name.clone()) {
-            let name = &entry.get_ref().name;
-            return Err(source.error(
-                codes::FLEET_DUPLICATE,
-                &name.span(),
-                format_args!("account {:?} appears more than once", name.get_ref()),
-            ));
+    // The port is checked as the command's client does (always).
+    file.resolve(env, true).map_err(|e| {
+        let span = match e.field {
+            SpecField::Account(entry) => entry.span(),
+            SpecField::Name(value)
+            | SpecField::Service(value)
+            | SpecField::Url(value)
+            | SpecField::Username(value)
+            | SpecField::PasswordEnv(value) => value.span(),
+        };
+        match e.error {
+            Error::InvalidInput { code, message } => source.error(code, &span, message),
+            other => other,
         }
-        accounts.push(account);
-    }
-    Ok(Desired::new(accounts))
-}
-
-/// One `[[account]]` with the defaults filled in, checked value by value.
-fn resolve(
-    source: &Source<'_>,
-    defaults: &Settings,
-    entry: &Spanned<AccountToml>,
-    env: &dyn Fn(&str) -> Option<OsString>,
-) -> Result<DesiredAccount, Error> {
-    let account = entry.get_ref();
-    let name = account.name.get_ref();
-    let about = |span: &Range<usize>, code, message: String| {
-        source.error(code, span, format_args!("account {name:?}: {message}"))
-    };
-    let pick =
-        |own: &Option<Spanned<String>>, default: &Option<Spanned<String>>| own.clone().or(default.clone());
-    let services = account.services.as_ref().or(defaults.services.as_ref()).ok_or_else(|| {
-        about(&entry.span(), codes::FLEET_FILE_INVALID, "no services (set them here or in [defaults])".into())
-    })?;
-    let url = pick(&account.url, &defaults.url).ok_or_else(|| {
-        about(&entry.span(), codes::FLEET_FILE_INVALID, "no url (set it here or in [defaults])".into())
-    })?;
-    let username = pick(&account.username, &defaults.username);
-    let password_env = pick(&account.password_env, &defaults.password_env);
-    let password = match &password_env {
-        None => None,
-        Some(var) => {
-            Some(password_from(var.get_ref(), env).map_err(|(code, m)| about(&var.span(), code, m))?)
-        }
-    };
-
-    let mut seen = HashSet::new();
-    let mut registrations = Vec::with_capacity(services.len());
-    for service in services {
-        let registration = CallbackRegistration::new(service.get_ref().as_str(), url.get_ref().as_str())
-            .with_credentials(username.as_ref().map(|u| u.get_ref().as_str()), password.as_deref());
-        // The core's own rules, one registration at a time, so the error points at its value.
-        let one = DesiredAccount::new(name.as_str(), vec![registration.clone()]);
-        if let Err(e) = one.validate(true) {
-            let code = static_code(e.error_code());
-            let span = match code.split('.').nth(2) {
-                Some("AccountName") => account.name.span(),
-                Some("ServiceName") => service.span(),
-                Some("CallbackUrl") => url.span(),
-                Some("Username") => username.as_ref().map_or(entry.span(), Spanned::span),
-                Some("Password") => password_env.as_ref().map_or(entry.span(), Spanned::span),
-                _ => entry.span(),
-            };
-            return Err(source.error(code, &span, e.error_message()));
-        }
-        if !seen.insert(service.get_ref().as_str()) {
-            let message = format!("service {:?} appears more than once", service.get_ref());
-            return Err(about(&service.span(), codes::FLEET_DUPLICATE, message));
-        }
-        registrations.push(registration);
-    }
-    Ok(DesiredAccount::new(name.as_str(), registrations))
-}
-
-/// The callback password from the environment variable `var`; an error names the variable,
-/// never its value.
-fn password_from(
-    var: &str,
-    env: &dyn Fn(&str) -> Option<OsString>,
-) -> Result<String, (&'static str, String)> {
-    if var.is_empty() || var.contains(['=', '\0']) {
-        return Err((codes::FLEET_FILE_INVALID, format!("password_env {var:?} is not a variable name")));
-    }
-    let value = env(var)
-        .ok_or_else(|| (codes::ARGUMENT_MISSING, format!("password_env names {var}, which is not set")))?;
-    let value = value
-        .into_string()
-        .map_err(|_| (codes::ARGUMENT_ENCODING, format!("the value of {var} (password_env) is not UTF-8")))?;
-    if value.is_empty() {
-        return Err((codes::ARGUMENT_MISSING, format!("password_env names {var}, which is empty")));
-    }
-    Ok(value)
-}
-
-/// The library's code as a `&'static str` (its errors carry one).
-fn static_code(code: &str) -> &'static str {
-    codes::ALL.iter().copied().find(|c| *c == code).unwrap_or(codes::FLEET_FILE_INVALID)
+    })
 }
 
 #[cfg(test)]

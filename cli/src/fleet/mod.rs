@@ -318,19 +318,12 @@ fn print_report_json(out: &mut impl Write, report: &ApplyReport) -> std::io::Res
         .outcomes
         .iter()
         .map(|o| {
-            let (status, replaced) = match &o.status {
-                Status::Done => ("done", None),
-                Status::Replaced { refused_with } => ("replaced", Some(refused_with.as_str())),
-                Status::Failed(_) => ("failed", None),
-                Status::NotRun => ("not_run", None),
-                _ => ("unknown", None),
-            };
             let mut value = json!({
                 "account": o.account,
                 "service": o.service,
                 "action": o.action.map(Action::as_str),
-                "status": status,
-                "refusedWith": replaced,
+                "status": o.status.as_str(),
+                "refusedWith": o.status.refused_with(),
             });
             if let Some(error) = o.error() {
                 value["errorCode"] = json!(error.error_code());
@@ -346,7 +339,7 @@ fn print_report_json(out: &mut impl Write, report: &ApplyReport) -> std::io::Res
         "unchanged": report.unchanged(),
         "failed": report.failed(),
         "notRun": report.not_run(),
-        "seconds": report.elapsed.as_secs_f64(),
+        "elapsed": report.elapsed.as_secs_f64(),
     });
     writeln!(out, "{}", json!({"outcomes": outcomes, "summary": summary}))
 }

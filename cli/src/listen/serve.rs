@@ -1,9 +1,14 @@
 //! The HTTP side of `tscb listen`, on hyper: limits, TLS, the connection cap, the answers and
 //! a graceful stop.
+//!
+//! A stranger (a source that is not allowed) is told nothing: its connection is closed right
+//! after `accept()`, before it takes a slot or a TLS handshake, and it gets no HTTP answer at
+//! all. What was refused, and why, goes to the (aggregated, bounded) log only; the answers that
+//! allowed sources get are fixed texts, except a 400's, which describes their own body.
 
 use std::convert::Infallible;
 use std::future::poll_fn;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
 use std::task::Poll;
@@ -20,8 +25,9 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
-use tscb::{callback_answer_status, CallbackVerifier, MAX_CALLBACK_BYTES};
+use tscb::{callback_answer_status, codes, CallbackVerifier, MAX_CALLBACK_BYTES};
 
+use super::log::Log;
 use super::writer::{Writer, Written};
 
 /// A client must send its request line and headers within this (hyper then closes the
@@ -33,7 +39,7 @@ const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// How long a stop waits for the requests in flight (a message in one is answered only once
 /// written, so waiting loses nothing; one that is cut was never acknowledged and is resent).
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(35);
+pub(super) const SHUTDOWN_GRACE: Duration = Duration::from_secs(35);
 
 pub struct Settings {
     pub verifier: Arc<CallbackVerifier>,
@@ -41,13 +47,20 @@ pub struct Settings {
     pub writer: Writer,
     pub max_connections: usize,
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    pub log: Log,
 }
 
 struct State {
     verifier: Arc<CallbackVerifier>,
     path: Option<String>,
     writer: Writer,
+    log: Log,
 }
+
+/// What the log calls a connection closed right after `accept()`.
+const CLOSED: &str = "connections closed at once";
+/// What the log calls a request answered with a refusal.
+const REFUSED: &str = "requests refused";
 
 /// The TLS settings from a PEM certificate chain and key, with the ring provider (as the core).
 pub fn tls_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, String> {
@@ -81,8 +94,8 @@ pub async fn serve(
     let listener = TcpListener::bind(addr).await.map_err(|e| format!("could not listen on {addr}: {e}"))?;
     announce(listener.local_addr().unwrap_or(addr));
 
-    let Settings { verifier, path, writer, max_connections, tls } = settings;
-    let state = Arc::new(State { verifier, path, writer });
+    let Settings { verifier, path, writer, max_connections, tls, log } = settings;
+    let state = Arc::new(State { verifier, path, writer, log: log.clone() });
     let tls = tls.map(TlsAcceptor::from);
     let slots = Arc::new(Semaphore::new(max_connections));
     let graceful = GracefulShutdown::new();
@@ -102,13 +115,22 @@ pub async fn serve(
             Some(Ok(accepted)) => accepted,
             Some(Err(e)) => {
                 // Out of file descriptors, usually: wait for some to be freed rather than spin.
-                eprintln!("accept failed: {e}");
+                log.line(format!("accept failed: {e}"));
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
         };
+        // A stranger first, so that strangers can never take the slots of the allowed.
+        let source = peer.ip().to_canonical();
+        if !state.verifier.is_source_allowed(source) {
+            log.refused(source, CLOSED, "not an allowed source", "");
+            continue;
+        }
         // Beyond the cap the connection is closed at once: ThingSpace resends what got no answer.
-        let Ok(slot) = slots.clone().try_acquire_owned() else { continue };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            log.refused(source, CLOSED, "over --max-connections", "");
+            continue;
+        };
         let (state, tls, http, watcher) = (state.clone(), tls.clone(), http.clone(), graceful.watcher());
         tokio::spawn(async move {
             let _slot = slot;
@@ -131,9 +153,9 @@ pub async fn serve(
         });
     }
     drop(listener);
-    eprintln!("stopping: finishing the requests in flight");
+    log.line("stopping: finishing the requests in flight".to_owned());
     if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
-        eprintln!("stopped with requests still open (their messages were not acknowledged)");
+        log.line("stopped with requests still open (their messages were not acknowledged)".to_owned());
     }
     Ok(())
 }
@@ -141,6 +163,12 @@ pub async fn serve(
 /// The answer to one request; the message is written before a 200.
 async fn answer(state: &State, peer: SocketAddr, request: Request<Incoming>) -> Response<Full<Bytes>> {
     let source = peer.ip().to_canonical();
+    // The source before anything else, so that a stranger cannot tell the path (404) or the
+    // method (405) apart. A stranger's connection is closed at accept(), so this is only a
+    // second line of defence; the body is never read.
+    if let Err(e) = state.verifier.check_source(source) {
+        return refused(state, source, &e);
+    }
     if state.path.as_deref().is_some_and(|path| path != request.uri().path()) {
         return plain(StatusCode::NOT_FOUND, "not a callback path");
     }
@@ -149,24 +177,20 @@ async fn answer(state: &State, peer: SocketAddr, request: Request<Incoming>) -> 
         response.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    // The source before the body: a stranger's body is never read.
-    if let Err(e) = state.verifier.check_source(source) {
-        return refused(source, &e);
-    }
     let declared = request.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|length| length > MAX_CALLBACK_BYTES as u64) {
-        return too_large(source);
+        return too_large(state, source);
     }
     let body = Limited::new(request.into_body(), MAX_CALLBACK_BYTES);
     let body = match tokio::time::timeout(BODY_TIMEOUT, body.collect()).await {
         Err(_) => return plain(StatusCode::REQUEST_TIMEOUT, "the body took too long"),
-        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => return too_large(source),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => return too_large(state, source),
         Ok(Err(_)) => return plain(StatusCode::BAD_REQUEST, "the body could not be read"),
         Ok(Ok(collected)) => collected.to_bytes(),
     };
     let message = match state.verifier.verify(source, &body) {
         Ok(message) => message,
-        Err(e) => return refused(source, &e),
+        Err(e) => return refused(state, source, &e),
     };
     let mut line = message.to_json_without_password().clone();
     line.insert("receivedAt".into(), rfc3339(SystemTime::now()).into());
@@ -176,23 +200,39 @@ async fn answer(state: &State, peer: SocketAddr, request: Request<Incoming>) -> 
         Ok(Written::Written | Written::Duplicate) => plain(StatusCode::OK, "ok"),
         Err(e) => {
             // 5xx: ThingSpace resends it later, when the output may work again.
-            eprintln!("could not write a message from {source}: {e}");
+            state.log.line(format!("could not write a message from {source}: {e}"));
             plain(StatusCode::INTERNAL_SERVER_ERROR, "the message could not be kept")
         }
     }
 }
 
-fn too_large(source: std::net::IpAddr) -> Response<Full<Bytes>> {
-    eprintln!("refused a body over {MAX_CALLBACK_BYTES} bytes from {source}");
+fn too_large(state: &State, source: IpAddr) -> Response<Full<Bytes>> {
+    state.log.refused(source, REFUSED, "413", &format!("a body over {MAX_CALLBACK_BYTES} bytes"));
     plain(StatusCode::PAYLOAD_TOO_LARGE, "the body is over 1 MiB")
 }
 
-/// A refusal by the verifier: its `{errorCode, errorMessage}` (never a password), also logged.
-fn refused(source: std::net::IpAddr, error: &tscb::Error) -> Response<Full<Bytes>> {
-    eprintln!("refused a message from {source}: {}: {}", error.error_code(), error.error_message());
+/// A refusal by the verifier, logged with its detail (never a password). The answer is
+/// `{errorCode, errorMessage}`: for a source or the credentials a fixed one, which does not say
+/// what the allowed sources are, nor which of username, password or previous password was
+/// wrong; for an invalid message the verifier's own (it describes the sender's body).
+fn refused(state: &State, source: IpAddr, error: &tscb::Error) -> Response<Full<Bytes>> {
+    state.log.refused(source, REFUSED, error.error_code(), error.error_message());
     let status =
         StatusCode::from_u16(callback_answer_status(error)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = Response::new(Full::new(Bytes::from(error.to_json())));
+    let fixed = match error.error_code() {
+        code if code == codes::CALLBACK_REJECTED_SOURCE => Some("this source is not allowed"),
+        code if code == codes::CALLBACK_REJECTED_CREDENTIALS => {
+            Some("the callback's username or password is not the expected one")
+        }
+        _ => None,
+    };
+    let body = match fixed {
+        Some(message) => {
+            serde_json::json!({"errorCode": error.error_code(), "errorMessage": message}).to_string()
+        }
+        None => error.to_json(),
+    };
+    let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response

@@ -1,10 +1,14 @@
 //! The one writer of `tscb listen`: every accepted message goes through it, so that lines never
 //! interleave, a message is on disk (or flushed to stdout) before its 200 is sent, and the check
 //! "already written?" and the write are one step (two resends arriving together are written once).
+//! A batch that fails is taken back where the output is a regular file (truncated to where it
+//! began), so that no acknowledged message ever sits in a broken line.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
+use std::os::fd::AsFd;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -17,8 +21,9 @@ pub const DEDUP_CAPACITY: usize = 100_000;
 
 /// Where the lines go.
 pub enum Sink {
+    /// Flushed to the kernel (written straight to fd 1, never buffered), not synced.
     Stdout,
-    /// Opened for appending; synced (`sync_data`) after every batch.
+    /// Opened for appending; synced (`sync_data`) after every batch when a regular file.
     File(File),
 }
 
@@ -36,23 +41,38 @@ struct Job {
     done: oneshot::Sender<std::io::Result<Written>>,
 }
 
-/// The handle that request handlers share. Dropping every clone ends the writer thread once it
-/// has written all it was given.
-#[derive(Clone)]
-pub struct Writer {
-    jobs: mpsc::Sender<Job>,
+enum Order {
+    Write(Job),
+    /// Write what came before, then end: connections cut later must not keep the writer waiting.
+    Close,
 }
 
+/// The handle that request handlers share. The writer thread ends at `close`, or once every
+/// clone is dropped, after writing all it was given.
+#[derive(Clone)]
+pub struct Writer {
+    jobs: mpsc::Sender<Order>,
+}
+
+/// Resolves (with an error, its sender dropped) once the writer thread has ended.
+pub type Ended = oneshot::Receiver<()>;
+
 impl Writer {
-    /// Starts the writer thread; join the handle after dropping every `Writer` to be sure all
-    /// is written.
-    pub fn start(sink: Sink) -> (Writer, std::thread::JoinHandle<()>) {
+    /// Starts the writer thread. Fails only when stdout cannot be duplicated (fd 1 closed).
+    pub fn start(sink: Sink) -> std::io::Result<(Writer, Ended)> {
+        let output = Output::new(sink)?;
         let (jobs, queue) = mpsc::channel();
-        let thread = std::thread::Builder::new()
-            .name("tscb-listen-writer".into())
-            .spawn(move || run(sink, queue))
-            .expect("the writer thread starts");
-        (Writer { jobs }, thread)
+        let (ended, ended_rx) = oneshot::channel::<()>();
+        std::thread::Builder::new().name("tscb-listen-writer".into()).spawn(move || {
+            let _ended = ended;
+            run(output, queue)
+        })?;
+        Ok((Writer { jobs }, ended_rx))
+    }
+
+    /// The writer ends after the messages already given; later ones fail (500).
+    pub fn close(&self) {
+        let _ = self.jobs.send(Order::Close);
     }
 
     /// Writes `line` (one JSON object, no newline) unless a message with `key` was written in
@@ -60,7 +80,7 @@ impl Writer {
     pub async fn write(&self, key: &str, line: String) -> std::io::Result<Written> {
         let (done, outcome) = oneshot::channel();
         let gone = || std::io::Error::other("the writer has stopped");
-        self.jobs.send(Job { key: key.to_owned(), line, done }).map_err(|_| gone())?;
+        self.jobs.send(Order::Write(Job { key: key.to_owned(), line, done })).map_err(|_| gone())?;
         outcome.await.map_err(|_| gone())?
     }
 }
@@ -92,13 +112,26 @@ impl Seen {
     }
 }
 
-fn run(mut sink: Sink, queue: mpsc::Receiver<Job>) {
+fn run(mut output: Output, queue: mpsc::Receiver<Order>) {
     let mut seen = Seen { order: VecDeque::new(), keys: HashMap::new() };
+    let mut closing = false;
     // One batch: whatever is waiting when the writer comes round, so that one sync covers many
     // messages under load (group commit) and a lone message is written at once.
-    while let Ok(first) = queue.recv() {
-        let mut batch = vec![first];
-        batch.extend(queue.try_iter().take(1023));
+    while !closing {
+        let mut batch = Vec::new();
+        for order in queue.recv().into_iter().chain(queue.try_iter()) {
+            match order {
+                Order::Write(job) => batch.push(job),
+                Order::Close => closing = true,
+            }
+            if closing || batch.len() == 1024 {
+                break;
+            }
+        }
+        if batch.is_empty() && !closing {
+            // Every `Writer` is gone.
+            return;
+        }
         let now = Instant::now();
         let mut text = String::new();
         let mut outcomes = Vec::with_capacity(batch.len());
@@ -113,7 +146,7 @@ fn run(mut sink: Sink, queue: mpsc::Receiver<Job>) {
                 outcomes.push(Written::Written);
             }
         }
-        let result = if text.is_empty() { Ok(()) } else { write_all(&mut sink, text.as_bytes()) };
+        let result = if text.is_empty() { Ok(()) } else { output.write_batch(text.as_bytes()) };
         if result.is_ok() {
             for key in fresh {
                 seen.insert(key.clone(), now);
@@ -130,18 +163,84 @@ fn run(mut sink: Sink, queue: mpsc::Receiver<Job>) {
     }
 }
 
-fn write_all(sink: &mut Sink, bytes: &[u8]) -> std::io::Result<()> {
-    match sink {
-        Sink::Stdout => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(bytes)?;
-            out.flush()
+/// The output, written straight to its file descriptor: a buffer in between (as `Stdout`'s)
+/// could keep part of a failed batch and write it later, in the middle of another.
+struct Output {
+    file: File,
+    /// A regular file, where a failed batch can be taken back: truncated to where it began.
+    regular: bool,
+    /// `sync_data` after each batch: `--output`, when a regular file (stdout is only flushed).
+    sync: bool,
+    /// The output may end in part of a line (a failed batch that could not be taken back, on a
+    /// pipe or terminal, or when truncating failed too): the next batch starts on a new line.
+    broken: bool,
+}
+
+impl Output {
+    fn new(sink: Sink) -> std::io::Result<Output> {
+        let (file, sync) = match sink {
+            // A duplicate of fd 1: the same open file, offset and flags (O_APPEND for `>>`).
+            Sink::Stdout => (File::from(std::io::stdout().as_fd().try_clone_to_owned()?), false),
+            Sink::File(file) => (file, true),
+        };
+        let regular = file.metadata().is_ok_and(|m| m.is_file());
+        Ok(Output { file, regular, sync: sync && regular, broken: false })
+    }
+
+    /// Writes whole lines, or (on a regular file) nothing at all: on an error the file is cut
+    /// back to its length before the batch, and the whole batch fails.
+    fn write_batch(&mut self, text: &[u8]) -> std::io::Result<()> {
+        // Where the batch begins: the length, and the offset (the same, unless not O_APPEND and
+        // someone else wrote).
+        let mark = match self.regular {
+            true => Some((self.file.metadata()?.len(), self.file.stream_position()?)),
+            false => None,
+        };
+        let bytes: Cow<[u8]> = match self.broken {
+            true => [b"\n", text].concat().into(),
+            false => text.into(),
+        };
+        let mut written = 0;
+        let result = write_counting(&mut self.file, &bytes, &mut written).and_then(|()| {
+            if self.sync {
+                self.file.sync_data()
+            } else {
+                Ok(())
+            }
+        });
+        let Err(e) = result else {
+            self.broken = false;
+            return Ok(());
+        };
+        let taken_back = mark.is_some_and(|(len, offset)| self.take_back(len, offset).is_ok());
+        // Taken back, the output is as before the batch (broken or not, as it was then).
+        if !taken_back && written > 0 {
+            self.broken = bytes[written - 1] != b'\n';
         }
-        Sink::File(file) => {
-            file.write_all(bytes)?;
-            file.sync_data()
+        Err(e)
+    }
+
+    fn take_back(&mut self, len: u64, offset: u64) -> std::io::Result<()> {
+        self.file.set_len(len)?;
+        self.file.seek(SeekFrom::Start(offset))?;
+        if self.sync {
+            self.file.sync_data()?;
+        }
+        Ok(())
+    }
+}
+
+/// `write_all`, counting what went out (some of it may have before an error).
+fn write_counting(file: &mut File, bytes: &[u8], written: &mut usize) -> std::io::Result<()> {
+    while *written < bytes.len() {
+        match file.write(&bytes[*written..]) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => *written += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]

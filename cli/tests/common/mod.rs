@@ -5,14 +5,15 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use tscb_sim::{SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_USERNAME};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_tscb");
 /// What `tscb sim` accepts.
 pub const CREDENTIALS: [(&str, &str); 4] = [
-    ("THINGSPACE_CLIENT_ID", "sim-client-id"),
-    ("THINGSPACE_CLIENT_SECRET", "sim-client-secret"),
-    ("THINGSPACE_LOGIN_USERNAME", "sim-user"),
-    ("THINGSPACE_LOGIN_PASSWORD", "sim-password"),
+    ("THINGSPACE_CLIENT_ID", SIM_CLIENT_ID),
+    ("THINGSPACE_CLIENT_SECRET", SIM_CLIENT_SECRET),
+    ("THINGSPACE_LOGIN_USERNAME", SIM_USERNAME),
+    ("THINGSPACE_LOGIN_PASSWORD", SIM_PASSWORD),
 ];
 
 /// A process killed (and waited for) when dropped, so that a failed test leaves none behind.

@@ -30,6 +30,27 @@ pub const VERIZON_CALLBACK_SOURCES: &[&str] = &[
 /// re-registration).
 pub const DEFAULT_PREVIOUS_PASSWORD_WINDOW: Duration = Duration::from_secs(15 * 60);
 
+/// A previous password's window given in seconds (as Python and configuration files give it):
+/// zero accepts the previous password never; negative, NaN or infinite values are
+/// [`codes::TIMEOUT_INVALID`]. The one place that rule lives, so that no binding keeps its own.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(tscb::previous_password_window_from_secs(0.0).unwrap(), Duration::ZERO);
+/// let err = tscb::previous_password_window_from_secs(-1.0).unwrap_err();
+/// assert_eq!(err.error_code(), tscb::codes::TIMEOUT_INVALID);
+/// ```
+pub fn previous_password_window_from_secs(seconds: f64) -> Result<Duration> {
+    Duration::try_from_secs_f64(seconds).map_err(|_| {
+        Error::invalid(
+            codes::TIMEOUT_INVALID,
+            format!(
+                "a previous password's window must be a finite number of seconds, 0 or more, not {seconds}"
+            ),
+        )
+    })
+}
+
 type Digest = [u8; 32];
 
 fn digest(text: &str) -> Digest {
@@ -159,6 +180,20 @@ impl CallbackVerifier {
     pub fn allow_any_source(&mut self) -> &mut Self {
         self.sources = Sources::Any;
         self
+    }
+
+    /// Whether `source` is allowed, without building an error: what a listener asks for each
+    /// accepted connection, before it spends anything on it (a slot, a TLS handshake). An
+    /// IPv4-mapped IPv6 address is checked as the IPv4 address, as in
+    /// [`CallbackVerifier::check_source`].
+    pub fn is_source_allowed(&self, source: IpAddr) -> bool {
+        let source = source.to_canonical();
+        match &self.sources {
+            Sources::Any => true,
+            Sources::Verizon(rules) | Sources::Listed(rules) => {
+                rules.iter().any(|rule| rule.contains(&source))
+            }
+        }
     }
 
     /// Checks only the source address: a listener can call it before reading the body. An
@@ -309,6 +344,34 @@ mod tests {
         assert!(err.error_message().contains("previous"));
         assert!(v.check_credentials_at(&message("new-pw"), later).is_ok());
         assert!(v.check_credentials_at(&message("other"), now).is_err());
+    }
+
+    #[test]
+    fn is_source_allowed_agrees_with_check_source() {
+        let mut listed = CallbackVerifier::new();
+        listed.allow_source("10.20.0.0/16").unwrap();
+        let mut any = CallbackVerifier::new();
+        any.allow_any_source();
+        let mut none = CallbackVerifier::new();
+        none.set_allowed_sources(Vec::<&str>::new()).unwrap();
+        for v in [CallbackVerifier::new(), listed, any, none] {
+            for ip in [
+                "10.20.3.4",
+                "::ffff:10.20.3.4",
+                "3.87.163.45",
+                "::ffff:3.87.163.45",
+                "192.0.2.1",
+                "2001:db8::1",
+            ] {
+                let ip: IpAddr = ip.parse().unwrap();
+                assert_eq!(v.is_source_allowed(ip), v.check_source(ip).is_ok(), "{v:?} {ip}");
+            }
+        }
+        let mut listed = CallbackVerifier::new();
+        listed.allow_source("10.20.0.0/16").unwrap();
+        assert!(listed.is_source_allowed("::ffff:10.20.3.4".parse().unwrap()));
+        assert!(!listed.is_source_allowed("3.87.163.45".parse().unwrap()));
+        assert!(CallbackVerifier::new().is_source_allowed("3.87.163.45".parse().unwrap()));
     }
 
     #[test]

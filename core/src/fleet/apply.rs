@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::pool::{self, Pacer};
+use super::workers::{self, Pacer};
 use super::{Action, Change, Plan, DEFAULT_CONCURRENCY};
 use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
@@ -39,6 +39,26 @@ pub enum Status {
     Failed(Error),
     /// Not tried: an authentication failure stopped the run first.
     NotRun,
+}
+
+impl Status {
+    /// `done`, `replaced`, `failed` or `not_run`: what the bindings and the CLI's JSON say.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Done => "done",
+            Status::Replaced { .. } => "replaced",
+            Status::Failed(_) => "failed",
+            Status::NotRun => "not_run",
+        }
+    }
+
+    /// The code of the refused register, when it was [`Status::Replaced`].
+    pub fn refused_with(&self) -> Option<&str> {
+        match self {
+            Status::Replaced { refused_with } => Some(refused_with),
+            _ => None,
+        }
+    }
 }
 
 /// One change and what happened to it.
@@ -141,11 +161,11 @@ impl Plan {
         options: &ApplyOptions,
         progress: &(dyn Fn(&Outcome) + Sync),
     ) -> Result<ApplyReport> {
-        pool::check_concurrency(options.concurrency)?;
+        workers::check_concurrency(options.concurrency)?;
         let pacer = Pacer::new(options.max_rate)?;
         let start = Instant::now();
         let work: Vec<&Change> = self.changes.iter().filter(|c| c.action != Action::Unchanged).collect();
-        let done = pool::run(&work, options.concurrency, &pacer, |change| {
+        let done = workers::run(&work, options.concurrency, &pacer, |change| {
             let outcome = outcome(change, carry_out(client, &pacer, change));
             progress(&outcome);
             outcome.status

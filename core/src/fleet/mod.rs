@@ -35,11 +35,13 @@
 //! account's failure does not stop the others: it is recorded and the run goes on.
 
 mod apply;
-mod pool;
+mod spec;
+mod workers;
 
 use std::collections::HashSet;
 
 pub use apply::{ApplyOptions, ApplyReport, Outcome, Status};
+pub use spec::{AccountSpec, FleetSpec, SpecDefaults, SpecError, SpecField};
 
 use crate::client::Client;
 use crate::codes;
@@ -224,11 +226,11 @@ impl Plan {
     /// in [`Plan::failures`]; an authentication failure stops the listing and is the error.
     pub fn compute(client: &Client, desired: &Desired, options: &PlanOptions) -> Result<Plan> {
         desired.validate(client.check_callback_port())?;
-        pool::check_concurrency(options.concurrency)?;
-        let pacer = pool::Pacer::new(options.max_rate)?;
+        workers::check_concurrency(options.concurrency)?;
+        let pacer = workers::Pacer::new(options.max_rate)?;
         // One sign-in before any worker starts: every worker then shares its tokens.
         client.login()?;
-        let listed = pool::run(&desired.accounts, options.concurrency, &pacer, |account| {
+        let listed = workers::run(&desired.accounts, options.concurrency, &pacer, |account| {
             pacer.send(|| client.list_callbacks(&account.name))
         });
         let mut plan = Plan { changes: Vec::new(), failures: Vec::new() };

@@ -17,8 +17,16 @@
 //! Version 1 had no state word; its entries are read as refused, as they meant then.
 
 use std::fs;
-use std::io::Write;
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+
+use ring::rand::{SecureRandom, SystemRandom};
+
+use crate::files::{read_bounded, Links};
+
+/// The most the file may hold (and is read of): a few hundred entries.
+const MAX_BYTES: u64 = 64 * 1024;
 
 const HEADER_V1: &str = "tscb refused logins v1";
 const HEADER: &str = "tscb refused logins v2";
@@ -120,41 +128,96 @@ pub(super) fn lock_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Takes the exclusive lock of the guard file at `path` (blocking: holders only read and write
-/// the small file, never wait on the network), released when the returned file is dropped.
-pub(super) fn lock(path: &Path) -> std::io::Result<fs::File> {
-    create_dir(path)?;
+/// Opens (creating it) the lock file of the guard file at `path`, for [`fs::File::try_lock`].
+/// Never through a link, never blocking (`O_NONBLOCK`: a FIFO planted there would block the
+/// open), and only a regular file: a planted link must not make a run create or lock a file
+/// elsewhere.
+pub(super) fn open_lock(path: &Path) -> io::Result<fs::File> {
     let mut options = fs::OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options.open(lock_path(path))?;
-    file.lock()?;
+    options
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
+    let file = options.open(lock_path(path)).map_err(not_followed)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "it is not a regular file"));
+    }
     Ok(file)
 }
 
+/// The guard file's directory, created 0700 if it is missing, and checked the way ssh checks
+/// `~/.ssh`: owned by this user or by root, and not writable by group or others. Whoever else
+/// can write there could plant links or files under the names this code writes, or swap the
+/// file for one that unblocks refused credentials. Only this directory is checked, not its
+/// ancestors: the guard's names are all created in it, and where ssh stops walking up (the home
+/// directory) has no counterpart for an arbitrary path. The files in it need no check of their
+/// own: in such a directory only its owner (or root) can have put them there.
+pub(super) fn private_dir(path: &Path) -> io::Result<()> {
+    let dir = create_dir(path)?;
+    let meta = fs::metadata(dir)?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    let unsafe_because = if meta.uid() != me && meta.uid() != 0 {
+        format!("it is owned by another user (uid {})", meta.uid())
+    } else if meta.mode() & 0o022 != 0 {
+        format!("it is writable by group or others (mode {:o})", meta.mode() & 0o7777)
+    } else {
+        return Ok(());
+    };
+    Err(io::Error::new(
+        io::ErrorKind::PermissionDenied,
+        format!("its directory {}: {unsafe_because}", dir.display()),
+    ))
+}
+
 /// The file's directory, created 0700 if it is missing.
-fn create_dir(path: &Path) -> std::io::Result<&Path> {
+fn create_dir(path: &Path) -> io::Result<&Path> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.recursive(true).mode(0o700);
     builder.create(dir)?;
     Ok(dir)
 }
 
-pub(super) fn write(path: &Path, file: &Entries) -> std::io::Result<()> {
+/// The guard file's text; `None` when there is none. Bounded and never through a link nor from
+/// anything but a regular file (see [`crate::files::read_bounded`]): text that is not UTF-8 is
+/// read as a file not in the expected form.
+pub(super) fn read(path: &Path) -> io::Result<Option<String>> {
+    match read_bounded(path, MAX_BYTES, Links::Refuse) {
+        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Replaces the file at `path` with `file`, leaving out its oldest entries if it would not be
+/// read back within [`MAX_BYTES`] (it takes hundreds of credentials refused within an hour).
+pub(super) fn write(path: &Path, file: &Entries) -> io::Result<()> {
     let dir = create_dir(path)?;
-    // Written beside it and renamed over it, so that a reader never sees half a file.
+    let mut text = render(file);
+    if text.len() as u64 > MAX_BYTES {
+        let mut entries = file.entries.clone();
+        entries.sort_by_key(|e| std::cmp::Reverse(e.at));
+        while text.len() as u64 > MAX_BYTES && entries.pop().is_some() {
+            text = render(&Entries { key: file.key, entries: entries.clone() });
+        }
+    }
+    // Written beside it and renamed over it, so that a reader never sees half a file. The name
+    // is random and created anew (`O_EXCL`: an existing name, a link included, is an error), so
+    // that a link planted under a name known in advance cannot redirect the write.
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let mut random = [0u8; 8];
+    SystemRandom::new()
+        .fill(&mut random)
+        .map_err(|_| io::Error::other("no random name for the temporary file"))?;
+    let temporary = dir.join(format!(".{name}.{}.tmp", to_hex(&random)));
     let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.write(true).create_new(true).mode(0o600).custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
     let written = options.open(&temporary).and_then(|mut f| {
-        f.write_all(render(file).as_bytes())?;
+        f.write_all(text.as_bytes())?;
         f.sync_all()
     });
     match written.and_then(|()| fs::rename(&temporary, path)) {
@@ -163,6 +226,15 @@ pub(super) fn write(path: &Path, file: &Entries) -> std::io::Result<()> {
             let _ = fs::remove_file(&temporary);
             Err(e)
         }
+    }
+}
+
+/// An error opening a file with `O_NOFOLLOW` that is a link, said in words.
+fn not_followed(e: io::Error) -> io::Error {
+    if e.raw_os_error() == Some(libc::ELOOP) {
+        io::Error::new(io::ErrorKind::InvalidInput, "it is a symbolic link, which is not followed here")
+    } else {
+        e
     }
 }
 
