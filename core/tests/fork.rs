@@ -13,6 +13,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tscb::Client;
+use tscb_sim::{
+    SIM_BEARER_TOKEN, SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_SESSION_TOKEN, SIM_USERNAME,
+};
 
 const SIM_CHILD: &str = "TSCB_FORK_SIM_CHILD";
 const CHILDREN: usize = 3;
@@ -119,7 +122,7 @@ fn received(port: &str, fragment: &str) -> bool {
 fn sign_in_in_flight(port: &str) -> Vec<String> {
     let client = Client::builder()
         .base_url(format!("http://127.0.0.1:{port}/api"))
-        .credentials("sim-client-id", "sim-client-secret", "sim-user", "sim-password")
+        .credentials(SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_USERNAME, SIM_PASSWORD)
         .call_timeout(CALL_TIMEOUT)
         .build()
         .expect("client");
@@ -172,8 +175,8 @@ fn main() {
 
     let client = Client::builder()
         .base_url(format!("http://127.0.0.1:{port}/api"))
-        .bearer_token("sim-bearer-token")
-        .session_token("sim-session-token")
+        .bearer_token(SIM_BEARER_TOKEN)
+        .session_token(SIM_SESSION_TOKEN)
         .call_timeout(CALL_TIMEOUT)
         .build()
         .expect("client");

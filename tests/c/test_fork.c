@@ -90,8 +90,8 @@ int main(void) {
 
     tscb_client_builder *b = tscb_client_builder_new();
     CHECK(tscb_client_builder_set_base_url(b, sim_url()) == TSCB_OK);
-    CHECK(tscb_client_builder_set_bearer_token(b, "sim-bearer-token") == TSCB_OK);
-    CHECK(tscb_client_builder_set_session_token(b, "sim-session-token") == TSCB_OK);
+    CHECK(tscb_client_builder_set_bearer_token(b, sim_credential("bearer token")) == TSCB_OK);
+    CHECK(tscb_client_builder_set_session_token(b, sim_credential("session token")) == TSCB_OK);
     CHECK(tscb_client_builder_set_call_timeout_ms(b, CALL_TIMEOUT_MS) == TSCB_OK);
     tscb_client *client = NULL;
     if (tscb_client_builder_build(b, &client, NULL) != TSCB_OK) {
