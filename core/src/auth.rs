@@ -68,8 +68,17 @@ struct State {
     last_failure: Option<(u64, Error)>,
     /// Finished sign-in attempts.
     attempts: u64,
-    /// A call is signing in (unlocked); the others wait on `Auth::signed_in`.
-    signing_in: bool,
+    /// A call of this process (its pid) is signing in, unlocked; the others wait on
+    /// `Auth::signed_in`. In a process forked meanwhile no thread will finish that sign-in or
+    /// wake anyone: there it counts as none (see [`State::signing_in_here`]).
+    signing_in: Option<u32>,
+}
+
+impl State {
+    /// Whether a call of this process is signing in.
+    fn signing_in_here(&self) -> bool {
+        self.signing_in == Some(std::process::id())
+    }
 }
 
 pub(crate) struct Auth {
@@ -147,14 +156,8 @@ impl Auth {
         if let Some(login) = &login {
             validate_login(login)?;
         }
-        let state = State {
-            bearer,
-            session,
-            login_blocked: None,
-            last_failure: None,
-            attempts: 0,
-            signing_in: false,
-        };
+        let state =
+            State { bearer, session, login_blocked: None, last_failure: None, attempts: 0, signing_in: None };
         Ok(Auth {
             client_credentials,
             login,
@@ -213,7 +216,7 @@ impl Auth {
         if let Some(error) = Self::failed_since(&state, seen) {
             return Err(error);
         }
-        if state.signing_in && deadline.left().is_zero() {
+        if state.signing_in_here() && deadline.left().is_zero() {
             return Err(deadline.passed("waiting for another call's sign-in"));
         }
         Ok(())
@@ -233,12 +236,12 @@ impl Auth {
                         return Ok(Snapshot { bearer, session: session.clone() })
                     }
                     // Someone renews it already; until it expires the old token is as good.
-                    (Bearer::Early(bearer), Some(session)) if state.signing_in => {
+                    (Bearer::Early(bearer), Some(session)) if state.signing_in_here() => {
                         return Ok(Snapshot { bearer, session: session.clone() })
                     }
                     _ => {}
                 }
-                if state.signing_in {
+                if state.signing_in_here() {
                     Step::Wait(self.signed_in.notified())
                 } else if let Some(error) = Self::failed_since(&state, seen) {
                     return Err(error);
@@ -302,7 +305,7 @@ impl Auth {
                 if !still_needed {
                     return Ok(());
                 }
-                if state.signing_in {
+                if state.signing_in_here() {
                     Step::Wait(self.signed_in.notified())
                 } else if let Some(error) = Self::failed_since(&state, seen) {
                     return Err(error);

@@ -10,18 +10,20 @@
 //! a connection pool of its own) that no other call drives meanwhile, and returns it after; a
 //! call that finds none idle builds one. So a call never waits for another thread to drive its
 //! I/O, and the client holds as many runtimes (and keep-alive connections) as it had calls at
-//! once in the last 90 s ([`ENGINE_IDLE_LIMIT`]). Sharing one runtime instead, one caller drives the I/O for all and wakes the others,
-//! which costs a thread hand-off per call again. The sign-in state is shared by all engines.
-//! Host names are looked up without a thread too ([`crate::dns`]), so no thread is ever started.
+//! once in the last 90 s (see [`crate::engine`]). Sharing one runtime instead, one caller drives
+//! the I/O for all and wakes the others, which costs a thread hand-off per call again. The
+//! sign-in state is shared by all engines. Host names are looked up without a thread too
+//! ([`crate::dns`]), so no thread is ever started. A process forked from one that used the
+//! client builds engines of its own (see [`crate::engine`]).
 
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use crate::async_client::AsyncClient;
 use crate::builder::ClientBuilder;
 use crate::codes;
+use crate::engine::{Engine, Engines};
 use crate::error::{Error, Result};
 use crate::model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 
@@ -37,6 +39,9 @@ use crate::model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 /// runtime's thread): there a call fails with [`crate::codes::INSIDE_ASYNC_RUNTIME`]; use
 /// [`crate::AsyncClient`], which has the same calls as `async fn`s. (tokio's own blocking threads,
 /// in `spawn_blocking`, count as inside: tokio offers no way to tell them apart.)
+///
+/// A client survives `fork()`: the parent and each child may go on using it (and its clones),
+/// each process on connections of its own; the tokens it signed in for are kept.
 ///
 /// ```
 /// use tscb::{services, CallbackRegistration, Client};
@@ -61,9 +66,8 @@ use crate::model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: AsyncClient,
-    /// The engines no call is using now; the most recently returned is taken first, so a
-    /// client used by one thread at a time keeps using one runtime and one connection.
-    idle: Arc<Mutex<Vec<Engine>>>,
+    /// The engines no call is using now.
+    engines: Arc<Engines>,
 }
 
 impl fmt::Debug for Client {
@@ -89,7 +93,7 @@ impl Client {
     /// connection pool goes to the first engine.
     pub(crate) fn new(inner: AsyncClient) -> Result<Client> {
         let first = Engine::new(inner.clone())?;
-        Ok(Client { inner, idle: Arc::new(Mutex::new(vec![first])) })
+        Ok(Client { inner, engines: Arc::new(Engines::new(first)) })
     }
 
     /// The base URL in use, without a trailing slash.
@@ -161,116 +165,12 @@ impl Client {
                  block the runtime's thread; use tscb::AsyncClient there (same calls, as async fn)",
             ));
         }
-        // A panic never happens while the lock is held, but a poisoned list is still a list.
-        let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
-        let mut engine = match idle {
+        let mut engine = match self.engines.take() {
             Some(engine) => engine,
             None => Engine::new(self.inner.with_own_connections()?)?,
         };
         let outcome = engine.block_on(call(engine.client.clone()));
-        let unused = {
-            let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-            idle.push(engine);
-            let stale = unused_for(idle.iter().map(|e| e.last_used), Instant::now(), ENGINE_IDLE_LIMIT);
-            idle.drain(..stale).collect::<Vec<_>>()
-        };
-        // Shut down outside the lock.
-        drop(unused);
+        self.engines.give_back(engine);
         outcome
-    }
-}
-
-/// How long an engine may sit unused before the client lets it go, and its connections with it:
-/// reqwest's own limit for an idle connection, which the engine's runtime cannot enforce while
-/// nobody drives it. So a burst of many calls at once does not leave as many runtimes and open
-/// (or half-closed) connections behind for the life of the client.
-const ENGINE_IDLE_LIMIT: Duration = Duration::from_secs(90);
-
-/// How many engines at the front of the idle list have been unused for `limit` or longer at
-/// `now`. The list is in the order the engines were returned, so by when they were last used:
-/// they are a prefix. The last one (just returned) always stays.
-fn unused_for(last_used: impl ExactSizeIterator<Item = Instant>, now: Instant, limit: Duration) -> usize {
-    let keep_last = last_used.len().saturating_sub(1);
-    last_used.take(keep_last).take_while(|at| now.saturating_duration_since(*at) >= limit).count()
-}
-
-/// A current-thread runtime and a connection pool of its own: its I/O driver, its timers and
-/// the tasks that reqwest spawns for its connections all run inside `block_on`, on the thread
-/// of the one call that has borrowed it. Building it starts no thread; tokio's blocking pool
-/// (which would) is never used.
-struct Engine {
-    client: AsyncClient,
-    runtime: Option<tokio::runtime::Runtime>,
-    /// When its last call ended.
-    last_used: Instant,
-}
-
-impl Engine {
-    fn new(client: AsyncClient) -> Result<Engine> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_io()
-            .enable_time()
-            .build()
-            .map_err(|e| crate::builder::setup_error("the client's runtime", e))?;
-        Ok(Engine { client, runtime: Some(runtime), last_used: Instant::now() })
-    }
-
-    fn block_on<T>(&mut self, call: impl Future<Output = Result<T>>) -> Result<T> {
-        let Some(runtime) = &self.runtime else {
-            // Taken only when the engine is dropped, so never seen here.
-            return Err(crate::builder::setup_error("the client's runtime", "it was shut down"));
-        };
-        // Nobody drove this runtime since its last call, so a keep-alive connection that the
-        // server closed meanwhile (servers and load balancers close idle ones) still looks open
-        // to the pool, and the call would be sent on it and fail. Yielding twice first makes
-        // tokio poll the I/O driver (the close becomes visible) and then run the connection's
-        // task (which sees it and leaves the pool), so the call opens a new connection instead.
-        // That costs about 2 µs, so it is skipped when the last call ended moments ago: no
-        // server closes a keep-alive connection that soon after an answer.
-        let check = self.last_used.elapsed() >= IDLE_CHECK_AFTER;
-        let outcome = runtime.block_on(async {
-            if check {
-                tokio::task::yield_now().await;
-                tokio::task::yield_now().await;
-            }
-            call.await
-        });
-        self.last_used = Instant::now();
-        outcome
-    }
-}
-
-/// How long an engine may have been idle before a call first lets its connections notice a
-/// close (see [`Engine::block_on`]).
-const IDLE_CHECK_AFTER: Duration = Duration::from_millis(10);
-
-impl Drop for Engine {
-    /// Shuts down without waiting, so that dropping the last clone of a client is fine anywhere,
-    /// even inside someone else's async code (a plain drop there would panic).
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn engines_unused_for_the_limit_are_let_go_but_never_the_last() {
-        let start = Instant::now();
-        let now = start + Duration::from_secs(1000);
-        let ago = |secs| now - Duration::from_secs(secs);
-        let limit = Duration::from_secs(90);
-        let unused = |list: &[Instant]| unused_for(list.iter().copied(), now, limit);
-        assert_eq!(unused(&[ago(300), ago(120), ago(10), ago(0)]), 2);
-        assert_eq!(unused(&[ago(300), ago(90), ago(89), ago(0)]), 2);
-        assert_eq!(unused(&[ago(10), ago(0)]), 0);
-        // All stale (the client sat idle): the one just returned stays.
-        assert_eq!(unused(&[ago(500), ago(400)]), 1);
-        assert_eq!(unused(&[ago(500)]), 0);
-        assert_eq!(unused(&[]), 0);
     }
 }

@@ -137,6 +137,7 @@ mod credentials;
 mod deadline;
 mod decode;
 mod dns;
+mod engine;
 pub mod env;
 mod error;
 mod events;

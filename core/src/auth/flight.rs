@@ -28,7 +28,7 @@ impl Auth {
             session: state.session.clone(),
             blocked: state.login_blocked.as_ref().map(|e| e.replay("")),
         };
-        state.signing_in = true;
+        state.signing_in = Some(std::process::id());
         Step::SignIn(InProgress { auth: self, progress: Progress::default(), result: None }, start)
     }
 
@@ -145,7 +145,7 @@ impl Drop for InProgress<'_> {
         if let Some(error) = failure {
             state.last_failure = Some((state.attempts, error));
         }
-        state.signing_in = false;
+        state.signing_in = None;
         drop(state);
         self.auth.signed_in.notify_waiters();
     }
