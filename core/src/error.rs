@@ -356,3 +356,14 @@ mod tests {
         assert!(!is_session_code("Tscb.INPUT_INVALID.SessionToken.Missing"));
     }
 }
+
+/// A failure to set the client up (its runtime, TLS, HTTP client or a request that cannot be
+/// formed): nothing was sent.
+pub(crate) fn setup_error(what: &str, e: impl Into<BoxError>) -> Error {
+    let source = e.into();
+    Error::Transport {
+        code: codes::CLIENT_SETUP,
+        message: format!("could not set up {what}: {source}"),
+        source,
+    }
+}
