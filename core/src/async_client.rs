@@ -8,9 +8,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 
 use crate::auth::guard::LoginGuard;
 use crate::auth::{Auth, Snapshot, Stale};
@@ -19,17 +18,12 @@ use crate::config::{ClientBuilder, Config};
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use crate::model::{CallbackAck, CallbackRegistration, RegisteredCallback};
-use crate::protocol::decode;
-use crate::retry::Operation;
+use crate::protocol::{self, Request};
 use crate::secret::Redactor;
 use crate::secret::Secret;
 use crate::transport::http::{HttpRecipe, Lookups};
 use crate::transport::send::{Call, Settings};
 use crate::validate;
-
-/// Everything but the unreserved characters is escaped, so an account name is always exactly
-/// one path segment (`/`, `?`, `#`, `%` and space cannot change the path), as in Verizon's SDK.
-const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 pub(crate) const VZ_M2M_TOKEN: HeaderName = HeaderName::from_static("vz-m2m-token");
 
@@ -179,11 +173,8 @@ impl AsyncClient {
         if let Some(password) = password {
             validate::password(password)?;
         }
-        let url = self.callbacks_url(account);
-        let body = registration.to_wire();
-        let (tokens, status, body) =
-            self.call(Operation::Register, Method::POST, &url, Some(&body), password).await?;
-        decode::json(&self.inner.redactor(Some(&tokens), password), status, &body)
+        let (tokens, status, body) = self.call(protocol::register(account, registration), password).await?;
+        protocol::ack(&self.inner.redactor(Some(&tokens), password), status, &body)
     }
 
     /// Lists the listeners registered through this API: `GET {base}/m2m/v1/callbacks/{account}`.
@@ -191,13 +182,8 @@ impl AsyncClient {
     pub async fn list_callbacks(&self, account: &str) -> Result<Vec<RegisteredCallback>> {
         runtime_present()?;
         validate::account_name(account)?;
-        let url = self.callbacks_url(account);
-        let (tokens, status, body) = self.call(Operation::List, Method::GET, &url, None, None).await?;
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Vec::new());
-        }
-        let redactor = self.inner.redactor(Some(&tokens), None);
-        Ok(decode::json::<Option<Vec<RegisteredCallback>>>(&redactor, status, &body)?.unwrap_or_default())
+        let (tokens, status, body) = self.call(protocol::list(account), None).await?;
+        protocol::listed(&self.inner.redactor(Some(&tokens), None), status, &body)
     }
 
     /// Removes the listener of one service:
@@ -206,11 +192,8 @@ impl AsyncClient {
         runtime_present()?;
         validate::account_name(account)?;
         validate::service_name(service_name)?;
-        // The service name is letters and digits only, so it needs no escaping.
-        let url = format!("{}/name/{}", self.callbacks_url(account), service_name);
-        let (tokens, status, body) =
-            self.call(Operation::Deregister, Method::DELETE, &url, None, None).await?;
-        decode::json(&self.inner.redactor(Some(&tokens), None), status, &body)
+        let (tokens, status, body) = self.call(protocol::deregister(account, service_name), None).await?;
+        protocol::ack(&self.inner.redactor(Some(&tokens), None), status, &body)
     }
 
     /// Signs in now, if the client has credentials and no valid tokens yet: gets the OAuth
@@ -238,12 +221,13 @@ impl AsyncClient {
     /// Without a session (never signed in, or logged out already) it sends nothing.
     pub async fn logout(&self) -> Result<()> {
         runtime_present()?;
-        let url = format!("{}/m2m/v1/session/logout", self.inner.base);
         let Some(snapshot) = self.inner.auth.current() else { return Ok(()) };
+        let request = protocol::logout();
+        let url = format!("{}{}", self.inner.base, request.path);
         let headers = auth_headers(&snapshot);
         let redactor = self.inner.redactor(Some(&snapshot), None);
         self.sender(&redactor, self.deadline())
-            .send_with_retry(Operation::Logout, Method::POST, &url, &headers, None)
+            .send_with_retry(request.operation, request.method, &url, &headers, None)
             .await?;
         self.inner.auth.forget_session(&snapshot);
         Ok(())
@@ -255,12 +239,11 @@ impl AsyncClient {
     /// The answer comes back with the tokens it was sent with, which decoding must redact.
     async fn call(
         &self,
-        op: Operation,
-        method: Method,
-        url: &str,
-        body: Option<&[u8]>,
+        request: Request,
         extra_secret: Option<&str>,
     ) -> Result<(Snapshot, StatusCode, Vec<u8>)> {
+        let url = format!("{}{}", self.inner.base, request.path);
+        let body = request.body.as_deref().map(Vec::as_slice);
         let auth = &self.inner.auth;
         let deadline = self.deadline();
         let mut renewed: Vec<Stale> = Vec::new();
@@ -270,7 +253,7 @@ impl AsyncClient {
             let redactor = self.inner.redactor(Some(&snapshot), extra_secret);
             let sent = self
                 .sender(&redactor, deadline)
-                .send_with_retry(op, method.clone(), url, &headers, body)
+                .send_with_retry(request.operation, request.method.clone(), &url, &headers, body)
                 .await;
             match sent {
                 Ok((status, answer)) => return Ok((snapshot, status, answer)),
@@ -288,10 +271,6 @@ impl AsyncClient {
     /// The requests of one call, on this handle's connection pool.
     pub(crate) fn sender<'a>(&'a self, redactor: &'a Redactor<'a>, deadline: Deadline) -> Call<'a> {
         Call { http: &self.http, settings: &self.inner.send, redactor, deadline }
-    }
-
-    fn callbacks_url(&self, account: &str) -> String {
-        format!("{}/m2m/v1/callbacks/{}", self.inner.base, utf8_percent_encode(account, PATH_SEGMENT))
     }
 }
 
@@ -311,22 +290,4 @@ fn runtime_present() -> Result<()> {
 /// The two token headers of a callbacks request (cloning a `HeaderValue` only counts a reference).
 pub(crate) fn auth_headers(tokens: &Snapshot) -> [(HeaderName, HeaderValue); 2] {
     [(AUTHORIZATION, tokens.bearer.header.clone()), (VZ_M2M_TOKEN, tokens.session.header.clone())]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn account_is_one_segment() {
-        let c = AsyncClient::builder().bearer_token("b").session_token("s").build_async().unwrap();
-        assert_eq!(
-            c.callbacks_url("../a/b?c#d%e f"),
-            "https://thingspace.verizon.com/api/m2m/v1/callbacks/..%2Fa%2Fb%3Fc%23d%25e%20f"
-        );
-        assert_eq!(
-            c.callbacks_url("0000123456-00001"),
-            "https://thingspace.verizon.com/api/m2m/v1/callbacks/0000123456-00001"
-        );
-    }
 }
