@@ -2,28 +2,28 @@
 //! checks its input, builds the documented request and hands it to [`crate::send`] with fresh
 //! tokens, renewing a stale token once.
 
+mod signin;
+
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 
+use crate::auth::guard::LoginGuard;
 use crate::auth::{Auth, Snapshot, Stale};
-use crate::builder::ClientBuilder;
 use crate::codes;
+use crate::config::{ClientBuilder, Config};
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use crate::model::{CallbackAck, CallbackRegistration, RegisteredCallback};
-use crate::retry::{Operation, RetryPolicy};
+use crate::protocol::{self, Request};
+use crate::secret::Redactor;
 use crate::secret::Secret;
-use crate::send::Call;
+use crate::transport::http::{HttpRecipe, Lookups};
+use crate::transport::send::{Call, Settings};
 use crate::validate;
-
-/// Everything but the unreserved characters is escaped, so an account name is always exactly
-/// one path segment (`/`, `?`, `#`, `%` and space cannot change the path), as in Verizon's SDK.
-const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 pub(crate) const VZ_M2M_TOKEN: HeaderName = HeaderName::from_static("vz-m2m-token");
 
@@ -61,31 +61,82 @@ pub(crate) const VZ_M2M_TOKEN: HeaderName = HeaderName::from_static("vz-m2m-toke
 pub struct AsyncClient {
     /// What all clones share: configuration, sign-in state.
     pub(crate) inner: Arc<Inner>,
-    /// The connection pool this handle sends on (shared by its clones; the blocking client has
-    /// one per runtime it drives, see [`AsyncClient::with_own_connections`]).
+    /// The connection pool this handle sends on (shared by its clones).
     pub(crate) http: reqwest::Client,
 }
 
+/// What every handle on one client shares, whichever connection pool it sends on.
 pub(crate) struct Inner {
     pub(crate) base: String,
     pub(crate) auth: Auth,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) timeout: Duration,
     pub(crate) call_timeout: Duration,
     pub(crate) check_callback_port: bool,
-    /// The proxy every request goes through, if any.
-    pub(crate) proxy: Option<crate::proxy::Proxy>,
-    /// For more connection pools like the first.
-    pub(crate) recipe: crate::builder::HttpRecipe,
+    /// The request timeout, the retry policy and the proxy.
+    pub(crate) send: Settings,
+}
+
+impl Inner {
+    /// The shared part of a client made from checked settings, and the recipe of its HTTP
+    /// client (`lookups`: how it looks host names up).
+    pub(crate) fn new(config: Config, lookups: Lookups) -> Result<(Arc<Inner>, HttpRecipe)> {
+        let mut auth =
+            Auth::new(config.bearer_token, config.session_token, config.client_credentials, config.login)?;
+        auth.guard = config.login_guard_file.map(|path| LoginGuard::new(path, config.ignore_login_guard));
+        let recipe = HttpRecipe {
+            tls: crate::transport::tls::client_config(&config.extra_cas)?,
+            headers: config.headers,
+            connect_timeout: config.connect_timeout,
+            timeout: config.timeout,
+            lookups,
+            name_server: config.name_server,
+        };
+        let proxy = crate::transport::proxy::resolve(&config.proxy, &config.base)?;
+        let inner = Inner {
+            base: config.base.as_str().trim_end_matches('/').to_owned(),
+            auth,
+            call_timeout: config.call_timeout,
+            check_callback_port: config.check_callback_port,
+            send: Settings { timeout: config.timeout, retry: config.retry, proxy },
+        };
+        Ok((Arc::new(inner), recipe))
+    }
+
+    /// The secrets a call must keep out of what it says: the client's own, `tokens` (those it
+    /// sent) and `extra` (its own, e.g. a callback password).
+    pub(crate) fn redactor<'a>(
+        &'a self,
+        tokens: Option<&'a Snapshot>,
+        extra: Option<&'a str>,
+    ) -> Redactor<'a> {
+        let mut secrets = self.auth.long_lived_secrets();
+        if let Some(proxy) = &self.send.proxy {
+            secrets.extend(proxy.secrets.iter().map(|s| s.expose()));
+        }
+        if let Some(tokens) = tokens {
+            secrets.push(tokens.bearer.value.expose());
+            secrets.push(tokens.session.value.expose());
+        }
+        secrets.extend(extra);
+        Redactor::new(secrets)
+    }
+}
+
+impl ClientBuilder {
+    /// Checks the configuration and builds the client for async code on tokio. Never panics.
+    pub fn build_async(self) -> Result<AsyncClient> {
+        let (inner, recipe) = Inner::new(self.config()?, Lookups::BlockingPool)?;
+        let http = recipe.build(inner.send.proxy.as_ref())?;
+        Ok(AsyncClient { inner, http })
+    }
 }
 
 impl fmt::Debug for AsyncClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsyncClient")
             .field("base_url", &self.inner.base)
-            .field("timeout", &self.inner.timeout)
+            .field("timeout", &self.inner.send.timeout)
             .field("call_timeout", &self.inner.call_timeout)
-            .field("retry", &self.inner.retry)
+            .field("retry", &self.inner.send.retry)
             .finish_non_exhaustive()
     }
 }
@@ -100,14 +151,6 @@ impl AsyncClient {
     /// The base URL in use, without a trailing slash.
     pub fn base_url(&self) -> &str {
         &self.inner.base
-    }
-
-    /// The same client (configuration, sign-in state) with a connection pool of its own, for
-    /// another runtime: a pooled connection is served by the runtime that opened it, so runtimes
-    /// must not share a pool.
-    pub(crate) fn with_own_connections(&self) -> Result<AsyncClient> {
-        let http = self.inner.recipe.build(self.inner.proxy.as_ref())?;
-        Ok(AsyncClient { inner: Arc::clone(&self.inner), http })
     }
 
     /// Registers a callback listener: `POST {base}/m2m/v1/callbacks/{account}`.
@@ -130,11 +173,8 @@ impl AsyncClient {
         if let Some(password) = password {
             validate::password(password)?;
         }
-        let url = self.callbacks_url(account);
-        let body = registration.to_wire();
-        let (call, status, body) =
-            self.call(Operation::Register, Method::POST, &url, Some(&body), password).await?;
-        call.parse(status, &body)
+        let (tokens, status, body) = self.call(protocol::register(account, registration), password).await?;
+        protocol::ack(&self.inner.redactor(Some(&tokens), password), status, &body)
     }
 
     /// Lists the listeners registered through this API: `GET {base}/m2m/v1/callbacks/{account}`.
@@ -142,12 +182,8 @@ impl AsyncClient {
     pub async fn list_callbacks(&self, account: &str) -> Result<Vec<RegisteredCallback>> {
         runtime_present()?;
         validate::account_name(account)?;
-        let url = self.callbacks_url(account);
-        let (call, status, body) = self.call(Operation::List, Method::GET, &url, None, None).await?;
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Vec::new());
-        }
-        Ok(call.parse::<Option<Vec<RegisteredCallback>>>(status, &body)?.unwrap_or_default())
+        let (tokens, status, body) = self.call(protocol::list(account), None).await?;
+        protocol::listed(&self.inner.redactor(Some(&tokens), None), status, &body)
     }
 
     /// Removes the listener of one service:
@@ -156,10 +192,8 @@ impl AsyncClient {
         runtime_present()?;
         validate::account_name(account)?;
         validate::service_name(service_name)?;
-        // The service name is letters and digits only, so it needs no escaping.
-        let url = format!("{}/name/{}", self.callbacks_url(account), service_name);
-        let (call, status, body) = self.call(Operation::Deregister, Method::DELETE, &url, None, None).await?;
-        call.parse(status, &body)
+        let (tokens, status, body) = self.call(protocol::deregister(account, service_name), None).await?;
+        protocol::ack(&self.inner.redactor(Some(&tokens), None), status, &body)
     }
 
     /// Signs in now, if the client has credentials and no valid tokens yet: gets the OAuth
@@ -187,47 +221,45 @@ impl AsyncClient {
     /// Without a session (never signed in, or logged out already) it sends nothing.
     pub async fn logout(&self) -> Result<()> {
         runtime_present()?;
-        let url = format!("{}/m2m/v1/session/logout", self.inner.base);
         let Some(snapshot) = self.inner.auth.current() else { return Ok(()) };
+        let request = protocol::logout();
+        let url = format!("{}{}", self.inner.base, request.path);
         let headers = auth_headers(&snapshot);
-        let call = Call {
-            client: self,
-            tokens: Some(snapshot),
-            extra_secrets: Vec::new(),
-            deadline: self.deadline(),
-        };
-        call.send_with_retry(Operation::Logout, Method::POST, &url, &headers, None).await?;
-        if let Some(snapshot) = &call.tokens {
-            self.inner.auth.forget_session(snapshot);
-        }
+        let redactor = self.inner.redactor(Some(&snapshot), None);
+        self.sender(&redactor, self.deadline())
+            .send_with_retry(request.operation, request.method, &url, &headers, None)
+            .await?;
+        self.inner.auth.forget_session(&snapshot);
         Ok(())
     }
 
     /// Sends a callbacks request with fresh tokens; when the service says a token is stale and
     /// the client can renew it, renews it (each token at most once) and repeats the call, all
     /// within one deadline.
-    async fn call<'a>(
-        &'a self,
-        op: Operation,
-        method: Method,
-        url: &str,
-        body: Option<&[u8]>,
-        extra_secret: Option<&'a str>,
-    ) -> Result<(Call<'a>, StatusCode, Vec<u8>)> {
+    /// The answer comes back with the tokens it was sent with, which decoding must redact.
+    async fn call(
+        &self,
+        request: Request,
+        extra_secret: Option<&str>,
+    ) -> Result<(Snapshot, StatusCode, Vec<u8>)> {
+        let url = format!("{}{}", self.inner.base, request.path);
+        let body = request.body.as_deref().map(Vec::as_slice);
         let auth = &self.inner.auth;
         let deadline = self.deadline();
         let mut renewed: Vec<Stale> = Vec::new();
         loop {
             let snapshot = auth.snapshot(self, deadline).await?;
             let headers = auth_headers(&snapshot);
-            let extra_secrets = extra_secret.into_iter().collect();
-            let call = Call { client: self, tokens: Some(snapshot), extra_secrets, deadline };
-            match call.send_with_retry(op, method.clone(), url, &headers, body).await {
-                // The call goes on to parse the answer, still knowing the tokens it must redact.
-                Ok((status, answer)) => return Ok((call, status, answer)),
-                Err(error) => match (auth.stale(&error), &call.tokens) {
-                    (Some(what), Some(snapshot)) if !renewed.contains(&what) => {
-                        auth.renew(what, snapshot, self, deadline).await?;
+            let redactor = self.inner.redactor(Some(&snapshot), extra_secret);
+            let sent = self
+                .sender(&redactor, deadline)
+                .send_with_retry(request.operation, request.method.clone(), &url, &headers, body)
+                .await;
+            match sent {
+                Ok((status, answer)) => return Ok((snapshot, status, answer)),
+                Err(error) => match auth.stale(&error) {
+                    Some(what) if !renewed.contains(&what) => {
+                        auth.renew(what, &snapshot, self, deadline).await?;
                         renewed.push(what);
                     }
                     _ => return Err(error),
@@ -236,8 +268,9 @@ impl AsyncClient {
         }
     }
 
-    fn callbacks_url(&self, account: &str) -> String {
-        format!("{}/m2m/v1/callbacks/{}", self.inner.base, utf8_percent_encode(account, PATH_SEGMENT))
+    /// The requests of one call, on this handle's connection pool.
+    pub(crate) fn sender<'a>(&'a self, redactor: &'a Redactor<'a>, deadline: Deadline) -> Call<'a> {
+        Call { http: &self.http, settings: &self.inner.send, redactor, deadline }
     }
 }
 
@@ -257,22 +290,4 @@ fn runtime_present() -> Result<()> {
 /// The two token headers of a callbacks request (cloning a `HeaderValue` only counts a reference).
 pub(crate) fn auth_headers(tokens: &Snapshot) -> [(HeaderName, HeaderValue); 2] {
     [(AUTHORIZATION, tokens.bearer.header.clone()), (VZ_M2M_TOKEN, tokens.session.header.clone())]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn account_is_one_segment() {
-        let c = AsyncClient::builder().bearer_token("b").session_token("s").build_async().unwrap();
-        assert_eq!(
-            c.callbacks_url("../a/b?c#d%e f"),
-            "https://thingspace.verizon.com/api/m2m/v1/callbacks/..%2Fa%2Fb%3Fc%23d%25e%20f"
-        );
-        assert_eq!(
-            c.callbacks_url("0000123456-00001"),
-            "https://thingspace.verizon.com/api/m2m/v1/callbacks/0000123456-00001"
-        );
-    }
 }

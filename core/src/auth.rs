@@ -17,16 +17,17 @@ use tokio::sync::futures::Notified;
 use tokio::sync::Notify;
 
 mod flight;
+pub(crate) mod guard;
 mod login;
 mod token;
 
 pub(crate) use crate::credentials::{validate_client_credentials, validate_login, ClientCredentials, Login};
 pub(crate) use token::{Snapshot, Token};
 
+use crate::auth::guard::LoginGuard;
 use crate::codes;
 use crate::deadline::Deadline;
 use crate::error::{Error, ErrorKind, Result};
-use crate::guard::LoginGuard;
 use crate::secret::{joined, Secret};
 use crate::validate;
 use flight::{InProgress, Progress, Start};

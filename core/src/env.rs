@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use crate::builder::ClientBuilder;
 use crate::codes;
+use crate::config::ClientBuilder;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
@@ -127,5 +127,20 @@ impl EnvSettings {
             builder = builder.session_token(token);
         }
         Ok(builder)
+    }
+}
+
+impl ClientBuilder {
+    /// A builder from the `THINGSPACE_*` environment variables (the names are in
+    /// [`tscb::env`](crate::env)): the credentials (`THINGSPACE_CLIENT_ID`, `THINGSPACE_CLIENT_SECRET`,
+    /// `THINGSPACE_LOGIN_USERNAME`, `THINGSPACE_LOGIN_PASSWORD`, or `THINGSPACE_BEARER_TOKEN` and
+    /// `THINGSPACE_SESSION_TOKEN`), `THINGSPACE_BASE_URL` and `THINGSPACE_CA_FILE`; later setters
+    /// replace (or, for [`ClientBuilder::add_ca_file`], add to) what they set. A variable that is
+    /// not UTF-8 fails with [`crate::codes::ARGUMENT_ENCODING`], naming it; an empty one is kept, so
+    /// [`ClientBuilder::build`] says which setting is empty (it never means "unset"); with no
+    /// credential variable at all it fails with [`crate::codes::BEARER_TOKEN_MISSING`] and a message
+    /// that lists them. See [`EnvSettings`] to replace some of them first.
+    pub fn from_env() -> Result<Self> {
+        EnvSettings::read()?.builder()
     }
 }

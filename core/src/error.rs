@@ -342,6 +342,17 @@ pub(crate) fn is_session_code(code: &str) -> bool {
     subject == "SessionToken" && matches!(detail, "Expired" | "Invalid" | "Format")
 }
 
+/// A failure to set the client up (its runtime, TLS, HTTP client or a request that cannot be
+/// formed): nothing was sent.
+pub(crate) fn setup_error(what: &str, e: impl Into<BoxError>) -> Error {
+    let source = e.into();
+    Error::Transport {
+        code: codes::CLIENT_SETUP,
+        message: format!("could not set up {what}: {source}"),
+        source,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -127,54 +127,55 @@
 
 #![warn(missing_docs)]
 
+// The layers, each using only those listed before it (none uses one listed after):
+// the leaves (codes, error, secret, text, model, deadline, retry, credentials, services, files,
+// events, validate); config (the builder and its checked settings); protocol (requests and
+// answers as values, sans-io); transport (TLS, proxy, DNS, one request sent); auth (the
+// sign-in state, its flight and the login guard, behind the `SignIn` trait); async_client (the
+// calls: config + auth + transport + protocol, and the sign-in requests); blocking (the
+// caller-thread client over the async one); callback and fleet on top.
 mod async_client;
 mod auth;
-mod builder;
+mod blocking;
 mod callback;
-mod client;
 pub mod codes;
+mod config;
 mod credentials;
 mod deadline;
-mod decode;
-mod dns;
-mod engine;
 pub mod env;
 mod error;
 mod events;
 #[doc(hidden)]
 pub mod files;
 pub mod fleet;
-mod guard;
 mod model;
-mod proxy;
+mod protocol;
 mod retry;
 mod secret;
-mod send;
 pub mod services;
-mod signin;
 mod text;
-mod tls;
+mod transport;
 mod validate;
 
 pub use async_client::AsyncClient;
-pub use builder::{
-    ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
-};
+#[doc(hidden)]
+pub use auth::guard::hold_lock_for_tests as __hold_login_guard_lock;
+pub use blocking::Client;
 pub use callback::{
     callback_answer_status, callback_answer_status_for_code, previous_password_window_from_secs,
     CallbackFault, CallbackMessage, CallbackVerifier, DeviceId, DEFAULT_PREVIOUS_PASSWORD_WINDOW,
     MAX_CALLBACK_BYTES, VERIZON_CALLBACK_SOURCES,
 };
-pub use client::Client;
+pub use config::{
+    ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+};
 pub use credentials::{ClientCredentials, Login};
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use events::TARGET as LOG_TARGET;
-#[doc(hidden)]
-pub use guard::hold_lock_for_tests as __hold_login_guard_lock;
 pub use model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
-pub use send::MAX_RESPONSE_BYTES;
+pub use transport::send::MAX_RESPONSE_BYTES;
 pub use validate::{timeout_from_secs, CALLBACK_PORTS, MAX_CREDENTIAL_CHARS, MAX_TIMEOUT};
 
 /// The README's Rust example, compiled by `cargo test` so that it cannot rot.

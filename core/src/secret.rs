@@ -125,6 +125,26 @@ pub(crate) fn redact(text: &str, secrets: &[&str]) -> String {
     out
 }
 
+/// The secrets of one call, to keep out of whatever its answer or failure makes us say: the
+/// client's long-lived ones (client secret, login password, proxy credentials), the tokens the
+/// call sent and its own (a callback password). Made by the client for each call and handed to
+/// the transport and the decoders, which know no client.
+#[derive(Default)]
+pub(crate) struct Redactor<'a> {
+    secrets: Vec<&'a str>,
+}
+
+impl<'a> Redactor<'a> {
+    pub(crate) fn new(secrets: impl IntoIterator<Item = &'a str>) -> Self {
+        Redactor { secrets: secrets.into_iter().collect() }
+    }
+
+    /// `text` with every form of each secret replaced (see [`redact`]).
+    pub(crate) fn redact(&self, text: &str) -> String {
+        redact(text, &self.secrets)
+    }
+}
+
 /// `secret` as JSON decodes the escapes in it (leniently: what is no escape stays as it is),
 /// and how many characters the decoded form of its first [`PREFIX_CHARS`] characters has.
 fn json_decoded(secret: &str) -> (Zeroizing<String>, usize) {

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::workers::{self, Pacer};
 use super::{Action, Change, Plan, DEFAULT_CONCURRENCY};
-use crate::client::Client;
+use crate::blocking::Client;
 use crate::error::{Error, ErrorKind, Result};
 
 /// How [`Plan::apply`] works.

@@ -18,19 +18,10 @@ use std::time::Duration;
 use url::Url;
 
 use crate::codes;
+use crate::config::ProxySetting;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::validate::is_loopback;
-
-/// The builder's proxy setting.
-#[derive(Clone, Default)]
-pub(crate) enum ProxySetting {
-    #[default]
-    Environment,
-    Off,
-    /// May hold credentials, hence a [`Secret`].
-    Url(Secret),
-}
 
 impl fmt::Debug for ProxySetting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -78,49 +69,46 @@ fn env(names: &[&'static str]) -> Option<(&'static str, String)> {
     })
 }
 
-impl ProxySetting {
-    /// The proxy for requests to `base`, or `None` to connect directly.
-    pub(crate) fn resolve(&self, base: &Url) -> Result<Option<Proxy>> {
-        if base.scheme() == "http" && is_loopback(base) {
-            return Ok(None);
-        }
-        let (source, text) = match self {
-            ProxySetting::Off => return Ok(None),
-            ProxySetting::Url(url) if url.expose().trim().is_empty() => return Ok(None),
-            ProxySetting::Url(url) => ("the proxy setting", url.expose().to_owned()),
-            // A plain-text request must not be handed to a proxy from the environment.
-            ProxySetting::Environment if base.scheme() != "https" => return Ok(None),
-            ProxySetting::Environment => {
-                let Some((name, value)) = env(&["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"])
-                else {
-                    return Ok(None);
-                };
-                let no_proxy =
-                    std::env::var("no_proxy").or_else(|_| std::env::var("NO_PROXY")).unwrap_or_default();
-                if base.host().is_some_and(|host| no_proxy_matches(&no_proxy, &host)) {
-                    return Ok(None);
-                }
-                (name, value)
+/// The proxy for requests to `base`, or `None` to connect directly.
+pub(crate) fn resolve(setting: &ProxySetting, base: &Url) -> Result<Option<Proxy>> {
+    if base.scheme() == "http" && is_loopback(base) {
+        return Ok(None);
+    }
+    let (source, text) = match setting {
+        ProxySetting::Off => return Ok(None),
+        ProxySetting::Url(url) if url.expose().trim().is_empty() => return Ok(None),
+        ProxySetting::Url(url) => ("the proxy setting", url.expose().to_owned()),
+        // A plain-text request must not be handed to a proxy from the environment.
+        ProxySetting::Environment if base.scheme() != "https" => return Ok(None),
+        ProxySetting::Environment => {
+            let Some((name, value)) = env(&["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]) else {
+                return Ok(None);
+            };
+            let no_proxy =
+                std::env::var("no_proxy").or_else(|_| std::env::var("NO_PROXY")).unwrap_or_default();
+            if base.host().is_some_and(|host| no_proxy_matches(&no_proxy, &host)) {
+                return Ok(None);
             }
-        };
-        let url = parse(&text).ok_or_else(|| {
+            (name, value)
+        }
+    };
+    let url = parse(&text).ok_or_else(|| {
             // Never the URL itself: it may carry a password.
             Error::invalid(
                 codes::PROXY_INVALID,
                 format!("the proxy URL from {source} is not an http:// or https:// URL with a host (socks proxies are not supported)"),
             )
         })?;
-        let secrets = [url.username(), url.password().unwrap_or_default()]
-            .into_iter()
-            .filter(|s| !s.is_empty())
-            .flat_map(|s| {
-                // Both forms: as written in the URL and as decoded.
-                let decoded = percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
-                [Secret::new(s), Secret::new(decoded)]
-            })
-            .collect::<Vec<_>>();
-        Ok(Some(Proxy { shown: shown(&url), has_credentials: !secrets.is_empty(), secrets, url }))
-    }
+    let secrets = [url.username(), url.password().unwrap_or_default()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .flat_map(|s| {
+            // Both forms: as written in the URL and as decoded.
+            let decoded = percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+            [Secret::new(s), Secret::new(decoded)]
+        })
+        .collect::<Vec<_>>();
+    Ok(Some(Proxy { shown: shown(&url), has_credentials: !secrets.is_empty(), secrets, url }))
 }
 
 /// Whether `host` is in a curl-style `NO_PROXY` list.
@@ -221,7 +209,7 @@ async fn refusal_status(proxy: &Proxy, target: &str) -> Option<String> {
     let ip = match proxy.url.host()? {
         url::Host::Ipv4(ip) => IpAddr::V4(ip),
         url::Host::Ipv6(ip) => IpAddr::V6(ip),
-        url::Host::Domain(name) => crate::dns::lookup_first(name).await?,
+        url::Host::Domain(name) => crate::transport::dns::lookup_first(name).await?,
     };
     let mut stream = tokio::net::TcpStream::connect((ip, proxy.url.port_or_known_default()?)).await.ok()?;
     let mut request = zeroize::Zeroizing::new(format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n"));
@@ -291,22 +279,21 @@ mod tests {
     #[test]
     fn proxy_urls_parse_as_curl_reads_them_and_never_show_credentials() {
         let base = Url::parse("https://thingspace.verizon.com/api").unwrap();
-        let p = ProxySetting::Url(Secret::new("http://alice:s3cret-pw@proxy.corp:3128"))
-            .resolve(&base)
+        let p = resolve(&ProxySetting::Url(Secret::new("http://alice:s3cret-pw@proxy.corp:3128")), &base)
             .unwrap()
             .unwrap();
         assert_eq!(p.shown, "http://proxy.corp:3128");
         assert!(p.has_credentials);
-        let p = ProxySetting::Url(Secret::new("proxy.corp:8080")).resolve(&base).unwrap().unwrap();
+        let p = resolve(&ProxySetting::Url(Secret::new("proxy.corp:8080")), &base).unwrap().unwrap();
         assert_eq!(p.shown, "http://proxy.corp:8080");
         let setting = ProxySetting::Url(Secret::new("socks5://bob:hunter2@proxy:1080"));
-        let e = setting.resolve(&base).err().unwrap();
+        let e = resolve(&setting, &base).err().unwrap();
         assert_eq!(e.error_code(), codes::PROXY_INVALID);
         assert!(!e.to_string().contains("hunter2") && !e.to_string().contains("bob"), "{e}");
         let debug = format!("{:?}", ProxySetting::Url(Secret::new("http://alice:s3cret-pw@proxy.corp:3128")));
         assert!(!debug.contains("s3cret") && !debug.contains("alice"), "{debug}");
-        assert!(ProxySetting::Url(Secret::new("")).resolve(&base).unwrap().is_none());
+        assert!(resolve(&ProxySetting::Url(Secret::new("")), &base).unwrap().is_none());
         let loopback = Url::parse("http://127.0.0.1:9000/api").unwrap();
-        assert!(ProxySetting::Url(Secret::new("http://proxy:3128")).resolve(&loopback).unwrap().is_none());
+        assert!(resolve(&ProxySetting::Url(Secret::new("http://proxy:3128")), &loopback).unwrap().is_none());
     }
 }

@@ -43,7 +43,7 @@ use std::collections::HashSet;
 pub use apply::{ApplyOptions, ApplyReport, Outcome, Status};
 pub use spec::{AccountSpec, FleetSpec, SpecDefaults, SpecError, SpecField};
 
-use crate::client::Client;
+use crate::blocking::Client;
 use crate::codes;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{CallbackRegistration, RegisteredCallback};

@@ -1,5 +1,6 @@
-//! Decoding answers: a 2xx body into the documented type, and an error body in any of the three
-//! forms ThingSpace is known to send into the service's own code and message.
+//! Decoding answers, sans-io: a 2xx body into the documented type, and an error body in any of
+//! the three forms ThingSpace is known to send into the service's own code and message. Each
+//! function takes the answer's bytes and the call's [`Redactor`], never a client.
 
 use std::time::Duration;
 
@@ -8,107 +9,135 @@ use serde::de::DeserializeOwned;
 
 use crate::codes;
 use crate::error::{is_session_code, Error, ErrorKind, Result};
-use crate::send::Call;
-use crate::text::{clean, mask_secret_values};
+use crate::secret::Redactor;
+use crate::text::{clean, excerpt, mask_secret_values};
 
-impl Call<'_> {
-    pub(crate) fn shape_error(&self, status: StatusCode, what: &str) -> Error {
-        Error::InvalidResponse {
-            status: status.as_u16(),
-            code: codes::RESPONSE_UNEXPECTED_SHAPE,
-            message: format!("HTTP {status} answer: {what}"),
-            source: None,
-        }
-    }
-
-    pub(crate) fn api_error(
-        &self,
-        status: StatusCode,
-        code: String,
-        message: String,
-        retry_after: Option<Duration>,
-    ) -> Error {
-        let kind = auth_or_api(status, &code);
-        // The service's words, verbatim but for our secrets, the values of secret keys (a
-        // message may quote a request or an answer), control characters (which could rewrite a
-        // terminal or forge log lines) and a cap on the length. Only a head of each is looked at,
-        // so that a hostile answer cannot make the redaction slow.
-        let shown =
-            |text: &str, max: usize| clean(&mask_secret_values(&self.redact(head(text, 4 * max))), max);
-        Error::Api {
-            status: status.as_u16(),
-            code: shown(&code, 200),
-            message: shown(&message, 2000),
-            kind,
-            retry_after,
-        }
-    }
-
-    /// Parses a 2xx body into `T`. A body that does not fit is an error, never a default value.
-    pub(crate) fn parse<T: DeserializeOwned>(&self, status: StatusCode, body: &[u8]) -> Result<T> {
-        let err = match serde_json::from_slice::<T>(body) {
-            Ok(value) => return Ok(value),
-            Err(err) => err,
-        };
-        // Some gateways answer errors with a 2xx status: the service's own words beat ours.
-        if let Some((code, message)) = known_error_shape(body) {
-            return Err(self.api_error(status, code, message, None));
-        }
-        let code = if err.is_data() { codes::RESPONSE_UNEXPECTED_SHAPE } else { codes::RESPONSE_NOT_JSON };
-        let what = if body.is_empty() { "empty".to_owned() } else { self.redact(&json_error(&err)) };
-        Err(Error::InvalidResponse {
-            status: status.as_u16(),
-            code,
-            message: format!(
-                "HTTP {status} answer is not the documented JSON ({what}); {}",
-                self.quote_body(body)
-            ),
-            // serde's own text for a data error may quote a value from the body.
-            source: if err.is_data() { None } else { Some(Box::new(err)) },
-        })
+/// A 2xx answer whose JSON is well formed but not what the call expects.
+pub(crate) fn shape_error(status: StatusCode, what: &str) -> Error {
+    Error::InvalidResponse {
+        status: status.as_u16(),
+        code: codes::RESPONSE_UNEXPECTED_SHAPE,
+        message: format!("HTTP {status} answer: {what}"),
+        source: None,
     }
 }
 
-impl Call<'_> {
-    /// Parses a 2xx sign-in answer, whose `field` holds a token as a string. Unlike [`parse`]'s,
-    /// the error never quotes the body, however it is redacted and masked: a token we did not
-    /// take is known to no redaction, and a masking that looks for `"key":"value"` misses it as
-    /// soon as it is not a string (`{"sessionToken":["…"]}`). It names what is wrong instead.
-    ///
-    /// [`parse`]: Call::parse
-    pub(crate) fn parse_sign_in<T: DeserializeOwned>(
-        &self,
-        status: StatusCode,
-        body: &[u8],
-        field: &str,
-    ) -> Result<T> {
-        let err = match serde_json::from_slice::<T>(body) {
-            Ok(value) => return Ok(value),
-            Err(err) => err,
-        };
-        if let Some((code, message)) = known_error_shape(body) {
-            return Err(self.api_error(status, code, message, None));
-        }
-        let (code, what) = if body.is_empty() {
-            (codes::RESPONSE_NOT_JSON, "is empty".to_owned())
-        } else if err.is_data() {
-            (
-                codes::RESPONSE_UNEXPECTED_SHAPE,
-                shape::describe(body, field).unwrap_or_else(|| json_error(&err)),
-            )
-        } else {
-            // A syntax error's text says where, never what.
-            (codes::RESPONSE_NOT_JSON, format!("is not JSON ({err})"))
-        };
-        Err(Error::InvalidResponse {
-            status: status.as_u16(),
-            code,
-            message: format!(
-                "HTTP {status} sign-in answer {what}; expected an object whose \"{field}\" is a string"
-            ),
-            source: None,
-        })
+/// The service's own error, its code and message cleaned for showing.
+pub(crate) fn api_error(
+    redactor: &Redactor<'_>,
+    status: StatusCode,
+    code: String,
+    message: String,
+    retry_after: Option<Duration>,
+) -> Error {
+    let kind = auth_or_api(status, &code);
+    // The service's words, verbatim but for our secrets, the values of secret keys (a
+    // message may quote a request or an answer), control characters (which could rewrite a
+    // terminal or forge log lines) and a cap on the length. Only a head of each is looked at,
+    // so that a hostile answer cannot make the redaction slow.
+    let shown =
+        |text: &str, max: usize| clean(&mask_secret_values(&redactor.redact(head(text, 4 * max))), max);
+    Error::Api {
+        status: status.as_u16(),
+        code: shown(&code, 200),
+        message: shown(&message, 2000),
+        kind,
+        retry_after,
     }
+}
+
+/// Parses a 2xx body into `T`. A body that does not fit is an error, never a default value.
+pub(crate) fn json<T: DeserializeOwned>(
+    redactor: &Redactor<'_>,
+    status: StatusCode,
+    body: &[u8],
+) -> Result<T> {
+    let err = match serde_json::from_slice::<T>(body) {
+        Ok(value) => return Ok(value),
+        Err(err) => err,
+    };
+    // Some gateways answer errors with a 2xx status: the service's own words beat ours.
+    if let Some((code, message)) = known_error_shape(body) {
+        return Err(api_error(redactor, status, code, message, None));
+    }
+    let code = if err.is_data() { codes::RESPONSE_UNEXPECTED_SHAPE } else { codes::RESPONSE_NOT_JSON };
+    let what = if body.is_empty() { "empty".to_owned() } else { redactor.redact(&json_error(&err)) };
+    Err(Error::InvalidResponse {
+        status: status.as_u16(),
+        code,
+        message: format!(
+            "HTTP {status} answer is not the documented JSON ({what}); {}",
+            quote_body(redactor, body)
+        ),
+        // serde's own text for a data error may quote a value from the body.
+        source: if err.is_data() { None } else { Some(Box::new(err)) },
+    })
+}
+
+/// Parses a 2xx sign-in answer, whose `field` holds a token as a string. Unlike [`json`]'s,
+/// the error never quotes the body, however it is redacted and masked: a token we did not
+/// take is known to no redaction, and a masking that looks for `"key":"value"` misses it as
+/// soon as it is not a string (`{"sessionToken":["…"]}`). It names what is wrong instead.
+pub(crate) fn sign_in<T: DeserializeOwned>(
+    redactor: &Redactor<'_>,
+    status: StatusCode,
+    body: &[u8],
+    field: &str,
+) -> Result<T> {
+    let err = match serde_json::from_slice::<T>(body) {
+        Ok(value) => return Ok(value),
+        Err(err) => err,
+    };
+    if let Some((code, message)) = known_error_shape(body) {
+        return Err(api_error(redactor, status, code, message, None));
+    }
+    let (code, what) = if body.is_empty() {
+        (codes::RESPONSE_NOT_JSON, "is empty".to_owned())
+    } else if err.is_data() {
+        (codes::RESPONSE_UNEXPECTED_SHAPE, shape::describe(body, field).unwrap_or_else(|| json_error(&err)))
+    } else {
+        // A syntax error's text says where, never what.
+        (codes::RESPONSE_NOT_JSON, format!("is not JSON ({err})"))
+    };
+    Err(Error::InvalidResponse {
+        status: status.as_u16(),
+        code,
+        message: format!(
+            "HTTP {status} sign-in answer {what}; expected an object whose \"{field}\" is a string"
+        ),
+        source: None,
+    })
+}
+
+/// Turns a non-2xx answer into an error: the service's own code and message when the body is
+/// in one of its documented forms, else the status and an excerpt.
+pub(crate) fn error_answer(
+    redactor: &Redactor<'_>,
+    status: StatusCode,
+    body: &[u8],
+    retry_after: Option<Duration>,
+) -> Error {
+    if let Some((code, message)) = known_error_shape(body) {
+        return api_error(redactor, status, code, message, retry_after);
+    }
+    Error::HttpStatus {
+        status: status.as_u16(),
+        message: format!("HTTP {status}; {}", quote_body(redactor, body)),
+        kind: auth_or_api(status, ""),
+        retry_after,
+    }
+}
+
+/// A short, clean excerpt of a body for an error message: secrets of ours redacted, the
+/// values of secret keys masked (a list answer carries callback passwords in clear text, a
+/// sign-in answer a token that we have not taken), control characters replaced and the
+/// length capped.
+pub(crate) fn quote_body(redactor: &Redactor<'_>, body: &[u8]) -> String {
+    if body.is_empty() {
+        return "the body is empty".to_owned();
+    }
+    let text = redactor.redact(&String::from_utf8_lossy(&body[..body.len().min(4096)]));
+    format!("the body starts: \"{}\"", excerpt(&mask_secret_values(&text)))
 }
 
 pub(crate) fn auth_or_api(status: StatusCode, code: &str) -> ErrorKind {

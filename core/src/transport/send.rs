@@ -7,43 +7,42 @@ use std::time::{Duration, Instant};
 use reqwest::header::{HeaderName, HeaderValue, LOCATION, RETRY_AFTER};
 use reqwest::{Method, Response, StatusCode};
 
-use crate::async_client::AsyncClient;
-use crate::auth::Snapshot;
 use crate::codes;
 use crate::deadline::Deadline;
-use crate::decode::{auth_or_api, known_error_shape};
 use crate::error::{Error, Result};
 use crate::events;
+use crate::protocol::decode::error_answer;
 use crate::retry::Operation;
-use crate::secret::redact;
-use crate::text::{chain, excerpt, mask_secret_values};
+use crate::retry::RetryPolicy;
+use crate::secret::Redactor;
+use crate::text::{chain, excerpt};
+use crate::transport::proxy::Proxy;
 
 /// The most bytes of an answer's body that are read; a larger answer is an error
 /// ([`codes::RESPONSE_TOO_LARGE`]), so a broken or hostile server cannot exhaust memory.
 pub const MAX_RESPONSE_BYTES: usize = 1 << 20;
 
-/// One call in flight: knows the secrets to keep out of whatever the answer makes us say.
+/// What every request of a client shares: the request timeout, the retry policy and the proxy.
+pub(crate) struct Settings {
+    pub(crate) timeout: Duration,
+    pub(crate) retry: RetryPolicy,
+    /// The proxy every request goes through, if any.
+    pub(crate) proxy: Option<Proxy>,
+}
+
+/// The requests of one call: the connection pool they go on, the client's settings, the
+/// secrets to keep out of whatever the answer makes us say, and when the whole call (of which
+/// each request is a part) must be over.
 pub(crate) struct Call<'a> {
-    pub(crate) client: &'a AsyncClient,
-    pub(crate) tokens: Option<Snapshot>,
-    /// Secrets of this request beyond the client's own (the callback password, say).
-    pub(crate) extra_secrets: Vec<&'a str>,
-    /// When the whole call (of which this request is a part) must be over.
+    pub(crate) http: &'a reqwest::Client,
+    pub(crate) settings: &'a Settings,
+    pub(crate) redactor: &'a Redactor<'a>,
     pub(crate) deadline: Deadline,
 }
 
 impl Call<'_> {
-    pub(crate) fn redact(&self, text: &str) -> String {
-        let mut secrets = self.client.inner.auth.long_lived_secrets();
-        secrets.extend(&self.extra_secrets);
-        if let Some(proxy) = &self.client.inner.proxy {
-            secrets.extend(proxy.secrets.iter().map(|s| s.expose()));
-        }
-        if let Some(tokens) = &self.tokens {
-            secrets.push(tokens.bearer.value.expose());
-            secrets.push(tokens.session.value.expose());
-        }
-        redact(text, &secrets)
+    fn redact(&self, text: &str) -> String {
+        self.redactor.redact(text)
     }
 
     /// Sends the request, repeating it after a transient failure where the retry policy allows
@@ -64,7 +63,7 @@ impl Call<'_> {
             match outcome {
                 Err(error) => {
                     retry += 1;
-                    match self.client.inner.retry.delay(op, &error, retry) {
+                    match self.settings.retry.delay(op, &error, retry) {
                         // No lock is held here: other calls go on while this one waits.
                         Some(wait) if wait < self.deadline.left() => {
                             events::retry(&method, url, &error, retry, wait);
@@ -96,18 +95,17 @@ impl Call<'_> {
         headers: &[(HeaderName, HeaderValue)],
         body: Option<&[u8]>,
     ) -> Result<(StatusCode, Vec<u8>)> {
-        let inner = &self.client.inner;
         let left = self.deadline.left();
         if left.is_zero() {
             return Err(self.deadline.passed("before a request could be sent"));
         }
-        let timeout = inner.timeout.min(left);
+        let timeout = self.settings.timeout.min(left);
         // The timeout was checked to be at most a day, so this cannot overflow.
         let deadline = Instant::now() + timeout;
         // A per-request timeout is one deadline for connecting, sending and the whole body (so
         // it bounds the connect timeout too); the client-wide one alone would restart for every
         // read of the body.
-        let mut request = self.client.http.request(method, url).timeout(timeout);
+        let mut request = self.http.request(method, url).timeout(timeout);
         for (name, value) in headers {
             request = request.header(name, value.clone());
         }
@@ -146,14 +144,14 @@ impl Call<'_> {
         if status.is_success() {
             Ok((status, body))
         } else {
-            Err(self.error_answer(status, &body, retry_after))
+            Err(error_answer(self.redactor, status, &body, retry_after))
         }
     }
 
     /// How a request's time limit is described: the request timeout, or what was left of the
     /// call's when that was shorter.
     fn limit(&self, timeout: Duration) -> String {
-        if timeout < self.client.inner.timeout {
+        if timeout < self.settings.timeout {
             format!("{timeout:?}, what was left of the call timeout")
         } else {
             format!("{timeout:?}")
@@ -167,14 +165,14 @@ impl Call<'_> {
                 message: format!("no answer within {}: {message}", self.limit(timeout)),
                 source: Some(Box::new(e)),
             }
-        } else if let Some(tls) = crate::tls::find_rustls_error(&e) {
-            let words = crate::tls::describe(tls);
+        } else if let Some(tls) = crate::transport::tls::find_rustls_error(&e) {
+            let words = crate::transport::tls::describe(tls);
             Error::Transport {
                 code: codes::TLS,
                 message: format!("{words} ({message})"),
                 source: Box::new(e),
             }
-        } else if let (Some(proxy), true) = (&self.client.inner.proxy, e.is_connect()) {
+        } else if let (Some(proxy), true) = (&self.settings.proxy, e.is_connect()) {
             let target = e
                 .url()
                 .map(|u| {
@@ -186,7 +184,8 @@ impl Call<'_> {
                 })
                 .unwrap_or_default();
             let words = self.redact(
-                &crate::proxy::describe_failure(proxy, &target, &message, self.deadline.left()).await,
+                &crate::transport::proxy::describe_failure(proxy, &target, &message, self.deadline.left())
+                    .await,
             );
             Error::Transport { code: codes::PROXY, message: words, source: Box::new(e) }
         } else if e.is_connect() {
@@ -249,31 +248,5 @@ impl Call<'_> {
                 source: Box::new(e),
             }
         }
-    }
-
-    /// Turns a non-2xx answer into an error: the service's own code and message when the body is
-    /// in one of its documented forms, else the status and an excerpt.
-    fn error_answer(&self, status: StatusCode, body: &[u8], retry_after: Option<Duration>) -> Error {
-        if let Some((code, message)) = known_error_shape(body) {
-            return self.api_error(status, code, message, retry_after);
-        }
-        Error::HttpStatus {
-            status: status.as_u16(),
-            message: format!("HTTP {status}; {}", self.quote_body(body)),
-            kind: auth_or_api(status, ""),
-            retry_after,
-        }
-    }
-
-    /// A short, clean excerpt of a body for an error message: secrets of ours redacted, the
-    /// values of secret keys masked (a list answer carries callback passwords in clear text, a
-    /// sign-in answer a token that we have not taken), control characters replaced and the
-    /// length capped.
-    pub(crate) fn quote_body(&self, body: &[u8]) -> String {
-        if body.is_empty() {
-            return "the body is empty".to_owned();
-        }
-        let text = self.redact(&String::from_utf8_lossy(&body[..body.len().min(4096)]));
-        format!("the body starts: \"{}\"", excerpt(&mask_secret_values(&text)))
     }
 }

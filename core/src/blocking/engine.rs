@@ -121,14 +121,14 @@ impl Engine {
             .enable_io()
             .enable_time()
             .build()
-            .map_err(|e| crate::builder::setup_error("the client's runtime", e))?;
+            .map_err(|e| crate::error::setup_error("the client's runtime", e))?;
         Ok(Engine { client, runtime: Some(runtime), last_used: Instant::now(), pid: std::process::id() })
     }
 
     pub(crate) fn block_on<T>(&mut self, call: impl Future<Output = Result<T>>) -> Result<T> {
         let Some(runtime) = &self.runtime else {
             // Taken only when the engine is dropped, so never seen here.
-            return Err(crate::builder::setup_error("the client's runtime", "it was shut down"));
+            return Err(crate::error::setup_error("the client's runtime", "it was shut down"));
         };
         // Nobody drove this runtime since its last call, so a keep-alive connection that the
         // server closed meanwhile (servers and load balancers close idle ones) still looks open

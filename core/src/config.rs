@@ -2,22 +2,16 @@
 //! that [`ClientBuilder::build`] does.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, USER_AGENT};
 
-use crate::async_client::{AsyncClient, Inner};
-use crate::auth::{Auth, ClientCredentials, Login};
-use crate::client::Client;
-use crate::codes;
-use crate::dns::ThreadFreeResolver;
-use crate::error::{BoxError, Error, Result};
-use crate::guard::LoginGuard;
-use crate::proxy::ProxySetting;
+use url::Url;
+
+use crate::credentials::{ClientCredentials, Login};
+use crate::error::{setup_error, Result};
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
-use crate::tls::ExtraCa;
 use crate::validate;
 
 /// ThingSpace's production base URL.
@@ -31,7 +25,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// otherwise.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Configures a [`Client`] (or an [`AsyncClient`]); get one from [`Client::builder`].
+/// Configures a [`Client`](crate::Client) (or an [`AsyncClient`](crate::AsyncClient)); get one from [`Client::builder`](crate::Client::builder).
 ///
 /// Setters only store; [`ClientBuilder::build`] and [`ClientBuilder::build_async`] check
 /// everything and return an error for the first problem they find. `Debug` never shows the tokens.
@@ -92,7 +86,7 @@ impl ClientBuilder {
     /// Signs in for the user: the OAuth client credentials for the bearer token and the account's
     /// connectivity-management login for the session token. The client gets both when first
     /// used, gets a new bearer token shortly before the old one runs out, and logs in again
-    /// when the service says the session expired (see [`Client`]).
+    /// when the service says the session expired (see [`Client`](crate::Client)).
     pub fn credentials(
         self,
         client_id: impl Into<String>,
@@ -102,19 +96,6 @@ impl ClientBuilder {
     ) -> Self {
         self.client_credentials(ClientCredentials::new(client_id, client_secret))
             .login(Login::new(login_username, login_password))
-    }
-
-    /// A builder from the `THINGSPACE_*` environment variables (the names are in
-    /// [`crate::env`]): the credentials (`THINGSPACE_CLIENT_ID`, `THINGSPACE_CLIENT_SECRET`,
-    /// `THINGSPACE_LOGIN_USERNAME`, `THINGSPACE_LOGIN_PASSWORD`, or `THINGSPACE_BEARER_TOKEN` and
-    /// `THINGSPACE_SESSION_TOKEN`), `THINGSPACE_BASE_URL` and `THINGSPACE_CA_FILE`; later setters
-    /// replace (or, for [`ClientBuilder::add_ca_file`], add to) what they set. A variable that is
-    /// not UTF-8 fails with [`codes::ARGUMENT_ENCODING`], naming it; an empty one is kept, so
-    /// [`ClientBuilder::build`] says which setting is empty (it never means "unset"); with no
-    /// credential variable at all it fails with [`codes::BEARER_TOKEN_MISSING`] and a message
-    /// that lists them. See [`crate::env::EnvSettings`] to replace some of them first.
-    pub fn from_env() -> Result<Self> {
-        crate::env::EnvSettings::read()?.builder()
     }
 
     /// Sets whichever credentials are given, for callers whose settings are all optional
@@ -224,7 +205,7 @@ impl ClientBuilder {
     /// (as ssh does with `~/.ssh`), and links there are never followed. The lock is waited for
     /// within half of what is left of the call timeout, then the call goes on without the file.
     /// A file that cannot be read, parsed or written never stops a login: see
-    /// [`Client::login_guard_warning`].
+    /// [`Client::login_guard_warning`](crate::Client::login_guard_warning).
     pub fn login_guard_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.login_guard_file = Some(path.into());
         self
@@ -267,7 +248,7 @@ impl ClientBuilder {
 
     /// Trusts the CA certificates in `pem` (one or more `BEGIN CERTIFICATE` blocks) besides the
     /// platform's roots, e.g. a corporate proxy's CA. Text that holds no certificate makes
-    /// [`ClientBuilder::build`] fail with [`codes::CA_FILE_INVALID`]. (`SSL_CERT_FILE` and
+    /// [`ClientBuilder::build`] fail with [`crate::codes::CA_FILE_INVALID`]. (`SSL_CERT_FILE` and
     /// `SSL_CERT_DIR` work as well, but for the whole process.)
     pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Self {
         self.extra_cas.push(ExtraCa::Pem(pem.to_vec()));
@@ -275,7 +256,7 @@ impl ClientBuilder {
     }
 
     /// Trusts the CA certificates in the PEM file at `path` besides the platform's roots. The
-    /// file is read by [`ClientBuilder::build`], which fails with [`codes::CA_FILE_INVALID`] when
+    /// file is read by [`ClientBuilder::build`], which fails with [`crate::codes::CA_FILE_INVALID`] when
     /// it is missing, unreadable or holds no certificate.
     pub fn add_ca_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.extra_cas.push(ExtraCa::File(path.into()));
@@ -298,27 +279,15 @@ impl ClientBuilder {
         self
     }
 
-    /// Checks the configuration and builds the blocking client. Never panics, and starts no
-    /// thread (see [`Client`]).
-    pub fn build(self) -> Result<Client> {
-        Client::new(self.build_with(true)?)
-    }
-
-    /// Checks the configuration and builds the client for async code on tokio. Never panics.
-    pub fn build_async(self) -> Result<AsyncClient> {
-        self.build_with(false)
-    }
-
-    /// `on_caller_thread`: see [`HttpRecipe`].
-    fn build_with(self, on_caller_thread: bool) -> Result<AsyncClient> {
+    /// Checks every setting and returns them as one immutable value, or the first problem
+    /// found. [`ClientBuilder::build`] and [`ClientBuilder::build_async`] make their client
+    /// from it.
+    pub(crate) fn config(self) -> Result<Config> {
         let base = validate::base_url(&self.base_url, self.allow_insecure_http)?;
-        let mut auth = Auth::new(self.bearer_token, self.session_token, self.client_credentials, self.login)?;
-        auth.guard = self.login_guard_file.map(|path| LoginGuard::new(path, self.ignore_login_guard));
         validate::user_agent(&self.user_agent)?;
         validate::timeout(self.timeout)?;
         validate::timeout(self.connect_timeout)?;
         validate::timeout(self.call_timeout)?;
-
         let mut headers = HeaderMap::new();
         // The tokens are set per request (they are renewed); these never change.
         // The documentation lists Content-Type as required on every call of this API, with or
@@ -328,78 +297,76 @@ impl ClientBuilder {
         // Checked to be printable ASCII, so this cannot fail.
         let agent = HeaderValue::from_str(&self.user_agent).map_err(|e| setup_error("a header value", e))?;
         headers.insert(USER_AGENT, agent);
-
-        let recipe = HttpRecipe {
-            tls: crate::tls::client_config(&self.extra_cas)?,
-            headers,
+        Ok(Config {
+            base,
+            bearer_token: self.bearer_token,
+            session_token: self.session_token,
+            client_credentials: self.client_credentials,
+            login: self.login,
+            login_guard_file: self.login_guard_file,
+            ignore_login_guard: self.ignore_login_guard,
+            retry: self.retry,
             connect_timeout: self.connect_timeout,
             timeout: self.timeout,
-            on_caller_thread,
+            call_timeout: self.call_timeout,
+            headers,
+            check_callback_port: self.check_callback_port,
+            extra_cas: self.extra_cas,
+            proxy: self.proxy,
             name_server: self.name_server,
-        };
-        let proxy = self.proxy.resolve(&base)?;
-        let http = recipe.build(proxy.as_ref())?;
-
-        Ok(AsyncClient {
-            inner: Arc::new(Inner {
-                base: base.as_str().trim_end_matches('/').to_owned(),
-                auth,
-                retry: self.retry,
-                timeout: self.timeout,
-                call_timeout: self.call_timeout,
-                check_callback_port: self.check_callback_port,
-                proxy,
-                recipe,
-            }),
-            http,
         })
     }
 }
 
-/// What it takes to build one more reqwest client (its own connection pool) like the first: the
-/// blocking client builds one for each runtime it drives, since a connection belongs to the
-/// runtime whose I/O driver opened it.
-pub(crate) struct HttpRecipe {
-    tls: rustls::ClientConfig,
-    headers: HeaderMap,
-    connect_timeout: Duration,
-    timeout: Duration,
-    /// Host names are looked up without a thread (for the blocking client, which must start
-    /// none; see [`crate::dns`]), else on tokio's blocking pool.
-    on_caller_thread: bool,
-    name_server: Option<std::net::SocketAddr>,
+/// A client's settings, checked ([`ClientBuilder::config`]) and from then on unchanged. The
+/// credentials are checked further when the sign-in state is made from them.
+pub(crate) struct Config {
+    /// `https` (or plain `http` where allowed), ending in `/`.
+    pub(crate) base: Url,
+    pub(crate) bearer_token: Option<Secret>,
+    pub(crate) session_token: Option<Secret>,
+    pub(crate) client_credentials: Option<ClientCredentials>,
+    pub(crate) login: Option<Login>,
+    pub(crate) login_guard_file: Option<PathBuf>,
+    pub(crate) ignore_login_guard: bool,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) call_timeout: Duration,
+    /// The headers every request carries (content type, accept, user agent).
+    pub(crate) headers: HeaderMap,
+    pub(crate) check_callback_port: bool,
+    pub(crate) extra_cas: Vec<ExtraCa>,
+    pub(crate) proxy: ProxySetting,
+    pub(crate) name_server: Option<std::net::SocketAddr>,
 }
 
-impl HttpRecipe {
-    pub(crate) fn build(&self, proxy: Option<&crate::proxy::Proxy>) -> Result<reqwest::Client> {
-        let mut http = reqwest::Client::builder()
-            .tls_backend_preconfigured(self.tls.clone())
-            // Never follow a redirect: it would carry both tokens to wherever it points.
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout)
-            .tcp_nodelay(true)
-            .default_headers(self.headers.clone());
-        if self.on_caller_thread {
-            http = http.dns_resolver(Arc::new(ThreadFreeResolver::new(self.name_server)));
+/// A CA to trust besides the platform's roots, as given to the builder; read and parsed only
+/// when the client is built, so that a bad one is an error there.
+#[derive(Clone)]
+pub(crate) enum ExtraCa {
+    Pem(Vec<u8>),
+    File(PathBuf),
+}
+
+impl std::fmt::Debug for ExtraCa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // Certificates are public, but a few kilobytes of base64 help nobody in a Debug dump.
+            ExtraCa::Pem(pem) => write!(f, "Pem({} bytes)", pem.len()),
+            ExtraCa::File(path) => f.debug_tuple("File").field(path).finish(),
         }
-        // The proxy was chosen when the client was built (environment included); reqwest must
-        // not choose again.
-        http = match proxy {
-            Some(p) => {
-                http.proxy(reqwest::Proxy::all(p.url.as_str()).map_err(|e| setup_error("the proxy", e))?)
-            }
-            None => http.no_proxy(),
-        };
-        http.build().map_err(|e| setup_error("the HTTP client", e))
     }
 }
 
-pub(crate) fn setup_error(what: &str, e: impl Into<BoxError>) -> Error {
-    let source = e.into();
-    Error::Transport {
-        code: codes::CLIENT_SETUP,
-        message: format!("could not set up {what}: {source}"),
-        source,
-    }
+/// The builder's proxy setting (`Debug`, which never shows credentials, is in
+/// [`crate::transport::proxy`], with the URL parsing it needs).
+#[derive(Clone, Default)]
+pub(crate) enum ProxySetting {
+    /// As curl reads the environment.
+    #[default]
+    Environment,
+    Off,
+    /// May hold credentials, hence a [`Secret`].
+    Url(Secret),
 }

@@ -43,7 +43,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 
-use crate::auth::Login;
+use crate::credentials::Login;
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use file::{Entries, Entry, Writer};

@@ -4,35 +4,17 @@
 //! Certificate checks are never switched off: the only knob is *more* trusted roots.
 
 use std::error::Error as StdError;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use rustls::{AlertDescription, CertificateError};
 
-use crate::builder::setup_error;
 use crate::codes;
+use crate::config::ExtraCa;
+use crate::error::setup_error;
 use crate::error::{Error, Result};
 use crate::files::{read_bounded, Links, MAX_PEM_BYTES};
-
-/// A CA to trust besides the platform's roots, as given to the builder; read and parsed only by
-/// [`ClientBuilder::build`](crate::ClientBuilder::build), so that a bad one is an error there.
-#[derive(Clone)]
-pub(crate) enum ExtraCa {
-    Pem(Vec<u8>),
-    File(PathBuf),
-}
-
-impl std::fmt::Debug for ExtraCa {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            // Certificates are public, but a few kilobytes of base64 help nobody in a Debug dump.
-            ExtraCa::Pem(pem) => write!(f, "Pem({} bytes)", pem.len()),
-            ExtraCa::File(path) => f.debug_tuple("File").field(path).finish(),
-        }
-    }
-}
 
 fn invalid(message: String) -> Error {
     Error::InvalidInput { code: codes::CA_FILE_INVALID, message }

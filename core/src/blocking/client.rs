@@ -20,12 +20,13 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use crate::async_client::AsyncClient;
-use crate::builder::ClientBuilder;
+use super::engine::{Engine, Engines};
+use crate::async_client::{AsyncClient, Inner};
 use crate::codes;
-use crate::engine::{Engine, Engines};
+use crate::config::ClientBuilder;
 use crate::error::{Error, Result};
 use crate::model::{CallbackAck, CallbackRegistration, RegisteredCallback};
+use crate::transport::http::{HttpRecipe, Lookups};
 
 /// A ThingSpace callback API client.
 ///
@@ -65,7 +66,12 @@ use crate::model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 /// ```
 #[derive(Clone)]
 pub struct Client {
+    /// The first engine's handle: the shared configuration and sign-in state, for what needs no
+    /// connection.
     pub(crate) inner: AsyncClient,
+    /// For the connection pool of each further engine (a connection belongs to the runtime
+    /// whose I/O driver opened it, so runtimes must not share a pool).
+    recipe: Arc<HttpRecipe>,
     /// The engines no call is using now.
     engines: Arc<Engines>,
 }
@@ -75,10 +81,24 @@ impl fmt::Debug for Client {
         let inner = &self.inner.inner;
         f.debug_struct("Client")
             .field("base_url", &inner.base)
-            .field("timeout", &inner.timeout)
+            .field("timeout", &inner.send.timeout)
             .field("call_timeout", &inner.call_timeout)
-            .field("retry", &inner.retry)
+            .field("retry", &inner.send.retry)
             .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// Checks the configuration and builds the blocking client. Never panics, and starts no
+    /// thread (see [`Client`]).
+    pub fn build(self) -> Result<Client> {
+        // Host names are looked up without a thread: see `crate::transport::dns`.
+        let (shared, recipe) = Inner::new(self.config()?, Lookups::CallerThread)?;
+        let http = recipe.build(shared.send.proxy.as_ref())?;
+        let inner = AsyncClient { inner: shared, http };
+        // The first engine sends on the first pool.
+        let first = Engine::new(inner.clone())?;
+        Ok(Client { inner, recipe: Arc::new(recipe), engines: Arc::new(Engines::new(first)) })
     }
 }
 
@@ -89,11 +109,11 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// Wraps an async client built for the caller's thread (see [`crate::dns`]); its
-    /// connection pool goes to the first engine.
-    pub(crate) fn new(inner: AsyncClient) -> Result<Client> {
-        let first = Engine::new(inner.clone())?;
-        Ok(Client { inner, engines: Arc::new(Engines::new(first)) })
+    /// A handle on the shared state with a connection pool of its own, for a new engine.
+    fn with_own_connections(&self) -> Result<AsyncClient> {
+        let shared = &self.inner.inner;
+        let http = self.recipe.build(shared.send.proxy.as_ref())?;
+        Ok(AsyncClient { inner: Arc::clone(shared), http })
     }
 
     /// The base URL in use, without a trailing slash.
@@ -167,7 +187,7 @@ impl Client {
         }
         let mut engine = match self.engines.take() {
             Some(engine) => engine,
-            None => Engine::new(self.inner.with_own_connections()?)?,
+            None => Engine::new(self.with_own_connections()?)?,
         };
         let outcome = engine.block_on(call(engine.client.clone()));
         self.engines.give_back(engine);

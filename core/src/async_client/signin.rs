@@ -10,12 +10,12 @@ use zeroize::Zeroizing;
 
 use crate::async_client::AsyncClient;
 use crate::auth::{ClientCredentials, Login, SignIn, Token};
-use crate::builder::setup_error;
 use crate::deadline::Deadline;
+use crate::error::setup_error;
 use crate::error::{Error, Result};
+use crate::protocol::decode;
 use crate::retry::Operation;
 use crate::secret::{basic_credentials, joined, Secret};
-use crate::send::Call;
 
 /// The sign-in requests, sent for the auth module with the client's HTTP connection pool,
 /// timeouts and retry policy.
@@ -37,16 +37,17 @@ impl SignIn for AsyncClient {
             (CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded")),
         ];
         // A server may echo the Authorization header: its base64 decodes to id:secret.
-        let call = Call { client: self, tokens: None, extra_secrets: vec![basic.as_str()], deadline };
+        let redactor = self.inner.redactor(None, Some(basic.as_str()));
+        let call = self.sender(&redactor, deadline);
         let body = b"grant_type=client_credentials";
         let (status, answer) = call
             .send_with_retry(Operation::Token, Method::POST, &url, &headers, Some(body))
             .await
             .map_err(Error::refused_as_auth)?;
         let answer = Zeroizing::new(answer);
-        let token: TokenAnswer = call.parse_sign_in(status, &answer, "access_token")?;
+        let token: TokenAnswer = decode::sign_in(&redactor, status, &answer, "access_token")?;
         if !is_header_token(token.access_token.expose()) {
-            return Err(call.shape_error(status, "the OAuth token is empty or cannot go into a header"));
+            return Err(decode::shape_error(status, "the OAuth token is empty or cannot go into a header"));
         }
         let lifetime = token.lifetime();
         Ok((token.access_token, lifetime))
@@ -67,15 +68,16 @@ impl SignIn for AsyncClient {
         serde_json::to_writer(&mut *body, &Body { username: &login.username, password })
             .map_err(|e| setup_error("the login request", e))?;
         // (Redaction knows the escaped forms of the password, should a server echo it.)
-        let call = Call { client: self, tokens: None, extra_secrets: vec![bearer.value.expose()], deadline };
+        let redactor = self.inner.redactor(None, Some(bearer.value.expose()));
+        let call = self.sender(&redactor, deadline);
         let (status, answer) = call
             .send_with_retry(Operation::Login, Method::POST, &url, &headers, Some(&body))
             .await
             .map_err(Error::refused_as_auth)?;
         let answer = Zeroizing::new(answer);
-        let session: LoginAnswer = call.parse_sign_in(status, &answer, "sessionToken")?;
+        let session: LoginAnswer = decode::sign_in(&redactor, status, &answer, "sessionToken")?;
         if !is_header_token(session.session_token.expose()) {
-            return Err(call.shape_error(status, "the session token is empty or cannot go into a header"));
+            return Err(decode::shape_error(status, "the session token is empty or cannot go into a header"));
         }
         Ok(session.session_token)
     }
