@@ -156,6 +156,9 @@ mod tls;
 mod validate;
 
 pub use async_client::AsyncClient;
+// For `tscb`'s text output: one rule for which characters a terminal must not be given raw.
+#[doc(hidden)]
+pub use text::escape_invisible;
 pub use builder::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
 };
