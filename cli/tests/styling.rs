@@ -18,14 +18,12 @@ const FLEET: &str = "[defaults]\nurl = \"https://listener.example.com/cb\"\n\
 /// to the command line in the shell; what the terminal received, or `None` where `script` is
 /// missing or cannot open a terminal here.
 fn apply_on_a_terminal(name: &str, env: &str, redirect: &str) -> Option<String> {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("styling-{name}-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("styling-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let fleet = dir.join("fleet.toml");
     std::fs::write(&fleet, FLEET).unwrap();
-    let line = format!(
-        "{env} '{BIN}' apply --sim -f '{}' --yes --max-rate 3 {redirect}",
-        fleet.display(),
-    );
+    let line = format!("{env} '{BIN}' apply --sim -f '{}' --yes --max-rate 3 {redirect}", fleet.display());
     let run = Command::new("script")
         .args(["-qefc", &line, "/dev/null"])
         .current_dir(&dir)
@@ -65,11 +63,9 @@ fn no_color_dumb_terminals_and_redirected_output_get_no_escape_sequences() {
     assert!(escapes(&styled), "no progress bar on a terminal:\n{styled}");
     assert!(styled.contains("apply: 6 created"), "{styled}");
 
-    for (name, env, redirect) in [
-        ("no-color", "NO_COLOR=1", ""),
-        ("dumb", "TERM=dumb", ""),
-        ("redirected", "", "> out.txt"),
-    ] {
+    for (name, env, redirect) in
+        [("no-color", "NO_COLOR=1", ""), ("dumb", "TERM=dumb", ""), ("redirected", "", "> out.txt")]
+    {
         let shown = apply_on_a_terminal(name, env, redirect).unwrap();
         assert!(!escapes(&shown), "{name}: escape sequences in {shown:?}");
         // One plain line per change instead of the bar.

@@ -156,9 +156,6 @@ mod tls;
 mod validate;
 
 pub use async_client::AsyncClient;
-// For `tscb`'s text output: one rule for which characters a terminal must not be given raw.
-#[doc(hidden)]
-pub use text::escape_invisible;
 pub use builder::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
 };
@@ -177,6 +174,9 @@ pub use model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use send::MAX_RESPONSE_BYTES;
+// For `tscb`'s text output: one rule for which characters a terminal must not be given raw.
+#[doc(hidden)]
+pub use text::escape_invisible;
 pub use validate::{timeout_from_secs, CALLBACK_PORTS, MAX_CREDENTIAL_CHARS, MAX_TIMEOUT};
 
 /// The README's Rust example, compiled by `cargo test` so that it cannot rot.
