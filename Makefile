@@ -15,7 +15,7 @@ TARGET_DIR ?= $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),target)
 # staticlib -- --print native-static-libs`); the static C test proves the list links.
 NATIVE_STATIC_LIBS = -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
-.PHONY: all build demo test fmt-check clippy unit doc bench sim clean lib header install test-c test-python dist test-dist
+.PHONY: all build demo test fmt-check clippy unit doc bench sim clean lib header install test-c test-python dist test-dist man
 
 all: build
 
@@ -44,6 +44,11 @@ doc:
 ## Side-by-side comparisons as ratios: tscb vs a bare reqwest request; the C ABI vs the Rust API.
 bench:
 	bash bench/run.sh
+
+## The CLI's manual pages, generated from its command line model: $(TARGET_DIR)/man/tscb.1 and
+## tscb-COMMAND.1 for each command (read one with `man -l`).
+man:
+	$(CARGO) run --locked -q -p tscb-cli -- man --out-dir $(TARGET_DIR)/man
 
 ## Run the simulator on a fixed port for manual use.
 sim:

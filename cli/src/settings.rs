@@ -1,11 +1,13 @@
 //! Where the command's settings come from: the environment (credentials never come from an
-//! argument), the global options, and the state directory for refused logins.
+//! argument), the client options, and the state directory for refused logins.
 
 use tscb::env::EnvSettings;
 use tscb::{codes, Client, ClientBuilder, Error};
 use tscb_sim::Simulator;
 
-use crate::{Cli, Failure};
+use crate::args::ClientArgs;
+use crate::exit::Failure;
+use crate::output;
 
 /// Whether `tscb login` has anything to check: credentials, not just fixed tokens. With --sim
 /// the simulator's own credentials are used.
@@ -24,8 +26,33 @@ pub(crate) fn env(name: &str) -> Result<Option<String>, Error> {
     tscb::env::var(name)
 }
 
-pub(crate) fn client(cli: &Cli, sim: Option<&Simulator>) -> Result<Client, Failure> {
-    let timeout = cli.timeout.map(tscb::timeout_from_secs).transpose()?;
+/// Runs `call` with the client that `options` describe: against a simulator started for it with
+/// `--sim` (and stopped after it), else against the configured service. Then warns, whatever the
+/// outcome, when refused logins could not be remembered.
+pub(crate) fn with_client<T>(
+    options: &ClientArgs,
+    call: impl FnOnce(&Client) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    let sim = if options.sim {
+        Some(
+            Simulator::start()
+                .map_err(|e| Failure::Internal(format!("could not start the simulator: {e}")))?,
+        )
+    } else {
+        None
+    };
+    let client = client(options, sim.as_ref())?;
+    let outcome = call(&client);
+    // A problem with the guard file never stops the command, but the user should know that
+    // refused logins are not being remembered.
+    if let Some(warning) = client.login_guard_warning() {
+        output::warning(&warning, options.json);
+    }
+    outcome
+}
+
+fn client(cli: &ClientArgs, sim: Option<&Simulator>) -> Result<Client, Failure> {
+    let timeout = cli.call_timeout.map(tscb::timeout_from_secs).transpose()?;
     let with_timeout = |builder: ClientBuilder| match timeout {
         Some(t) => builder.call_timeout(t),
         None => builder,

@@ -42,13 +42,13 @@ fn register_list_deregister_with_credentials_from_the_environment() {
     let o = sim.run(&env, &["list", "--account", "TestAccount-2", "--show-passwords"]);
     assert!(stdout(&o).contains("password: echoed-SECRET-1"));
 
-    let o = sim.run(&env, &["--json", "list", "--account", "TestAccount-2"]);
+    let o = sim.run(&env, &["list", "--json", "--account", "TestAccount-2"]);
     let listed: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(listed[0]["serviceName"], "CarrierService");
     assert_eq!(listed[0]["password"], "********");
 
     let o =
-        sim.run(&env, &["--json", "deregister", "--account", "TestAccount-2", "--service", "CarrierService"]);
+        sim.run(&env, &["deregister", "--json", "--account", "TestAccount-2", "--service", "CarrierService"]);
     assert_eq!(o.status.code(), Some(0));
     let ack: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(ack, serde_json::json!({"accountName": "TestAccount-2", "serviceName": "CarrierService"}));
@@ -105,13 +105,13 @@ fn exit_codes_tell_failures_apart() {
         stderr(&o),
         "error: UnifiedWebService.REQUEST_FAILED.AccountNotFound: Account not found (HTTP 400)\n"
     );
-    let o = sim.run(&env, &["--json", "list", "--account", "NoSuchAccount"]);
+    let o = sim.run(&env, &["list", "--json", "--account", "NoSuchAccount"]);
     let e: serde_json::Value = serde_json::from_str(&stderr(&o)).unwrap();
     assert_eq!(e["errorCode"], "UnifiedWebService.REQUEST_FAILED.AccountNotFound");
     // Network failure.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let url = format!("http://127.0.0.1:{port}/api");
-    let o = tscb(&env, &["--base-url", &url, "list", "--account", "A"]);
+    let o = tscb(&env, &["list", "--base-url", &url, "--account", "A"]);
     assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
     // Usage.
     assert_eq!(tscb(&env, &["list"]).status.code(), Some(2));
@@ -150,7 +150,7 @@ fn timeout_bounds_the_whole_call() {
     let sim = Sim::start();
     sim.admin("POST", "/__admin/faults", r#"{"path_contains":"/oauth2/token","action":"delay","ms":10000}"#);
     let start = std::time::Instant::now();
-    let o = sim.run(&CREDENTIALS, &["--timeout", "2", "login"]);
+    let o = sim.run(&CREDENTIALS, &["login", "--call-timeout", "2"]);
     assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
     assert!(stderr(&o).contains("Tscb.REQUEST_FAILED.Timeout"), "{}", stderr(&o));
     assert!(start.elapsed() < std::time::Duration::from_millis(3500), "took {:?}", start.elapsed());

@@ -42,13 +42,13 @@ impl Drop for FleetFile {
     }
 }
 
-/// `tscb --base-url <sim> ARGS` with exactly `env` as its THINGSPACE_* environment and stdin
+/// `tscb COMMAND ... --base-url <sim>` with exactly `env` as its THINGSPACE_* environment and stdin
 /// not a terminal.
 fn tscb(sim: &Simulator, env: &[(&str, String)], args: &[&str]) -> Output {
     let env: Vec<(&str, &str)> = env.iter().map(|(n, v)| (*n, v.as_str())).collect();
     let base = sim.base_url();
-    let mut all = vec!["--base-url", base.as_str()];
-    all.extend_from_slice(args);
+    let mut all = args.to_vec();
+    all.extend_from_slice(&["--base-url", base.as_str()]);
     let mut child = command(&env, &all)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -134,7 +134,7 @@ fn json_plan_with_update_and_prune() {
     let sms = tscb::CallbackRegistration::new("SMSService", "https://old.example.com/cb");
     client.register_callback("TestAccount-1", &sms).unwrap();
 
-    let plan = tscb(&sim, &env, &["--json", "plan", "-f", f, "--prune"]);
+    let plan = tscb(&sim, &env, &["plan", "--json", "-f", f, "--prune"]);
     assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
     let value: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
     assert_eq!(value["changes"][0]["action"], "update");
@@ -150,7 +150,7 @@ fn json_plan_with_update_and_prune() {
     assert_eq!((left[0].url.as_str(), left[0].password.as_deref()), ("https://new.example.com/cb", None));
 
     // Scripts get the report as JSON too.
-    let again = tscb(&sim, &env, &["--json", "apply", "-f", f, "--prune", "--yes"]);
+    let again = tscb(&sim, &env, &["apply", "--json", "-f", f, "--prune", "--yes"]);
     assert_eq!(again.status.code(), Some(0));
     let value: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(value["summary"]["unchanged"], 1);

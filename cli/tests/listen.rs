@@ -374,8 +374,8 @@ fn the_whole_loop_register_deliver_stop_and_a_resend_arrives_once() {
         ("THINGSPACE_SESSION_TOKEN", sim.session.as_str()),
         ("CB_PW", PASSWORD),
     ];
-    let registered = command(&env, &["--base-url", &sim.base_url])
-        .args(["register", "--account", "TestAccount-2", "--service", "CarrierService", "--url", &url])
+    let registered = command(&env, &["register", "--base-url", &sim.base_url])
+        .args(["--account", "TestAccount-2", "--service", "CarrierService", "--url", &url])
         .args(["--username", "fleet-7", "--password-env", "CB_PW"])
         .output()
         .unwrap();

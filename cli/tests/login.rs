@@ -68,7 +68,7 @@ fn a_refused_login_is_not_sent_again_by_the_next_run() {
     }
 
     // Overridden: sent again (and refused again).
-    let o = sim.run(&env, &["--ignore-login-guard", "login"]);
+    let o = sim.run(&env, &["login", "--ignore-login-guard"]);
     assert_eq!(o.status.code(), Some(5));
     assert!(stderr(&o).contains("UserNotAuthorized"), "{}", stderr(&o));
     assert_eq!(sim.count("/session/login"), 2);
@@ -90,7 +90,7 @@ fn a_successful_login_clears_the_refusal() {
     assert_eq!(o.status.code(), Some(5));
     assert!(stderr(&o).contains("LoginBlocked"), "{}", stderr(&o));
     assert_eq!(sim.count("/session/login"), 1);
-    let o = sim.run(&env, &["--ignore-login-guard", "login"]);
+    let o = sim.run(&env, &["login", "--ignore-login-guard"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let o = sim.run(&env, &["login"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -122,7 +122,7 @@ fn parallel_runs_with_the_right_password_never_block_each_other() {
     for _ in 0..3 {
         let runs: Vec<Child> = (0..6)
             .map(|_| {
-                command(&env, &["--base-url", &sim.base_url, "--timeout", "30", "login"])
+                command(&env, &["login", "--base-url", &sim.base_url, "--call-timeout", "30"])
                     .stdout(Stdio::null())
                     .stderr(Stdio::piped())
                     .spawn()
@@ -174,7 +174,7 @@ fn a_lock_held_elsewhere_does_not_hold_the_login_past_its_timeout() {
     let started = std::time::Instant::now();
     let o = run_within(
         &env,
-        &["--base-url", &sim.base_url, "--timeout", "2", "login"],
+        &["login", "--base-url", &sim.base_url, "--call-timeout", "2"],
         std::time::Duration::from_secs(20),
     );
     let took = started.elapsed();
@@ -198,7 +198,7 @@ fn a_fifo_at_the_guard_path_does_not_hold_the_login() {
     env.push(("XDG_STATE_HOME", state.path()));
     let o = run_within(
         &env,
-        &["--base-url", &sim.base_url, "--timeout", "2", "login"],
+        &["login", "--base-url", &sim.base_url, "--call-timeout", "2"],
         std::time::Duration::from_secs(20),
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

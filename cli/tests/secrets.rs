@@ -28,7 +28,7 @@ fn tokens_echoed_by_the_service_never_reach_stdout_or_stderr() {
         for json in [false, true] {
             let sim = Sim::start();
             sim.inject(respond(path, 200, body));
-            let args: &[&str] = if json { &["--json", "login"] } else { &["login"] };
+            let args: &[&str] = if json { &["login", "--json"] } else { &["login"] };
             let o = sim.run(&CREDENTIALS, args);
             assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
             let all = stdout(&o) + &stderr(&o);
@@ -49,7 +49,7 @@ fn tokens_echoed_by_the_service_never_reach_stdout_or_stderr() {
     for (status, body) in [(400, body.as_str()), (502, &*format!("<html>{bearer} {u} {session}</html>"))] {
         let sim = Sim::start();
         sim.inject(respond("/callbacks/", status, body));
-        for args in [&["list", "--account", "A"][..], &["--json", "list", "--account", "A"]] {
+        for args in [&["list", "--account", "A"][..], &["list", "--json", "--account", "A"]] {
             let o = sim.run(&env, args);
             assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
             let all = stdout(&o) + &stderr(&o);
@@ -74,7 +74,7 @@ fn list_shows_control_characters_escaped_in_text_and_exact_in_json() {
     assert!(text.contains(r"username: \u{1b}[31mPWNED\u{202e}"), "{text}");
     assert!(text.contains(r"https://x.example/\u{1b}[2J"), "{text}");
     assert!(text.contains(r"password: pw\u{7}"), "{text}");
-    let o = sim.run(&CREDENTIALS, &["--json", "list", "--account", "A", "--show-passwords"]);
+    let o = sim.run(&CREDENTIALS, &["list", "--json", "--account", "A", "--show-passwords"]);
     let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(json[0]["username"], "\u{1b}[31mPWNED\u{202e}");
     assert_eq!(json[0]["url"], "https://x.example/\u{1b}[2J");
@@ -85,7 +85,7 @@ fn list_shows_control_characters_escaped_in_text_and_exact_in_json() {
 fn a_credential_variable_that_is_not_utf8_or_empty_is_refused_not_skipped() {
     let sim = Sim::start();
     let creds: Vec<(&str, &[u8])> = CREDENTIALS.iter().map(|(n, v)| (*n, v.as_bytes())).collect();
-    let base = ["--base-url", sim.base_url.as_str(), "list", "--account", "A"];
+    let base = ["list", "--base-url", sim.base_url.as_str(), "--account", "A"];
     for (name, value) in [
         ("THINGSPACE_LOGIN_PASSWORD", &b"\xff"[..]),
         ("THINGSPACE_CLIENT_SECRET", b"sim-\xffsecret"),
@@ -110,7 +110,7 @@ fn a_credential_variable_that_is_not_utf8_or_empty_is_refused_not_skipped() {
     // The callback password's variable too.
     let mut env = creds.clone();
     env.push(("LISTENER_PW", b"\xff"));
-    let args = ["--base-url", &sim.base_url, "register", "--account", "A", "--service", "S"];
+    let args = ["register", "--base-url", &sim.base_url, "--account", "A", "--service", "S"];
     let o = tscb_bytes(
         &env,
         &[&args[..], &["--url", "https://x.example", "--password-env", "LISTENER_PW"]].concat(),
@@ -138,7 +138,7 @@ fn the_base_url_and_ca_file_variables_are_refused_by_name_and_no_credentials_say
     env.push(("THINGSPACE_BASE_URL", sim.base_url.as_bytes()));
     let o = tscb_bytes(&env, &["login"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let o = tscb_bytes(&env, &["--base-url", "http://127.0.0.1:1/api", "login"]);
+    let o = tscb_bytes(&env, &["login", "--base-url", "http://127.0.0.1:1/api"]);
     assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
     // No credentials at all: which variables to set.
     let o = tscb_bytes(&[("THINGSPACE_BASE_URL", sim.base_url.as_bytes())], &list);

@@ -55,15 +55,15 @@ impl TlsSim {
         self.base_url.trim_start_matches("https://127.0.0.1:").trim_end_matches("/api")
     }
 
-    /// `tscb --base-url <sim> ARGS` with the sim's credentials and exactly `env` besides.
+    /// `tscb COMMAND ... --base-url <sim>` with the sim's credentials and exactly `env` besides.
     fn run(&self, env: &[(&str, &str)], args: &[&str]) -> Output {
         let mut command = Command::new(BIN);
         for name in CLEARED {
             command.env_remove(name);
         }
         command.env("XDG_STATE_HOME", &self.state);
-        command.envs(CREDENTIALS).envs(env.iter().copied()).arg("--base-url").arg(&self.base_url);
-        command.args(args).output().expect("tscb runs")
+        command.envs(CREDENTIALS).envs(env.iter().copied()).args(args);
+        command.arg("--base-url").arg(&self.base_url).output().expect("tscb runs")
     }
 }
 
@@ -98,13 +98,13 @@ const REGISTER: [&str; 7] = [
 fn the_main_path_over_https_with_ca_file_or_thingspace_ca_file() {
     let sim = TlsSim::start("main");
     let ca = sim.ca.to_str().unwrap();
-    assert!(ok(&sim.run(&[], &["--ca-file", ca, "login"])).starts_with("signed in to https://"));
+    assert!(ok(&sim.run(&[], &["login", "--ca-file", ca])).starts_with("signed in to https://"));
     assert!(ok(&sim.run(
         &[],
         &[
+            REGISTER[0],
             "--ca-file",
             ca,
-            REGISTER[0],
             REGISTER[1],
             REGISTER[2],
             REGISTER[3],
@@ -145,7 +145,7 @@ fn an_unknown_issuer_says_what_to_do_and_a_bad_ca_file_is_bad_input() {
     assert!(err.contains("--ca-file"), "{err}");
 
     let err =
-        failed(&sim.run(&[], &["--ca-file", "/nonexistent/ca.pem", "list", "--account", "TestAccount-2"]), 3);
+        failed(&sim.run(&[], &["list", "--ca-file", "/nonexistent/ca.pem", "--account", "TestAccount-2"]), 3);
     assert!(
         err.contains("Tscb.INPUT_INVALID.CaFile.Invalid") && err.contains("/nonexistent/ca.pem"),
         "{err}"
@@ -157,7 +157,7 @@ fn proxies_from_the_environment_and_the_command_line() {
     let sim = TlsSim::start("proxy");
     let ca = sim.ca.to_str().unwrap();
     let proxy = ConnectProxy::start().unwrap();
-    let list = ["--ca-file", ca, "list", "--account", "TestAccount-2"];
+    let list = ["list", "--ca-file", ca, "--account", "TestAccount-2"];
     let target = format!("127.0.0.1:{}", sim.port());
 
     ok(&sim.run(&[("HTTPS_PROXY", &proxy.url())], &list));
@@ -170,15 +170,15 @@ fn proxies_from_the_environment_and_the_command_line() {
     // NO_PROXY, and an explicit "no proxy", bypass it.
     ok(&sim.run(&[("HTTPS_PROXY", &proxy.url()), ("NO_PROXY", "localhost,127.0.0.0/8")], &list));
     ok(&sim.run(&[("https_proxy", &proxy.url()), ("no_proxy", "127.0.0.1")], &list));
-    let mut explicit_none = vec!["--proxy", ""];
-    explicit_none.extend_from_slice(&list);
+    let mut explicit_none = list.to_vec();
+    explicit_none.extend_from_slice(&["--proxy", ""]);
     ok(&sim.run(&[("HTTPS_PROXY", &proxy.url())], &explicit_none));
     assert_eq!(proxy.requests().len(), 3);
 
     // An explicit proxy wins over NO_PROXY.
     let url = proxy.url();
-    let mut explicit = vec!["--proxy", url.as_str()];
-    explicit.extend_from_slice(&list);
+    let mut explicit = list.to_vec();
+    explicit.extend_from_slice(&["--proxy", url.as_str()]);
     ok(&sim.run(&[("NO_PROXY", "*")], &explicit));
     assert_eq!(proxy.requests().len(), 4);
 }
@@ -192,15 +192,15 @@ fn a_proxy_demanding_credentials_is_a_network_failure_that_never_shows_them() {
         ..ProxyConfig::default()
     })
     .unwrap();
-    let list = ["--ca-file", ca, "list", "--account", "TestAccount-2"];
+    let list = ["list", "--ca-file", ca, "--account", "TestAccount-2"];
     let good = proxy.url().replace("http://", "http://dave:c0rp-pr0xy-pw@");
     ok(&sim.run(&[("HTTPS_PROXY", &good)], &list));
     assert_eq!(proxy.requests()[0].proxy_authorization.as_deref(), Some("Basic ZGF2ZTpjMHJwLXByMHh5LXB3"));
 
     let wrong = proxy.url().replace("http://", "http://dave:wr0ng-pr0xy-pw@");
     for args in [&["--json"][..], &[][..]] {
-        let mut all = args.to_vec();
-        all.extend_from_slice(&list);
+        let mut all = list.to_vec();
+        all.extend_from_slice(args);
         let out = sim.run(&[("HTTPS_PROXY", &wrong)], &all);
         let err = failed(&out, 6);
         assert!(err.contains("Tscb.REQUEST_FAILED.Proxy") && err.contains("407"), "{err}");

@@ -6,10 +6,10 @@ use common::{stderr, stdout, tscb};
 use tscb_sim::{SIM_BEARER_TOKEN, SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_SESSION_TOKEN};
 
 fn run(verbosity: &[&str]) -> (String, String) {
-    let mut args = verbosity.to_vec();
+    let mut args = vec!["register"];
+    args.extend_from_slice(verbosity);
     args.extend_from_slice(&[
         "--sim",
-        "register",
         "--account",
         "TestAccount-2",
         "--service",

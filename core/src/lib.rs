@@ -176,6 +176,9 @@ pub use model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use transport::send::MAX_RESPONSE_BYTES;
+// For `tscb`'s text output: one rule for which characters a terminal must not be given raw.
+#[doc(hidden)]
+pub use text::escape_invisible;
 pub use validate::{timeout_from_secs, CALLBACK_PORTS, MAX_CREDENTIAL_CHARS, MAX_TIMEOUT};
 
 /// The README's Rust example, compiled by `cargo test` so that it cannot rot.

@@ -14,6 +14,15 @@ pub(crate) fn is_invisible(c: char) -> bool {
     c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// `text` as a terminal may show it: the characters that `is_invisible` names written escaped,
+/// as `\u{1b}`, rather than blanked as `clean` does, so that a person sees exactly what the
+/// service sent. For printing text from the service (`tscb`'s output); JSON output needs none of it.
+pub fn escape_invisible(text: &str) -> String {
+    text.chars()
+        .map(|c| if is_invisible(c) { c.escape_unicode().to_string() } else { c.to_string() })
+        .collect()
+}
+
 /// `text` with [invisible](is_invisible) characters as spaces, cut to `max_chars` (with `…` when
 /// cut).
 pub(crate) fn clean(text: &str, max_chars: usize) -> String {

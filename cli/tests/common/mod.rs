@@ -96,10 +96,10 @@ impl Sim {
         self.requests().iter().filter(|r| r["path"].as_str().unwrap().ends_with(path_end)).count()
     }
 
-    /// `tscb --base-url <sim> ARGS` with exactly `env` as its THINGSPACE_* environment.
+    /// `tscb COMMAND ... --base-url <sim>` with exactly `env` as its THINGSPACE_* environment.
     pub fn run(&self, env: &[(&str, &str)], args: &[&str]) -> Output {
-        let mut all = vec!["--base-url", self.base_url.as_str()];
-        all.extend_from_slice(args);
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--base-url", self.base_url.as_str()]);
         tscb(env, &all)
     }
 }

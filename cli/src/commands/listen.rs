@@ -18,10 +18,11 @@ use std::time::Duration;
 use clap::Args;
 use tscb::{codes, CallbackVerifier, Error, DEFAULT_PREVIOUS_PASSWORD_WINDOW};
 
-use super::{env, Failure};
+use crate::exit::Failure;
+use crate::settings::env;
 
 #[derive(Args)]
-pub struct ListenArgs {
+pub(crate) struct ListenArgs {
     /// The address and port to listen on, e.g. 0.0.0.0:9001 (port 0: any free port)
     #[arg(long, value_name = "ADDR:PORT")]
     listen: SocketAddr,
@@ -63,7 +64,7 @@ pub struct ListenArgs {
 }
 
 /// Runs the listener until SIGINT or SIGTERM, then finishes the requests in flight.
-pub fn run(args: ListenArgs) -> Result<(), Failure> {
+pub(crate) fn run(args: ListenArgs) -> Result<(), Failure> {
     let verifier = verifier(&args)?;
     if let Some(path) = &args.path {
         if !path.starts_with('/') {
