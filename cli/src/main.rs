@@ -2,6 +2,10 @@
 //! (never an argument: arguments show in `ps` and shell history). This file only parses, sets up
 //! logging, dispatches and exits; each command is a module of `commands`.
 
+// The doc comments of the clap model are its help text, read in a terminal, where <…> around a
+// URL would only be noise.
+#![allow(rustdoc::bare_urls)]
+
 mod args;
 mod commands;
 mod exit;

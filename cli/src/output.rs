@@ -20,7 +20,7 @@ pub(crate) fn shown(text: &str) -> String {
 
 /// Whether output may be styled (a progress bar redrawn in place): only for a person at a
 /// terminal on both stdout and stderr, who has not asked for plain output with `NO_COLOR`
-/// (https://no-color.org: set and not empty) or `TERM=dumb`.
+/// (<https://no-color.org>: set and not empty) or `TERM=dumb`.
 pub(crate) fn styled() -> bool {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
