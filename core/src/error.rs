@@ -62,6 +62,21 @@ impl fmt::Display for ErrorKind {
     }
 }
 
+/// Whether a failed request may have reached the service: what decides whether repeating it is
+/// harmless (see [`crate::RetryPolicy`]) and whether a register may have taken effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Sent {
+    /// Nothing reached the service: the input was refused, no connection (or TLS session, or
+    /// proxy tunnel) could be made, the client could not be set up, or the call never started.
+    No,
+    /// It may have reached the service and been acted on: the connection broke, or no answer
+    /// came in time.
+    Maybe,
+    /// The service answered (an error, or an answer that could not be understood).
+    Yes,
+}
+
 /// Every failure of the library, in the API's own terms: a code and a message.
 ///
 /// `Display` is `"<error_code>: <error_message>"`. Secrets (tokens, passwords) never appear in
@@ -243,6 +258,23 @@ impl Error {
         }
     }
 
+    /// Whether the request may have reached the service ([`Sent`]).
+    pub fn sent(&self) -> Sent {
+        match self {
+            Error::InvalidInput { .. } | Error::LoginBlocked { .. } => Sent::No,
+            Error::CallbackRejected { .. } | Error::CallbackInvalid { .. } => Sent::No,
+            Error::Api { .. } | Error::HttpStatus { .. } | Error::InvalidResponse { .. } => Sent::Yes,
+            Error::Transport { code, .. } => transport_cause(code).0,
+            Error::Timeout { .. } | Error::Panic { .. } => Sent::Maybe,
+        }
+    }
+
+    /// A failure to reach the service that a second try may not meet (a refused or unreachable
+    /// connection), as opposed to one that will recur (TLS, the proxy's answer, the set-up).
+    pub(crate) fn is_unreached(&self) -> bool {
+        matches!(self, Error::Transport { code, .. } if transport_cause(code) == (Sent::No, Passing::Yes))
+    }
+
     /// Where the failure happened.
     pub fn kind(&self) -> ErrorKind {
         match self {
@@ -342,6 +374,23 @@ pub(crate) fn is_session_code(code: &str) -> bool {
     subject == "SessionToken" && matches!(detail, "Expired" | "Invalid" | "Format")
 }
 
+/// Whether a transport failure can pass by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Passing {
+    Yes,
+    No,
+}
+
+/// What each transport code says of the request: the one table of them.
+fn transport_cause(code: &str) -> (Sent, Passing) {
+    match code {
+        codes::CONNECT => (Sent::No, Passing::Yes),
+        codes::TLS | codes::PROXY | codes::CLIENT_SETUP => (Sent::No, Passing::No),
+        // codes::TRANSPORT: the connection broke, perhaps after the request went out.
+        _ => (Sent::Maybe, Passing::Yes),
+    }
+}
+
 /// A failure to set the client up (its runtime, TLS, HTTP client or a request that cannot be
 /// formed): nothing was sent.
 pub(crate) fn setup_error(what: &str, e: impl Into<BoxError>) -> Error {
@@ -365,5 +414,29 @@ mod tests {
         assert!(!is_session_code("UnifiedWebService.REQUEST_FAILED.AccountNotFound"));
         assert!(!is_session_code("SessionToken"));
         assert!(!is_session_code("Tscb.INPUT_INVALID.SessionToken.Missing"));
+    }
+
+    #[test]
+    fn whether_a_request_may_have_been_sent_is_a_property_of_the_error() {
+        let transport = |code| Error::Transport { code, message: String::new(), source: "x".into() };
+        assert_eq!(Error::invalid(codes::ACCOUNT_NAME_EMPTY, "m").sent(), Sent::No);
+        for code in [codes::CONNECT, codes::TLS, codes::PROXY, codes::CLIENT_SETUP] {
+            assert_eq!(transport(code).sent(), Sent::No, "{code}");
+        }
+        assert_eq!(transport(codes::TRANSPORT).sent(), Sent::Maybe);
+        assert_eq!(Error::Timeout { message: String::new(), source: None }.sent(), Sent::Maybe);
+        let answered = Error::HttpStatus {
+            status: 503,
+            message: String::new(),
+            kind: ErrorKind::Api,
+            retry_after: None,
+        };
+        assert_eq!(answered.sent(), Sent::Yes);
+        // Only a connection that could not be made may pass by itself: TLS, the proxy's answer
+        // and the set-up would fail the same way again.
+        assert!(transport(codes::CONNECT).is_unreached());
+        for code in [codes::TLS, codes::PROXY, codes::CLIENT_SETUP, codes::TRANSPORT] {
+            assert!(!transport(code).is_unreached(), "{code}");
+        }
     }
 }

@@ -4,7 +4,6 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
-use crate::codes;
 use crate::error::Error;
 
 /// When and how often a call is repeated after a transient failure.
@@ -103,7 +102,8 @@ impl RetryPolicy {
         if retry > self.max_retries {
             return None;
         }
-        let nothing_sent = error.error_code() == codes::CONNECT;
+        // Nothing reached the service, and another try may: a refused or unreachable connection.
+        let nothing_sent = error.is_unreached();
         let busy = matches!(error.http_status(), Some(429 | 503));
         let repeat = nothing_sent
             || (busy
@@ -165,7 +165,7 @@ mod tests {
     }
 
     fn connect() -> Error {
-        Error::Transport { code: codes::CONNECT, message: String::new(), source: "refused".into() }
+        Error::Transport { code: crate::codes::CONNECT, message: String::new(), source: "refused".into() }
     }
 
     #[test]

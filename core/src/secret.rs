@@ -1,3 +1,8 @@
+//! Secrets and keeping them out of what we say: [`Secret`] (never printed, wiped when dropped),
+//! the helpers that build header texts without leaving copies, and [`Redactor`] with the one
+//! matcher that finds a secret's echoes (escaped, cut short, case-changed, base64). About 400
+//! lines: the matcher and its tests belong together.
+
 use std::fmt;
 
 use zeroize::{Zeroize, Zeroizing};
