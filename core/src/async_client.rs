@@ -17,6 +17,7 @@ use crate::codes;
 use crate::config::{ClientBuilder, Config};
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
+use crate::input::{AccountName, ServiceName};
 use crate::model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 use crate::protocol::{self, Request};
 use crate::secret::Redactor;
@@ -159,12 +160,12 @@ impl AsyncClient {
     /// before registering a service again.
     pub async fn register_callback(
         &self,
-        account: &str,
+        account: impl TryInto<AccountName, Error: Into<Error>>,
         registration: &CallbackRegistration,
     ) -> Result<CallbackAck> {
         runtime_present()?;
-        validate::account_name(account)?;
-        validate::service_name(registration.service_name())?;
+        let account = account.try_into().map_err(Into::into)?;
+        ServiceName::new(registration.service_name())?;
         validate::callback_url(registration.url(), self.inner.check_callback_port)?;
         if let Some(username) = registration.username() {
             validate::username(username)?;
@@ -173,26 +174,33 @@ impl AsyncClient {
         if let Some(password) = password {
             validate::password(password)?;
         }
-        let (tokens, status, body) = self.call(protocol::register(account, registration), password).await?;
+        let (tokens, status, body) = self.call(protocol::register(&account, registration), password).await?;
         protocol::ack(&self.inner.redactor(Some(&tokens), password), status, &body)
     }
 
     /// Lists the listeners registered through this API: `GET {base}/m2m/v1/callbacks/{account}`.
     /// An empty answer (empty body, `null` or `[]`) is an empty list.
-    pub async fn list_callbacks(&self, account: &str) -> Result<Vec<RegisteredCallback>> {
+    pub async fn list_callbacks(
+        &self,
+        account: impl TryInto<AccountName, Error: Into<Error>>,
+    ) -> Result<Vec<RegisteredCallback>> {
         runtime_present()?;
-        validate::account_name(account)?;
-        let (tokens, status, body) = self.call(protocol::list(account), None).await?;
+        let account = account.try_into().map_err(Into::into)?;
+        let (tokens, status, body) = self.call(protocol::list(&account), None).await?;
         protocol::listed(&self.inner.redactor(Some(&tokens), None), status, &body)
     }
 
     /// Removes the listener of one service:
     /// `DELETE {base}/m2m/v1/callbacks/{account}/name/{service_name}`.
-    pub async fn deregister_callback(&self, account: &str, service_name: &str) -> Result<CallbackAck> {
+    pub async fn deregister_callback(
+        &self,
+        account: impl TryInto<AccountName, Error: Into<Error>>,
+        service_name: impl TryInto<ServiceName, Error: Into<Error>>,
+    ) -> Result<CallbackAck> {
         runtime_present()?;
-        validate::account_name(account)?;
-        validate::service_name(service_name)?;
-        let (tokens, status, body) = self.call(protocol::deregister(account, service_name), None).await?;
+        let account = account.try_into().map_err(Into::into)?;
+        let service_name = service_name.try_into().map_err(Into::into)?;
+        let (tokens, status, body) = self.call(protocol::deregister(&account, &service_name), None).await?;
         protocol::ack(&self.inner.redactor(Some(&tokens), None), status, &body)
     }
 

@@ -374,6 +374,13 @@ pub(crate) fn is_session_code(code: &str) -> bool {
     subject == "SessionToken" && matches!(detail, "Expired" | "Invalid" | "Format")
 }
 
+/// For the calls that take either a checked value (whose conversion cannot fail) or a text.
+impl From<std::convert::Infallible> for Error {
+    fn from(never: std::convert::Infallible) -> Error {
+        match never {}
+    }
+}
+
 /// Whether a transport failure can pass by itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Passing {

@@ -129,7 +129,7 @@
 
 // The layers, each using only those listed before it (none uses one listed after):
 // the leaves (codes, error, secret, text, model, deadline, retry, credentials, services, files,
-// events, validate); config (the builder and its checked settings); protocol (requests and
+// events, validate); input (the names a call takes, checked once); config (the builder and its checked settings); protocol (requests and
 // answers as values, sans-io); transport (TLS, proxy, DNS, one request sent); auth (the
 // sign-in state, its flight and the login guard, behind the `SignIn` trait); async_client (the
 // calls: config + auth + transport + protocol, and the sign-in requests); blocking (the
@@ -148,6 +148,7 @@ mod events;
 #[doc(hidden)]
 pub mod files;
 pub mod fleet;
+mod input;
 mod model;
 mod protocol;
 mod retry;
@@ -172,6 +173,7 @@ pub use config::{
 pub use credentials::{ClientCredentials, Login};
 pub use error::{BoxError, Error, ErrorKind, Result, Sent};
 pub use events::TARGET as LOG_TARGET;
+pub use input::{AccountName, ServiceName};
 pub use model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 pub use retry::RetryPolicy;
 pub use secret::Secret;

@@ -12,6 +12,7 @@ use reqwest::{Method, StatusCode};
 use zeroize::Zeroizing;
 
 use crate::error::Result;
+use crate::input::{AccountName, ServiceName};
 use crate::model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 use crate::retry::Operation;
 use crate::secret::Redactor;
@@ -31,13 +32,13 @@ pub(crate) struct Request {
     pub(crate) body: Option<Zeroizing<Vec<u8>>>,
 }
 
-fn callbacks_path(account: &str) -> String {
-    format!("/m2m/v1/callbacks/{}", utf8_percent_encode(account, PATH_SEGMENT))
+fn callbacks_path(account: &AccountName) -> String {
+    format!("/m2m/v1/callbacks/{}", utf8_percent_encode(account.as_str(), PATH_SEGMENT))
 }
 
 /// `POST /m2m/v1/callbacks/{account}` with the registration as JSON (unset optional fields
 /// left out, as Verizon's SDK does).
-pub(crate) fn register(account: &str, registration: &CallbackRegistration) -> Request {
+pub(crate) fn register(account: &AccountName, registration: &CallbackRegistration) -> Request {
     Request {
         operation: Operation::Register,
         method: Method::POST,
@@ -47,13 +48,13 @@ pub(crate) fn register(account: &str, registration: &CallbackRegistration) -> Re
 }
 
 /// `GET /m2m/v1/callbacks/{account}`.
-pub(crate) fn list(account: &str) -> Request {
+pub(crate) fn list(account: &AccountName) -> Request {
     Request { operation: Operation::List, method: Method::GET, path: callbacks_path(account), body: None }
 }
 
-/// `DELETE /m2m/v1/callbacks/{account}/name/{service}`. The service name was checked to be
-/// letters and digits only, so it needs no escaping.
-pub(crate) fn deregister(account: &str, service_name: &str) -> Request {
+/// `DELETE /m2m/v1/callbacks/{account}/name/{service}`. A service name is letters and digits
+/// only, so it needs no escaping.
+pub(crate) fn deregister(account: &AccountName, service_name: &ServiceName) -> Request {
     Request {
         operation: Operation::Deregister,
         method: Method::DELETE,

@@ -200,14 +200,14 @@ impl Client {
         if let Some(password) = password {
             registration = registration.with_password(password.into_string());
         }
-        self.run(py, move |c| c.register_callback(&account, &registration), CallbackAck::from)
+        self.run(py, move |c| c.register_callback(&*account, &registration), CallbackAck::from)
     }
 
     /// Lists the listeners registered for the account: GET {base}/m2m/v1/callbacks/{account}.
     fn list_callbacks(&self, py: Python<'_>, account: Text) -> PyResult<Vec<RegisteredCallback>> {
         self.run(
             py,
-            move |c| c.list_callbacks(&account),
+            move |c| c.list_callbacks(&*account),
             |list| list.into_iter().map(RegisteredCallback::from).collect(),
         )
     }
@@ -220,7 +220,7 @@ impl Client {
         account: Text,
         service_name: Text,
     ) -> PyResult<CallbackAck> {
-        self.run(py, move |c| c.deregister_callback(&account, &service_name), CallbackAck::from)
+        self.run(py, move |c| c.deregister_callback(&*account, &*service_name), CallbackAck::from)
     }
 
     /// Signs in now if the client has credentials and no valid tokens yet (calls do this by

@@ -25,6 +25,7 @@ use crate::async_client::{AsyncClient, Inner};
 use crate::codes;
 use crate::config::ClientBuilder;
 use crate::error::{Error, Result};
+use crate::input::{AccountName, ServiceName};
 use crate::model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 use crate::transport::http::{HttpRecipe, Lookups};
 
@@ -127,21 +128,32 @@ impl Client {
     /// before registering a service again.
     pub fn register_callback(
         &self,
-        account: &str,
+        account: impl TryInto<AccountName, Error: Into<Error>>,
         registration: &CallbackRegistration,
     ) -> Result<CallbackAck> {
+        let account = account.try_into().map_err(Into::into)?;
         self.run(|c| async move { c.register_callback(account, registration).await })
     }
 
     /// Lists the listeners registered through this API: `GET {base}/m2m/v1/callbacks/{account}`.
     /// An empty answer (empty body, `null` or `[]`) is an empty list.
-    pub fn list_callbacks(&self, account: &str) -> Result<Vec<RegisteredCallback>> {
+    pub fn list_callbacks(
+        &self,
+        account: impl TryInto<AccountName, Error: Into<Error>>,
+    ) -> Result<Vec<RegisteredCallback>> {
+        let account = account.try_into().map_err(Into::into)?;
         self.run(|c| async move { c.list_callbacks(account).await })
     }
 
     /// Removes the listener of one service:
     /// `DELETE {base}/m2m/v1/callbacks/{account}/name/{service_name}`.
-    pub fn deregister_callback(&self, account: &str, service_name: &str) -> Result<CallbackAck> {
+    pub fn deregister_callback(
+        &self,
+        account: impl TryInto<AccountName, Error: Into<Error>>,
+        service_name: impl TryInto<ServiceName, Error: Into<Error>>,
+    ) -> Result<CallbackAck> {
+        let (account, service_name) =
+            (account.try_into().map_err(Into::into)?, service_name.try_into().map_err(Into::into)?);
         self.run(|c| async move { c.deregister_callback(account, service_name).await })
     }
 

@@ -18,9 +18,10 @@ fn status(code: u16) -> StatusCode {
 
 #[test]
 fn the_account_is_always_one_path_segment() {
-    assert_eq!(list("../a/b?c#d%e f").path, "/m2m/v1/callbacks/..%2Fa%2Fb%3Fc%23d%25e%20f");
-    assert_eq!(list("0000123456-00001").path, "/m2m/v1/callbacks/0000123456-00001");
-    let request = deregister("TestAccount-2", "CarrierService");
+    let account = |name: &str| AccountName::new(name).unwrap();
+    assert_eq!(list(&account("../a/b?c#d%e f")).path, "/m2m/v1/callbacks/..%2Fa%2Fb%3Fc%23d%25e%20f");
+    assert_eq!(list(&account("0000123456-00001")).path, "/m2m/v1/callbacks/0000123456-00001");
+    let request = deregister(&account("TestAccount-2"), &ServiceName::new("CarrierService").unwrap());
     assert_eq!(
         (request.method, request.path.as_str()),
         (Method::DELETE, "/m2m/v1/callbacks/TestAccount-2/name/CarrierService")
@@ -30,7 +31,7 @@ fn the_account_is_always_one_path_segment() {
 #[test]
 fn a_registration_leaves_unset_fields_out() {
     let plain = CallbackRegistration::new("CarrierService", "https://l.example.com/cb");
-    let request = register("A", &plain);
+    let request = register(&AccountName::new("A").unwrap(), &plain);
     assert_eq!(request.method, Method::POST);
     assert_eq!(
         request.body.as_deref().unwrap().as_slice(),
@@ -38,7 +39,7 @@ fn a_registration_leaves_unset_fields_out() {
     );
     let full = plain.with_username("u").with_password("p\"w");
     assert_eq!(
-        register("A", &full).body.as_deref().unwrap().as_slice(),
+        register(&AccountName::new("A").unwrap(), &full).body.as_deref().unwrap().as_slice(),
         br#"{"name":"CarrierService","url":"https://l.example.com/cb","username":"u","password":"p\"w"}"#
     );
 }
