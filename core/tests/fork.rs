@@ -61,7 +61,7 @@ fn calls(client: &Client, process: usize) -> i32 {
     let run = || {
         for n in 0..CALLS {
             let start = Instant::now();
-            let outcome = client.list_callbacks(&account(process));
+            let outcome = client.list_callbacks(account(process));
             let took = start.elapsed();
             if let Err(e) = outcome {
                 eprintln!("process {process} ({}), call {n}: {e} after {took:?}", std::process::id());
@@ -181,7 +181,7 @@ fn main() {
         .build()
         .expect("client");
     // Used before the fork: an engine with an open keep-alive connection is in the pool.
-    client.list_callbacks(&account(0)).expect("the call before the fork");
+    client.list_callbacks(account(0)).expect("the call before the fork");
 
     // The last resort if the parent's own calls hang: SIGALRM ends this process.
     unsafe { libc::alarm(CHILDREN_BOUND.as_secs() as u32 + 30) };
