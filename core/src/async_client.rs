@@ -1,5 +1,5 @@
 //! The async client and its public calls, which the blocking [`crate::Client`] drives too: each
-//! checks its input, builds the documented request and hands it to [`crate::send`] with fresh
+//! checks its input, builds the documented request and hands it to [`crate::transport::send`] with fresh
 //! tokens, renewing a stale token once.
 
 mod signin;

@@ -28,15 +28,17 @@ fn desired_from(py: Python<'_>, desired: &Bound<'_, PyAny>) -> PyResult<fleet::D
 /// Plans what `Plan.apply()` would do: validates `desired` (nothing is sent when a value is
 /// wrong), signs in once and lists every account.
 #[pyfunction]
-#[pyo3(signature = (client, desired, *, prune=false, concurrency=8, max_rate=None))]
+#[pyo3(signature = (client, desired, *, prune=false, concurrency=None, max_rate=None))]
 pub(crate) fn plan(
     py: Python<'_>,
     client: Py<Client>,
     desired: &Bound<'_, PyAny>,
     prune: bool,
-    concurrency: usize,
+    concurrency: Option<usize>,
     max_rate: Option<f64>,
 ) -> PyResult<Plan> {
+    // None: core's default (tscb.fleet's DEFAULT_CONCURRENCY), never restated here.
+    let concurrency = concurrency.unwrap_or(fleet::DEFAULT_CONCURRENCY);
     let desired = desired_from(py, desired)?;
     let rust_client = client.get().client().map_err(|e| to_py(py, &e))?;
     let options = PlanOptions { prune, concurrency, max_rate };
@@ -75,8 +77,14 @@ pub struct Plan {
 impl Plan {
     /// Carries out the plan with the client it was computed with: one change's failure does not
     /// stop the others; an authentication failure stops the run.
-    #[pyo3(signature = (*, concurrency=8, max_rate=None))]
-    fn apply(&self, py: Python<'_>, concurrency: usize, max_rate: Option<f64>) -> PyResult<ApplyReport> {
+    #[pyo3(signature = (*, concurrency=None, max_rate=None))]
+    fn apply(
+        &self,
+        py: Python<'_>,
+        concurrency: Option<usize>,
+        max_rate: Option<f64>,
+    ) -> PyResult<ApplyReport> {
+        let concurrency = concurrency.unwrap_or(fleet::DEFAULT_CONCURRENCY);
         let client = self.client.get().client().map_err(|e| to_py(py, &e))?;
         let options = ApplyOptions { concurrency, max_rate };
         let report =

@@ -44,6 +44,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("DEFAULT_CALL_TIMEOUT", tscb::DEFAULT_CALL_TIMEOUT.as_secs_f64())?;
     module.add("MAX_TIMEOUT", tscb::MAX_TIMEOUT.as_secs_f64())?;
     module.add("DEFAULT_PREVIOUS_PASSWORD_WINDOW", tscb::DEFAULT_PREVIOUS_PASSWORD_WINDOW.as_secs_f64())?;
+    module.add("DEFAULT_CONCURRENCY", tscb::fleet::DEFAULT_CONCURRENCY)?;
     Ok(())
 }
 

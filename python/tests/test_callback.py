@@ -271,6 +271,7 @@ def test_the_module_constants_are_the_limits_and_defaults_applied() -> None:
         verifier(previous_password="x", previous_password_valid_for=float("nan"))
     assert info.value.error_code == "Tscb.INPUT_INVALID.Timeout.Invalid"
     assert (tscb.DEFAULT_CONNECT_TIMEOUT, tscb.DEFAULT_TIMEOUT, tscb.DEFAULT_CALL_TIMEOUT) == (10.0, 30.0, 120.0)
+    assert tscb.DEFAULT_CONCURRENCY == 8  # core's fleet default, exported rather than restated
     assert tscb.MAX_TIMEOUT == 24 * 60 * 60
     assert tscb.MAX_CREDENTIAL_CHARS == 40
     assert tscb.CALLBACK_PORTS == ((80, 80), (443, 443), (9001, 9006), (50551, 50559), (28200, 28220))

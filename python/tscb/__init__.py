@@ -16,6 +16,7 @@ A listener checks what ThingSpace POSTs to it with :class:`CallbackVerifier` (or
 from ._native import (
     CALLBACK_PORTS,
     DEFAULT_CALL_TIMEOUT,
+    DEFAULT_CONCURRENCY,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_PREVIOUS_PASSWORD_WINDOW,
     DEFAULT_TIMEOUT,
@@ -53,6 +54,7 @@ from ._native import (
 __all__ = [
     "CALLBACK_PORTS",
     "DEFAULT_CALL_TIMEOUT",
+    "DEFAULT_CONCURRENCY",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_PREVIOUS_PASSWORD_WINDOW",
     "DEFAULT_TIMEOUT",

@@ -18,6 +18,7 @@ __all__ = [
     "Change",
     "Client",
     "DEFAULT_CALL_TIMEOUT",
+    "DEFAULT_CONCURRENCY",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_PREVIOUS_PASSWORD_WINDOW",
     "DEFAULT_TIMEOUT",
@@ -53,6 +54,7 @@ CALLBACK_PORTS: tuple[tuple[int, int], ...]
 DEFAULT_CONNECT_TIMEOUT: float
 DEFAULT_TIMEOUT: float
 DEFAULT_CALL_TIMEOUT: float
+DEFAULT_CONCURRENCY: int
 MAX_TIMEOUT: float
 DEFAULT_PREVIOUS_PASSWORD_WINDOW: float
 
@@ -224,7 +226,7 @@ def plan(
     desired: _Desired,
     *,
     prune: bool = False,
-    concurrency: int = 8,
+    concurrency: Optional[int] = None,
     max_rate: Optional[float] = None,
 ) -> Plan: ...
 
@@ -295,4 +297,4 @@ class Plan:
     def failures(self) -> tuple[Outcome, ...]: ...
     @property
     def has_changes(self) -> bool: ...
-    def apply(self, *, concurrency: int = 8, max_rate: Optional[float] = None) -> ApplyReport: ...
+    def apply(self, *, concurrency: Optional[int] = None, max_rate: Optional[float] = None) -> ApplyReport: ...

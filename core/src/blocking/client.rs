@@ -13,7 +13,7 @@
 //! once in the last 90 s (see [`crate::engine`]). Sharing one runtime instead, one caller drives
 //! the I/O for all and wakes the others, which costs a thread hand-off per call again. The
 //! sign-in state is shared by all engines. Host names are looked up without a thread too
-//! ([`crate::dns`]), so no thread is ever started. A process forked from one that used the
+//! ([`crate::transport::dns`]), so no thread is ever started. A process forked from one that used the
 //! client builds engines of its own (see [`crate::engine`]).
 
 use std::fmt;

@@ -199,7 +199,7 @@ const PROBE_WAIT: Duration = Duration::from_secs(2);
 /// Sends only what the refused CONNECT sent (the target, and the proxy's own credentials when
 /// its URL has them), and only to a plain-http proxy; `None` when it cannot tell or the proxy
 /// now says 200 (the tunnel is then closed unused). Async, on the call's runtime, with the host
-/// name looked up as the blocking client does ([`crate::dns`]): no thread is blocked, and the
+/// name looked up as the blocking client does ([`crate::transport::dns`]): no thread is blocked, and the
 /// caller bounds the whole of it.
 async fn refusal_status(proxy: &Proxy, target: &str) -> Option<String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
