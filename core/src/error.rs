@@ -258,6 +258,20 @@ impl Error {
         }
     }
 
+    /// For an invalid-input error, which input it is about (as its code's second part says):
+    /// match on this rather than on the code's text. `None` for every other kind.
+    ///
+    /// ```
+    /// let e = tscb::AccountName::new("").unwrap_err();
+    /// assert_eq!(e.field(), Some(tscb::Field::AccountName));
+    /// ```
+    pub fn field(&self) -> Option<crate::field::Field> {
+        match self {
+            Error::InvalidInput { code, .. } => crate::field::Field::of_code(code),
+            _ => None,
+        }
+    }
+
     /// Whether the request may have reached the service ([`Sent`]).
     pub fn sent(&self) -> Sent {
         match self {

@@ -145,6 +145,7 @@ mod deadline;
 pub mod env;
 mod error;
 mod events;
+mod field;
 #[doc(hidden)]
 pub mod files;
 pub mod fleet;
@@ -173,6 +174,7 @@ pub use config::{
 pub use credentials::{ClientCredentials, Login};
 pub use error::{BoxError, Error, ErrorKind, Result, Sent};
 pub use events::TARGET as LOG_TARGET;
+pub use field::Field;
 pub use input::{AccountName, ServiceName};
 pub use model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 pub use retry::RetryPolicy;
