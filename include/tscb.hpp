@@ -358,7 +358,10 @@ private:
 
 /// Collects a client's settings; the setters have the Rust builder's names and defaults (see
 /// tscb.h for each), and build() checks them all. Move-only. A setter throws tscb::Error only
-/// for what C refuses at once (a string that is not UTF-8, or has a NUL byte).
+/// for what C refuses at once (a string that is not UTF-8, or has a NUL byte). On a named
+/// builder a setter returns it by reference; on a temporary, by value, so that
+/// `auto b = tscb::ClientBuilder().base_url(url);` holds the builder rather than a dangling
+/// reference.
 class ClientBuilder {
 public:
     /// The defaults: the production base URL and the DEFAULT_* timeouts.
@@ -380,24 +383,27 @@ public:
     }
 
     /// The API's base URL, up to and including `/api`: https, or plain http to loopback.
-    ClientBuilder &base_url(std::string_view url) {
+    ClientBuilder &base_url(std::string_view url) & {
         detail::check(tscb_client_builder_set_base_url(handle_.get(), detail::c_string(url, "base_url").c_str()));
         return *this;
     }
-    ClientBuilder &bearer_token(std::string_view token) {
+    ClientBuilder base_url(std::string_view url) && { return std::move(this->base_url(url)); }
+    ClientBuilder &bearer_token(std::string_view token) & {
         detail::check(tscb_client_builder_set_bearer_token(handle_.get(),
                                                            detail::c_string(token, "bearer_token").c_str()));
         return *this;
     }
-    ClientBuilder &session_token(std::string_view token) {
+    ClientBuilder bearer_token(std::string_view token) && { return std::move(this->bearer_token(token)); }
+    ClientBuilder &session_token(std::string_view token) & {
         detail::check(tscb_client_builder_set_session_token(handle_.get(),
                                                             detail::c_string(token, "session_token").c_str()));
         return *this;
     }
+    ClientBuilder session_token(std::string_view token) && { return std::move(this->session_token(token)); }
     /// Lets the client sign in by itself: the OAuth client id and secret, and the session login
     /// (the login username and password, not the callback's username and password).
     ClientBuilder &credentials(std::string_view client_id, std::string_view client_secret,
-                               std::string_view login_username, std::string_view login_password) {
+                               std::string_view login_username, std::string_view login_password) & {
         detail::check(tscb_client_builder_set_credentials(
             handle_.get(), detail::c_string(client_id, "client_id").c_str(),
             detail::c_string(client_secret, "client_secret").c_str(),
@@ -405,67 +411,84 @@ public:
             detail::c_string(login_password, "login_password").c_str()));
         return *this;
     }
-    ClientBuilder &user_agent(std::string_view user_agent) {
+    ClientBuilder credentials(std::string_view client_id, std::string_view client_secret,
+                              std::string_view login_username, std::string_view login_password) && {
+        return std::move(this->credentials(client_id, client_secret, login_username, login_password));
+    }
+    ClientBuilder &user_agent(std::string_view user_agent) & {
         detail::check(tscb_client_builder_set_user_agent(handle_.get(),
                                                          detail::c_string(user_agent, "user_agent").c_str()));
         return *this;
     }
-    ClientBuilder &max_retries(std::uint32_t retries) {
+    ClientBuilder user_agent(std::string_view user_agent) && { return std::move(this->user_agent(user_agent)); }
+    ClientBuilder &max_retries(std::uint32_t retries) & {
         detail::check(tscb_client_builder_set_max_retries(handle_.get(), retries));
         return *this;
     }
-    ClientBuilder &retry_register_when_busy(bool retry) {
+    ClientBuilder max_retries(std::uint32_t retries) && { return std::move(this->max_retries(retries)); }
+    ClientBuilder &retry_register_when_busy(bool retry) & {
         detail::check(tscb_client_builder_set_retry_register_when_busy(handle_.get(), retry ? 1 : 0));
         return *this;
     }
-    ClientBuilder &connect_timeout(std::chrono::milliseconds timeout) {
+    ClientBuilder retry_register_when_busy(bool retry) && { return std::move(this->retry_register_when_busy(retry)); }
+    ClientBuilder &connect_timeout(std::chrono::milliseconds timeout) & {
         detail::check(tscb_client_builder_set_connect_timeout_ms(handle_.get(),
                                                                  detail::c_millis(timeout, "connect_timeout")));
         return *this;
     }
+    ClientBuilder connect_timeout(std::chrono::milliseconds timeout) && { return std::move(this->connect_timeout(timeout)); }
     /// Each HTTP request's limit.
-    ClientBuilder &timeout(std::chrono::milliseconds timeout) {
+    ClientBuilder &timeout(std::chrono::milliseconds timeout) & {
         detail::check(tscb_client_builder_set_timeout_ms(handle_.get(), detail::c_millis(timeout, "timeout")));
         return *this;
     }
+    ClientBuilder timeout(std::chrono::milliseconds timeout) && { return std::move(this->timeout(timeout)); }
     /// One whole call's limit: sign-in, requests, retries and their waits.
-    ClientBuilder &call_timeout(std::chrono::milliseconds timeout) {
+    ClientBuilder &call_timeout(std::chrono::milliseconds timeout) & {
         detail::check(tscb_client_builder_set_call_timeout_ms(handle_.get(),
                                                               detail::c_millis(timeout, "call_timeout")));
         return *this;
     }
-    ClientBuilder &login_guard_file(std::string_view path) {
+    ClientBuilder call_timeout(std::chrono::milliseconds timeout) && { return std::move(this->call_timeout(timeout)); }
+    ClientBuilder &login_guard_file(std::string_view path) & {
         detail::check(tscb_client_builder_set_login_guard_file(handle_.get(),
                                                                detail::c_string(path, "login_guard_file").c_str()));
         return *this;
     }
-    ClientBuilder &ignore_login_guard(bool ignore) {
+    ClientBuilder login_guard_file(std::string_view path) && { return std::move(this->login_guard_file(path)); }
+    ClientBuilder &ignore_login_guard(bool ignore) & {
         detail::check(tscb_client_builder_set_ignore_login_guard(handle_.get(), ignore ? 1 : 0));
         return *this;
     }
-    ClientBuilder &check_callback_port(bool check) {
+    ClientBuilder ignore_login_guard(bool ignore) && { return std::move(this->ignore_login_guard(ignore)); }
+    ClientBuilder &check_callback_port(bool check) & {
         detail::check(tscb_client_builder_set_check_callback_port(handle_.get(), check ? 1 : 0));
         return *this;
     }
-    ClientBuilder &allow_insecure_http(bool allow) {
+    ClientBuilder check_callback_port(bool check) && { return std::move(this->check_callback_port(check)); }
+    ClientBuilder &allow_insecure_http(bool allow) & {
         detail::check(tscb_client_builder_set_allow_insecure_http(handle_.get(), allow ? 1 : 0));
         return *this;
     }
+    ClientBuilder allow_insecure_http(bool allow) && { return std::move(this->allow_insecure_http(allow)); }
     /// Trusts the CA certificates in the PEM file at `path` too (read by build()).
-    ClientBuilder &add_ca_file(std::string_view path) {
+    ClientBuilder &add_ca_file(std::string_view path) & {
         detail::check(tscb_client_builder_add_ca_file(handle_.get(), detail::c_string(path, "add_ca_file").c_str()));
         return *this;
     }
+    ClientBuilder add_ca_file(std::string_view path) && { return std::move(this->add_ca_file(path)); }
     /// Goes through the proxy at `url`, whatever HTTPS_PROXY, ALL_PROXY and NO_PROXY say.
-    ClientBuilder &proxy(std::string_view url) {
+    ClientBuilder &proxy(std::string_view url) & {
         detail::check(tscb_client_builder_set_proxy(handle_.get(), detail::c_string(url, "proxy").c_str()));
         return *this;
     }
+    ClientBuilder proxy(std::string_view url) && { return std::move(this->proxy(url)); }
     /// No proxy at all, whatever the environment says.
-    ClientBuilder &no_proxy() {
+    ClientBuilder &no_proxy() & {
         detail::check(tscb_client_builder_set_proxy(handle_.get(), nullptr));
         return *this;
     }
+    ClientBuilder no_proxy() && { return std::move(this->no_proxy()); }
 
     /// Checks the settings and builds the client. Consumes the builder's settings whatever the
     /// outcome: a setter or build() on it afterwards throws (kind NullParameter).
@@ -600,21 +623,27 @@ public:
 
     /// After re-registering with a new password, also accepts the previous one for `valid_for`.
     CallbackVerifier &set_previous_password(std::string_view password,
-                                            std::chrono::milliseconds valid_for = DEFAULT_PREVIOUS_PASSWORD_WINDOW) {
+                                            std::chrono::milliseconds valid_for = DEFAULT_PREVIOUS_PASSWORD_WINDOW) & {
         detail::check(tscb_callback_verifier_set_previous_password(
             handle_.get(), detail::c_string(password, "password").c_str(), detail::c_millis(valid_for, "valid_for")));
         return *this;
     }
+    CallbackVerifier set_previous_password(std::string_view password,
+                                           std::chrono::milliseconds valid_for = DEFAULT_PREVIOUS_PASSWORD_WINDOW) && {
+        return std::move(this->set_previous_password(password, valid_for));
+    }
     /// Allows an IPv4/IPv6 address or CIDR block. The first call replaces the default list.
-    CallbackVerifier &allow_source(std::string_view source) {
+    CallbackVerifier &allow_source(std::string_view source) & {
         detail::check(tscb_callback_verifier_allow_source(handle_.get(), detail::c_string(source, "source").c_str()));
         return *this;
     }
+    CallbackVerifier allow_source(std::string_view source) && { return std::move(this->allow_source(source)); }
     /// Allows every source (behind a proxy that checks sources itself, or for tests).
-    CallbackVerifier &allow_any_source() {
+    CallbackVerifier &allow_any_source() & {
         detail::check(tscb_callback_verifier_allow_any_source(handle_.get()));
         return *this;
     }
+    CallbackVerifier allow_any_source() && { return std::move(this->allow_any_source()); }
 
     /// Checks `source_ip` (as the socket reported it), reads `body`, compares the credentials.
     /// A refusal is a tscb::Error whose callback_answer_status() is what to answer.
