@@ -98,6 +98,7 @@ public:
         case TSCB_ERR_NULL_PARAMETER: d.code = "Tscb.INPUT_INVALID.Argument.Missing"; break;
         case TSCB_ERR_INVALID_UTF8: d.code = "Tscb.INPUT_INVALID.Argument.Encoding"; break;
         case TSCB_ERR_INVALID_INPUT: d.code = "Tscb.INPUT_INVALID.SourceAddress.Malformed"; break;
+        case TSCB_ERR_PANIC: d.code = "Tscb.REQUEST_FAILED.Panic"; break;
         default: d.code = "Tscb.REQUEST_FAILED.Internal"; break;
         }
         d.message = tscb_result_str(result);
