@@ -62,10 +62,12 @@ lib:
 header:
 	TSCB_UPDATE_HEADER=1 $(CARGO) test --locked -q -p tscb-ffi --test header
 
-## Install the C library, header, pkg-config file and CMake package under $(DESTDIR)$(PREFIX).
+## Install the C library, headers (tscb.h, and tscb.hpp for C++), pkg-config file and CMake package
+## under $(DESTDIR)$(PREFIX).
 install: lib
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/tscb $(DESTDIR)$(INCLUDEDIR)
 	install -m 644 include/tscb.h $(DESTDIR)$(INCLUDEDIR)/tscb.h
+	install -m 644 include/tscb.hpp $(DESTDIR)$(INCLUDEDIR)/tscb.hpp
 	install -m 755 $(TARGET_DIR)/release/libtscb.so $(DESTDIR)$(LIBDIR)/libtscb.so.$(VERSION)
 	ln -sf libtscb.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libtscb.so.$(SOVERSION)
 	ln -sf libtscb.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libtscb.so

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The C and C++ tests, as a C user builds them: against an installed copy of libtscb found through
 # pkg-config (shared and static) and through CMake, then again under ASan/UBSan and under
-# valgrind, each against a tscb-sim binary started here.
+# valgrind, each against a tscb-sim binary started here. tscb.hpp's suites (tests/cpp/test_*.cpp)
+# run with g++ and clang++, C++17 and C++20.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -68,6 +69,41 @@ inc=$(pkg-config --cflags tscb)
     cc "${cflags[@]}" examples/c/register.c -o "$out/register" $(pkg-config --cflags --libs tscb) $rpath
 }
 
+# tscb.hpp: the client and callback suites with each C++ compiler (Debian's g++ and clang++) in
+# C++17 and C++20, shared; under ASan/UBSan with both; static with g++. clang++ is used where it
+# is installed (apt-get install clang); a machine without it says so and goes on with g++.
+cxx_compilers=(g++)
+if command -v clang++ >/dev/null; then
+    cxx_compilers+=(clang++)
+else
+    echo "SKIP clang++: not installed (apt-get install clang); tscb.hpp is tested with g++ only"
+fi
+hpp_flags=(-Wall -Wextra -Wpedantic -Werror -g)
+asan_flags=(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+# shellcheck disable=SC2086  # pkg-config output is a list of words
+{
+    for cxx in "${cxx_compilers[@]}"; do
+        for std in 17 20; do
+            for test in client callback; do
+                "$cxx" -std=c++$std "${hpp_flags[@]}" $inc tests/cpp/test_$test.cpp -o "$out/hpp_${test}_${cxx}_$std" \
+                    $shared_libs $rpath -lpthread
+            done
+        done
+        asan_std=$([ "$cxx" = g++ ] && echo 17 || echo 20)
+        for test in client callback; do
+            "$cxx" -std=c++$asan_std "${hpp_flags[@]}" "${asan_flags[@]}" $inc tests/cpp/test_$test.cpp \
+                -o "$out/hpp_${test}_${cxx}_asan" $shared_libs $rpath -lpthread
+        done
+        "$cxx" -std=c++17 "${hpp_flags[@]}" examples/cpp/register.cpp -o "$out/register_cpp_$cxx" \
+            $(pkg-config --cflags --libs tscb) $rpath
+    done
+    g++ -std=c++17 "${hpp_flags[@]}" $inc tests/cpp/test_client.cpp -o "$out/hpp_client_static" $static_libs -lpthread
+}
+
+if readelf -d "$out/hpp_client_static" | grep -q 'libtscb'; then
+    echo "hpp_client_static depends on libtscb.so: it was not linked statically" >&2
+    exit 1
+fi
 if readelf -d "$out/test_static" | grep -q 'libtscb'; then
     echo "test_static depends on libtscb.so: it was not linked statically" >&2
     exit 1
@@ -103,6 +139,19 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
 start_sim
 echo "== C++17"
 "$out/test_cpp"
+for cxx in "${cxx_compilers[@]}"; do
+    for variant in 17 20 asan; do
+        echo "== tscb.hpp, $cxx, $([ $variant = asan ] && echo "ASan + UBSan" || echo "C++$variant")"
+        start_sim
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+            "$out/hpp_client_${cxx}_$variant"
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+            "$out/hpp_callback_${cxx}_$variant"
+    done
+done
+echo "== tscb.hpp, g++, static library"
+start_sim
+"$out/hpp_client_static"
 start_sim
 echo "== valgrind"
 # Fewer thread calls: valgrind runs everything on one core, ~50x slower.
@@ -110,6 +159,12 @@ TSCB_TEST_THREAD_CALLS=25 valgrind -q --leak-check=full --errors-for-leak-kinds=
     --error-exitcode=1 --suppressions=tests/c/valgrind.supp "$out/test_shared"
 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
     --error-exitcode=1 --suppressions=tests/c/valgrind.supp "$out/test_callback_shared"
+start_sim
+echo "== valgrind: tscb.hpp (g++, C++17)"
+TSCB_TEST_THREAD_CALLS=25 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+    --error-exitcode=1 --suppressions=tests/c/valgrind.supp "$out/hpp_client_g++_17"
+valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+    --error-exitcode=1 --suppressions=tests/c/valgrind.supp "$out/hpp_callback_g++_17"
 
 start_sim
 echo "== C log callback (ASan + UBSan)"
@@ -151,6 +206,31 @@ if grep -q 'HTTP status' "$out/register.err"; then
 fi
 echo "register.c: 2 passed, 0 failed"
 
+echo "== examples/cpp/register.cpp (tscb.hpp), and the README shows it as it is"
+# The README's block under "### C++ (`tscb.hpp`)" is the example, character for character.
+awk '/^### C\+\+ \(`tscb.hpp`\)/{f=1} f&&/^```cpp$/{p=1;next} p&&/^```$/{exit} p' README.md >"$out/readme-cpp-example"
+diff -u examples/cpp/register.cpp "$out/readme-cpp-example" || {
+    echo "README.md's C++ example differs from examples/cpp/register.cpp (above)" >&2
+    exit 1
+}
+for cxx in "${cxx_compilers[@]}"; do
+    THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN="$(sim_credential "bearer token")" THINGSPACE_SESSION_TOKEN="$(sim_credential "session token")" \
+        "$out/register_cpp_$cxx" TestAccount-2 CppService https://listener.example.com/cpp | tee "$out/register_cpp.out"
+    grep -q '^registered CppService for account TestAccount-2$' "$out/register_cpp.out"
+    grep -q '^CppService -> https://listener.example.com/cpp$' "$out/register_cpp.out"
+    if THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN="$(sim_credential "bearer token")" THINGSPACE_SESSION_TOKEN="$(sim_credential "session token")" \
+        "$out/register_cpp_$cxx" TestAccount-2 CppService https://listener.example.com:8443/cb 2>"$out/register_cpp.err"; then
+        echo "register.cpp accepted a port ThingSpace does not call" >&2
+        exit 1
+    fi
+    grep -q '^Tscb.INPUT_INVALID.CallbackUrl.Port: ' "$out/register_cpp.err"
+    if grep -q 'HTTP status' "$out/register_cpp.err"; then
+        echo "register.cpp showed an HTTP status for an error that had no answer" >&2
+        exit 1
+    fi
+done
+echo "register.cpp: ${#cxx_compilers[@]} compilers passed"
+
 echo "== CMake: find_package(tscb)"
 # CMake is not on a bare machine: it comes from PyPI into a venv of our own.
 venv="$target/tools-venv"
@@ -166,3 +246,17 @@ for variant in shared static; do
         LD_LIBRARY_PATH="$prefix/lib" "$out/cmake/register_$variant" TestAccount-1 DeviceUsage https://cmake.example.com/cb
 done
 echo "cmake: 2 passed, 0 failed"
+
+echo "== CMake: find_package(tscb) from C++ (tscb.hpp)"
+"$venv/bin/cmake" -S tests/cmake-cpp -B "$out/cmake-cpp" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
+"$venv/bin/cmake" --build "$out/cmake-cpp" >/dev/null
+if readelf -d "$out/cmake-cpp/register_static" | grep -q libtscb; then
+    echo "tscb::tscb_static linked the shared library (C++)" >&2
+    exit 1
+fi
+for variant in shared static; do
+    THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN="$(sim_credential "bearer token")" THINGSPACE_SESSION_TOKEN="$(sim_credential "session token")" \
+        LD_LIBRARY_PATH="$prefix/lib" "$out/cmake-cpp/register_$variant" TestAccount-1 CppCMake https://cmake.example.com/cpp \
+        | grep -q '^registered CppCMake for account TestAccount-1$'
+done
+echo "cmake (C++): 2 passed, 0 failed"

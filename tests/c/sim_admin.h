@@ -1,5 +1,6 @@
 /* A tiny HTTP client for the simulator's admin endpoints, so that the C tests can inject the
- * same faults as the Rust and Python tests. Plain sockets: loopback only, Connection: close. */
+ * same faults as the Rust and Python tests. Plain sockets: loopback only, Connection: close.
+ * Compiles as C++ too (the casts), for tests/cpp/. */
 #ifndef TSCB_TEST_SIM_ADMIN_H
 #define TSCB_TEST_SIM_ADMIN_H
 
@@ -84,12 +85,12 @@ static int sim_admin(const char *method, const char *path, const char *body, cha
         return -1;
     }
     size_t cap = 1 << 16, got = 0;
-    char *buf = malloc(cap);
+    char *buf = (char *)malloc(cap);
     ssize_t r;
     while (buf != NULL && (r = read(fd, buf + got, cap - 1 - got)) > 0) {
         got += (size_t)r;
         if (got == cap - 1) {
-            char *bigger = realloc(buf, cap * 2);
+            char *bigger = (char *)realloc(buf, cap * 2);
             if (bigger == NULL) free(buf);
             buf = bigger;
             cap *= 2;
@@ -103,7 +104,7 @@ static int sim_admin(const char *method, const char *path, const char *body, cha
     if (response != NULL) {
         const char *start = strstr(buf, "\r\n\r\n");
         start = start ? start + 4 : buf + got;
-        *response = malloc(strlen(start) + 1);
+        *response = (char *)malloc(strlen(start) + 1);
         if (*response != NULL) strcpy(*response, start);
     }
     free(buf);
