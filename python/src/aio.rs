@@ -19,7 +19,7 @@ use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::mpsc;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use pyo3::prelude::*;
@@ -39,6 +39,13 @@ struct Global {
     done: mpsc::Sender<Job>,
 }
 
+/// Held by the result thread while it runs jobs; true once the interpreter is exiting, after
+/// which no job runs (its Python objects are released without it). Python kills a thread that
+/// asks for the GIL during finalization by unwinding it, which ran the job's destructors without
+/// the GIL and crashed the exiting process; so an `atexit` handler waits here for the jobs under
+/// way and stops the rest.
+type Stop = Arc<Mutex<bool>>;
+
 /// Only Python threads, holding the GIL, take this lock, so a `fork()` (which needs the GIL)
 /// never finds it held by another thread.
 static GLOBAL: Mutex<Option<Global>> = Mutex::new(None);
@@ -48,9 +55,16 @@ std::thread_local! {
     static DONE: std::cell::RefCell<Option<mpsc::Sender<Job>>> = const { std::cell::RefCell::new(None) };
 }
 
-/// This process's runtime, built on first use.
+/// This process's runtime, built on first use (with the GIL held: `py`).
 /// Failing to start a thread is an `OSError` in Python, as it is for `threading`.
 fn global<T>(use_it: impl FnOnce(&Global) -> T) -> std::io::Result<T> {
+    global_or_build(use_it, |_| Ok(()))
+}
+
+fn global_or_build<T>(
+    use_it: impl FnOnce(&Global) -> T,
+    on_build: impl FnOnce(Stop) -> std::io::Result<()>,
+) -> std::io::Result<T> {
     let here = std::process::id();
     let mut global = GLOBAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     match global.as_ref() {
@@ -60,17 +74,19 @@ fn global<T>(use_it: impl FnOnce(&Global) -> T) -> std::io::Result<T> {
                 // The parent's, copied by fork(): never drop it here (see the module's comment).
                 std::mem::forget(global.take());
             }
-            *global = Some(build(here)?);
+            let stop = Stop::default();
+            *global = Some(build(here, Arc::clone(&stop))?);
+            on_build(stop)?;
         }
     }
     Ok(use_it(global.as_ref().expect("built above")))
 }
 
-fn build(pid: u32) -> std::io::Result<Global> {
+fn build(pid: u32, stop: Stop) -> std::io::Result<Global> {
     let (done, results) = mpsc::channel::<Job>();
     std::thread::Builder::new()
         .name("tscb-async-done".to_owned())
-        .spawn(move || complete(results))?;
+        .spawn(move || complete(results, stop))?;
     let for_threads = done.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -82,8 +98,15 @@ fn build(pid: u32) -> std::io::Result<Global> {
 }
 
 /// The result thread: runs the jobs, taking the GIL once for all those waiting.
-fn complete(results: mpsc::Receiver<Job>) {
+fn complete(results: mpsc::Receiver<Job>, stop: Stop) {
     while let Ok(first) = results.recv() {
+        let stopped = stop.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if *stopped {
+            // Leaked rather than dropped: dropping runs Python code (a PyErr's value, say) that
+            // needs the interpreter.
+            std::mem::forget(first);
+            continue;
+        }
         Python::attach(|_py| {
             let mut job = Some(first);
             while let Some(run) = job.take().or_else(|| results.try_recv().ok()) {
@@ -203,11 +226,26 @@ where
 {
     // Fails (RuntimeError) before anything starts when no event loop is running.
     let locals = TaskLocals::with_running_loop(py)?;
-    global(|_| ())?;
+    global_or_build(|_| (), |stop| stop_at_exit(py, stop))?;
     let guarded = CatchPanic(Box::pin(call));
     pyo3_async_runtimes::generic::future_into_py_with_locals::<Tokio, _, _>(py, locals, async move {
         Ok(Answer(guarded.await))
     })
+}
+
+/// Registers the `atexit` handler that stops this process's result thread (see [`Stop`]). The
+/// handler does nothing in a child of fork(), which has its own (and the parent's `stop` may
+/// have been locked by a thread that the child does not have).
+fn stop_at_exit(py: Python<'_>, stop: Stop) -> std::io::Result<()> {
+    let pid = std::process::id();
+    let handler = pyo3::types::PyCFunction::new_closure(py, None, None, move |args, _kwargs| {
+        if std::process::id() == pid {
+            let py = args.py();
+            py.detach(|| *stop.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = true);
+        }
+    });
+    let registered = handler.and_then(|handler| py.import("atexit")?.call_method1("register", (handler,)));
+    registered.map(drop).map_err(|e| std::io::Error::other(e.to_string()))
 }
 
 /// A call whose panic is an error instead.
