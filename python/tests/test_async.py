@@ -278,11 +278,11 @@ def test_a_process_exits_cleanly_after_calls(sim: Sim) -> None:
     program = (
         "import asyncio, sys, tscb\n"
         "async def main():\n"
-        "    client = tscb.AsyncClient(bearer_token='x', session_token='y', base_url=sys.argv[1])\n"
+        "    client = tscb.AsyncClient(base_url=sys.argv[1], bearer_token=sys.argv[2], session_token=sys.argv[3])\n"
         "    for _ in range(20):\n"
         "        await client.list_callbacks('TestAccount-2')\n"
         "asyncio.run(main())\n"
     )
     for _ in range(5):
-        done = subprocess.run([sys.executable, "-c", program, sim.base_url], capture_output=True, timeout=60)
+        done = subprocess.run([sys.executable, "-c", program, sim.base_url, SIM_CREDENTIALS["bearer token"], SIM_CREDENTIALS["session token"]], capture_output=True, timeout=60)
         assert done.returncode == 0, done.stderr
