@@ -55,7 +55,7 @@ std::thread_local! {
     static DONE: std::cell::RefCell<Option<mpsc::Sender<Job>>> = const { std::cell::RefCell::new(None) };
 }
 
-/// This process's runtime, built on first use (with the GIL held: `py`).
+/// This process's runtime, built on first use.
 /// Failing to start a thread is an `OSError` in Python, as it is for `threading`.
 fn global<T>(use_it: impl FnOnce(&Global) -> T) -> std::io::Result<T> {
     global_or_build(use_it, |_| Ok(()))
@@ -84,9 +84,7 @@ fn global_or_build<T>(
 
 fn build(pid: u32, stop: Stop) -> std::io::Result<Global> {
     let (done, results) = mpsc::channel::<Job>();
-    std::thread::Builder::new()
-        .name("tscb-async-done".to_owned())
-        .spawn(move || complete(results, stop))?;
+    std::thread::Builder::new().name("tscb-async-done".to_owned()).spawn(move || complete(results, stop))?;
     let for_threads = done.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
