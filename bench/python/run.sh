@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# tscb's Python package against a bare requests.Session and Verizon's generated SDK: calls per
+# tscb's Python package against a bare requests.Session and Verizon's generated SDK (and
+# tscb.AsyncClient against httpx and aiohttp: async_bench.py): calls per
 # second (with a raw socket and tscb's Rust API as references), import time, peak memory and
 # runtime dependencies, all against one tscb-sim in one run. See bench.py for what is measured and how. Run from anywhere: bash bench/python/run.sh
 # TSCB_PYBENCH_ROUNDS (30) and TSCB_PYBENCH_CALLS (100 a round) trade time for steadier ratios:
@@ -63,6 +64,10 @@ esac
 
 if [ ${#pin[@]} -gt 0 ]; then echo "(the simulator and the clients pinned to CPU 0; TSCB_PYBENCH_PIN=0 to not)"; fi
 "${pin[@]}" "$py" bench/python/bench.py --base-url "$url" --rust-calls "$target/release/examples/bench_calls"
+
+# tscb.AsyncClient vs httpx.AsyncClient vs aiohttp, against the same simulator.
+echo
+"${pin[@]}" "$py" bench/python/async_bench.py --base-url "$url"
 
 # Client construction with and without an extra CA: any CA no system trusts will do, and
 # `tscb-sim --tls` writes its throw-away one before it says it is listening.

@@ -64,6 +64,8 @@ pub struct AsyncClient {
     pub(crate) inner: Arc<Inner>,
     /// The connection pool this handle sends on (shared by its clones).
     pub(crate) http: reqwest::Client,
+    /// How to build another pool like `http` (see [`AsyncClient::with_new_connections`]).
+    pub(crate) recipe: Arc<HttpRecipe>,
 }
 
 /// What every handle on one client shares, whichever connection pool it sends on.
@@ -127,7 +129,7 @@ impl ClientBuilder {
     pub fn build_async(self) -> Result<AsyncClient> {
         let (inner, recipe) = Inner::new(self.config()?, Lookups::BlockingPool)?;
         let http = recipe.build(inner.send.proxy.as_ref())?;
-        Ok(AsyncClient { inner, http })
+        Ok(AsyncClient { inner, http, recipe: Arc::new(recipe) })
     }
 }
 
@@ -152,6 +154,16 @@ impl AsyncClient {
     /// The base URL in use, without a trailing slash.
     pub fn base_url(&self) -> &str {
         &self.inner.base
+    }
+
+    /// The same client (configuration and sign-in state, tokens included) on a connection pool
+    /// of its own, for another tokio runtime: a connection belongs to the runtime whose I/O
+    /// driver opened it. A process forked from one that used this client, whose runtime it
+    /// cannot use (nor drop), calls this on its new runtime (the Python binding does) and
+    /// leaks the old handle with `std::mem::forget`.
+    pub fn with_new_connections(&self) -> Result<AsyncClient> {
+        let http = self.recipe.build(self.inner.send.proxy.as_ref())?;
+        Ok(AsyncClient { inner: Arc::clone(&self.inner), http, recipe: Arc::clone(&self.recipe) })
     }
 
     /// Registers a callback listener: `POST {base}/m2m/v1/callbacks/{account}`.

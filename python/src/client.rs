@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::RwLock;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyType};
+use pyo3::types::PyDict;
 
 use crate::args::{owned, Text};
 use crate::errors::to_py;
@@ -52,130 +52,191 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, tscb::Error>) -> Result<T
         .unwrap_or_else(|_| Err(tscb::Error::panic("a panic inside tscb was caught at the Python boundary")))
 }
 
-#[pymethods]
-impl Client {
-    #[new]
-    #[pyo3(signature = (*, bearer_token=None, session_token=None, client_id=None, client_secret=None, login_username=None, login_password=None, base_url=None, timeout=None, connect_timeout=None, call_timeout=None, user_agent=None, check_callback_port=true, max_retries=None, retry_register_when_busy=false, allow_insecure_http=false, login_guard_file=None, ignore_login_guard=false, ca_file=None, proxy=None))]
-    #[allow(clippy::too_many_arguments)] // Python keyword arguments, not a Rust API
-    fn new(
-        py: Python<'_>,
-        bearer_token: Option<Text>,
-        session_token: Option<Text>,
-        client_id: Option<Text>,
-        client_secret: Option<Text>,
-        login_username: Option<Text>,
-        login_password: Option<Text>,
-        base_url: Option<Text>,
-        timeout: Option<f64>,
-        connect_timeout: Option<f64>,
-        call_timeout: Option<f64>,
-        user_agent: Option<Text>,
-        check_callback_port: bool,
-        max_retries: Option<u32>,
-        retry_register_when_busy: bool,
-        allow_insecure_http: bool,
-        login_guard_file: Option<PathBuf>,
-        ignore_login_guard: bool,
-        ca_file: Option<PathBuf>,
-        proxy: Option<Text>,
-    ) -> PyResult<Self> {
+/// Every keyword of the constructors of `Client` and `AsyncClient`, in one place: expands to
+/// the `#[pymethods]` block of `$class` with `__new__` (these keywords, turned into a
+/// `tscb::ClientBuilder` by [`Options::into_builder`] and handed to `$class::from_builder`) and
+/// `from_env`, followed by the class's own `$methods`. (A macro because pyo3 allows one
+/// `#[pymethods]` block per class and a signature cannot be shared otherwise.)
+macro_rules! client_class {
+    ($class:ident { $($methods:tt)* }) => {
+        #[pymethods]
+        impl $class {
+            #[new]
+            #[pyo3(signature = (*, bearer_token=None, session_token=None, client_id=None, client_secret=None, login_username=None, login_password=None, base_url=None, timeout=None, connect_timeout=None, call_timeout=None, user_agent=None, check_callback_port=true, max_retries=None, retry_register_when_busy=false, allow_insecure_http=false, login_guard_file=None, ignore_login_guard=false, ca_file=None, proxy=None))]
+            #[allow(clippy::too_many_arguments)] // Python keyword arguments, not a Rust API
+            fn new(
+                py: Python<'_>,
+                bearer_token: Option<Text>,
+                session_token: Option<Text>,
+                client_id: Option<Text>,
+                client_secret: Option<Text>,
+                login_username: Option<Text>,
+                login_password: Option<Text>,
+                base_url: Option<Text>,
+                timeout: Option<f64>,
+                connect_timeout: Option<f64>,
+                call_timeout: Option<f64>,
+                user_agent: Option<Text>,
+                check_callback_port: bool,
+                max_retries: Option<u32>,
+                retry_register_when_busy: bool,
+                allow_insecure_http: bool,
+                login_guard_file: Option<std::path::PathBuf>,
+                ignore_login_guard: bool,
+                ca_file: Option<std::path::PathBuf>,
+                proxy: Option<Text>,
+            ) -> PyResult<Self> {
+                let options = $crate::client::Options {
+                    bearer_token, session_token, client_id, client_secret, login_username,
+                    login_password, base_url, timeout, connect_timeout, call_timeout, user_agent,
+                    check_callback_port, max_retries, retry_register_when_busy, allow_insecure_http,
+                    login_guard_file, ignore_login_guard, ca_file, proxy,
+                };
+                Self::from_builder(py, options)
+            }
+
+            /// A client from the THINGSPACE_* environment variables (the names are core's:
+            /// `tscb::env`), with `overrides` (the constructor's keywords) winning over them. A
+            /// variable that is not UTF-8 is refused by name; an empty one is passed on, so that
+            /// the constructor names it; none of the credentials at all raises with the
+            /// variables to set.
+            #[classmethod]
+            #[pyo3(signature = (**overrides))]
+            fn from_env<'py>(
+                cls: &Bound<'py, pyo3::types::PyType>,
+                overrides: Option<&Bound<'py, pyo3::types::PyDict>>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                cls.call((), Some(&$crate::client::env_keywords(cls.py(), overrides)?))
+            }
+
+            $($methods)*
+        }
+    };
+}
+pub(crate) use client_class;
+
+/// The constructor's keywords, as given.
+pub(crate) struct Options {
+    pub(crate) bearer_token: Option<Text>,
+    pub(crate) session_token: Option<Text>,
+    pub(crate) client_id: Option<Text>,
+    pub(crate) client_secret: Option<Text>,
+    pub(crate) login_username: Option<Text>,
+    pub(crate) login_password: Option<Text>,
+    pub(crate) base_url: Option<Text>,
+    pub(crate) timeout: Option<f64>,
+    pub(crate) connect_timeout: Option<f64>,
+    pub(crate) call_timeout: Option<f64>,
+    pub(crate) user_agent: Option<Text>,
+    pub(crate) check_callback_port: bool,
+    pub(crate) max_retries: Option<u32>,
+    pub(crate) retry_register_when_busy: bool,
+    pub(crate) allow_insecure_http: bool,
+    pub(crate) login_guard_file: Option<PathBuf>,
+    pub(crate) ignore_login_guard: bool,
+    pub(crate) ca_file: Option<PathBuf>,
+    pub(crate) proxy: Option<Text>,
+}
+
+impl Options {
+    /// The core builder these keywords describe; whatever is not given keeps the core's
+    /// default: none is repeated here.
+    pub(crate) fn into_builder(self) -> Result<tscb::ClientBuilder, tscb::Error> {
+        let o = self;
         // Moved, not copied, into the builder, whose `Secret`s wipe them when dropped.
-        let (bearer_token, session_token) = (owned(bearer_token), owned(session_token));
-        let (client_id, client_secret) = (owned(client_id), owned(client_secret));
-        let (login_username, login_password) = (owned(login_username), owned(login_password));
-        let (base_url, user_agent) = (owned(base_url), owned(user_agent));
+        let (client_id, client_secret) = (owned(o.client_id), owned(o.client_secret));
+        let (login_username, login_password) = (owned(o.login_username), owned(o.login_password));
+        let mut builder = tscb::Client::builder()
+            .check_callback_port(o.check_callback_port)
+            .allow_insecure_http(o.allow_insecure_http)
+            .retry_register_when_busy(o.retry_register_when_busy);
+        if let Some(seconds) = o.timeout {
+            builder = builder.timeout(tscb::timeout_from_secs(seconds)?);
+        }
+        if let Some(seconds) = o.connect_timeout {
+            builder = builder.connect_timeout(tscb::timeout_from_secs(seconds)?);
+        }
+        if let Some(seconds) = o.call_timeout {
+            builder = builder.call_timeout(tscb::timeout_from_secs(seconds)?);
+        }
+        if let Some(retries) = o.max_retries {
+            builder = builder.max_retries(retries);
+        }
+        if let Some(path) = o.login_guard_file {
+            builder = builder.login_guard_file(path);
+        }
+        builder = builder.ignore_login_guard(o.ignore_login_guard);
+        builder = builder.credentials_from(client_id, client_secret, login_username, login_password);
+        if let Some(url) = owned(o.base_url) {
+            builder = builder.base_url(url);
+        }
+        if let Some(token) = owned(o.bearer_token) {
+            builder = builder.bearer_token(token);
+        }
+        if let Some(token) = owned(o.session_token) {
+            builder = builder.session_token(token);
+        }
+        if let Some(agent) = owned(o.user_agent) {
+            builder = builder.user_agent(agent);
+        }
+        if let Some(path) = o.ca_file {
+            builder = builder.add_ca_file(path);
+        }
         // None: from the environment, as curl reads it; "": none at all. May hold a password.
-        let proxy = owned(proxy);
-        let build = || -> Result<tscb::Client, tscb::Error> {
-            // Whatever is not given keeps the core's default: none is repeated here.
-            let mut builder = tscb::Client::builder()
-                .check_callback_port(check_callback_port)
-                .allow_insecure_http(allow_insecure_http)
-                .retry_register_when_busy(retry_register_when_busy);
-            if let Some(seconds) = timeout {
-                builder = builder.timeout(tscb::timeout_from_secs(seconds)?);
-            }
-            if let Some(seconds) = connect_timeout {
-                builder = builder.connect_timeout(tscb::timeout_from_secs(seconds)?);
-            }
-            if let Some(seconds) = call_timeout {
-                builder = builder.call_timeout(tscb::timeout_from_secs(seconds)?);
-            }
-            if let Some(retries) = max_retries {
-                builder = builder.max_retries(retries);
-            }
-            if let Some(path) = login_guard_file {
-                builder = builder.login_guard_file(path);
-            }
-            builder = builder.ignore_login_guard(ignore_login_guard);
-            builder = builder.credentials_from(client_id, client_secret, login_username, login_password);
-            if let Some(url) = base_url {
-                builder = builder.base_url(url);
-            }
-            if let Some(token) = bearer_token {
-                builder = builder.bearer_token(token);
-            }
-            if let Some(token) = session_token {
-                builder = builder.session_token(token);
-            }
-            if let Some(agent) = user_agent {
-                builder = builder.user_agent(agent);
-            }
-            if let Some(path) = ca_file {
-                builder = builder.add_ca_file(path);
-            }
-            if let Some(proxy) = proxy {
-                builder = builder.proxy(proxy);
-            }
-            builder.build()
-        };
-        let client = py.detach(|| guarded(build)).map_err(|e| to_py(py, &e))?;
+        if let Some(proxy) = owned(o.proxy) {
+            builder = builder.proxy(proxy);
+        }
+        Ok(builder)
+    }
+}
+
+/// The keywords `from_env` passes to the constructor: the THINGSPACE_* variables, then
+/// `overrides`.
+pub(crate) fn env_keywords<'py>(
+    py: Python<'py>,
+    overrides: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let settings = tscb::env::EnvSettings::read().map_err(|e| to_py(py, &e))?;
+    let kwargs = PyDict::new(py);
+    let secret = |s: &Option<tscb::Secret>| s.as_ref().map(|s| s.expose().to_owned());
+    for (key, value) in [
+        ("client_id", settings.client_id.clone()),
+        ("client_secret", secret(&settings.client_secret)),
+        ("login_username", settings.login_username.clone()),
+        ("login_password", secret(&settings.login_password)),
+        ("bearer_token", secret(&settings.bearer_token)),
+        ("session_token", secret(&settings.session_token)),
+        ("base_url", settings.base_url.clone()),
+    ] {
+        if let Some(value) = value {
+            kwargs.set_item(key, value)?;
+        }
+    }
+    if let Some(path) = &settings.ca_file {
+        kwargs.set_item("ca_file", path)?;
+    }
+    if let Some(overrides) = overrides {
+        kwargs.update(overrides.as_mapping())?;
+    }
+    let mut has_credentials = false;
+    for key in CREDENTIAL_KEYWORDS {
+        has_credentials |= kwargs.get_item(key)?.is_some_and(|v| !v.is_none());
+    }
+    if !has_credentials {
+        return Err(to_py(py, &tscb::env::no_credentials()));
+    }
+    Ok(kwargs)
+}
+
+impl Client {
+    fn from_builder(py: Python<'_>, options: Options) -> PyResult<Self> {
+        let client = py.detach(|| guarded(|| options.into_builder()?.build())).map_err(|e| to_py(py, &e))?;
         Ok(Client { base_url: client.base_url().to_owned(), inner: RwLock::new(Some(client)) })
     }
+}
 
-    /// A client from the THINGSPACE_* environment variables (the names are core's:
-    /// `tscb::env`), with `overrides` (the constructor's keywords) winning over them. A variable
-    /// that is not UTF-8 is refused by name; an empty one is passed on, so that the constructor
-    /// names it; none of the credentials at all raises with the variables to set.
-    #[classmethod]
-    #[pyo3(signature = (**overrides))]
-    fn from_env<'py>(
-        cls: &Bound<'py, PyType>,
-        overrides: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let py = cls.py();
-        let settings = tscb::env::EnvSettings::read().map_err(|e| to_py(py, &e))?;
-        let kwargs = PyDict::new(py);
-        let secret = |s: &Option<tscb::Secret>| s.as_ref().map(|s| s.expose().to_owned());
-        for (key, value) in [
-            ("client_id", settings.client_id.clone()),
-            ("client_secret", secret(&settings.client_secret)),
-            ("login_username", settings.login_username.clone()),
-            ("login_password", secret(&settings.login_password)),
-            ("bearer_token", secret(&settings.bearer_token)),
-            ("session_token", secret(&settings.session_token)),
-            ("base_url", settings.base_url.clone()),
-        ] {
-            if let Some(value) = value {
-                kwargs.set_item(key, value)?;
-            }
-        }
-        if let Some(path) = &settings.ca_file {
-            kwargs.set_item("ca_file", path)?;
-        }
-        if let Some(overrides) = overrides {
-            kwargs.update(overrides.as_mapping())?;
-        }
-        let mut has_credentials = false;
-        for key in CREDENTIAL_KEYWORDS {
-            has_credentials |= kwargs.get_item(key)?.is_some_and(|v| !v.is_none());
-        }
-        if !has_credentials {
-            return Err(to_py(py, &tscb::env::no_credentials()));
-        }
-        cls.call((), Some(&kwargs))
-    }
-
+client_class! {
+Client {
     /// The base URL in use, without a trailing slash.
     #[getter]
     fn base_url(&self) -> &str {
@@ -264,4 +325,5 @@ impl Client {
         let url = pyo3::types::PyString::new(py, &self.base_url).repr()?;
         Ok(format!("Client(base_url={url}{})", if closed { ", closed=True" } else { "" }))
     }
+}
 }

@@ -4,7 +4,9 @@
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
+mod aio;
 mod args;
+mod async_client;
 mod callback;
 mod client;
 mod errors;
@@ -17,6 +19,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     logging::install();
     module.add_class::<client::Client>()?;
+    module.add_class::<async_client::AsyncClient>()?;
     module.add_class::<model::CallbackAck>()?;
     module.add_class::<model::RegisteredCallback>()?;
     module.add_class::<callback::CallbackMessage>()?;

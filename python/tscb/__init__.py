@@ -6,6 +6,11 @@
         ack = client.register_callback("0000123456-00001", "CarrierService",
                                        "https://listener.example.com/thingspace")
 
+For asyncio, :class:`AsyncClient` has the same constructor and the same calls as coroutines:
+
+    async with tscb.AsyncClient(bearer_token="...", session_token="...") as client:
+        ack = await client.register_callback(...)
+
 Every failure raises a subclass of :class:`TscbError` with ``error_code``, ``error_message``
 and ``http_status``.
 
@@ -28,6 +33,7 @@ from ._native import (
     VERIZON_CALLBACK_SOURCES,
     ApiError,
     ApplyReport,
+    AsyncClient,
     AuthError,
     CallbackAck,
     CallbackFault,
@@ -66,6 +72,7 @@ __all__ = [
     "VERIZON_CALLBACK_SOURCES",
     "ApiError",
     "ApplyReport",
+    "AsyncClient",
     "AuthError",
     "CallbackAck",
     "CallbackFault",

@@ -7,6 +7,7 @@ from typing import Any, Mapping, Optional, Sequence, Type, Union, final
 __all__ = [
     "ApiError",
     "ApplyReport",
+    "AsyncClient",
     "AuthError",
     "CallbackAck",
     "CALLBACK_PORTS",
@@ -142,6 +143,58 @@ class Client:
     def close(self) -> None: ...
     def __enter__(self) -> Client: ...
     def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc_value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> bool: ...
+
+@final
+class AsyncClient:
+    def __new__(
+        cls,
+        *,
+        bearer_token: Optional[str] = None,
+        session_token: Optional[str] = None,
+        client_id: Optional[str] = None,
+        client_secret: Optional[str] = None,
+        login_username: Optional[str] = None,
+        login_password: Optional[str] = None,
+        base_url: Optional[str] = None,
+        timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
+        call_timeout: Optional[float] = None,
+        user_agent: Optional[str] = None,
+        check_callback_port: bool = True,
+        max_retries: Optional[int] = None,
+        retry_register_when_busy: bool = False,
+        allow_insecure_http: bool = False,
+        login_guard_file: Union[str, os.PathLike[str], None] = None,
+        ignore_login_guard: bool = False,
+        ca_file: Union[str, os.PathLike[str], None] = None,
+        proxy: Optional[str] = None,
+    ) -> AsyncClient: ...
+    @classmethod
+    def from_env(cls, **overrides: Any) -> AsyncClient: ...
+    @property
+    def base_url(self) -> str: ...
+    async def register_callback(
+        self,
+        account: str,
+        service_name: str,
+        url: str,
+        *,
+        username: Optional[str] = None,
+        password: Optional[str] = None,
+    ) -> CallbackAck: ...
+    async def list_callbacks(self, account: str) -> list[RegisteredCallback]: ...
+    async def deregister_callback(self, account: str, service_name: str) -> CallbackAck: ...
+    async def login(self) -> None: ...
+    def login_guard_warning(self) -> Optional[str]: ...
+    async def logout(self) -> None: ...
+    async def aclose(self) -> None: ...
+    async def __aenter__(self) -> AsyncClient: ...
+    async def __aexit__(
         self,
         exc_type: Optional[Type[BaseException]],
         exc_value: Optional[BaseException],

@@ -27,7 +27,7 @@ use crate::config::ClientBuilder;
 use crate::error::{Error, Result};
 use crate::input::{AccountName, ServiceName};
 use crate::model::{CallbackAck, CallbackRegistration, RegisteredCallback};
-use crate::transport::http::{HttpRecipe, Lookups};
+use crate::transport::http::Lookups;
 
 /// A ThingSpace callback API client.
 ///
@@ -68,11 +68,9 @@ use crate::transport::http::{HttpRecipe, Lookups};
 #[derive(Clone)]
 pub struct Client {
     /// The first engine's handle: the shared configuration and sign-in state, for what needs no
-    /// connection.
+    /// connection, and the recipe of each further engine's connection pool (a connection
+    /// belongs to the runtime whose I/O driver opened it, so runtimes must not share a pool).
     pub(crate) inner: AsyncClient,
-    /// For the connection pool of each further engine (a connection belongs to the runtime
-    /// whose I/O driver opened it, so runtimes must not share a pool).
-    recipe: Arc<HttpRecipe>,
     /// The engines no call is using now.
     engines: Arc<Engines>,
 }
@@ -96,10 +94,10 @@ impl ClientBuilder {
         // Host names are looked up without a thread: see `crate::transport::dns`.
         let (shared, recipe) = Inner::new(self.config()?, Lookups::CallerThread)?;
         let http = recipe.build(shared.send.proxy.as_ref())?;
-        let inner = AsyncClient { inner: shared, http };
+        let inner = AsyncClient { inner: shared, http, recipe: Arc::new(recipe) };
         // The first engine sends on the first pool.
         let first = Engine::new(inner.clone())?;
-        Ok(Client { inner, recipe: Arc::new(recipe), engines: Arc::new(Engines::new(first)) })
+        Ok(Client { inner, engines: Arc::new(Engines::new(first)) })
     }
 }
 
@@ -112,9 +110,7 @@ impl Client {
 
     /// A handle on the shared state with a connection pool of its own, for a new engine.
     fn with_own_connections(&self) -> Result<AsyncClient> {
-        let shared = &self.inner.inner;
-        let http = self.recipe.build(shared.send.proxy.as_ref())?;
-        Ok(AsyncClient { inner: Arc::clone(shared), http })
+        self.inner.with_new_connections()
     }
 
     /// The base URL in use, without a trailing slash.

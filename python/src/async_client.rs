@@ -1,0 +1,224 @@
+//! `tscb.AsyncClient`: core's `tscb::AsyncClient` for asyncio. Each call checks its argument
+//! types at once (TypeError, as the blocking client) and returns a coroutine; awaiting it runs
+//! the call on the runtime of `aio.rs` and resumes with the result or the same exception as the
+//! blocking client. A coroutine that is never awaited sends nothing.
+
+use std::sync::Mutex;
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+
+use crate::args::Text;
+use crate::client::{client_class, guarded, Options};
+use crate::errors::to_py;
+use crate::model::{CallbackAck, RegisteredCallback};
+
+/// A ThingSpace callback API client for asyncio: the calls of `Client`, as coroutines. Usable
+/// as an async context manager; may be shared by any number of tasks.
+#[pyclass(module = "tscb", frozen)]
+pub struct AsyncClient {
+    // None once closed. Locked only by threads holding the GIL, never across an await.
+    inner: Mutex<Option<Pooled>>,
+    base_url: String,
+}
+
+/// The client, and the process whose runtime its connection pool belongs to.
+struct Pooled {
+    client: tscb::AsyncClient,
+    pid: u32,
+}
+
+impl AsyncClient {
+    fn from_builder(py: Python<'_>, options: Options) -> PyResult<Self> {
+        let client =
+            py.detach(|| guarded(|| options.into_builder()?.build_async())).map_err(|e| to_py(py, &e))?;
+        let base_url = client.base_url().to_owned();
+        Ok(AsyncClient { inner: Mutex::new(Some(Pooled { client, pid: std::process::id() })), base_url })
+    }
+
+    /// A handle for one call. In a process forked from the one that used the client, first a
+    /// pool of this process's own: the old one is leaked, never used nor dropped (see aio.rs).
+    fn client(&self) -> Result<tscb::AsyncClient, tscb::Error> {
+        let here = std::process::id();
+        let mut guard = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Some(pooled) = guard.as_mut() else {
+            return Err(tscb::Error::invalid_argument(tscb::codes::CLIENT_CLOSED, "the client was closed"));
+        };
+        if pooled.pid != here {
+            let fresh = pooled.client.with_new_connections()?;
+            std::mem::forget(std::mem::replace(&mut pooled.client, fresh));
+            pooled.pid = here;
+        }
+        Ok(pooled.client.clone())
+    }
+
+    /// The coroutine of one call: `call` gets its own handle on the client.
+    fn call<'py, T, F>(
+        &self,
+        py: Python<'py>,
+        call: impl FnOnce(tscb::AsyncClient) -> F + Send + 'static,
+    ) -> PyResult<Bound<'py, PyAny>>
+    where
+        F: std::future::Future<Output = Result<T, tscb::Error>> + Send + 'static,
+        T: for<'a> IntoPyObject<'a> + Send + 'static,
+    {
+        let client = self.client().map_err(|e| to_py(py, &e))?;
+        let start: Start = Box::new(move |py| crate::aio::submit(py, call(client)));
+        let pending = Pending { start: Mutex::new(Some(start)) };
+        coroutine(py)?.call1((pending,))
+    }
+}
+
+type Start = Box<dyn for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyAny>> + Send>;
+
+/// A call not started yet: the coroutine starts it when first resumed.
+#[pyclass(module = "tscb._native", frozen)]
+struct Pending {
+    start: Mutex<Option<Start>>,
+}
+
+#[pymethods]
+impl Pending {
+    fn start<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let start = self.start.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        match start {
+            Some(start) => start(py),
+            None => Err(pyo3::exceptions::PyRuntimeError::new_err("this call was started already")),
+        }
+    }
+}
+
+/// `async def run(pending)`: a real coroutine, so that `asyncio.create_task`, `TaskGroup` and
+/// `inspect.iscoroutine` take the calls as they take any `async def`.
+fn coroutine(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    static RUN: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    RUN.get_or_try_init(py, || {
+        let code = c"async def run(pending):\n    return await pending.start()\n";
+        let module = PyModule::from_code(py, code, c"<tscb.AsyncClient>", c"tscb._async_call")?;
+        Ok(module.getattr("run")?.unbind())
+    })
+    .map(|run| run.bind(py))
+}
+
+client_class! {
+AsyncClient {
+    /// The base URL in use, without a trailing slash.
+    #[getter]
+    fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Registers a callback listener: POST {base}/m2m/v1/callbacks/{account}.
+    #[pyo3(signature = (account, service_name, url, *, username=None, password=None))]
+    fn register_callback<'py>(
+        &self,
+        py: Python<'py>,
+        account: Text,
+        service_name: Text,
+        url: Text,
+        username: Option<Text>,
+        password: Option<Text>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let mut registration = tscb::CallbackRegistration::new(service_name.into_string(), url.into_string());
+        if let Some(username) = username {
+            registration = registration.with_username(username.into_string());
+        }
+        if let Some(password) = password {
+            registration = registration.with_password(password.into_string());
+        }
+        self.call(py, move |c| async move {
+            c.register_callback(&account, &registration).await.map(CallbackAck::from)
+        })
+    }
+
+    /// Lists the listeners registered for the account: GET {base}/m2m/v1/callbacks/{account}.
+    fn list_callbacks<'py>(&self, py: Python<'py>, account: Text) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, move |c| async move {
+            let listed = c.list_callbacks(&account).await?;
+            Ok(listed.into_iter().map(RegisteredCallback::from).collect::<Vec<_>>())
+        })
+    }
+
+    /// Removes the listener of one service:
+    /// DELETE {base}/m2m/v1/callbacks/{account}/name/{service_name}.
+    fn deregister_callback<'py>(
+        &self,
+        py: Python<'py>,
+        account: Text,
+        service_name: Text,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, move |c| async move {
+            c.deregister_callback(&account, &service_name).await.map(CallbackAck::from)
+        })
+    }
+
+    /// Signs in now if the client has credentials and no valid tokens yet (calls do this by
+    /// themselves; concurrent calls share one sign-in). With fixed tokens it sends nothing.
+    fn login<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |c| async move { c.login().await })
+    }
+
+    /// A problem with the login guard file, once; None when there is none.
+    fn login_guard_warning(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        self.client().map(|c| c.login_guard_warning()).map_err(|e| to_py(py, &e))
+    }
+
+    /// Ends the session: POST {base}/m2m/v1/session/logout.
+    fn logout<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |c| async move { c.logout().await })
+    }
+
+    /// Closes the client. Later calls raise InvalidInputError (`Tscb.INPUT_INVALID.Client.Closed`);
+    /// calls under way finish. Closing twice is harmless.
+    fn aclose<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.close_now();
+        ready(py, py.None())
+    }
+
+    fn __aenter__<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let result: Py<PyAny> = slf.into_any().unbind();
+        ready(py, result)
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __aexit__<'py>(
+        &self,
+        py: Python<'py>,
+        _exc: &Bound<'py, pyo3::types::PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.close_now();
+        ready(py, false)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let closed = self.inner.lock().map(|g| g.is_none()).unwrap_or(true);
+        let url = pyo3::types::PyString::new(py, &self.base_url).repr()?;
+        Ok(format!("AsyncClient(base_url={url}{})", if closed { ", closed=True" } else { "" }))
+    }
+}
+}
+
+impl AsyncClient {
+    /// Lets go of the client. Its connections close when the last call under way ends; in a
+    /// child of fork() the parent's pool is leaked rather than dropped (see aio.rs).
+    fn close_now(&self) {
+        let taken = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        if let Some(pooled) = taken {
+            if pooled.pid != std::process::id() {
+                std::mem::forget(pooled);
+            }
+        }
+    }
+}
+
+/// A coroutine that returns `value` at once.
+fn ready<'py, T: IntoPyObject<'py>>(py: Python<'py>, value: T) -> PyResult<Bound<'py, PyAny>> {
+    static READY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let ready = READY.get_or_try_init(py, || {
+        let code = c"async def ready(value):\n    return value\n";
+        let module = PyModule::from_code(py, code, c"<tscb.AsyncClient>", c"tscb._async_ready")?;
+        Ok::<_, PyErr>(module.getattr("ready")?.unbind())
+    })?;
+    ready.bind(py).call1((value,))
+}
