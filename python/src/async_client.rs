@@ -127,14 +127,14 @@ AsyncClient {
             registration = registration.with_password(password.into_string());
         }
         self.call(py, move |c| async move {
-            c.register_callback(&account, &registration).await.map(CallbackAck::from)
+            c.register_callback(&*account, &registration).await.map(CallbackAck::from)
         })
     }
 
     /// Lists the listeners registered for the account: GET {base}/m2m/v1/callbacks/{account}.
     fn list_callbacks<'py>(&self, py: Python<'py>, account: Text) -> PyResult<Bound<'py, PyAny>> {
         self.call(py, move |c| async move {
-            let listed = c.list_callbacks(&account).await?;
+            let listed = c.list_callbacks(&*account).await?;
             Ok(listed.into_iter().map(RegisteredCallback::from).collect::<Vec<_>>())
         })
     }
@@ -148,7 +148,7 @@ AsyncClient {
         service_name: Text,
     ) -> PyResult<Bound<'py, PyAny>> {
         self.call(py, move |c| async move {
-            c.deregister_callback(&account, &service_name).await.map(CallbackAck::from)
+            c.deregister_callback(&*account, &*service_name).await.map(CallbackAck::from)
         })
     }
 
