@@ -66,6 +66,11 @@ inc=$(pkg-config --cflags tscb)
         $inc tests/c/test_tls.c -o "$out/test_tls_asan" $shared_libs $rpath
     c++ "${cxxflags[@]}" $inc tests/cpp/test_tscb.cpp -o "$out/test_cpp" $shared_libs $rpath -lpthread
     cc "${cflags[@]}" examples/c/register.c -o "$out/register" $(pkg-config --cflags --libs tscb) $rpath
+    # The C blocks of the README and the guides compile against the installed header and library.
+    rm -rf "$out/doc-blocks"
+    for block in $(python3 tests/c/doc_blocks.py "$root" "$out/doc-blocks"); do
+        cc "${cflags[@]}" $inc "$out/doc-blocks/$block.c" -o "$out/doc-blocks/$block" $shared_libs $rpath
+    done
 }
 
 if readelf -d "$out/test_static" | grep -q 'libtscb'; then
@@ -150,6 +155,14 @@ if grep -q 'HTTP status' "$out/register.err"; then
     exit 1
 fi
 echo "register.c: 2 passed, 0 failed"
+
+echo "== the README's C program"
+python3 tests/c/doc_blocks.py "$root" "$out/doc-blocks-sim" "$TSCB_SIM_URL" >/dev/null
+# shellcheck disable=SC2086  # pkg-config output is a list of words
+cc "${cflags[@]}" $inc "$out/doc-blocks-sim/README_1.c" -o "$out/readme_c" $shared_libs $rpath
+"$out/readme_c" | tee "$out/readme_c.out"
+grep -q '^registered CarrierService$' "$out/readme_c.out"
+echo "README.md's C program: 1 passed, 0 failed"
 
 echo "== CMake: find_package(tscb)"
 # CMake is not on a bare machine: it comes from PyPI into a venv of our own.
