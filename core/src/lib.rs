@@ -124,6 +124,13 @@
 //! [`fleet`] compares the listeners many accounts should have with what each has, and makes
 //! them so, with one sign-in and bounded concurrency: [`fleet::Plan::compute`], then
 //! [`fleet::Plan::apply`].
+//!
+//! ## Guides
+//!
+//! This is the reference. The guides, whose Rust examples are compiled with these docs, are in
+//! the repository's `docs/`: `rust.md` (sign-in, the login guard, retries, timeouts, fork),
+//! `many-accounts.md`, `receiving-callbacks.md`, `https-and-proxies.md`, `logging.md`,
+//! `errors.md` (every code in [`codes::TABLE`]), `simulator.md` and `architecture.md`.
 
 #![warn(missing_docs)]
 
