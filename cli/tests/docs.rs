@@ -12,7 +12,8 @@ use common::{stderr, stdout, tscb};
 fn sim_lines() -> Vec<(String, String, Option<String>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let mut pages = vec![root.join("README.md")];
-    let mut guides: Vec<_> = std::fs::read_dir(root.join("docs")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut guides: Vec<_> =
+        std::fs::read_dir(root.join("docs")).unwrap().map(|e| e.unwrap().path()).collect();
     guides.sort();
     pages.extend(guides.into_iter().filter(|p| p.extension().is_some_and(|x| x == "md")));
     let mut found = Vec::new();

@@ -23,8 +23,10 @@ fn read(path: &Path) -> String {
 /// notebook and the changelog.
 fn markdown_files() -> Vec<PathBuf> {
     let root = repo();
-    let mut files: Vec<PathBuf> =
-        ["README.md", "CHANGELOG.md", "python/README.md", "bench/README.md"].iter().map(|p| root.join(p)).collect();
+    let mut files: Vec<PathBuf> = ["README.md", "CHANGELOG.md", "python/README.md", "bench/README.md"]
+        .iter()
+        .map(|p| root.join(p))
+        .collect();
     let mut guides: Vec<PathBuf> = fs::read_dir(root.join("docs"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -125,7 +127,12 @@ fn the_docs_ask_for_the_rust_version_cargo_toml_requires() {
     for path in markdown_files() {
         let text = read(&path);
         for v in rust_versions_asked_for(&text) {
-            assert_eq!(v, msrv, "{} asks for Rust {v}, but Cargo.toml's rust-version is {msrv}", path.display());
+            assert_eq!(
+                v,
+                msrv,
+                "{} asks for Rust {v}, but Cargo.toml's rust-version is {msrv}",
+                path.display()
+            );
             in_readme |= path.ends_with("README.md") && path.parent() == Some(&repo());
         }
     }
@@ -137,12 +144,22 @@ fn the_docs_ask_for_the_rust_version_cargo_toml_requires() {
 /// (core's own definitions excepted). Tests are not here: they hold the values to check them.
 fn files_that_must_not_copy_constants() -> Vec<PathBuf> {
     let root = repo();
-    let definitions = ["core/src/validate.rs", "core/src/callback/verify.rs", "core/src/codes.rs"].map(|p| root.join(p));
+    let definitions =
+        ["core/src/validate.rs", "core/src/callback/verify.rs", "core/src/codes.rs"].map(|p| root.join(p));
     let mut files = markdown_files();
     files.retain(|p| !p.ends_with("docs/errors.md")); // generated from core::codes
     files.push(root.join("include/tscb.h"));
     files.push(root.join("release/README-c.txt"));
-    for dir in ["core/src", "ffi/src", "cli/src", "sim/src", "python/src", "python/tscb", "python/examples", "examples"] {
+    for dir in [
+        "core/src",
+        "ffi/src",
+        "cli/src",
+        "sim/src",
+        "python/src",
+        "python/tscb",
+        "python/examples",
+        "examples",
+    ] {
         walk(&root.join(dir), &mut files);
     }
     files.retain(|p| !definitions.contains(p));
@@ -154,7 +171,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         let path = entry.unwrap().path();
         if path.is_dir() {
             walk(&path, out);
-        } else if path.extension().is_some_and(|x| ["rs", "py", "pyi", "c", "h", "toml", "md"].iter().any(|e| x == *e)) {
+        } else if path
+            .extension()
+            .is_some_and(|x| ["rs", "py", "pyi", "c", "h", "toml", "md"].iter().any(|e| x == *e))
+        {
             out.push(path);
         }
     }
@@ -164,10 +184,16 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 fn the_callback_ports_and_verizon_sources_are_written_only_in_core() {
     let mut needles: Vec<String> = tscb::VERIZON_CALLBACK_SOURCES.iter().map(|s| s.to_string()).collect();
     for &(lo, hi) in tscb::CALLBACK_PORTS.iter().filter(|(lo, hi)| lo != hi) {
-        needles.extend([format!("{lo}–{hi}"), format!("{lo}-{hi}"), format!("{lo}..={hi}"), format!("({lo}, {hi})")]);
+        needles.extend([
+            format!("{lo}–{hi}"),
+            format!("{lo}-{hi}"),
+            format!("{lo}..={hi}"),
+            format!("({lo}, {hi})"),
+        ]);
     }
     // Generated from core's codes table (the C header's list of codes): allowed.
-    let port_meaning = tscb::codes::TABLE.iter().find(|c| c.code == tscb::codes::CALLBACK_URL_PORT).unwrap().meaning;
+    let port_meaning =
+        tscb::codes::TABLE.iter().find(|c| c.code == tscb::codes::CALLBACK_URL_PORT).unwrap().meaning;
     let mut copies = Vec::new();
     for path in files_that_must_not_copy_constants() {
         let text = read(&path);
@@ -177,7 +203,11 @@ fn the_callback_ports_and_verizon_sources_are_written_only_in_core() {
             }
             for needle in &needles {
                 if line.contains(needle.as_str()) {
-                    copies.push(format!("{}:{}: {needle}", path.strip_prefix(repo()).unwrap().display(), n + 1));
+                    copies.push(format!(
+                        "{}:{}: {needle}",
+                        path.strip_prefix(repo()).unwrap().display(),
+                        n + 1
+                    ));
                 }
             }
         }
