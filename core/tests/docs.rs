@@ -279,10 +279,9 @@ fn every_link_between_the_docs_resolves() {
                 broken.push(format!("{}: {target}: no such file", path.display()));
                 continue;
             }
-            if !anchor.is_empty() && resolved.extension().is_some_and(|x| x == "md") {
-                if !anchors(&read(&resolved)).iter().any(|a| a == anchor) {
-                    broken.push(format!("{}: {target}: no such heading", path.display()));
-                }
+            let is_markdown = resolved.extension().is_some_and(|x| x == "md");
+            if !anchor.is_empty() && is_markdown && !anchors(&read(&resolved)).iter().any(|a| a == anchor) {
+                broken.push(format!("{}: {target}: no such heading", path.display()));
             }
         }
     }
