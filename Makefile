@@ -15,7 +15,7 @@ TARGET_DIR ?= $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),target)
 # staticlib -- --print native-static-libs`); the static C test proves the list links.
 NATIVE_STATIC_LIBS = -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
-.PHONY: all build demo test fmt-check clippy unit doc bench sim clean lib header install test-c test-python dist test-dist man
+.PHONY: all build demo test fmt-check clippy unit doc bench sim clean lib header install test-c test-python dist test-dist man docs
 
 all: build
 
@@ -101,3 +101,7 @@ test-dist:
 
 clean:
 	$(CARGO) clean
+
+## Rewrite the generated part of docs/errors.md from tscb::codes::TABLE (a test fails while it is stale).
+docs:
+	TSCB_UPDATE_DOCS=1 $(CARGO) test --locked -q -p tscb --test docs -- docs_errors_md

@@ -577,7 +577,7 @@ tscb_result tscb_client_builder_set_credentials(struct tscb_client_builder *buil
 
 /**
  * Sets how many times a call may be repeated after a transient failure, where repeating it is
- * harmless (default 2; 0 turns retries off). See the README for which calls are retried.
+ * harmless (default 2; 0 turns retries off). See docs/rust.md (Retries) for which calls are retried.
  * TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
  */
 tscb_result tscb_client_builder_set_max_retries(struct tscb_client_builder *builder,
@@ -725,7 +725,7 @@ size_t tscb_verizon_callback_source_count(void);
 
 /**
  * Address `index` of those Verizon documents as the sources of callbacks, the ones a new
- * tscb_callback_verifier allows, e.g. "3.87.163.45". Static; never to be freed. NULL when
+ * tscb_callback_verifier allows (an IPv4 address in dotted form). Static; never to be freed. NULL when
  * `index` is out of range.
  */
 const char *tscb_verizon_callback_source(size_t index);

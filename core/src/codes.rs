@@ -1,5 +1,5 @@
 //! The library's own error codes: one list, from which the constants, [`ALL`], [`TABLE`] and
-//! its documentation are generated. The README's table, the C header's list and Python's
+//! its documentation are generated. `docs/errors.md`, the C header's list and Python's
 //! `tscb.ERROR_CODES` are generated from it or checked against it by tests.
 //!
 //! The codes follow the API's own `<Service>.<CLASS>.<Detail>` form with the service `Tscb`.

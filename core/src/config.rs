@@ -224,8 +224,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Whether a callback URL's port must be one that ThingSpace documents (80, 443, 9001–9006,
-    /// 50551–50559, 28200–28220). On by default; turn it off if Verizon changes the list.
+    /// Whether a callback URL's port must be one that ThingSpace documents ([`crate::CALLBACK_PORTS`]).
+    /// On by default; turn it off if Verizon changes the list.
     pub fn check_callback_port(mut self, check: bool) -> Self {
         self.check_callback_port = check;
         self

@@ -109,7 +109,7 @@
 //! let body = br#"{"username":"fleet-7","password":"old-pw","requestId":"r-1",
 //!   "deviceIds":[{"id":"353238060000001","kind":"IMEI"}],
 //!   "deviceResponse":{"changeIdentifierResponse":{}},"status":"Success","callbackCount":2}"#;
-//! match verifier.verify("3.87.163.45".parse().unwrap(), body) {
+//! match verifier.verify(tscb::VERIZON_CALLBACK_SOURCES[0].parse().unwrap(), body) {
 //!     Ok(msg) => {
 //!         assert_eq!(msg.payload_name(), Some("deviceResponse"));
 //!         println!("{} for {} device(s), key {}", msg.request_id().unwrap_or("?"),
@@ -124,6 +124,13 @@
 //! [`fleet`] compares the listeners many accounts should have with what each has, and makes
 //! them so, with one sign-in and bounded concurrency: [`fleet::Plan::compute`], then
 //! [`fleet::Plan::apply`].
+//!
+//! ## Guides
+//!
+//! This is the reference. The guides, whose Rust examples are compiled with these docs, are in
+//! the repository's `docs/`: `rust.md` (sign-in, the login guard, retries, timeouts, fork),
+//! `many-accounts.md`, `receiving-callbacks.md`, `https-and-proxies.md`, `logging.md`,
+//! `errors.md` (every code in [`codes::TABLE`]), `simulator.md` and `architecture.md`.
 
 #![warn(missing_docs)]
 
@@ -185,7 +192,20 @@ pub use transport::send::MAX_RESPONSE_BYTES;
 pub use text::escape_invisible;
 pub use validate::{timeout_from_secs, CALLBACK_PORTS, MAX_CREDENTIAL_CHARS, MAX_TIMEOUT};
 
-/// The README's Rust example, compiled by `cargo test` so that it cannot rot.
+/// The Rust examples of the README and the guides in `docs/`, compiled (and, unless `no_run`,
+/// run) by `cargo test --doc` so that they cannot rot.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;
+mod doc_examples {
+    #[doc = include_str!("../../README.md")]
+    pub struct Readme;
+    #[doc = include_str!("../../docs/rust.md")]
+    pub struct Rust;
+    #[doc = include_str!("../../docs/many-accounts.md")]
+    pub struct ManyAccounts;
+    #[doc = include_str!("../../docs/receiving-callbacks.md")]
+    pub struct ReceivingCallbacks;
+    #[doc = include_str!("../../docs/architecture.md")]
+    pub struct Architecture;
+    #[doc = include_str!("../../docs/simulator.md")]
+    pub struct Simulator;
+}

@@ -164,7 +164,7 @@ pub unsafe extern "C" fn tscb_client_builder_set_credentials(
 }
 
 /// Sets how many times a call may be repeated after a transient failure, where repeating it is
-/// harmless (default 2; 0 turns retries off). See the README for which calls are retried.
+/// harmless (default 2; 0 turns retries off). See docs/rust.md (Retries) for which calls are retried.
 /// TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_client_builder_set_max_retries(

@@ -77,7 +77,7 @@ pub extern "C" fn tscb_verizon_callback_source_count() -> usize {
 }
 
 /// Address `index` of those Verizon documents as the sources of callbacks, the ones a new
-/// tscb_callback_verifier allows, e.g. "3.87.163.45". Static; never to be freed. NULL when
+/// tscb_callback_verifier allows (an IPv4 address in dotted form). Static; never to be freed. NULL when
 /// `index` is out of range.
 #[no_mangle]
 pub extern "C" fn tscb_verizon_callback_source(index: usize) -> *const c_char {

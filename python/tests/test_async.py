@@ -259,16 +259,16 @@ def test_without_a_running_loop_a_call_raises_when_awaited(sim: Sim) -> None:
     assert count(sim, "/callbacks/" + ACCOUNT) == 0
 
 
-def test_the_readme_example_runs(sim: Sim, run: Callable[[Awaitable[Any]], Any]) -> None:
-    """The README's asyncio example, as printed there (the simulator's address substituted)."""
-    readme = (os.path.dirname(__file__) + "/../../README.md").replace("/", os.sep)
+def test_the_guide_s_asyncio_example_runs(sim: Sim, run: Callable[[Awaitable[Any]], Any]) -> None:
+    """The Python guide's asyncio example, as printed there (the simulator's address substituted)."""
+    readme = (os.path.dirname(__file__) + "/../../docs/python.md").replace("/", os.sep)
     with open(readme) as f:
         text = f.read()
     start = text.index("```python\nimport asyncio\n")
     source = text[start + len("```python\n") : text.index("```", start + 10)]
     source = source.replace("http://127.0.0.1:9000/api", sim.base_url).replace("asyncio.run(main())", "")
     namespace: dict[str, Any] = {}
-    exec(compile(source, "README.md", "exec"), namespace)
+    exec(compile(source, "docs/python.md", "exec"), namespace)
     assert run(namespace["main"]()) is None
 
 

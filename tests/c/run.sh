@@ -67,6 +67,11 @@ inc=$(pkg-config --cflags tscb)
         $inc tests/c/test_tls.c -o "$out/test_tls_asan" $shared_libs $rpath
     c++ "${cxxflags[@]}" $inc tests/cpp/test_tscb.cpp -o "$out/test_cpp" $shared_libs $rpath -lpthread
     cc "${cflags[@]}" examples/c/register.c -o "$out/register" $(pkg-config --cflags --libs tscb) $rpath
+    # The C blocks of the README and the guides compile against the installed header and library.
+    rm -rf "$out/doc-blocks"
+    for block in $(python3 tests/c/doc_blocks.py "$root" "$out/doc-blocks"); do
+        cc "${cflags[@]}" $inc "$out/doc-blocks/$block.c" -o "$out/doc-blocks/$block" $shared_libs $rpath
+    done
 }
 
 # tscb.hpp: the client and callback suites with each C++ compiler (Debian's g++ and clang++) in
@@ -206,11 +211,11 @@ if grep -q 'HTTP status' "$out/register.err"; then
 fi
 echo "register.c: 2 passed, 0 failed"
 
-echo "== examples/cpp/register.cpp (tscb.hpp), and the README shows it as it is"
-# The README's block under "### C++ (`tscb.hpp`)" is the example, character for character.
-awk '/^### C\+\+ \(`tscb.hpp`\)/{f=1} f&&/^```cpp$/{p=1;next} p&&/^```$/{exit} p' README.md >"$out/readme-cpp-example"
+echo "== examples/cpp/register.cpp (tscb.hpp), and docs/c.md shows it as it is"
+# docs/c.md's block under "## C++ (`tscb.hpp`)" is the example, character for character.
+awk '/^## C\+\+ \(`tscb.hpp`\)/{f=1} f&&/^```cpp$/{p=1;next} p&&/^```$/{exit} p' docs/c.md >"$out/readme-cpp-example"
 diff -u examples/cpp/register.cpp "$out/readme-cpp-example" || {
-    echo "README.md's C++ example differs from examples/cpp/register.cpp (above)" >&2
+    echo "docs/c.md's C++ example differs from examples/cpp/register.cpp (above)" >&2
     exit 1
 }
 for cxx in "${cxx_compilers[@]}"; do
@@ -230,6 +235,13 @@ for cxx in "${cxx_compilers[@]}"; do
     fi
 done
 echo "register.cpp: ${#cxx_compilers[@]} compilers passed"
+echo "== the README's C program"
+python3 tests/c/doc_blocks.py "$root" "$out/doc-blocks-sim" "$TSCB_SIM_URL" >/dev/null
+# shellcheck disable=SC2086  # pkg-config output is a list of words
+cc "${cflags[@]}" $inc "$out/doc-blocks-sim/README_1.c" -o "$out/readme_c" $shared_libs $rpath
+"$out/readme_c" | tee "$out/readme_c.out"
+grep -q '^registered CarrierService$' "$out/readme_c.out"
+echo "README.md's C program: 1 passed, 0 failed"
 
 echo "== CMake: find_package(tscb)"
 # CMake is not on a bare machine: it comes from PyPI into a venv of our own.
