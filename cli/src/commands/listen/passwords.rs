@@ -131,3 +131,53 @@ fn secret(var: Option<&str>, file: Option<&Path>) -> Result<Option<String>, Erro
     }
     Ok(Some(text))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        args: ListenArgs,
+    }
+
+    fn accepts(verifier: &Verifier, password: &str) -> bool {
+        let body = serde_json::json!({"requestId": "r", "password": password, "deviceIds": []}).to_string();
+        let verifier = verifier.read().unwrap().clone();
+        verifier.verify("127.0.0.1".parse().unwrap(), body.as_bytes()).is_ok()
+    }
+
+    #[test]
+    fn the_previous_password_window_starts_at_the_reload_that_changed_the_passwords() {
+        let dir = std::env::temp_dir().join(format!("tscb-rotation-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (current, previous) = (dir.join("current"), dir.join("previous"));
+        std::fs::write(&current, "one\n").unwrap();
+        std::fs::write(&previous, "zero\n").unwrap();
+        let args = Command::parse_from([
+            "listen",
+            "--any-source",
+            "--password-file",
+            current.to_str().unwrap(),
+            "--previous-password-file",
+            previous.to_str().unwrap(),
+        ])
+        .args;
+        let (mut rotation, built) = Rotation::start(&args).unwrap();
+        let verifier: Verifier = Arc::new(std::sync::RwLock::new(Arc::new(built)));
+        assert!(accepts(&verifier, "zero"));
+        let log = Log::start_on(std::io::sink());
+        // As if the start had been 16 minutes ago: an unchanged reload keeps that window, over.
+        rotation.previous_since -= std::time::Duration::from_secs(16 * 60);
+        rotation.reload(&args, &verifier, &log);
+        assert!(accepts(&verifier, "one") && !accepts(&verifier, "zero"));
+        // A reload with new passwords starts the previous one's window anew.
+        std::fs::write(&current, "two\n").unwrap();
+        std::fs::write(&previous, "one\n").unwrap();
+        rotation.reload(&args, &verifier, &log);
+        assert!(accepts(&verifier, "two") && accepts(&verifier, "one") && !accepts(&verifier, "zero"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
