@@ -35,7 +35,8 @@ fn python() -> PathBuf {
 
 fn find_or_install_python() -> PathBuf {
     let imports = |python: &PathBuf| {
-        let probe = Command::new(python).args(["-c", "import prometheus_client"]).stderr(Stdio::null()).status();
+        let probe =
+            Command::new(python).args(["-c", "import prometheus_client"]).stderr(Stdio::null()).status();
         probe.is_ok_and(|s| s.success())
     };
     let system = PathBuf::from("python3");
@@ -54,9 +55,13 @@ fn find_or_install_python() -> PathBuf {
     venv_python
 }
 
+type Labels = Vec<(String, String)>;
+/// (name, labels sorted) → value.
+type Samples = HashMap<(String, Labels), f64>;
+
 /// The samples of an OpenMetrics exposition, as Python's parser reads it: (name, labels) → value.
 /// The parser fails on anything that is not valid OpenMetrics.
-fn parse(text: &str) -> HashMap<(String, Vec<(String, String)>), f64> {
+fn parse(text: &str) -> Samples {
     const SCRIPT: &str = "import json, sys\n\
         from prometheus_client.openmetrics.parser import text_string_to_metric_families\n\
         print(json.dumps([[s.name, sorted(s.labels.items()), s.value]\n\
@@ -71,11 +76,11 @@ fn parse(text: &str) -> HashMap<(String, Vec<(String, String)>), f64> {
     child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "the parser refused:\n{}\n{text}", String::from_utf8_lossy(&out.stderr));
-    let samples: Vec<(String, Vec<(String, String)>, f64)> = serde_json::from_slice(&out.stdout).unwrap();
+    let samples: Vec<(String, Labels, f64)> = serde_json::from_slice(&out.stdout).unwrap();
     samples.into_iter().map(|(name, labels, value)| ((name, labels), value)).collect()
 }
 
-fn value(samples: &HashMap<(String, Vec<(String, String)>), f64>, name: &str, labels: &[(&str, &str)]) -> f64 {
+fn value(samples: &Samples, name: &str, labels: &[(&str, &str)]) -> f64 {
     let labels = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     samples.get(&(name.to_owned(), labels)).copied().unwrap_or(0.0)
 }
@@ -107,7 +112,10 @@ fn metrics_count_what_happens_and_parse_as_openmetrics() {
     assert_eq!(value(&after, "tscb_listen_duplicates_total", &[]), 1.0);
     let credentials = [("reason", "Tscb.CALLBACK_REJECTED.Credentials"), ("status", "401")];
     assert_eq!(value(&after, "tscb_listen_refusals_total", &credentials), 1.0);
-    assert_eq!(value(&after, "tscb_listen_refusals_total", &[("reason", "wrong_method"), ("status", "405")]), 1.0);
+    assert_eq!(
+        value(&after, "tscb_listen_refusals_total", &[("reason", "wrong_method"), ("status", "405")]),
+        1.0
+    );
     assert_eq!(value(&after, "tscb_listen_sink_errors_total", &[]), 0.0);
     assert_eq!(value(&after, "tscb_listen_sink_seconds_count", &[]), 3.0);
     let batches = value(&after, "tscb_listen_sync_batches_total", &[]);
@@ -189,13 +197,8 @@ fn a_failing_output_file_makes_it_unready() {
 
 #[test]
 fn it_is_unready_while_stopping_and_healthy_until_it_ends() {
-    let mut listener = Listener::start(&[
-        "--listen",
-        "127.0.0.1:0",
-        "--admin-listen",
-        "127.0.0.1:0",
-        "--any-source",
-    ]);
+    let mut listener =
+        Listener::start(&["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--any-source"]);
     // A request in flight (half its body sent) keeps the stop waiting.
     let mut conn = TcpStream::connect(listener.addr).unwrap();
     let body = message("r-1", 1, PASSWORD);
@@ -212,6 +215,6 @@ fn it_is_unready_while_stopping_and_healthy_until_it_ends() {
     let (status, body_text) = listener.admin_get("/readyz");
     assert_eq!((status, body_text.trim()), (503, "not ready: stopping"));
     assert_eq!(listener.admin_get("/healthz").0, 200);
-    conn.write_all(body[10..].as_bytes()).unwrap();
+    conn.write_all(&body.as_bytes()[10..]).unwrap();
     assert!(listener.child.wait().unwrap().success());
 }

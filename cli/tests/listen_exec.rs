@@ -10,7 +10,8 @@ use common::listener::{message, post, scratch, Listener, PASSWORD, PATIENCE};
 
 fn exec_listener(script: &str, more: &[&str]) -> Listener {
     let exec = format!("sh -c '{script}'");
-    let mut args = vec!["--listen", "127.0.0.1:0", "--any-source", "--password-env", "CB_PW", "--exec", &exec];
+    let mut args =
+        vec!["--listen", "127.0.0.1:0", "--any-source", "--password-env", "CB_PW", "--exec", &exec];
     args.extend_from_slice(more);
     Listener::start(&args)
 }
@@ -64,8 +65,10 @@ fn alive(pid: &str) -> bool {
 fn a_command_over_its_timeout_is_killed_with_its_children_and_gets_500() {
     let dir = scratch("exec-timeout");
     let d = dir.display();
-    let listener =
-        exec_listener(&format!("sleep 60 & echo $! > {d}/child; echo $$ > {d}/shell; wait"), &["--exec-timeout", "1"]);
+    let listener = exec_listener(
+        &format!("sleep 60 & echo $! > {d}/child; echo $$ > {d}/shell; wait"),
+        &["--exec-timeout", "1"],
+    );
     let start = Instant::now();
     let (status, _) = post(listener.addr, "/", &message("r-1", 1, PASSWORD));
     let took = start.elapsed();
@@ -121,9 +124,10 @@ fn at_most_exec_concurrency_commands_run_at_once() {
 
 #[test]
 fn an_exec_command_that_does_not_exist_stops_the_start() {
-    let out = common::command(&[], &["listen", "--listen", "127.0.0.1:0", "--exec", "/nonexistent/handler --flag"])
-        .output()
-        .unwrap();
+    let out =
+        common::command(&[], &["listen", "--listen", "127.0.0.1:0", "--exec", "/nonexistent/handler --flag"])
+            .output()
+            .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("\"/nonexistent/handler\" is not an executable file"), "{stderr}");

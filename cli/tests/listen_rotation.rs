@@ -53,7 +53,11 @@ fn sighup_rereads_the_password_files_and_a_failed_reload_keeps_the_old_ones() {
     // An unchanged reload says so.
     std::fs::write(&current, "ROT-secret-2").unwrap();
     listener.signal("HUP");
-    assert!(listener.wait_for_stderr("SIGHUP: reloaded, the passwords are unchanged"), "{}", listener.stderr());
+    assert!(
+        listener.wait_for_stderr("SIGHUP: reloaded, the passwords are unchanged"),
+        "{}",
+        listener.stderr()
+    );
     assert_eq!(status("ROT-secret-2"), 200);
     assert!(!listener.stderr().contains("ROT-secret"), "a password in the log: {}", listener.stderr());
 }

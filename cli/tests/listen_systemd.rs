@@ -43,8 +43,12 @@ fn an_inherited_socket_is_served_even_for_a_connection_made_before_the_start() {
     // Queued in the backlog before any listener runs, as during a restart under systemd.
     let body = message("r-early", 1, PASSWORD);
     let mut early = TcpStream::connect(addr).unwrap();
-    write!(early, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
-        .unwrap();
+    write!(
+        early,
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
     let listener = Listener::spawn(activated(&socket, &["--any-source", "--password-env", "CB_PW"]));
     drop(socket);
     assert_eq!(listener.addr, addr, "{}", listener.stderr());
@@ -63,7 +67,10 @@ fn listen_and_an_inherited_socket_together_are_refused() {
     let out = activated(&socket, &["--listen", "127.0.0.1:0"]).output().unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("systemd passes the socket (LISTEN_FDS): --listen must not be given"), "{stderr}");
+    assert!(
+        stderr.contains("systemd passes the socket (LISTEN_FDS): --listen must not be given"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -103,7 +110,9 @@ fn it_notifies_an_abstract_socket_too() {
     let notify = UnixDatagram::bind_addr(&addr).unwrap();
     notify.set_read_timeout(Some(PATIENCE)).unwrap();
     let mut command = Command::new(common::BIN);
-    command.args(["listen", "--listen", "127.0.0.1:0", "--any-source"]).env("NOTIFY_SOCKET", format!("@{name}"));
+    command
+        .args(["listen", "--listen", "127.0.0.1:0", "--any-source"])
+        .env("NOTIFY_SOCKET", format!("@{name}"));
     let _listener = Listener::spawn(command);
     let mut buf = [0u8; 256];
     let n = notify.recv(&mut buf).expect("READY=1");

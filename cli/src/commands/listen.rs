@@ -73,7 +73,7 @@ pub(crate) struct ListenArgs {
     /// Give each message to a new process of this command (split as a shell splits words, run
     /// without a shell) as one JSON line on its stdin, with TSCB_DEDUP_KEY set; answer 200 only
     /// once it exits 0 (otherwise 500: ThingSpace resends)
-    #[arg(long, value_name = "'CMD ARGS…'")]
+    #[arg(long, value_name = "'CMD ARGS'")]
     exec: Option<String>,
     /// Seconds a command of --exec may take; then it is killed and the answer is 500
     #[arg(long, value_name = "SECONDS", default_value_t = 10, requires = "exec",
@@ -108,12 +108,13 @@ pub(crate) fn run(args: ListenArgs) -> Result<(), Failure> {
         _ => None,
     };
     let listener = callback_socket(&args)?;
-    let admin_listener = match args.admin_listen {
-        None => None,
-        Some(addr) => Some(std::net::TcpListener::bind(addr).map_err(|e| {
-            Failure::Internal(format!("could not listen on {addr} (--admin-listen): {e}"))
-        })?),
-    };
+    let admin_listener =
+        match args.admin_listen {
+            None => None,
+            Some(addr) => Some(std::net::TcpListener::bind(addr).map_err(|e| {
+                Failure::Internal(format!("could not listen on {addr} (--admin-listen): {e}"))
+            })?),
+        };
     let admin_local = admin_listener.as_ref().and_then(|l| l.local_addr().ok());
     let log = log::Log::start();
     let metrics = Arc::new(admin::Metrics::new());
@@ -259,7 +260,9 @@ fn callback_socket(args: &ListenArgs) -> Result<std::net::TcpListener, Failure> 
     let usage = |text: &str| Failure::Tscb(Error::invalid_argument(codes::ARGUMENT_MISSING, text));
     match (systemd::inherited_listener().map_err(Failure::Internal)?, args.listen) {
         (Some(inherited), None) => Ok(inherited),
-        (Some(_), Some(_)) => Err(usage("systemd passes the socket (LISTEN_FDS): --listen must not be given")),
+        (Some(_), Some(_)) => {
+            Err(usage("systemd passes the socket (LISTEN_FDS): --listen must not be given"))
+        }
         (None, Some(addr)) => std::net::TcpListener::bind(addr)
             .map_err(|e| Failure::Internal(format!("could not listen on {addr}: {e}"))),
         (None, None) => Err(usage("--listen ADDR:PORT is needed (unless systemd passes the socket)")),

@@ -45,7 +45,8 @@ impl Listener {
                 panic!("tscb listen did not start: {text}");
             }
             text.push_str(&line);
-            let url = |rest: &str| rest.split("://").nth(1).and_then(|r| r.split([' ', '/']).next()?.parse().ok());
+            let url =
+                |rest: &str| rest.split("://").nth(1).and_then(|r| r.split([' ', '/']).next()?.parse().ok());
             if let Some(rest) = line.strip_prefix("listening on ") {
                 addr = url(rest);
             } else if let Some(rest) = line.strip_prefix("admin endpoints on ") {
@@ -88,7 +89,8 @@ impl Listener {
     }
 
     pub fn signal(&self, name: &str) {
-        let sent = Command::new("kill").args([&format!("-{name}"), &self.child.id().to_string()]).status().unwrap();
+        let sent =
+            Command::new("kill").args([&format!("-{name}"), &self.child.id().to_string()]).status().unwrap();
         assert!(sent.success());
     }
 

@@ -67,7 +67,9 @@ impl Exec {
             }
             let _slot = tokio::time::timeout(wait, self.slots.acquire())
                 .await
-                .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no --exec-concurrency slot came free in time"))?
+                .map_err(|_| {
+                    io::Error::new(io::ErrorKind::TimedOut, "no --exec-concurrency slot came free in time")
+                })?
                 .map_err(io::Error::other)?;
             self.run(key, line).await?;
             lock(&self.seen).insert(key.to_owned(), Instant::now());
@@ -114,7 +116,9 @@ impl Exec {
         .await;
         match ran {
             Ok(Ok(status)) if status.success() => Ok(()),
-            Ok(Ok(status)) => Err(io::Error::other(format!("{} (pid {pid}) ended with {status}", self.program))),
+            Ok(Ok(status)) => {
+                Err(io::Error::other(format!("{} (pid {pid}) ended with {status}", self.program)))
+            }
             Ok(Err(e)) => Err(e),
             Err(_) => {
                 if pid > 0 {
@@ -124,7 +128,10 @@ impl Exec {
                 let _ = child.wait().await;
                 Err(io::Error::new(
                     io::ErrorKind::TimedOut,
-                    format!("{} (pid {pid}) ran over --exec-timeout ({:?}) and was killed", self.program, self.timeout),
+                    format!(
+                        "{} (pid {pid}) ran over --exec-timeout ({:?}) and was killed",
+                        self.program, self.timeout
+                    ),
                 ))
             }
         }
@@ -154,7 +161,8 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Whether `program` names an executable file, directly (with a `/`) or on PATH.
 fn executable_exists(program: &str) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    let executable = |path: &Path| path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+    let executable =
+        |path: &Path| path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
     if program.contains('/') {
         return executable(Path::new(program));
     }

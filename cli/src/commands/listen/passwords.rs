@@ -49,7 +49,10 @@ impl Rotation {
         let read = match read(args) {
             Ok(read) => read,
             Err(e) => {
-                log.line(format!("SIGHUP: reload failed, the passwords in force are kept: {}", e.error_message()));
+                log.line(format!(
+                    "SIGHUP: reload failed, the passwords in force are kept: {}",
+                    e.error_message()
+                ));
                 return;
             }
         };
@@ -69,9 +72,10 @@ impl Rotation {
                     ),
                 });
             }
-            Err(e) => {
-                log.line(format!("SIGHUP: reload failed, the passwords in force are kept: {}", e.error_message()))
-            }
+            Err(e) => log.line(format!(
+                "SIGHUP: reload failed, the passwords in force are kept: {}",
+                e.error_message()
+            )),
         }
     }
 
@@ -112,7 +116,10 @@ fn read(args: &ListenArgs) -> Result<Passwords, Error> {
 fn secret(var: Option<&str>, file: Option<&Path>) -> Result<Option<String>, Error> {
     if let Some(var) = var {
         return env(var)?.map(Some).ok_or_else(|| {
-            Error::invalid_argument(codes::ARGUMENT_MISSING, format!("{var} is not set (named by a --…-env option)"))
+            Error::invalid_argument(
+                codes::ARGUMENT_MISSING,
+                format!("{var} is not set (named by a --…-env option)"),
+            )
         });
     }
     let Some(path) = file else { return Ok(None) };
@@ -120,7 +127,8 @@ fn secret(var: Option<&str>, file: Option<&Path>) -> Result<Option<String>, Erro
     let unreadable = |why: String| {
         Error::invalid_argument(codes::ARGUMENT_MISSING, format!("could not read {}: {why}", path.display()))
     };
-    let bytes = read_bounded(path, MAX_PASSWORD_FILE_BYTES, Links::Follow).map_err(|e| unreadable(e.to_string()))?;
+    let bytes =
+        read_bounded(path, MAX_PASSWORD_FILE_BYTES, Links::Follow).map_err(|e| unreadable(e.to_string()))?;
     let mut text = String::from_utf8(bytes).map_err(|_| unreadable("not UTF-8 text".to_owned()))?;
     // What `echo` or an editor adds is not part of the password.
     if text.ends_with('\n') {

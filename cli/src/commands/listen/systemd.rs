@@ -30,19 +30,29 @@ pub fn inherited_listener() -> Result<Option<std::net::TcpListener>, String> {
     // SAFETY: fstat and getsockopt only read; they fail (EBADF) on an fd that is not open.
     let (mut stat, mut kind, mut listening) = (unsafe { std::mem::zeroed::<libc::stat>() }, 0i32, 0i32);
     let mut len = std::mem::size_of::<i32>() as libc::socklen_t;
-    let is_socket = unsafe { libc::fstat(fd, &mut stat) } == 0 && stat.st_mode & libc::S_IFMT == libc::S_IFSOCK;
+    let is_socket =
+        unsafe { libc::fstat(fd, &mut stat) } == 0 && stat.st_mode & libc::S_IFMT == libc::S_IFSOCK;
     let stream = is_socket
-        && unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_TYPE, (&mut kind as *mut i32).cast(), &mut len) }
-            == 0
+        && unsafe {
+            libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_TYPE, (&mut kind as *mut i32).cast(), &mut len)
+        } == 0
         && kind == libc::SOCK_STREAM;
     len = std::mem::size_of::<i32>() as libc::socklen_t;
     let accepting = stream
         && unsafe {
-            libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_ACCEPTCONN, (&mut listening as *mut i32).cast(), &mut len)
+            libc::getsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_ACCEPTCONN,
+                (&mut listening as *mut i32).cast(),
+                &mut len,
+            )
         } == 0
         && listening == 1;
     if !accepting {
-        return Err("LISTEN_FDS=1, but fd 3 is not a listening TCP socket (ListenStream= with an address)".into());
+        return Err(
+            "LISTEN_FDS=1, but fd 3 is not a listening TCP socket (ListenStream= with an address)".into()
+        );
     }
     // Not passed on to the commands of --exec. SAFETY: fcntl on an fd checked open above.
     unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
