@@ -11,7 +11,8 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixDatagram;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use common::listener::{message, post, scratch, Listener, PASSWORD, PATIENCE};
 
@@ -64,9 +65,21 @@ fn an_inherited_socket_is_served_even_for_a_connection_made_before_the_start() {
 #[test]
 fn listen_and_an_inherited_socket_together_are_refused() {
     let socket = TcpListener::bind("127.0.0.1:0").unwrap();
-    let out = activated(&socket, &["--listen", "127.0.0.1:0"]).output().unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut command = activated(&socket, &["--listen", "127.0.0.1:0"]);
+    let child = command.stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+    // Bounded: a listener that took either socket would run until killed.
+    let mut child = common::KillOnDrop(child);
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(start.elapsed() < PATIENCE, "it started, with two sockets to choose from");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(!status.success());
+    let mut stderr = String::new();
+    child.0.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
     assert!(
         stderr.contains("systemd passes the socket (LISTEN_FDS): --listen must not be given"),
         "{stderr}"
