@@ -5,6 +5,7 @@
 mod admin;
 mod exec;
 mod log;
+mod nats;
 mod passwords;
 mod serve;
 mod systemd;
@@ -68,12 +69,12 @@ pub(crate) struct ListenArgs {
     tls_key: Option<PathBuf>,
     /// Append the messages to this file (created 0600; synced to disk before each 200) instead
     /// of stdout
-    #[arg(long, value_name = "FILE", conflicts_with = "exec")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["exec", "nats"])]
     output: Option<PathBuf>,
     /// Give each message to a new process of this command (split as a shell splits words, run
     /// without a shell) as one JSON line on its stdin, with TSCB_DEDUP_KEY set; answer 200 only
     /// once it exits 0 (otherwise 500: ThingSpace resends)
-    #[arg(long, value_name = "'CMD ARGS'")]
+    #[arg(long, value_name = "'CMD ARGS'", conflicts_with = "nats")]
     exec: Option<String>,
     /// Seconds a command of --exec may take; then it is killed and the answer is 500
     #[arg(long, value_name = "SECONDS", default_value_t = 10, requires = "exec",
@@ -83,6 +84,23 @@ pub(crate) struct ListenArgs {
     #[arg(long, value_name = "N", default_value_t = 8, requires = "exec",
           value_parser = clap::value_parser!(u32).range(1..=1024))]
     exec_concurrency: u32,
+    /// Publish each message to NATS JetStream at this server (nats://HOST:PORT, tls://… for
+    /// TLS), answering 200 after the publish ack; needs --nats-subject
+    #[arg(long, value_name = "URL", requires = "nats_subject")]
+    nats: Option<String>,
+    /// The subject to publish on; a stream must capture it, with a duplicate window of 30
+    /// minutes or more (checked at start)
+    #[arg(long, value_name = "SUBJECT", requires = "nats")]
+    nats_subject: Option<String>,
+    /// A NATS credentials file (JWT and NKey seed)
+    #[arg(long, value_name = "FILE", requires = "nats")]
+    nats_creds: Option<PathBuf>,
+    /// The NATS user; needs --nats-password-env
+    #[arg(long, value_name = "USER", requires_all = ["nats", "nats_password_env"])]
+    nats_user: Option<String>,
+    /// The name of an environment variable holding the NATS user's password
+    #[arg(long, value_name = "VAR", requires = "nats_user")]
+    nats_password_env: Option<String>,
     /// Serve /healthz, /readyz and /metrics (Prometheus) on this address and port, a socket of
     /// their own (keep it off the internet)
     #[arg(long, value_name = "ADDR:PORT")]
@@ -119,7 +137,17 @@ pub(crate) fn run(args: ListenArgs) -> Result<(), Failure> {
     let log = log::Log::start();
     let metrics = Arc::new(admin::Metrics::new());
     let health = Arc::new(admin::Health::default());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Internal(format!("could not start the runtime: {e}")))?;
     let (sink, writer) = match (&args.exec, &args.output) {
+        _ if args.nats.is_some() => {
+            let nats =
+                runtime.block_on(nats::Nats::connect(nats_options(&args)?, health.clone(), log.clone()));
+            (serve::Sink::Nats(Arc::new(nats.map_err(Failure::Internal)?)), None)
+        }
         (Some(command), _) => {
             let timeout = Duration::from_secs(args.exec_timeout);
             let exec = exec::Exec::new(command, timeout, args.exec_concurrency as usize, log.clone())
@@ -143,11 +171,6 @@ pub(crate) fn run(args: ListenArgs) -> Result<(), Failure> {
             (serve::Sink::Writer(writer.clone()), Some((writer, ended)))
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::Internal(format!("could not start the runtime: {e}")))?;
     let verifier: serve::Verifier = Arc::new(RwLock::new(Arc::new(verifier)));
     let settings = serve::Settings {
         verifier: verifier.clone(),
@@ -255,6 +278,28 @@ async fn until_stopped_twice_or_late<T>(
     .await
 }
 
+/// Where and how to reach NATS, from --nats and its options.
+fn nats_options(args: &ListenArgs) -> Result<nats::Options<'_>, Failure> {
+    let user_password = match (&args.nats_user, &args.nats_password_env) {
+        (Some(user), Some(var)) => {
+            let password = crate::settings::env(var)?.ok_or_else(|| {
+                Error::invalid_argument(
+                    codes::ARGUMENT_MISSING,
+                    format!("{var} is not set (named by --nats-password-env)"),
+                )
+            })?;
+            Some((user.clone(), password))
+        }
+        _ => None,
+    };
+    Ok(nats::Options {
+        url: args.nats.as_deref().unwrap_or_default(),
+        subject: args.nats_subject.as_deref().unwrap_or_default(),
+        creds: args.nats_creds.as_deref(),
+        user_password,
+    })
+}
+
 /// The callback socket: systemd's (socket activation), or bound to --listen.
 fn callback_socket(args: &ListenArgs) -> Result<std::net::TcpListener, Failure> {
     let usage = |text: &str| Failure::Tscb(Error::invalid_argument(codes::ARGUMENT_MISSING, text));
@@ -301,6 +346,11 @@ fn announce(args: &ListenArgs, local: SocketAddr, admin: Option<SocketAddr>, log
         },
     );
     match (&args.exec, &args.output) {
+        _ if args.nats.is_some() => eprintln!(
+            "writing messages to NATS JetStream at {}, subject {}",
+            nats::without_userinfo(args.nats.as_deref().unwrap_or_default()),
+            args.nats_subject.as_deref().unwrap_or_default()
+        ),
         (Some(command), _) => eprintln!(
             "writing messages to the stdin of {}, one process each (at most {} at once, each within {} s)",
             shlex::split(command).and_then(|words| words.into_iter().next()).unwrap_or_default(),

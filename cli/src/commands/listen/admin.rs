@@ -143,6 +143,8 @@ const STOPPING: u8 = 2;
 pub struct Health {
     phase: AtomicU8,
     sink_failing: AtomicBool,
+    /// A sink with a connection (NATS) that has lost it.
+    sink_disconnected: AtomicBool,
 }
 
 impl Health {
@@ -154,6 +156,10 @@ impl Health {
         self.phase.store(STOPPING, Ordering::SeqCst);
     }
 
+    pub fn sink_connected(&self, connected: bool) {
+        self.sink_disconnected.store(!connected, Ordering::SeqCst);
+    }
+
     pub fn sink_result(&self, ok: bool) {
         self.sink_failing.store(!ok, Ordering::SeqCst);
     }
@@ -163,6 +169,7 @@ impl Health {
         match self.phase.load(Ordering::SeqCst) {
             STARTING => Some("starting"),
             STOPPING => Some("stopping"),
+            _ if self.sink_disconnected.load(Ordering::SeqCst) => Some("the sink is not connected"),
             _ if self.sink_failing.load(Ordering::SeqCst) => Some("the sink failed its last message"),
             _ => None,
         }

@@ -52,6 +52,8 @@ pub enum Sink {
     Writer(Writer),
     /// A command per message (`--exec`).
     Exec(Arc<Exec>),
+    /// JetStream (`--nats`).
+    Nats(Arc<super::nats::Nats>),
 }
 
 pub struct Settings {
@@ -268,6 +270,7 @@ async fn answer(state: &State, peer: SocketAddr, request: Request<Incoming>) -> 
         Sink::Writer(writer) => writer.write(message.dedup_key(), line).await,
         // A request waits for a free slot no longer than a slow body may take.
         Sink::Exec(exec) => exec.deliver(message.dedup_key(), &line, BODY_TIMEOUT).await,
+        Sink::Nats(nats) => nats.publish(message.dedup_key(), line).await,
     };
     state.metrics.sink_seconds.observe(started.elapsed().as_secs_f64());
     match kept {
@@ -278,6 +281,11 @@ async fn answer(state: &State, peer: SocketAddr, request: Request<Incoming>) -> 
         }
         Ok(Written::Duplicate) => {
             state.metrics.duplicates.inc();
+            // JetStream's ack of a duplicate shows it works again (a publish made while it was
+            // away may have been stored after all); the other sinks did nothing for it.
+            if matches!(state.sink, Sink::Nats(_)) {
+                state.health.sink_result(true);
+            }
             plain(StatusCode::OK, "ok")
         }
         Err(e) => {
