@@ -84,7 +84,7 @@ pub(crate) struct ListenArgs {
     #[arg(long, value_name = "N", default_value_t = 8, requires = "exec",
           value_parser = clap::value_parser!(u32).range(1..=1024))]
     exec_concurrency: u32,
-    /// Publish each message to NATS JetStream at this server (nats://HOST:PORT, tls://… for
+    /// Publish each message to NATS JetStream at this server (nats://HOST:PORT, tls:// for
     /// TLS), answering 200 after the publish ack; needs --nats-subject
     #[arg(long, value_name = "URL", requires = "nats_subject")]
     nats: Option<String>,
