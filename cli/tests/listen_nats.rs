@@ -27,6 +27,10 @@ struct NatsServer {
 impl NatsServer {
     /// None when nats-server is not installed.
     fn start(dir: &Path, port: Option<u16>) -> Option<NatsServer> {
+        NatsServer::start_with(dir, port, &[])
+    }
+
+    fn start_with(dir: &Path, port: Option<u16>, more: &[&str]) -> Option<NatsServer> {
         if Command::new("nats-server").arg("--version").output().is_err() {
             eprintln!("skipped: nats-server is not installed (apt-get install nats-server)");
             return None;
@@ -37,6 +41,7 @@ impl NatsServer {
         let child = Command::new("nats-server")
             .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
             .arg(dir)
+            .args(more)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -251,4 +256,59 @@ fn without_nats_server_messages_get_500_and_it_is_unready_until_it_is_back() {
     assert_eq!(listener.admin_get("/readyz").0, 200);
     let ids: Vec<String> = stored(&server).into_iter().map(|(id, _)| id).collect();
     assert_eq!(ids, ["d-1", "d-2"]);
+}
+
+#[test]
+fn a_nats_user_and_password_from_the_environment_authenticate_and_are_never_shown() {
+    const NATS_PASSWORD: &str = "nats-SECRET-77";
+    let dir = scratch("nats-auth");
+    let Some(server) = NatsServer::start_with(&dir, None, &["--user", "tscb", "--pass", NATS_PASSWORD])
+    else {
+        return;
+    };
+    runtime().block_on(async {
+        let client = async_nats::ConnectOptions::with_user_and_password("tscb".into(), NATS_PASSWORD.into())
+            .connect(server.url())
+            .await
+            .unwrap();
+        let js = jetstream::new(client);
+        let config = jetstream::stream::Config {
+            name: "TSCB".into(),
+            subjects: vec![SUBJECT.into()],
+            duplicate_window: Duration::from_secs(30 * 60),
+            ..Default::default()
+        };
+        let start = Instant::now();
+        while let Err(e) = js.create_stream(config.clone()).await {
+            assert!(start.elapsed() < PATIENCE, "could not create the stream: {e}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let url = server.url();
+    let args =
+        ["--nats", &url, "--nats-subject", SUBJECT, "--nats-user", "tscb", "--nats-password-env", "NATS_PW"];
+    let mut command = Command::new(common::BIN);
+    command
+        .args(["listen", "--listen", "127.0.0.1:0", "--any-source"])
+        .args(args)
+        .env("NATS_PW", NATS_PASSWORD);
+    let listener = Listener::spawn(command);
+    assert_eq!(post(listener.addr, "/", &message("a-1", 1, PASSWORD)).0, 200);
+    assert!(!listener.stderr().contains(NATS_PASSWORD));
+
+    // A wrong password stops the start; a password in the URL is not shown.
+    let wrong = format!("nats://tscb:{NATS_PASSWORD}-not@127.0.0.1:{}", server.port);
+    let out = common::command(
+        &[],
+        &["listen", "--listen", "127.0.0.1:0", "--nats", &wrong, "--nats-subject", SUBJECT],
+    )
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("could not connect to NATS at nats://127.0.0.1:{}", server.port)),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(NATS_PASSWORD), "{stderr}");
 }
