@@ -51,3 +51,29 @@ echo "tscb listen vs a minimal listener: $rounds rotating rounds of $messages me
 printf '  minimal (no checks, no writes): %8.0f messages/s\n' "$m"
 printf '  tscb listen, stdout:            %8.0f messages/s  (%.2f of minimal)\n' "$s" "$(awk -v a="$s" -v b="$m" 'BEGIN {print a / b}')"
 printf '  tscb listen --output (fsync):   %8.0f messages/s  (%.2f of minimal; %d lines written)\n' "$f" "$(awk -v a="$f" -v b="$m" 'BEGIN {print a / b}')" "$written"
+
+# tscb listen --nats against a minimal async-nats publisher of the same messages into the same
+# server (JetStream, file storage), and the end-to-end figure with two instances behind one load.
+if ! command -v nats-server >/dev/null; then
+    echo "  (--nats not measured: nats-server is not installed; apt-get install nats-server)"
+    exit 0
+fi
+nats_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+rm -rf "$out/nats"
+nats-server -js -a 127.0.0.1 -p "$nats_port" -sd "$out/nats" >"$out/nats-server.log" 2>&1 &
+pids+=($!)
+nats="nats://127.0.0.1:$nats_port"
+for _ in $(seq 100); do "$bench" nats-stream "$nats" tscb.bench 2>/dev/null && break; sleep 0.1; done
+start nats1 "$tscb" listen --listen 127.0.0.1:0 --any-source --nats "$nats" --nats-subject tscb.bench; nats1=$addr
+start nats2 "$tscb" listen --listen 127.0.0.1:0 --any-source --nats "$nats" --nats-subject tscb.bench; nats2=$addr
+: >"$out/publisher.txt"; : >"$out/nats1.txt"; : >"$out/nats2.txt"
+for round in $(seq "$rounds"); do
+    "$bench" nats-publish "$nats" tscb.bench "$messages" "$connections" >>"$out/publisher.txt"
+    "$bench" load "$nats1" "$messages" "$connections" >>"$out/nats1.txt"
+    "$bench" load "$nats1,$nats2" "$messages" "$connections" >>"$out/nats2.txt"
+done
+p=$(median "$out/publisher.txt"); n1=$(median "$out/nats1.txt"); n2=$(median "$out/nats2.txt")
+echo "tscb listen --nats vs a minimal async-nats publisher: $rounds rounds of $messages messages, $connections at a time"
+printf '  minimal publisher (acked):      %8.0f messages/s\n' "$p"
+printf '  tscb listen --nats, one:        %8.0f messages/s  (%.2f of the publisher)\n' "$n1" "$(awk -v a="$n1" -v b="$p" 'BEGIN {print a / b}')"
+printf '  tscb listen --nats, two:        %8.0f messages/s  (end to end, the load over both)\n' "$n2"

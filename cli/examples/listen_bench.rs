@@ -3,9 +3,15 @@
 //!
 //! `listen_bench minimal ADDR`: a hyper listener that reads each body and answers 200, no checks,
 //! nothing written; prints `listening on ADDR` on stderr.
-//! `listen_bench load ADDR MESSAGES CONNECTIONS`: POSTs MESSAGES distinct callback messages over
-//! CONNECTIONS keep-alive connections and prints the messages per second (every answer must be
-//! 200, or it fails).
+//! `listen_bench load ADDR[,ADDR…] MESSAGES CONNECTIONS`: POSTs MESSAGES distinct callback
+//! messages over CONNECTIONS keep-alive connections (spread over the addresses) and prints the
+//! messages per second (every answer must be 200, or it fails).
+//! `listen_bench nats-stream URL SUBJECT`: creates the stream TSCB_BENCH capturing SUBJECT (a
+//! 30-minute duplicate window, as `tscb listen --nats` requires), if it is not there.
+//! `listen_bench nats-publish URL SUBJECT MESSAGES CONNECTIONS`: the minimal publisher that
+//! `tscb listen --nats` is compared with: MESSAGES lines of the same size as the listener's,
+//! each with its own Nats-Msg-Id, CONNECTIONS at a time each waiting for its ack, on one client
+//! (as the listener); prints the messages per second.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -20,12 +26,22 @@ fn main() {
     match args.get(1).map(String::as_str) {
         Some("minimal") => minimal(args[2].parse().expect("ADDR")),
         Some("load") => load(
-            args[2].parse().expect("ADDR"),
+            args[2].split(',').map(|a| a.parse().expect("ADDR")).collect(),
             args[3].parse().expect("MESSAGES"),
             args[4].parse().expect("CONNECTIONS"),
         ),
+        Some("nats-stream") => nats_stream(&args[2], &args[3]),
+        Some("nats-publish") => nats_publish(
+            &args[2],
+            &args[3],
+            args[4].parse().expect("MESSAGES"),
+            args[5].parse().expect("CONNECTIONS"),
+        ),
         _ => {
-            eprintln!("usage: listen_bench minimal ADDR | load ADDR MESSAGES CONNECTIONS");
+            eprintln!(
+                "usage: listen_bench minimal ADDR | load ADDR[,ADDR…] MESSAGES CONNECTIONS | \
+                 nats-stream URL SUBJECT | nats-publish URL SUBJECT MESSAGES CONNECTIONS"
+            );
             std::process::exit(2);
         }
     }
@@ -54,12 +70,13 @@ fn minimal(addr: SocketAddr) {
     });
 }
 
-fn load(addr: SocketAddr, messages: usize, connections: usize) {
+fn load(addrs: Vec<SocketAddr>, messages: usize, connections: usize) {
     // A run id keeps the messages of different rounds distinct for the listener's de-duplication.
     let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
     let start = Instant::now();
     let workers: Vec<_> = (0..connections)
         .map(|worker| {
+            let addr = addrs[worker % addrs.len()];
             std::thread::spawn(move || {
                 let stream = TcpStream::connect(addr).unwrap();
                 stream.set_nodelay(true).unwrap();
@@ -102,4 +119,51 @@ fn load(addr: SocketAddr, messages: usize, connections: usize) {
         worker.join().unwrap();
     }
     println!("{:.0}", messages as f64 / start.elapsed().as_secs_f64());
+}
+
+fn nats_stream(url: &str, subject: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let js = async_nats::jetstream::new(async_nats::connect(url).await.unwrap());
+        let config = async_nats::jetstream::stream::Config {
+            name: "TSCB_BENCH".into(),
+            subjects: vec![subject.into()],
+            duplicate_window: std::time::Duration::from_secs(30 * 60),
+            ..Default::default()
+        };
+        js.get_or_create_stream(config).await.unwrap();
+    });
+}
+
+fn nats_publish(url: &str, subject: &str, messages: usize, connections: usize) {
+    let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async {
+        let js = async_nats::jetstream::new(async_nats::connect(url).await.unwrap());
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..connections)
+            .map(|worker| {
+                let (js, subject) = (js.clone(), subject.to_owned());
+                tokio::spawn(async move {
+                    for i in (worker..messages).step_by(connections) {
+                        // The listener's line for the load's message: about the same bytes.
+                        let line = format!(
+                            "{{\"deviceIds\":[{{\"id\":\"353238060000001\",\"kind\":\"IMEI\"}}],\
+                             \"deviceResponse\":{{\"activateResponse\":{{\"state\":\"active\"}}}},\
+                             \"callbackCount\":1,\"maxCallbackThreshold\":4,\"receivedAt\":\"2026-11-27T11:45:02.311Z\",\
+                             \"requestId\":\"{run}-{i}\",\"source\":\"127.0.0.1\",\"status\":\"Success\",\"username\":\"\"}}"
+                        );
+                        let mut headers = async_nats::HeaderMap::new();
+                        headers.insert("Nats-Msg-Id", format!("{run:064}-{i}").as_str());
+                        let ack = js.publish_with_headers(subject.clone(), headers, line.into()).await.unwrap();
+                        ack.await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        println!("{:.0}", messages as f64 / start.elapsed().as_secs_f64());
+    });
 }

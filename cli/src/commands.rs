@@ -44,7 +44,7 @@ pub(crate) enum Command {
     /// checked without a call
     Login(login::LoginArgs),
     /// Receive callback messages: check each and write the accepted ones as JSON lines
-    Listen(listen::ListenArgs),
+    Listen(Box<listen::ListenArgs>),
     /// Run the local ThingSpace simulator until interrupted
     Sim(sim::SimArgs),
     /// Print a shell's completion script for tscb, e.g. `tscb completions bash >
@@ -78,7 +78,7 @@ impl Command {
             Command::Plan(args) => plan::run(&args),
             Command::Apply(args) => apply::run(&args),
             Command::Login(args) => login::run(&args),
-            Command::Listen(args) => listen::run(args),
+            Command::Listen(args) => listen::run(*args),
             Command::Sim(args) => sim::run(&args),
             Command::Completions(args) => completions::run(&args),
             Command::Man(args) => man::run(&args),

@@ -10,9 +10,9 @@ use std::convert::Infallible;
 use std::future::poll_fn;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::task::Poll;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::{Bytes, Incoming};
@@ -27,6 +27,8 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tscb::{callback_answer_status, codes, CallbackVerifier, MAX_CALLBACK_BYTES};
 
+use super::admin::{Health, Metrics};
+use super::exec::Exec;
 use super::log::Log;
 use super::writer::{Writer, Written};
 
@@ -41,20 +43,43 @@ const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// written, so waiting loses nothing; one that is cut was never acknowledged and is resent).
 pub(super) const SHUTDOWN_GRACE: Duration = Duration::from_secs(35);
 
+/// The verifier in force; SIGHUP replaces it (new passwords) while requests use the old one.
+pub type Verifier = Arc<RwLock<Arc<CallbackVerifier>>>;
+
+/// Where accepted messages go.
+pub enum Sink {
+    /// Lines on stdout or in a file (`--output`).
+    Writer(Writer),
+    /// A command per message (`--exec`).
+    Exec(Arc<Exec>),
+    /// JetStream (`--nats`).
+    Nats(Arc<super::nats::Nats>),
+}
+
 pub struct Settings {
-    pub verifier: Arc<CallbackVerifier>,
+    pub verifier: Verifier,
     pub path: Option<String>,
-    pub writer: Writer,
+    pub sink: Sink,
     pub max_connections: usize,
     pub tls: Option<Arc<rustls::ServerConfig>>,
     pub log: Log,
+    pub metrics: Arc<Metrics>,
+    pub health: Arc<Health>,
 }
 
 struct State {
-    verifier: Arc<CallbackVerifier>,
+    verifier: Verifier,
     path: Option<String>,
-    writer: Writer,
+    sink: Sink,
     log: Log,
+    metrics: Arc<Metrics>,
+    health: Arc<Health>,
+}
+
+impl State {
+    fn verifier(&self) -> Arc<CallbackVerifier> {
+        self.verifier.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
 }
 
 /// What the log calls a connection closed right after `accept()`.
@@ -89,19 +114,25 @@ pub fn tls_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, 
     Ok(Arc::new(config))
 }
 
-/// Serves until SIGINT or SIGTERM; `announce` is called once the socket is bound.
+/// Serves on `listener` (bound, or inherited from systemd) until SIGINT or SIGTERM; `announce`
+/// is called once it is ready.
 pub async fn serve(
-    addr: SocketAddr,
+    listener: std::net::TcpListener,
     settings: Settings,
     announce: impl FnOnce(SocketAddr),
 ) -> Result<(), String> {
     // Registered before the socket is announced, so that a stop sent right after is not missed.
     let mut stop = crate::stop::Stop::install()?;
-    let listener = TcpListener::bind(addr).await.map_err(|e| format!("could not listen on {addr}: {e}"))?;
-    announce(listener.local_addr().unwrap_or(addr));
+    let local = listener.local_addr().map_err(|e| format!("the listening socket: {e}"))?;
+    let listener = listener
+        .set_nonblocking(true)
+        .and_then(|()| TcpListener::from_std(listener))
+        .map_err(|e| format!("could not listen on {local}: {e}"))?;
+    let Settings { verifier, path, sink, max_connections, tls, log, metrics, health } = settings;
+    health.running();
+    announce(local);
 
-    let Settings { verifier, path, writer, max_connections, tls, log } = settings;
-    let state = Arc::new(State { verifier, path, writer, log: log.clone() });
+    let state = Arc::new(State { verifier, path, sink, log: log.clone(), metrics: metrics.clone(), health });
     let tls = tls.map(TlsAcceptor::from);
     let slots = Arc::new(Semaphore::new(max_connections));
     let graceful = GracefulShutdown::new();
@@ -128,18 +159,21 @@ pub async fn serve(
         };
         // A stranger first, so that strangers can never take the slots of the allowed.
         let source = peer.ip().to_canonical();
-        if !state.verifier.is_source_allowed(source) {
+        if !state.verifier().is_source_allowed(source) {
             log.refused(source, CLOSED, "not an allowed source", "");
+            metrics.refused("source_not_allowed", "closed");
             continue;
         }
         // Beyond the cap the connection is closed at once: ThingSpace resends what got no answer.
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             log.refused(source, CLOSED, "over --max-connections", "");
+            metrics.refused("max_connections", "closed");
             continue;
         };
         let (state, tls, http, watcher) = (state.clone(), tls.clone(), http.clone(), graceful.watcher());
+        let open = OpenConnection::new(&metrics);
         tokio::spawn(async move {
-            let _slot = slot;
+            let _slot = (slot, open);
             let service = service_fn(move |request| {
                 let state = state.clone();
                 async move { Ok::<_, Infallible>(answer(&state, peer, request).await) }
@@ -159,11 +193,31 @@ pub async fn serve(
         });
     }
     drop(listener);
+    state.health.stopping();
+    if let Err(e) = super::systemd::notify("STOPPING=1") {
+        log.line(e);
+    }
     log.line("stopping: finishing the requests in flight".to_owned());
     if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
         log.line("stopped with requests still open (their messages were not acknowledged)".to_owned());
     }
     Ok(())
+}
+
+/// Counts an open callback connection while it lives.
+struct OpenConnection(Arc<Metrics>);
+
+impl OpenConnection {
+    fn new(metrics: &Arc<Metrics>) -> OpenConnection {
+        metrics.open_connections.inc();
+        OpenConnection(metrics.clone())
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.open_connections.dec();
+    }
 }
 
 /// The answer to one request; the message is written before a 200.
@@ -172,13 +226,16 @@ async fn answer(state: &State, peer: SocketAddr, request: Request<Incoming>) -> 
     // The source before anything else, so that a stranger cannot tell the path (404) or the
     // method (405) apart. A stranger's connection is closed at accept(), so this is only a
     // second line of defence; the body is never read.
-    if let Err(e) = state.verifier.check_source(source) {
+    let verifier = state.verifier();
+    if let Err(e) = verifier.check_source(source) {
         return refused(state, source, &e);
     }
     if state.path.as_deref().is_some_and(|path| path != request.uri().path()) {
+        state.metrics.refused("wrong_path", "404");
         return plain(StatusCode::NOT_FOUND, "not a callback path");
     }
     if request.method() != Method::POST {
+        state.metrics.refused("wrong_method", "405");
         let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "callbacks are POSTed");
         response.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
         return response;
@@ -189,12 +246,18 @@ async fn answer(state: &State, peer: SocketAddr, request: Request<Incoming>) -> 
     }
     let body = Limited::new(request.into_body(), MAX_CALLBACK_BYTES);
     let body = match tokio::time::timeout(BODY_TIMEOUT, body.collect()).await {
-        Err(_) => return plain(StatusCode::REQUEST_TIMEOUT, "the body took too long"),
+        Err(_) => {
+            state.metrics.refused("body_timeout", "408");
+            return plain(StatusCode::REQUEST_TIMEOUT, "the body took too long");
+        }
         Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => return too_large(state, source),
-        Ok(Err(_)) => return plain(StatusCode::BAD_REQUEST, "the body could not be read"),
+        Ok(Err(_)) => {
+            state.metrics.refused("body_unreadable", "400");
+            return plain(StatusCode::BAD_REQUEST, "the body could not be read");
+        }
         Ok(Ok(collected)) => collected.to_bytes(),
     };
-    let message = match state.verifier.verify(source, &body) {
+    let message = match verifier.verify(source, &body) {
         Ok(message) => message,
         Err(e) => return refused(state, source, &e),
     };
@@ -202,11 +265,34 @@ async fn answer(state: &State, peer: SocketAddr, request: Request<Incoming>) -> 
     line.insert("receivedAt".into(), rfc3339(SystemTime::now()).into());
     line.insert("source".into(), source.to_string().into());
     let line = serde_json::Value::Object(line).to_string();
-    match state.writer.write(message.dedup_key(), line).await {
-        Ok(Written::Written | Written::Duplicate) => plain(StatusCode::OK, "ok"),
+    let started = Instant::now();
+    let kept = match &state.sink {
+        Sink::Writer(writer) => writer.write(message.dedup_key(), line).await,
+        // A request waits for a free slot no longer than a slow body may take.
+        Sink::Exec(exec) => exec.deliver(message.dedup_key(), &line, BODY_TIMEOUT).await,
+        Sink::Nats(nats) => nats.publish(message.dedup_key(), line).await,
+    };
+    state.metrics.sink_seconds.observe(started.elapsed().as_secs_f64());
+    match kept {
+        Ok(Written::Written) => {
+            state.metrics.accepted.inc();
+            state.health.sink_result(true);
+            plain(StatusCode::OK, "ok")
+        }
+        Ok(Written::Duplicate) => {
+            state.metrics.duplicates.inc();
+            // JetStream's ack of a duplicate shows it works again (a publish made while it was
+            // away may have been stored after all); the other sinks did nothing for it.
+            if matches!(state.sink, Sink::Nats(_)) {
+                state.health.sink_result(true);
+            }
+            plain(StatusCode::OK, "ok")
+        }
         Err(e) => {
+            state.metrics.sink_errors.inc();
+            state.health.sink_result(false);
             // 5xx: ThingSpace resends it later, when the output may work again.
-            state.log.line(format!("could not write a message from {source}: {e}"));
+            state.log.line(format!("could not keep a message from {source}: {e}"));
             plain(StatusCode::INTERNAL_SERVER_ERROR, "the message could not be kept")
         }
     }
@@ -214,6 +300,7 @@ async fn answer(state: &State, peer: SocketAddr, request: Request<Incoming>) -> 
 
 fn too_large(state: &State, source: IpAddr) -> Response<Full<Bytes>> {
     state.log.refused(source, REFUSED, "413", &format!("a body over {MAX_CALLBACK_BYTES} bytes"));
+    state.metrics.refused("too_large", "413");
     plain(StatusCode::PAYLOAD_TOO_LARGE, "the body is over 1 MiB")
 }
 
@@ -225,6 +312,8 @@ fn refused(state: &State, source: IpAddr, error: &tscb::Error) -> Response<Full<
     state.log.refused(source, REFUSED, error.error_code(), error.error_message());
     let status =
         StatusCode::from_u16(callback_answer_status(error)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    // Error codes are the core's fixed set: a bounded label.
+    state.metrics.refused(error.error_code(), status.as_str());
     let fixed = match error.error_code() {
         code if code == codes::CALLBACK_REJECTED_SOURCE => Some("this source is not allowed"),
         code if code == codes::CALLBACK_REJECTED_CREDENTIALS => {

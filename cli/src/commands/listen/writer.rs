@@ -12,6 +12,7 @@ use std::os::fd::AsFd;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use prometheus_client::metrics::counter::Counter;
 use tokio::sync::oneshot;
 
 /// How long a message's key is remembered: ThingSpace resends within minutes, never hours.
@@ -58,14 +59,15 @@ pub struct Writer {
 pub type Ended = oneshot::Receiver<()>;
 
 impl Writer {
-    /// Starts the writer thread. Fails only when stdout cannot be duplicated (fd 1 closed).
-    pub fn start(sink: Sink) -> std::io::Result<(Writer, Ended)> {
+    /// Starts the writer thread, which counts the batches it writes in `batches`. Fails only
+    /// when stdout cannot be duplicated (fd 1 closed).
+    pub fn start(sink: Sink, batches: Counter) -> std::io::Result<(Writer, Ended)> {
         let output = Output::new(sink)?;
         let (jobs, queue) = mpsc::channel();
         let (ended, ended_rx) = oneshot::channel::<()>();
         std::thread::Builder::new().name("tscb-listen-writer".into()).spawn(move || {
             let _ended = ended;
-            run(output, queue)
+            run(output, queue, batches)
         })?;
         Ok((Writer { jobs }, ended_rx))
     }
@@ -86,13 +88,14 @@ impl Writer {
 }
 
 /// The keys written recently, oldest first, bounded in time and number.
-struct Seen {
+#[derive(Default)]
+pub struct Seen {
     order: VecDeque<(String, Instant)>,
     keys: HashMap<String, Instant>,
 }
 
 impl Seen {
-    fn contains(&mut self, key: &str, now: Instant) -> bool {
+    pub fn contains(&mut self, key: &str, now: Instant) -> bool {
         while let Some((oldest, at)) = self.order.front() {
             if now.duration_since(*at) < DEDUP_WINDOW && self.order.len() <= DEDUP_CAPACITY {
                 break;
@@ -106,14 +109,14 @@ impl Seen {
         self.keys.contains_key(key)
     }
 
-    fn insert(&mut self, key: String, now: Instant) {
+    pub fn insert(&mut self, key: String, now: Instant) {
         self.keys.insert(key.clone(), now);
         self.order.push_back((key, now));
     }
 }
 
-fn run(mut output: Output, queue: mpsc::Receiver<Order>) {
-    let mut seen = Seen { order: VecDeque::new(), keys: HashMap::new() };
+fn run(mut output: Output, queue: mpsc::Receiver<Order>, batches: Counter) {
+    let mut seen = Seen::default();
     let mut closing = false;
     // One batch: whatever is waiting when the writer comes round, so that one sync covers many
     // messages under load (group commit) and a lone message is written at once.
@@ -147,6 +150,9 @@ fn run(mut output: Output, queue: mpsc::Receiver<Order>) {
             }
         }
         let result = if text.is_empty() { Ok(()) } else { output.write_batch(text.as_bytes()) };
+        if !text.is_empty() && result.is_ok() {
+            batches.inc();
+        }
         if result.is_ok() {
             for key in fresh {
                 seen.insert(key.clone(), now);

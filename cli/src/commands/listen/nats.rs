@@ -1,0 +1,141 @@
+//! `--nats URL --nats-subject SUBJECT`: each accepted message is published to JetStream with
+//! `Nats-Msg-Id` = its `dedup_key`, and the 200 goes back only after JetStream's publish ack.
+//! Two or more listeners can then share the work: the stream's duplicate window drops a resend
+//! that reaches another instance, so a message is stored once whichever instance takes it. That
+//! holds only if the window covers ThingSpace's whole resend span, so the start checks it.
+
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream;
+
+use super::admin::Health;
+use super::log::Log;
+use super::writer::Written;
+
+/// ThingSpace resends for up to about 20 minutes (three more attempts five minutes apart);
+/// a shorter duplicate window would store a late resend twice.
+pub const MIN_DUPLICATE_WINDOW: Duration = Duration::from_secs(30 * 60);
+
+pub struct Nats {
+    jetstream: jetstream::Context,
+    subject: String,
+}
+
+/// How to reach NATS; the password is never printed.
+pub struct Options<'a> {
+    pub url: &'a str,
+    pub subject: &'a str,
+    pub creds: Option<&'a Path>,
+    pub user_password: Option<(String, String)>,
+}
+
+impl Nats {
+    /// Connects and checks that a stream captures the subject with a long enough duplicate
+    /// window; `health` follows the connection from then on.
+    pub async fn connect(options: Options<'_>, health: Arc<Health>, log: Log) -> Result<Nats, String> {
+        let shown = without_userinfo(options.url);
+        let events = log.clone();
+        let mut connect = async_nats::ConnectOptions::new()
+            .name("tscb listen")
+            .connection_timeout(Duration::from_secs(5))
+            .event_callback(move |event| {
+                let (health, log) = (health.clone(), events.clone());
+                async move {
+                    match event {
+                        async_nats::Event::Connected => health.sink_connected(true),
+                        async_nats::Event::Disconnected | async_nats::Event::Closed => {
+                            health.sink_connected(false)
+                        }
+                        _ => {}
+                    }
+                    log.line(format!("nats: {event}"));
+                }
+            });
+        if let Some(path) = options.creds {
+            connect = connect
+                .credentials_file(path)
+                .await
+                .map_err(|e| format!("could not read --nats-creds {}: {e}", path.display()))?;
+        }
+        if let Some((user, password)) = options.user_password {
+            connect = connect.user_and_password(user, password);
+        }
+        let client = connect
+            .connect(options.url)
+            .await
+            .map_err(|e| format!("could not connect to NATS at {shown}: {e}"))?;
+        let jetstream = jetstream::new(client);
+        let subject = options.subject;
+        let add = format!(
+            "nats stream add TSCB_CALLBACKS --subjects '{subject}' --storage file --replicas 3 \
+             --dupe-window 30m --defaults"
+        );
+        let stream = jetstream.stream_by_subject(subject).await.map_err(|e| {
+            format!("no JetStream stream captures {subject:?} on {shown} ({e}); create one, e.g. `{add}`")
+        })?;
+        let mut handle = jetstream
+            .get_stream(&stream)
+            .await
+            .map_err(|e| format!("could not read the stream {stream} on {shown}: {e}"))?;
+        let window = handle
+            .info()
+            .await
+            .map_err(|e| format!("could not read the stream {stream} on {shown}: {e}"))?
+            .config
+            .duplicate_window;
+        if window < MIN_DUPLICATE_WINDOW {
+            return Err(format!(
+                "the stream {stream} drops a duplicate only within {} s, less than ThingSpace's resend \
+                 span: a late resend would be stored twice. Raise it: `nats stream edit {stream} \
+                 --dupe-window 30m`",
+                window.as_secs()
+            ));
+        }
+        log.line(format!(
+            "nats: {subject} is captured by the stream {stream} (duplicates dropped within {} s)",
+            window.as_secs()
+        ));
+        Ok(Nats { jetstream, subject: subject.to_owned() })
+    }
+
+    /// Publishes one message and waits for JetStream's ack: `Duplicate` when the stream already
+    /// had its key (a resend, perhaps taken by another instance).
+    pub async fn publish(&self, key: &str, line: String) -> io::Result<Written> {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Nats-Msg-Id", key);
+        let ack = self
+            .jetstream
+            .publish_with_headers(self.subject.clone(), headers, line.into())
+            .await
+            .map_err(|e| io::Error::other(format!("could not publish to NATS: {e}")))?
+            .await
+            .map_err(|e| io::Error::other(format!("JetStream did not acknowledge: {e}")))?;
+        Ok(if ack.duplicate { Written::Duplicate } else { Written::Written })
+    }
+}
+
+/// `nats://user:password@host:4222` as `nats://host:4222`: for messages and the log.
+pub fn without_userinfo(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    if scheme.is_empty() {
+        host.to_owned()
+    } else {
+        format!("{scheme}://{host}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_is_shown_without_its_credentials() {
+        assert_eq!(without_userinfo("nats://u:SECRET@10.0.0.1:4222"), "nats://10.0.0.1:4222");
+        assert_eq!(without_userinfo("tls://TOKEN@nats.example.com"), "tls://nats.example.com");
+        assert_eq!(without_userinfo("127.0.0.1:4222"), "127.0.0.1:4222");
+    }
+}

@@ -1,0 +1,314 @@
+//! `tscb listen --nats`: two listener instances publishing into one JetStream stream, with a real
+//! `nats-server` (JetStream on, storage in a scratch directory) started and stopped by the tests.
+//! Skipped, with a message, where `nats-server` is not installed (Debian: `apt-get install
+//! nats-server`).
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream;
+use common::listener::{message, post, scratch, Listener, PASSWORD, PATIENCE};
+use common::KillOnDrop;
+
+const SUBJECT: &str = "tscb.callbacks";
+
+struct NatsServer {
+    _child: KillOnDrop,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl NatsServer {
+    /// None when nats-server is not installed.
+    fn start(dir: &Path, port: Option<u16>) -> Option<NatsServer> {
+        NatsServer::start_with(dir, port, &[])
+    }
+
+    fn start_with(dir: &Path, port: Option<u16>, more: &[&str]) -> Option<NatsServer> {
+        if Command::new("nats-server").arg("--version").output().is_err() {
+            eprintln!("skipped: nats-server is not installed (apt-get install nats-server)");
+            return None;
+        }
+        let port = port.unwrap_or_else(|| {
+            std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+        });
+        let child = Command::new("nats-server")
+            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+            .arg(dir)
+            .args(more)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(start.elapsed() < PATIENCE, "nats-server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(NatsServer { _child: KillOnDrop(child), port, dir: dir.to_owned() })
+    }
+
+    fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+/// The stream "TSCB" capturing SUBJECT, duplicates dropped within `window`.
+fn create_stream(server: &NatsServer, window: Duration) {
+    runtime().block_on(async {
+        let client = async_nats::connect(server.url()).await.unwrap();
+        let js = jetstream::new(client);
+        let config = jetstream::stream::Config {
+            name: "TSCB".into(),
+            subjects: vec![SUBJECT.into()],
+            duplicate_window: window,
+            ..Default::default()
+        };
+        // JetStream may need a moment after the port opens.
+        let start = Instant::now();
+        while let Err(e) = js.create_stream(config.clone()).await {
+            assert!(start.elapsed() < PATIENCE, "could not create the stream: {e}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+}
+
+/// Every message in the stream: its requestId and its Nats-Msg-Id.
+fn stored(server: &NatsServer) -> Vec<(String, String)> {
+    runtime().block_on(async {
+        let client = async_nats::connect(server.url()).await.unwrap();
+        let js = jetstream::new(client);
+        let mut stream = js.get_stream("TSCB").await.unwrap();
+        let last = stream.info().await.unwrap().state.last_sequence;
+        let mut all = Vec::new();
+        for sequence in 1..=last {
+            let message = stream.get_raw_message(sequence).await.unwrap();
+            let line: serde_json::Value = serde_json::from_slice(&message.payload).unwrap();
+            let id = message.headers.get("Nats-Msg-Id").map(|v| v.as_str().to_owned()).unwrap_or_default();
+            all.push((line["requestId"].as_str().unwrap().to_owned(), id));
+        }
+        all
+    })
+}
+
+fn nats_listener(server: &NatsServer, more: &[&str]) -> Listener {
+    let url = server.url();
+    let mut args = vec![
+        "--listen",
+        "127.0.0.1:0",
+        "--any-source",
+        "--password-env",
+        "CB_PW",
+        "--nats",
+        &url,
+        "--nats-subject",
+        SUBJECT,
+    ];
+    args.extend_from_slice(more);
+    Listener::start(&args)
+}
+
+/// A POST that may meet a listener that is gone or killed mid-request: the status, if any.
+fn try_post(addr: SocketAddr, body: &str) -> Option<u16> {
+    let mut conn = TcpStream::connect(addr).ok()?;
+    conn.set_read_timeout(Some(PATIENCE)).unwrap();
+    let head =
+        format!("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+    conn.write_all(head.as_bytes()).ok()?;
+    conn.write_all(body.as_bytes()).ok()?;
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).ok()?;
+    answer.get(9..12)?.parse().ok()
+}
+
+#[test]
+fn two_instances_store_every_acknowledged_message_exactly_once_across_a_kill() {
+    let dir = scratch("nats-two");
+    let Some(server) = NatsServer::start(&dir, None) else { return };
+    create_stream(&server, Duration::from_secs(30 * 60));
+    let a = nats_listener(&server, &[]);
+    let mut b = nats_listener(&server, &[]);
+    let mut acked = HashSet::new();
+    let mut refused = 0;
+    for i in 0..1000 {
+        let id = format!("m-{i}");
+        // The first attempt to one instance, the resend to the other.
+        let (first, second) = if i % 2 == 0 { (a.addr, b.addr) } else { (b.addr, a.addr) };
+        for (attempt, addr) in [(1, first), (2, second)] {
+            match try_post(addr, &message(&id, attempt, PASSWORD)) {
+                Some(200) => {
+                    acked.insert(id.clone());
+                }
+                _ => refused += 1,
+            }
+        }
+        if i == 500 {
+            // Killed with requests in flight: those that got no 200 are resent to the other.
+            // Five surely are (half their body sent), the burst may be.
+            let addr = b.addr;
+            let mut halves = Vec::new();
+            for j in 20..25 {
+                let body = message(&format!("k-{j}"), 1, PASSWORD);
+                let mut conn = TcpStream::connect(addr).unwrap();
+                let head = format!("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n", body.len());
+                conn.write_all(head.as_bytes()).unwrap();
+                conn.write_all(&body.as_bytes()[..10]).unwrap();
+                halves.push(conn);
+            }
+            let burst: Vec<_> = (0..20)
+                .map(|j| {
+                    std::thread::spawn(move || (j, try_post(addr, &message(&format!("k-{j}"), 1, PASSWORD))))
+                })
+                .collect();
+            b.child.kill().unwrap();
+            b.child.wait().unwrap();
+            let cut = (20..25).map(|j| (j, None));
+            for (j, status) in burst.into_iter().map(|sender| sender.join().unwrap()).chain(cut) {
+                if status == Some(200) {
+                    acked.insert(format!("k-{j}"));
+                } else {
+                    refused += 1;
+                }
+                if try_post(a.addr, &message(&format!("k-{j}"), 2, PASSWORD)) == Some(200) {
+                    acked.insert(format!("k-{j}"));
+                }
+            }
+            drop(halves);
+            b = nats_listener(&server, &[]);
+        }
+    }
+    assert_eq!(acked.len(), 1025, "every message was acknowledged by one instance or the other");
+    let stored = stored(&server);
+    let mut times: HashMap<&str, usize> = HashMap::new();
+    for (id, key) in &stored {
+        *times.entry(id.as_str()).or_default() += 1;
+        assert!(key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit()), "Nats-Msg-Id {key:?}");
+    }
+    let twice: Vec<_> = times.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "stored more than once: {twice:?}");
+    let missing: Vec<_> = acked.iter().filter(|id| !times.contains_key(id.as_str())).collect();
+    assert!(missing.is_empty(), "acknowledged but not stored: {missing:?}");
+    eprintln!("{} stored, {} acknowledged, {refused} attempts without a 200", stored.len(), acked.len());
+}
+
+#[test]
+fn a_stream_whose_duplicate_window_is_too_short_stops_the_start() {
+    let dir = scratch("nats-window");
+    let Some(server) = NatsServer::start(&dir, None) else { return };
+    create_stream(&server, Duration::from_secs(120));
+    let out = common::command(
+        &[],
+        &["listen", "--listen", "127.0.0.1:0", "--nats", &server.url(), "--nats-subject", SUBJECT],
+    )
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the stream TSCB drops a duplicate only within 120 s"), "{stderr}");
+    assert!(stderr.contains("`nats stream edit TSCB --dupe-window 30m`"), "{stderr}");
+    // And with no stream for the subject at all.
+    let out = common::command(
+        &[],
+        &["listen", "--listen", "127.0.0.1:0", "--nats", &server.url(), "--nats-subject", "elsewhere"],
+    )
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no JetStream stream captures \"elsewhere\""), "{stderr}");
+    assert!(stderr.contains("nats stream add"), "{stderr}");
+}
+
+#[test]
+fn without_nats_server_messages_get_500_and_it_is_unready_until_it_is_back() {
+    let dir = scratch("nats-down");
+    let Some(server) = NatsServer::start(&dir, None) else { return };
+    create_stream(&server, Duration::from_secs(30 * 60));
+    let listener = nats_listener(&server, &["--admin-listen", "127.0.0.1:0"]);
+    assert_eq!(post(listener.addr, "/", &message("d-1", 1, PASSWORD)).0, 200);
+    assert_eq!(listener.admin_get("/readyz").0, 200);
+    let (port, store) = (server.port, server.dir.clone());
+    drop(server);
+    let start = Instant::now();
+    while listener.admin_get("/readyz").0 != 503 {
+        assert!(start.elapsed() < PATIENCE, "still ready without nats-server");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(listener.admin_get("/readyz").1.trim(), "not ready: the sink is not connected");
+    assert_eq!(post(listener.addr, "/", &message("d-2", 1, PASSWORD)).0, 500);
+
+    let server = NatsServer::start(&store, Some(port)).unwrap();
+    let start = Instant::now();
+    while try_post(listener.addr, &message("d-2", 2, PASSWORD)) != Some(200) {
+        assert!(start.elapsed() < PATIENCE * 2, "no recovery after nats-server came back");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(listener.admin_get("/readyz").0, 200);
+    let ids: Vec<String> = stored(&server).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, ["d-1", "d-2"]);
+}
+
+#[test]
+fn a_nats_user_and_password_from_the_environment_authenticate_and_are_never_shown() {
+    const NATS_PASSWORD: &str = "nats-SECRET-77";
+    let dir = scratch("nats-auth");
+    let Some(server) = NatsServer::start_with(&dir, None, &["--user", "tscb", "--pass", NATS_PASSWORD])
+    else {
+        return;
+    };
+    runtime().block_on(async {
+        let client = async_nats::ConnectOptions::with_user_and_password("tscb".into(), NATS_PASSWORD.into())
+            .connect(server.url())
+            .await
+            .unwrap();
+        let js = jetstream::new(client);
+        let config = jetstream::stream::Config {
+            name: "TSCB".into(),
+            subjects: vec![SUBJECT.into()],
+            duplicate_window: Duration::from_secs(30 * 60),
+            ..Default::default()
+        };
+        let start = Instant::now();
+        while let Err(e) = js.create_stream(config.clone()).await {
+            assert!(start.elapsed() < PATIENCE, "could not create the stream: {e}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let url = server.url();
+    let args =
+        ["--nats", &url, "--nats-subject", SUBJECT, "--nats-user", "tscb", "--nats-password-env", "NATS_PW"];
+    let mut command = Command::new(common::BIN);
+    command
+        .args(["listen", "--listen", "127.0.0.1:0", "--any-source"])
+        .args(args)
+        .env("NATS_PW", NATS_PASSWORD);
+    let listener = Listener::spawn(command);
+    assert_eq!(post(listener.addr, "/", &message("a-1", 1, PASSWORD)).0, 200);
+    assert!(!listener.stderr().contains(NATS_PASSWORD));
+
+    // A wrong password stops the start; a password in the URL is not shown.
+    let wrong = format!("nats://tscb:{NATS_PASSWORD}-not@127.0.0.1:{}", server.port);
+    let out = common::command(
+        &[],
+        &["listen", "--listen", "127.0.0.1:0", "--nats", &wrong, "--nats-subject", SUBJECT],
+    )
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("could not connect to NATS at nats://127.0.0.1:{}", server.port)),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(NATS_PASSWORD), "{stderr}");
+}
