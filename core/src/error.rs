@@ -1,3 +1,8 @@
+//! [`Error`], the one failure type of every call and binding: its variants by where it failed,
+//! its kind, [`Sent`] (may the request have reached the service) and its JSON form. About 460
+//! lines: the variants' documentation is the reference users read, and the transport codes'
+//! one table belongs beside the variant that carries them.
+
 use std::fmt;
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
