@@ -36,3 +36,33 @@ tools_venv() {
         cp release/requirements.txt "$stamp"
     fi
 }
+
+# The Linux targets of the release: the Rust triple, and its short name in the C tarball's name.
+# gnu: linked by zig against glibc 2.17 (manylinux2014); musl: musl 1.2 (musllinux_1_2).
+triples=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl aarch64-unknown-linux-musl)
+glibc=2.17
+short_name() { # x86_64-unknown-linux-gnu -> x86_64-linux-gnu
+    echo "${1%%-*}-linux-${1##*-}"
+}
+
+# need_debs PACKAGE...: installs the Debian packages that are missing (CI is a fresh machine; we
+# are root there). Elsewhere, says what to install.
+need_debs() {
+    local missing=() p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+    [ ${#missing[@]} = 0 ] && return 0
+    [ "$(id -u)" = 0 ] || die "install the Debian packages ${missing[*]}"
+    echo "== apt-get install ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# platform_text TRIPLE: where that target's C tarball runs, for its README.txt.
+platform_text() {
+    case "$1" in
+    *-gnu) echo "Linux ${1%%-*} with glibc $glibc or newer" ;;
+    *-musl) echo "Linux ${1%%-*} with musl 1.2 or newer (Alpine 3.13 and later)" ;;
+    esac
+}
