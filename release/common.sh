@@ -1,5 +1,6 @@
 # Shared by release/dist.sh and release/test-dist.sh (sourced from the repository root).
 # shellcheck shell=bash
+# need_debs uses apt-get (Debian, Ubuntu); root, or sudo without a password.
 
 die() {
     echo "error: $*" >&2
@@ -53,10 +54,14 @@ need_debs() {
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
     done
     [ ${#missing[@]} = 0 ] && return 0
-    [ "$(id -u)" = 0 ] || die "install the Debian packages ${missing[*]}"
+    local sudo=()
+    if [ "$(id -u)" != 0 ]; then # GitHub's runners: sudo without a password
+        sudo -n true 2>/dev/null || die "install the Debian packages ${missing[*]}"
+        sudo=(sudo)
+    fi
     echo "== apt-get install ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 # platform_text TRIPLE: where that target's C tarball runs, for its README.txt.
