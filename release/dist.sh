@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # `make dist`: the release artifacts, into dist/, each with a .sha256 beside it:
-#   tscb-<version>.tar.gz                       the Python sdist (builds with a Rust toolchain)
-#   tscb-<version>-cp39-abi3-manylinux*.whl      the Python wheel: any CPython >= 3.9, glibc >= 2.17
-#   libtscb-<version>-x86_64-linux-gnu.tar.gz   the C library: .so, .a, header, pkg-config, CMake
-# Both binaries are linked by zig against glibc 2.17, so that they run on the systems manylinux2014
-# names and not only on glibc as new as this machine's. The zig builds use target dirs of their own
-# under target/dist/, one each (in one dir they rebuild each other's dependencies every time), so
-# that they never clobber the normal builds in target/ nor each other.
+#   tscb-<version>.tar.gz                             the Python sdist (builds with a Rust toolchain)
+#   tscb-<version>-cp39-abi3-<platform>.whl           the Python wheels: any CPython >= 3.9, on
+#       manylinux2014_{x86_64,aarch64} (glibc >= 2.17) and musllinux_1_2_{x86_64,aarch64} (musl >= 1.2)
+#   libtscb-<version>-<arch>-linux-<libc>.tar.gz      the C library for the same four targets:
+#       .so, .a, header, pkg-config, CMake
+# zig links every binary (cargo-zigbuild, maturin --zig): against glibc 2.17, so that they run on
+# the systems manylinux2014 names and not only on glibc as new as this machine's, and against musl
+# for the musl targets. The builds use target dirs of their own under target/dist/<triple>/, one
+# each (in one dir the wheel and the library rebuild each other's dependencies every time), so that
+# they never clobber the normal builds in target/ nor each other.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
