@@ -61,6 +61,11 @@ for triple in "${triples[@]}"; do
         --target "$zig_target" -- --print native-static-libs 2>"$dir/lib.log" || { cat "$dir/lib.log" >&2; die "the C library for $triple did not build"; }
     native=$(sed -n 's/.*native-static-libs: //p' "$dir/lib.log" | tail -n 1)
     [ -n "$native" ] || { cat "$dir/lib.log" >&2; die "rustc did not print the native static libraries for $triple"; }
+    # musl: rustc names libgcc_s because the library is built without crt-static (for the .so,
+    # above); a static link, which is what Libs.private is for, takes the unwinder as the static
+    # libunwind instead, as rustc says with crt-static. zig brings it; Alpine has it in
+    # llvm-libunwind-static. (The .so needs neither: zig links its libunwind into it.)
+    case "$triple" in *-musl) native=$(echo " $native " | sed 's/ -lgcc_s / -lunwind /; s/^ //; s/ $//') ;; esac
     echo "native static libraries: $native"
     name="libtscb-$version-$short"
     stage="$target/dist/stage"
