@@ -38,6 +38,13 @@ if command -v rustup >/dev/null; then
     rustup target add "${triples[@]}" >/dev/null
 fi
 
+# musl_soname FILE: zig links musl's libc as "libc.so" (the name of musl's link-time file); musl
+# systems name it libc.musl-<arch>.so.1, as Alpine's compilers write, and that is the name
+# auditwheel's musllinux policy allows. musl's loader takes any libc.* as itself: both run.
+musl_soname() {
+    patchelf --replace-needed libc.so "libc.musl-$arch.so.1" "$1"
+}
+
 for triple in "${triples[@]}"; do
     short=$(short_name "$triple")
     arch=${triple%%-*}
@@ -53,6 +60,16 @@ for triple in "${triples[@]}"; do
     # maturin itself builds musl extension modules without crt-static.
     (cd python && CARGO_TARGET_DIR="$dir/wheel" maturin build --release --locked --strip --zig \
         --target "$triple" --compatibility "$compat" --auditwheel check --out "$out")
+    if [ "$compat" = musllinux_1_2 ]; then
+        musl_wheel="$out/tscb-$version-cp39-abi3-musllinux_1_2_$arch.whl"
+        rm -rf "$dir/unpacked"
+        wheel unpack -d "$dir/unpacked" "$musl_wheel" >/dev/null
+        musl_soname "$dir/unpacked/tscb-$version"/tscb/_native*.so
+        rm "$musl_wheel"
+        # wheel pack: a new RECORD; sorted entries and SOURCE_DATE_EPOCH's time, as maturin's.
+        wheel pack -d "$out" "$dir/unpacked/tscb-$version" >/dev/null
+        [ -f "$musl_wheel" ] || die "wheel pack did not write $musl_wheel"
+    fi
 
     echo "== C library $triple"
     # The static archive's native dependencies, as rustc reports them for this target, become the
@@ -82,6 +99,7 @@ for triple in "${triples[@]}"; do
     [ "$arch" = x86_64 ] || strip="$arch-linux-gnu-strip"
     "$strip" --strip-debug -D "$stage/$name/lib/libtscb.a"
     [ -f "$stage/$name/lib/libtscb.so.$version" ] || die "make install did not write libtscb.so.$version"
+    [ "$compat" = musllinux_1_2 ] && musl_soname "$stage/$name/lib/libtscb.so.$version"
     install -m 644 LICENSE-MIT LICENSE-APACHE "$stage/$name/"
     sed "s/@PLATFORM@/$(platform_text "$triple")/" release/README-c.txt >"$stage/$name/README.txt"
     chmod 644 "$stage/$name/README.txt"

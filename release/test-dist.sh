@@ -55,8 +55,8 @@ check_elf() {
         case "$triple:$n" in
         *-gnu:libc.so.6 | *-gnu:libm.so.6 | *-gnu:libpthread.so.0 | *-gnu:libdl.so.2) ;;
         x86_64-*-gnu:ld-linux-x86-64.so.2 | aarch64-*-gnu:ld-linux-aarch64.so.1) ;;
-        *-musl:libc.so | x86_64-*-musl:libc.musl-x86_64.so.1 | aarch64-*-musl:libc.musl-aarch64.so.1) ;;
-        *) die "$f needs $n (only libc, libm, libpthread, libdl and the loader are allowed)" ;;
+        x86_64-*-musl:libc.musl-x86_64.so.1 | aarch64-*-musl:libc.musl-aarch64.so.1) ;;
+        *) die "$f needs $n (only libc, libm, libpthread, libdl and the loader are allowed; musl: libc.musl-<arch>.so.1)" ;;
         esac
     done
     stack=$(readelf -lW "$f" | awk '$1 == "GNU_STACK" { print $7 }')
