@@ -13,7 +13,7 @@
 #   qemu-user-static, static only: there is no aarch64 musl loader here); aarch64 glibc: linked by
 #   Debian's cross gcc through pkg-config, static and shared, run under qemu-user-static;
 # - the sdist: builds and installs with the Rust toolchain into a fresh venv, and works.
-# - all three carry LICENSE-MIT and LICENSE-APACHE.
+# - all of them carry LICENSE-MIT and LICENSE-APACHE, and the wheels and the sdist pass twine check.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -95,6 +95,10 @@ for l in LICENSE-MIT LICENSE-APACHE; do
     done
 done
 echo "licences: LICENSE-MIT and LICENSE-APACHE in the sdist and every wheel and C tarball"
+
+# The metadata PyPI will show (the README rendered, the licence fields), as its upload checks it.
+twine check --strict "$sdist" "${wheel[@]}" >"$tmp/twine.txt" || { cat "$tmp/twine.txt" >&2; die "twine check failed"; }
+echo "twine check --strict: the sdist and ${#wheel[@]} wheels passed"
 
 cargo build --release --locked -q -p tscb-sim
 
