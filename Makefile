@@ -15,7 +15,7 @@ TARGET_DIR ?= $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),target)
 # staticlib -- --print native-static-libs`); the static C test proves the list links.
 NATIVE_STATIC_LIBS = -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
-.PHONY: all build demo test fmt-check clippy unit doc bench sim clean lib header install test-c test-python dist test-dist man docs
+.PHONY: all build demo test fmt-check clippy unit doc bench sim clean lib header install test-c test-python dist test-dist test-dist-arm64 check-abi abi-baseline man docs
 
 all: build
 
@@ -89,15 +89,30 @@ test-c:
 test-python:
 	bash python/run-tests.sh
 
-## Release artifacts in dist/: the Python sdist, a manylinux2014 abi3 wheel and a relocatable C
-## tarball (both built by zig against glibc 2.17), each with a .sha256 (release/dist.sh).
+## Release artifacts in dist/ (release/dist.sh), each with a .sha256: the Python sdist; abi3 wheels
+## and relocatable C tarballs for x86_64 and aarch64 Linux, glibc (manylinux2014: built by zig
+## against glibc 2.17) and musl (musllinux_1_2).
 dist:
 	bash release/dist.sh
 
-## Checks dist/ as users without Rust get it: ELF and wheel audits, the wheel in fresh venvs of the
-## oldest and newest Python, the C tarball through pkg-config and CMake, the sdist from source.
+## Checks dist/ as users without Rust get it: ELF and wheel audits of every target; the x86_64 wheel
+## in fresh venvs of the oldest and newest Python; the C tarballs through pkg-config and CMake
+## (x86_64 glibc), zig (musl, static and dynamic) and qemu-user-static (aarch64); the sdist from source.
 test-dist:
 	bash release/test-dist.sh
+
+## The aarch64 wheel and C tarballs run in an arm64 Debian root under qemu-user-static (as root;
+## the root is cached in target/arm64).
+test-dist-arm64:
+	bash release/test-arm64.sh
+
+## The C ABI against the committed baseline ffi/pkg/libtscb.abi: fails on an incompatible change
+## unless the SONAME changes too. abi-baseline renews the baseline.
+check-abi:
+	bash release/check-abi.sh
+
+abi-baseline:
+	bash release/check-abi.sh --update
 
 clean:
 	$(CARGO) clean

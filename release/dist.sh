@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # `make dist`: the release artifacts, into dist/, each with a .sha256 beside it:
-#   tscb-<version>.tar.gz                       the Python sdist (builds with a Rust toolchain)
-#   tscb-<version>-cp39-abi3-manylinux*.whl      the Python wheel: any CPython >= 3.9, glibc >= 2.17
-#   libtscb-<version>-x86_64-linux-gnu.tar.gz   the C library: .so, .a, header, pkg-config, CMake
-# Both binaries are linked by zig against glibc 2.17, so that they run on the systems manylinux2014
-# names and not only on glibc as new as this machine's. The zig builds use target dirs of their own
-# under target/dist/, one each (in one dir they rebuild each other's dependencies every time), so
-# that they never clobber the normal builds in target/ nor each other.
+#   tscb-<version>.tar.gz                             the Python sdist (builds with a Rust toolchain)
+#   tscb-<version>-cp39-abi3-<platform>.whl           the Python wheels: any CPython >= 3.9, on
+#       manylinux2014_{x86_64,aarch64} (glibc >= 2.17) and musllinux_1_2_{x86_64,aarch64} (musl >= 1.2)
+#   libtscb-<version>-<arch>-linux-<libc>.tar.gz      the C library for the same four targets:
+#       .so, .a, header, pkg-config, CMake
+# zig links every binary (cargo-zigbuild, maturin --zig): against glibc 2.17, so that they run on
+# the systems manylinux2014 names and not only on glibc as new as this machine's, and against musl
+# for the musl targets. The builds use target dirs of their own under target/dist/<triple>/, one
+# each (in one dir the wheel and the library rebuild each other's dependencies every time), so that
+# they never clobber the normal builds in target/ nor each other.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -14,10 +17,10 @@ cd "$root"
 . release/common.sh
 
 out="$root/dist"
-triple=x86_64-unknown-linux-gnu
-glibc=2.17
 
 tools_venv
+# aarch64 archives are stripped with binutils for aarch64.
+need_debs binutils-aarch64-linux-gnu
 export PATH="$venv/bin:$PATH" # maturin finds zig through `python3 -m ziglang`: the venv's python3
 # The tarballs' file times (and the wheel's): the last commit's, unless given.
 SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || true)}"
@@ -30,31 +33,80 @@ mkdir -p "$out"
 echo "== sdist"
 (cd python && maturin sdist --out "$out")
 
-echo "== wheel (zig, glibc $glibc)"
-(cd python && CARGO_TARGET_DIR="$target/dist/wheel" maturin build --release --locked --strip --zig \
-    --target "$triple" --compatibility manylinux2014 --auditwheel check --out "$out")
+# The standard library of each target (CI has rustup; elsewhere they must be installed already).
+if command -v rustup >/dev/null; then
+    rustup target add "${triples[@]}" >/dev/null
+fi
 
-echo "== C library (zig, glibc $glibc)"
-lib_target_dir="$target/dist/lib"
-CARGO_TARGET_DIR="$lib_target_dir" cargo zigbuild --release --locked -p tscb-ffi --target "$triple.$glibc"
-name="libtscb-$version-x86_64-linux-gnu"
-stage="$target/dist/stage"
-rm -rf "$stage"
-# The tree `make install` makes (file names, SONAME links, pkg-config and CMake files), from the zig
-# build; -o lib: the library is built already, and for glibc 2.17.
-make -s -o lib install DESTDIR="$stage/$name" PREFIX= TARGET_DIR="$lib_target_dir/$triple"
-# make install writes an absolute prefix; here it is wherever the .pc file was unpacked
-# (the CMake package already finds itself through CMAKE_CURRENT_LIST_DIR).
-sed -i 's|^prefix=.*|prefix=${pcfiledir}/../..|' "$stage/$name/lib/pkgconfig/tscb.pc"
-# Without debug info, as the .so (the release profile strips it there): 40 MB -> 31 MB. -D: no
-# timestamps or owners in the archive's member headers.
-strip --strip-debug -D "$stage/$name/lib/libtscb.a"
-[ -f "$stage/$name/lib/libtscb.so.$version" ] || die "make install did not write libtscb.so.$version"
-install -m 644 LICENSE-MIT LICENSE-APACHE "$stage/$name/"
-install -m 644 release/README-c.txt "$stage/$name/README.txt"
-# Reproducible: sorted names, no owner, one mtime, normalised modes, no timestamp in the gzip header.
-tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" --format=gnu \
-    --mode='u+rwX,go+rX,go-w' -C "$stage" -cf - "$name" | gzip -9 -n >"$out/$name.tar.gz"
+# musl_soname FILE: zig links musl's libc as "libc.so" (the name of musl's link-time file); musl
+# systems name it libc.musl-<arch>.so.1, as Alpine's compilers write, and that is the name
+# auditwheel's musllinux policy allows. musl's loader takes any libc.* as itself: both run.
+musl_soname() {
+    patchelf --replace-needed libc.so "libc.musl-$arch.so.1" "$1"
+}
+
+for triple in "${triples[@]}"; do
+    short=$(short_name "$triple")
+    arch=${triple%%-*}
+    case "$triple" in
+    *-gnu) zig_target="$triple.$glibc" compat=manylinux2014 rustflags= ;;
+    # -crt-static: a shared library that links musl dynamically, as every musl program does; with
+    # crt-static (the musl target's default) libtscb.so would carry a libc of its own.
+    *-musl) zig_target="$triple" compat=musllinux_1_2 rustflags="-C target-feature=-crt-static" ;;
+    esac
+    dir="$target/dist/$triple"
+
+    echo "== wheel $triple ($compat)"
+    # maturin itself builds musl extension modules without crt-static.
+    (cd python && CARGO_TARGET_DIR="$dir/wheel" maturin build --release --locked --strip --zig \
+        --target "$triple" --compatibility "$compat" --auditwheel check --out "$out")
+    if [ "$compat" = musllinux_1_2 ]; then
+        musl_wheel="$out/tscb-$version-cp39-abi3-musllinux_1_2_$arch.whl"
+        rm -rf "$dir/unpacked"
+        wheel unpack -d "$dir/unpacked" "$musl_wheel" >/dev/null
+        musl_soname "$dir/unpacked/tscb-$version"/tscb/_native*.so
+        rm "$musl_wheel"
+        # wheel pack: a new RECORD; sorted entries and SOURCE_DATE_EPOCH's time, as maturin's.
+        wheel pack -d "$out" "$dir/unpacked/tscb-$version" >/dev/null
+        [ -f "$musl_wheel" ] || die "wheel pack did not write $musl_wheel"
+    fi
+
+    echo "== C library $triple"
+    # The static archive's native dependencies, as rustc reports them for this target, become the
+    # pkg-config Libs.private and the CMake package's link libraries (musl: the unwinder).
+    CARGO_TARGET_DIR="$dir/lib" RUSTFLAGS="$rustflags" cargo-zigbuild rustc --release --locked -p tscb-ffi \
+        --target "$zig_target" -- --print native-static-libs 2>"$dir/lib.log" || { cat "$dir/lib.log" >&2; die "the C library for $triple did not build"; }
+    native=$(sed -n 's/.*native-static-libs: //p' "$dir/lib.log" | tail -n 1)
+    [ -n "$native" ] || { cat "$dir/lib.log" >&2; die "rustc did not print the native static libraries for $triple"; }
+    # musl: rustc names libgcc_s because the library is built without crt-static (for the .so,
+    # above); a static link, which is what Libs.private is for, takes the unwinder as the static
+    # libunwind instead, as rustc says with crt-static. zig brings it; Alpine has it in
+    # llvm-libunwind-static. (The .so needs neither: zig links its libunwind into it.)
+    case "$triple" in *-musl) native=$(echo " $native " | sed 's/ -lgcc_s / -lunwind /; s/^ //; s/ $//') ;; esac
+    echo "native static libraries: $native"
+    name="libtscb-$version-$short"
+    stage="$target/dist/stage"
+    rm -rf "$stage"
+    # The tree `make install` makes (file names, SONAME links, pkg-config and CMake files), from
+    # the zig build; -o lib: the library is built already, and for this target.
+    make -s -o lib install DESTDIR="$stage/$name" PREFIX= TARGET_DIR="$dir/lib/$triple" NATIVE_STATIC_LIBS="$native"
+    # make install writes an absolute prefix; here it is wherever the .pc file was unpacked
+    # (the CMake package already finds itself through CMAKE_CURRENT_LIST_DIR).
+    sed -i 's|^prefix=.*|prefix=${pcfiledir}/../..|' "$stage/$name/lib/pkgconfig/tscb.pc"
+    # Without debug info, as the .so (the release profile strips it there): 40 MB -> 31 MB. -D: no
+    # timestamps or owners in the archive's member headers. The host's strip knows only x86.
+    strip=strip
+    [ "$arch" = x86_64 ] || strip="$arch-linux-gnu-strip"
+    "$strip" --strip-debug -D "$stage/$name/lib/libtscb.a"
+    [ -f "$stage/$name/lib/libtscb.so.$version" ] || die "make install did not write libtscb.so.$version"
+    [ "$compat" = musllinux_1_2 ] && musl_soname "$stage/$name/lib/libtscb.so.$version"
+    install -m 644 LICENSE-MIT LICENSE-APACHE "$stage/$name/"
+    sed "s/@PLATFORM@/$(platform_text "$triple")/" release/README-c.txt >"$stage/$name/README.txt"
+    chmod 644 "$stage/$name/README.txt"
+    # Reproducible: sorted names, no owner, one mtime, normalised modes, no timestamp in the gzip header.
+    tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" --format=gnu \
+        --mode='u+rwX,go+rX,go-w' -C "$stage" -cf - "$name" | gzip -9 -n >"$out/$name.tar.gz"
+done
 
 echo "== wrote (version $version, SOURCE_DATE_EPOCH $SOURCE_DATE_EPOCH)"
 cd "$out"
