@@ -107,6 +107,10 @@ fn rust_versions_asked_for(text: &str) -> Vec<String> {
             continue; // a three-part version (0.1.0, 2.0.0) is a package's, not Rust's
         }
         let before = &text[..i];
+        // Another product's version ("musl 1.2 or newer") is not Rust's.
+        if ["musl ", "glibc ", "Python ", "CMake "].iter().any(|other| before.ends_with(other)) {
+            continue;
+        }
         let named = before.ends_with("Rust ")
             || before.ends_with("Rust toolchain (")
             || before.ends_with("rust-version ")
