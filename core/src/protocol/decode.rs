@@ -46,20 +46,33 @@ pub(crate) fn api_error(
     }
 }
 
+/// `body` as `T`; or, when it is not, the service's own error if the body is in one of its forms
+/// (some gateways answer errors with a 2xx status: the service's own words beat ours); else
+/// serde's error, for the caller to describe.
+fn value_or_service_error<T: DeserializeOwned>(
+    redactor: &Redactor<'_>,
+    status: StatusCode,
+    body: &[u8],
+) -> std::result::Result<Result<T>, serde_json::Error> {
+    match serde_json::from_slice::<T>(body) {
+        Ok(value) => Ok(Ok(value)),
+        Err(err) => match known_error_shape(body) {
+            Some((code, message)) => Ok(Err(api_error(redactor, status, code, message, None))),
+            None => Err(err),
+        },
+    }
+}
+
 /// Parses a 2xx body into `T`. A body that does not fit is an error, never a default value.
 pub(crate) fn json<T: DeserializeOwned>(
     redactor: &Redactor<'_>,
     status: StatusCode,
     body: &[u8],
 ) -> Result<T> {
-    let err = match serde_json::from_slice::<T>(body) {
-        Ok(value) => return Ok(value),
+    let err = match value_or_service_error(redactor, status, body) {
+        Ok(done) => return done,
         Err(err) => err,
     };
-    // Some gateways answer errors with a 2xx status: the service's own words beat ours.
-    if let Some((code, message)) = known_error_shape(body) {
-        return Err(api_error(redactor, status, code, message, None));
-    }
     let code = if err.is_data() { codes::RESPONSE_UNEXPECTED_SHAPE } else { codes::RESPONSE_NOT_JSON };
     let what = if body.is_empty() { "empty".to_owned() } else { redactor.redact(&json_error(&err)) };
     Err(Error::InvalidResponse {
@@ -84,13 +97,10 @@ pub(crate) fn sign_in<T: DeserializeOwned>(
     body: &[u8],
     field: &str,
 ) -> Result<T> {
-    let err = match serde_json::from_slice::<T>(body) {
-        Ok(value) => return Ok(value),
+    let err = match value_or_service_error(redactor, status, body) {
+        Ok(done) => return done,
         Err(err) => err,
     };
-    if let Some((code, message)) = known_error_shape(body) {
-        return Err(api_error(redactor, status, code, message, None));
-    }
     let (code, what) = if body.is_empty() {
         (codes::RESPONSE_NOT_JSON, "is empty".to_owned())
     } else if err.is_data() {
