@@ -109,6 +109,11 @@ typedef struct tscb_error tscb_error;
 typedef uint32_t tscb_result;
 
 /**
+ * Whether a failed request may have reached the service (tscb_error_sent()).
+ */
+typedef uint32_t tscb_sent;
+
+/**
  * How much the log callback gets: each level includes those before it.
  */
 typedef uint32_t tscb_log_level;
@@ -120,6 +125,21 @@ typedef uint32_t tscb_log_level;
  * back into libtscb.
  */
 typedef void (*tscb_log_callback)(void *user_data, tscb_log_level level, const char *message);
+
+/**
+ * Nothing reached the service: bad input, no connection, TLS or the proxy refused.
+ */
+#define TSCB_SENT_NO 0
+
+/**
+ * It may have reached the service and been acted on: the connection broke, or time ran out.
+ */
+#define TSCB_SENT_MAYBE 1
+
+/**
+ * The service answered.
+ */
+#define TSCB_SENT_YES 2
 
 /**
  * No records (the default). (1 is kept for errors, which the library does not record today.)
@@ -756,6 +776,18 @@ uint16_t tscb_error_http_status(const struct tscb_error *error);
  * the listener rather than of the message.
  */
 uint16_t tscb_callback_answer_status(const struct tscb_error *error);
+
+/**
+ * For an invalid-input error, which input it is about ("AccountName", "CallbackUrl", …: the
+ * second part of its code); NULL for any other error, or when `error` is NULL. Owned by `error`.
+ */
+const char *tscb_error_field(const struct tscb_error *error);
+
+/**
+ * Whether the request may have reached the service: TSCB_SENT_NO, TSCB_SENT_MAYBE or
+ * TSCB_SENT_YES (TSCB_SENT_MAYBE when `error` is NULL).
+ */
+tscb_sent tscb_error_sent(const struct tscb_error *error);
 
 /**
  * The kind of failure: the same result code that the failed call returned (TSCB_ERR_*).

@@ -82,6 +82,17 @@ pub enum Sent {
     Yes,
 }
 
+impl Sent {
+    /// A stable lower-case name: `no`, `maybe`, `yes` (as the C and Python bindings give it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sent::No => "no",
+            Sent::Maybe => "maybe",
+            Sent::Yes => "yes",
+        }
+    }
+}
+
 /// Every failure of the library, in the API's own terms: a code and a message.
 ///
 /// `Display` is `"<error_code>: <error_message>"`. Secrets (tokens, passwords) never appear in

@@ -13,7 +13,18 @@ pub struct tscb_error {
     json: String,
     http_status: u16,
     kind: tscb_result,
+    field: Option<CString>,
+    sent: tscb_sent,
 }
+
+/// Whether a failed request may have reached the service (tscb_error_sent()).
+pub type tscb_sent = u32;
+/// Nothing reached the service: bad input, no connection, TLS or the proxy refused.
+pub const TSCB_SENT_NO: tscb_sent = 0;
+/// It may have reached the service and been acted on: the connection broke, or time ran out.
+pub const TSCB_SENT_MAYBE: tscb_sent = 1;
+/// The service answered.
+pub const TSCB_SENT_YES: tscb_sent = 2;
 
 impl tscb_error {
     pub(crate) fn boxed(failure: &Failure) -> *mut tscb_error {
@@ -24,6 +35,12 @@ impl tscb_error {
             json: error.to_json(),
             http_status: error.http_status().unwrap_or(0),
             kind: failure.result,
+            field: error.field().map(|f| c_string(f.as_str())),
+            sent: match error.sent() {
+                tscb::Sent::No => TSCB_SENT_NO,
+                tscb::Sent::Yes => TSCB_SENT_YES,
+                _ => TSCB_SENT_MAYBE,
+            },
         }))
     }
 }
@@ -59,6 +76,22 @@ pub unsafe extern "C" fn tscb_callback_answer_status(error: *const tscb_error) -
     guard(500, || {
         error.as_ref().map_or(500, |e| tscb::callback_answer_status_for_code(&e.code.to_string_lossy()))
     })
+}
+
+/// For an invalid-input error, which input it is about ("AccountName", "CallbackUrl", …: the
+/// second part of its code); NULL for any other error, or when `error` is NULL. Owned by `error`.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_error_field(error: *const tscb_error) -> *const c_char {
+    guard(std::ptr::null(), || {
+        error.as_ref().and_then(|e| e.field.as_ref()).map_or(std::ptr::null(), |f| f.as_ptr())
+    })
+}
+
+/// Whether the request may have reached the service: TSCB_SENT_NO, TSCB_SENT_MAYBE or
+/// TSCB_SENT_YES (TSCB_SENT_MAYBE when `error` is NULL).
+#[no_mangle]
+pub unsafe extern "C" fn tscb_error_sent(error: *const tscb_error) -> tscb_sent {
+    guard(TSCB_SENT_MAYBE, || error.as_ref().map_or(TSCB_SENT_MAYBE, |e| e.sent))
 }
 
 /// The kind of failure: the same result code that the failed call returned (TSCB_ERR_*).

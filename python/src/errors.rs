@@ -74,7 +74,7 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
 }
 
 /// The Python exception for a `tscb::Error`: the class of its kind, `str(e)` equal to
-/// `"<error_code>: <error_message>"`, and the three attributes.
+/// `"<error_code>: <error_message>"`, and the attributes.
 pub(crate) fn to_py(py: Python<'_>, error: &tscb::Error) -> PyErr {
     match build(py, error) {
         Ok(err) => err,
@@ -102,5 +102,7 @@ fn build(py: Python<'_>, error: &tscb::Error) -> PyResult<PyErr> {
     instance.setattr("error_code", error.error_code())?;
     instance.setattr("error_message", error.error_message())?;
     instance.setattr("http_status", error.http_status())?;
+    instance.setattr("field", error.field().map(tscb::Field::as_str))?;
+    instance.setattr("sent", error.sent().as_str())?;
     Ok(PyErr::from_value(instance))
 }

@@ -30,6 +30,7 @@ def test_a_400_error_body_passes_through(sim: Sim, client: tscb.Client) -> None:
     assert e.error_code == "UnifiedWebService.REQUEST_FAILED.UnexpectedError"
     assert e.error_message == "Something went wrong"
     assert e.http_status == 400
+    assert (e.field, e.sent) == (None, "yes")  # the service answered
     assert str(e) == "UnifiedWebService.REQUEST_FAILED.UnexpectedError: Something went wrong"
     assert isinstance(e, tscb.TscbError)
 
@@ -141,3 +142,10 @@ def test_the_exception_hierarchy() -> None:
     assert issubclass(tscb.InvalidInputError, ValueError)
     assert issubclass(tscb.TimeoutError, builtins.TimeoutError)
     assert issubclass(tscb.TscbError, Exception)
+
+
+def test_an_invalid_input_error_names_its_field_and_that_nothing_was_sent(client: tscb.Client) -> None:
+    with pytest.raises(tscb.InvalidInputError) as info:
+        client.list_callbacks("..")
+    assert info.value.error_code == "Tscb.INPUT_INVALID.AccountName.DotSegment"
+    assert (info.value.field, info.value.sent) == ("AccountName", "no")

@@ -63,6 +63,10 @@ class TscbError(Exception):
     error_code: str
     error_message: str
     http_status: Optional[int]
+    # For an invalid-input error, which input it is about ("AccountName", ...); else None.
+    field: Optional[str]
+    # Whether the request may have reached the service: "no", "maybe" or "yes".
+    sent: str
 
 class InvalidInputError(TscbError, ValueError): ...
 class ApiError(TscbError): ...

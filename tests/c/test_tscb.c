@@ -185,6 +185,8 @@ static void test_server_errors_pass_through(void) {
     CHECK_STR(tscb_error_message(err), "Something went wrong");
     CHECK(tscb_error_http_status(err) == 400);
     CHECK(tscb_error_kind(err) == TSCB_ERR_API);
+    CHECK(tscb_error_sent(err) == TSCB_SENT_YES);
+    CHECK(tscb_error_field(err) == NULL);
     char *json = tscb_error_to_json(err);
     CHECK_STR(json,
               "{\"errorCode\":\"UnifiedWebService.REQUEST_FAILED.UnexpectedError\","
@@ -198,6 +200,14 @@ static void test_server_errors_pass_through(void) {
     CHECK(tscb_list_callbacks(client, "NoSuchAccount", &list, &err) == TSCB_ERR_API);
     CHECK(list == NULL);
     CHECK_STR(tscb_error_code(err), "UnifiedWebService.REQUEST_FAILED.AccountNotFound");
+    tscb_error_free(err);
+
+    /* Bad input: which input, and nothing was sent. */
+    err = NULL;
+    CHECK(tscb_list_callbacks(client, "..", &list, &err) == TSCB_ERR_INVALID_INPUT);
+    CHECK_STR(tscb_error_field(err), "AccountName");
+    CHECK(tscb_error_sent(err) == TSCB_SENT_NO);
+    CHECK(tscb_error_sent(NULL) == TSCB_SENT_MAYBE && tscb_error_field(NULL) == NULL);
     tscb_error_free(err);
 
     /* An HTML 502 from a proxy. */
