@@ -1,137 +1,19 @@
 //! `tscb listen` as a user runs it: the built binary, fed by raw HTTP requests and by the
 //! simulator's deliveries (issue 10's loop: register, deliver, stop, resend, restart). Over 400
 //! lines: one file per command; the helpers of its own (a listener, and a simulator process that
-//! reads the fixed tokens) are its first part, the shared ones are in common/.
+//! reads the fixed tokens) are its first part, the listener and the shared ones are in common/.
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Mutex};
+use std::io::{BufRead, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::listener::{message, post, request, Listener, PASSWORD, PATIENCE};
 use common::{command, spawn_sim, KillOnDrop, BIN};
 use serde_json::{json, Value};
-
-const PASSWORD: &str = "listener-SECRET-9";
-/// Long enough for a loaded CI machine; a correct run takes milliseconds.
-const PATIENCE: Duration = Duration::from_secs(15);
-
-/// `tscb listen ARGS` in the background, its stdout lines on a channel; stopped when dropped.
-struct Listener {
-    child: Child,
-    addr: SocketAddr,
-    lines: Receiver<String>,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Listener {
-    fn start(args: &[&str]) -> Listener {
-        Listener::try_start(args).expect("tscb listen starts")
-    }
-
-    /// None when it exits instead (e.g. the port is taken).
-    fn try_start(args: &[&str]) -> Option<Listener> {
-        let mut child = Command::new(BIN)
-            .arg("listen")
-            .args(args)
-            .env("CB_PW", PASSWORD)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut err = BufReader::new(child.stderr.take().unwrap());
-        let mut first = String::new();
-        err.read_line(&mut first).unwrap();
-        let Some(rest) = first.trim().split_once("://").map(|(_, rest)| rest.to_owned()) else {
-            let _ = child.wait();
-            return None;
-        };
-        let addr = rest.split('/').next().unwrap().parse().unwrap();
-        // The start-up text ends with where the messages go.
-        while !first.lines().last().unwrap_or_default().starts_with("writing messages to") {
-            err.read_line(&mut first).unwrap();
-        }
-        let stderr = Arc::new(Mutex::new(first));
-        let collected = Arc::clone(&stderr);
-        std::thread::spawn(move || {
-            for line in err.lines().map_while(Result::ok) {
-                collected.lock().unwrap().push_str(&(line + "\n"));
-            }
-        });
-        let (send, lines) = mpsc::channel();
-        let out = BufReader::new(child.stdout.take().unwrap());
-        std::thread::spawn(move || {
-            for line in out.lines().map_while(Result::ok) {
-                let _ = send.send(line);
-            }
-        });
-        Some(Listener { child, addr, lines, stderr })
-    }
-
-    fn next_message(&self) -> Value {
-        let line = self.lines.recv_timeout(PATIENCE).expect("a message line");
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))
-    }
-
-    /// No further line (after everything sent so far was answered, so none is on its way).
-    fn assert_no_more_lines(&self) {
-        assert_eq!(self.lines.recv_timeout(Duration::from_millis(200)).ok(), None);
-    }
-
-    /// SIGTERM, then the exit status.
-    fn stop(&mut self) -> std::process::ExitStatus {
-        let killed = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
-        assert!(killed.success());
-        self.child.wait().unwrap()
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One request on its own connection: the status, the headers and the body of the answer.
-fn request(addr: SocketAddr, head: &str, body: &[u8]) -> (u16, String) {
-    let mut conn = TcpStream::connect(addr).unwrap();
-    conn.set_read_timeout(Some(PATIENCE)).unwrap();
-    conn.write_all(head.as_bytes()).unwrap();
-    // The listener may answer (413) and close before taking all of a large body.
-    let _ = conn.write_all(body);
-    let mut answer = String::new();
-    let _ = conn.read_to_string(&mut answer);
-    let status =
-        answer.get(9..12).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no status: {answer:?}"));
-    (status, answer)
-}
-
-fn post(addr: SocketAddr, path: &str, body: &str) -> (u16, String) {
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n",
-        body.len()
-    );
-    request(addr, &head, body.as_bytes())
-}
-
-fn message(request_id: &str, count: u32, password: &str) -> String {
-    json!({
-        "username": "fleet-7", "password": password, "requestId": request_id,
-        "deviceIds": [{"id": "353238060000001", "kind": "IMEI"}],
-        "deviceResponse": {"activateResponse": {"state": "active"}},
-        "status": "Success", "callbackCount": count, "maxCallbackThreshold": 4,
-    })
-    .to_string()
-}
 
 const CHECKED: [&str; 7] =
     ["--listen", "127.0.0.1:0", "--allow-source", "127.0.0.1", "--username", "fleet-7", "--password-env"];

@@ -26,13 +26,23 @@ pub struct Listener {
 impl Listener {
     /// `tscb listen ARGS` with `CB_PW` set to [`PASSWORD`].
     pub fn start(args: &[&str]) -> Listener {
+        Listener::try_start(args).expect("tscb listen starts")
+    }
+
+    /// None when it exits instead of listening (e.g. the port is taken).
+    pub fn try_start(args: &[&str]) -> Option<Listener> {
         let mut command = Command::new(super::BIN);
         command.arg("listen").args(args).env("CB_PW", PASSWORD);
-        Listener::spawn(command)
+        Listener::try_spawn(command)
     }
 
     /// Runs `command` (which starts `tscb listen`) and reads its start-up text.
-    pub fn spawn(mut command: Command) -> Listener {
+    pub fn spawn(command: Command) -> Listener {
+        Listener::try_spawn(command).expect("tscb listen starts")
+    }
+
+    /// None when the process ends its start-up text early (it exited: its error is on stderr).
+    pub fn try_spawn(mut command: Command) -> Option<Listener> {
         let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         let mut err = BufReader::new(child.stderr.take().unwrap());
         let mut text = String::new();
@@ -42,7 +52,8 @@ impl Listener {
             let mut line = String::new();
             if err.read_line(&mut line).unwrap() == 0 {
                 let _ = child.wait();
-                panic!("tscb listen did not start: {text}");
+                eprintln!("tscb listen did not start: {text}");
+                return None;
             }
             text.push_str(&line);
             let url =
@@ -69,7 +80,24 @@ impl Listener {
                 let _ = send.send(line);
             }
         });
-        Listener { child, addr: addr.expect("a listening line"), admin, lines, stderr }
+        Some(Listener { child, addr: addr.expect("a listening line"), admin, lines, stderr })
+    }
+
+    /// The next message line on stdout, as JSON.
+    pub fn next_message(&self) -> serde_json::Value {
+        let line = self.lines.recv_timeout(PATIENCE).expect("a message line");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))
+    }
+
+    /// No further line (after everything sent so far was answered, so none is on its way).
+    pub fn assert_no_more_lines(&self) {
+        assert_eq!(self.lines.recv_timeout(Duration::from_millis(200)).ok(), None);
+    }
+
+    /// SIGTERM, then the exit status.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        self.signal("TERM");
+        self.child.wait().unwrap()
     }
 
     pub fn stderr(&self) -> String {
