@@ -82,9 +82,11 @@ impl Inner {
     /// The shared part of a client made from checked settings, and the recipe of its HTTP
     /// client (`lookups`: how it looks host names up).
     pub(crate) fn new(config: Config, lookups: Lookups) -> Result<(Arc<Inner>, HttpRecipe)> {
-        let mut auth =
-            Auth::new(config.bearer_token, config.session_token, config.client_credentials, config.login)?;
-        auth.guard = config.login_guard_file.map(|path| LoginGuard::new(path, config.ignore_login_guard));
+        let auth =
+            Auth::new(config.bearer_token, config.session_token, config.client_credentials, config.login)?
+                .with_guard(
+                    config.login_guard_file.map(|path| LoginGuard::new(path, config.ignore_login_guard)),
+                );
         let recipe = HttpRecipe {
             tls: crate::transport::tls::client_config(&config.extra_cas)?,
             headers: config.headers,
@@ -229,7 +231,7 @@ impl AsyncClient {
     /// refused logins are not remembered across runs). Such a problem never stops a login; it is
     /// returned once, for the program to show, since the library never prints.
     pub fn login_guard_warning(&self) -> Option<String> {
-        self.inner.auth.guard.as_ref().and_then(|guard| guard.take_warning())
+        self.inner.auth.guard().and_then(|guard| guard.take_warning())
     }
 
     fn deadline(&self) -> Deadline {

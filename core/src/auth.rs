@@ -9,19 +9,15 @@
 //! works the same for the async client, whose calls share a runtime's threads (a thread parked
 //! on a condition variable would stall every other task on it), and for the blocking one.
 
-use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
-
-use tokio::sync::futures::Notified;
-use tokio::sync::Notify;
+use std::sync::Arc;
 
 mod flight;
 pub(crate) mod guard;
-mod login;
+mod keys;
 mod token;
 
 pub(crate) use crate::credentials::{validate_client_credentials, validate_login, ClientCredentials, Login};
+pub(crate) use keys::SignIn;
 pub(crate) use token::{Snapshot, Token};
 
 use crate::auth::guard::LoginGuard;
@@ -30,7 +26,8 @@ use crate::deadline::Deadline;
 use crate::error::{Error, ErrorKind, Result};
 use crate::secret::{joined, Secret};
 use crate::validate;
-use flight::{InProgress, Progress, Start};
+use flight::{Bearer, Flight, InProgress, Start, State, Step};
+use keys::Keys;
 
 /// What to renew after a call failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,77 +36,10 @@ pub(crate) enum Stale {
     Session,
 }
 
-/// The sign-in requests, which the client sends on the auth module's behalf. (The futures are
-/// `Send`, so that an [`crate::AsyncClient`] call can run on any tokio worker.)
-pub(crate) trait SignIn: Sync {
-    /// `POST {base}/ts/v1/oauth2/token`; returns the token and its lifetime.
-    fn fetch_token(
-        &self,
-        key: &ClientCredentials,
-        deadline: Deadline,
-    ) -> impl Future<Output = Result<(Secret, Option<Duration>)>> + Send;
-    /// `POST {base}/m2m/v1/session/login` with the given bearer token; returns the session token.
-    fn log_in(
-        &self,
-        bearer: &Token,
-        login: &Login,
-        deadline: Deadline,
-    ) -> impl Future<Output = Result<Secret>> + Send;
-    /// The base URL, which the login guard file keys its entries on.
-    fn base(&self) -> &str;
-}
-
-struct State {
-    bearer: Option<Arc<Token>>,
-    session: Option<Arc<Token>>,
-    /// Set after a login that the service refused, or whose outcome is unknown (it may have
-    /// counted as a failure): no login is sent again by this client.
-    login_blocked: Option<Error>,
-    /// The last sign-in attempt that failed, by attempt number, for the threads that waited on it.
-    last_failure: Option<(u64, Error)>,
-    /// Finished sign-in attempts.
-    attempts: u64,
-    /// A call of this process (its pid) is signing in, unlocked; the others wait on
-    /// `Auth::signed_in`. In a process forked meanwhile no thread will finish that sign-in or
-    /// wake anyone: there it counts as none (see [`State::signing_in_here`]).
-    signing_in: Option<u32>,
-}
-
-impl State {
-    /// Whether a call of this process is signing in.
-    fn signing_in_here(&self) -> bool {
-        self.signing_in == Some(std::process::id())
-    }
-}
-
 pub(crate) struct Auth {
-    client_credentials: Option<ClientCredentials>,
-    login: Option<Login>,
-    pub(crate) guard: Option<LoginGuard>,
-    state: Mutex<State>,
-    /// Woken (all waiters) when a sign-in finishes.
-    signed_in: Notify,
+    keys: Keys,
+    flight: Flight,
 }
-
-/// How usable the bearer token in hand is.
-enum Bearer {
-    /// Good: use it.
-    Fresh(Arc<Token>),
-    /// Due for an early renewal but still valid: renew it, and use it if the renewal fails.
-    Early(Arc<Token>),
-    /// Missing, expired or refused: a new one is needed first.
-    Unusable,
-}
-
-/// What to do next, decided under the lock.
-enum Step<'a> {
-    /// Another call is signing in: wait for it (registered under the lock, so no wake-up is lost).
-    Wait(Notified<'a>),
-    /// Sign in: this call has marked it in progress.
-    SignIn(InProgress<'a>, Start),
-}
-
-const SHARED: &str = " (the sign-in that this call waited for failed)";
 
 impl Auth {
     pub(crate) fn new(
@@ -157,70 +87,42 @@ impl Auth {
         if let Some(login) = &login {
             validate_login(login)?;
         }
-        let state =
-            State { bearer, session, login_blocked: None, last_failure: None, attempts: 0, signing_in: None };
         Ok(Auth {
-            client_credentials,
-            login,
-            guard: None,
-            state: Mutex::new(state),
-            signed_in: Notify::new(),
+            keys: Keys { client_credentials, login, guard: None },
+            flight: Flight::new(bearer, session),
         })
+    }
+
+    /// The login guard file to consult around every login.
+    pub(crate) fn with_guard(mut self, guard: Option<LoginGuard>) -> Auth {
+        self.keys.guard = guard;
+        self
+    }
+
+    pub(crate) fn guard(&self) -> Option<&LoginGuard> {
+        self.keys.guard.as_ref()
     }
 
     /// Every secret the client holds, for redacting what servers say.
     pub(crate) fn long_lived_secrets(&self) -> Vec<&str> {
         let mut secrets = Vec::new();
-        if let Some(key) = &self.client_credentials {
+        if let Some(key) = &self.keys.client_credentials {
             secrets.push(key.client_secret.expose());
         }
-        if let Some(login) = &self.login {
+        if let Some(login) = &self.keys.login {
             secrets.push(login.password.expose());
         }
         secrets
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the lock leaves the tokens as they were: still usable.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     fn bearer(&self, state: &State) -> Bearer {
         match &state.bearer {
-            Some(token) if self.client_credentials.is_none() || !token.stale() => {
+            Some(token) if self.keys.client_credentials.is_none() || !token.stale() => {
                 Bearer::Fresh(token.clone())
             }
             Some(token) if !token.expired() => Bearer::Early(token.clone()),
             _ => Bearer::Unusable,
         }
-    }
-
-    /// The failure of a sign-in attempt that finished after this thread first looked (attempt
-    /// count `seen`), if any: a thread that waited for it shares it rather than trying again.
-    fn failed_since(state: &State, seen: u64) -> Option<Error> {
-        match &state.last_failure {
-            Some((attempt, error)) if *attempt > seen => Some(error.replay(SHARED)),
-            _ => None,
-        }
-    }
-
-    /// Waits for the sign-in in progress to finish, no longer than `deadline`; its failure is
-    /// this call's too.
-    async fn wait(&self, notified: Notified<'_>, seen: u64, deadline: Deadline) -> Result<()> {
-        let left = deadline.left();
-        if left.is_zero() {
-            return Err(deadline.passed("waiting for another call's sign-in"));
-        }
-        // Timing out is not an error by itself: the state below says how things stand.
-        let _ = tokio::time::timeout(left, notified).await;
-        let state = self.lock();
-        if let Some(error) = Self::failed_since(&state, seen) {
-            return Err(error);
-        }
-        if state.signing_in_here() && deadline.left().is_zero() {
-            return Err(deadline.passed("waiting for another call's sign-in"));
-        }
-        Ok(())
     }
 
     /// The tokens for the next call, signing in first when a token is missing or about to run
@@ -230,7 +132,7 @@ impl Auth {
         let mut seen = None;
         loop {
             let step = {
-                let mut state = self.lock();
+                let mut state = self.flight.lock();
                 let seen = *seen.get_or_insert(state.attempts);
                 match (self.bearer(&state), &state.session) {
                     (Bearer::Fresh(bearer), Some(session)) => {
@@ -243,15 +145,15 @@ impl Auth {
                     _ => {}
                 }
                 if state.signing_in_here() {
-                    Step::Wait(self.signed_in.notified())
-                } else if let Some(error) = Self::failed_since(&state, seen) {
+                    self.flight.wait_step()
+                } else if let Some(error) = state.failed_since(seen) {
                     return Err(error);
                 } else {
                     self.start(&mut state, false)
                 }
             };
             match step {
-                Step::Wait(notified) => self.wait(notified, seen.unwrap_or(0), deadline).await?,
+                Step::Wait(notified) => self.flight.wait(notified, seen.unwrap_or(0), deadline).await?,
                 Step::SignIn(in_progress, start) => {
                     return self.sign_in(in_progress, start, sign_in, deadline).await
                 }
@@ -261,16 +163,16 @@ impl Auth {
 
     /// The tokens in hand, without signing in.
     pub(crate) fn current(&self) -> Option<Snapshot> {
-        let state = self.lock();
+        let state = self.flight.lock();
         Some(Snapshot { bearer: state.bearer.clone()?, session: state.session.clone()? })
     }
 
     /// Which token an error says is stale, if that token can be renewed here.
     pub(crate) fn stale(&self, error: &Error) -> Option<Stale> {
-        if self.login.is_some() && error.is_session_error() {
+        if self.keys.login.is_some() && error.is_session_error() {
             return Some(Stale::Session);
         }
-        if self.client_credentials.is_some()
+        if self.keys.client_credentials.is_some()
             && error.kind() == ErrorKind::Auth
             && error.http_status() == Some(401)
         {
@@ -291,7 +193,7 @@ impl Auth {
         let mut seen = None;
         loop {
             let step = {
-                let mut state = self.lock();
+                let mut state = self.flight.lock();
                 let seen = *seen.get_or_insert(state.attempts);
                 let in_use = match what {
                     Stale::Bearer => {
@@ -307,8 +209,8 @@ impl Auth {
                     return Ok(());
                 }
                 if state.signing_in_here() {
-                    Step::Wait(self.signed_in.notified())
-                } else if let Some(error) = Self::failed_since(&state, seen) {
+                    self.flight.wait_step()
+                } else if let Some(error) = state.failed_since(seen) {
                     return Err(error);
                 } else {
                     if what == Stale::Session {
@@ -324,7 +226,7 @@ impl Auth {
                 }
             };
             match step {
-                Step::Wait(notified) => self.wait(notified, seen.unwrap_or(0), deadline).await?,
+                Step::Wait(notified) => self.flight.wait(notified, seen.unwrap_or(0), deadline).await?,
                 Step::SignIn(in_progress, start) => {
                     return self.sign_in(in_progress, start, sign_in, deadline).await.map(|_| ())
                 }
@@ -334,11 +236,69 @@ impl Auth {
 
     /// Forgets the session after a logout; a client with a login logs in again when next used.
     pub(crate) fn forget_session(&self, ended: &Snapshot) {
-        let mut state = self.lock();
-        if self.login.is_some()
+        let mut state = self.flight.lock();
+        if self.keys.login.is_some()
             && state.session.as_ref().is_some_and(|t| t.generation == ended.session.generation)
         {
             state.session = None;
         }
+    }
+}
+
+/// A sign-in's work: started under the lock, done unlocked (the bearer token, then the session
+/// login), its outcome left in [`InProgress`] for the calls that waited.
+impl Auth {
+    /// Marks a sign-in in progress for what `state` lacks (a bearer token that is missing, due,
+    /// or `refused`; a session).
+    fn start<'a>(&'a self, state: &mut State, refused: bool) -> Step<'a> {
+        let bearer = if refused { Bearer::Unusable } else { self.bearer(state) };
+        let start = Start {
+            bearer,
+            session: state.session.clone(),
+            blocked: state.login_blocked.as_ref().map(|e| e.replay("")),
+        };
+        self.flight.start(state, start)
+    }
+
+    /// Signs in, with the lock released while the requests run, and returns the tokens to use.
+    async fn sign_in(
+        &self,
+        mut in_progress: InProgress<'_>,
+        start: Start,
+        sign_in: &impl SignIn,
+        deadline: Deadline,
+    ) -> Result<Snapshot> {
+        let outcome = self.sign_in_unlocked(start, sign_in, deadline, &mut in_progress).await;
+        in_progress.result = Some(outcome.as_ref().map(|_| ()).map_err(|e| e.replay("")));
+        outcome
+    }
+
+    async fn sign_in_unlocked(
+        &self,
+        start: Start,
+        sign_in: &impl SignIn,
+        deadline: Deadline,
+        in_progress: &mut InProgress<'_>,
+    ) -> Result<Snapshot> {
+        let progress = &mut in_progress.progress;
+        let bearer = match start.bearer {
+            Bearer::Fresh(token) => token,
+            Bearer::Unusable => self.keys.fetch_bearer(sign_in, deadline, progress).await?,
+            // A failed early renewal is no reason to fail the call: the old token still works.
+            Bearer::Early(old) => {
+                crate::events::signing_in("renewing the bearer token early: it runs out soon");
+                self.keys
+                    .fetch_bearer(sign_in, deadline.half_of_what_is_left(), progress)
+                    .await
+                    .unwrap_or(old)
+            }
+        };
+        let session = match start.session {
+            Some(session) => session,
+            None => self.keys.log_in(sign_in, bearer.clone(), start.blocked, deadline, progress).await?,
+        };
+        // Logging in may have renewed the bearer token too.
+        let bearer = progress.bearer.clone().unwrap_or(bearer);
+        Ok(Snapshot { bearer, session })
     }
 }

@@ -14,7 +14,8 @@ pub use verify::{
     VERIZON_CALLBACK_SOURCES,
 };
 
-use crate::{codes, Error};
+use crate::codes;
+use crate::error::Error;
 
 /// The HTTP status a listener answers when [`CallbackVerifier::verify`] or
 /// [`CallbackMessage::parse`] failed: 403 for a source that is not allowed, 401 for wrong
@@ -37,12 +38,4 @@ pub fn callback_answer_status_for_code(code: &str) -> u16 {
         codes::CALLBACK_NOT_JSON | codes::CALLBACK_UNEXPECTED_SHAPE => 400,
         _ => 500,
     }
-}
-
-fn rejected(code: &'static str, message: String) -> Error {
-    Error::CallbackRejected { code, message }
-}
-
-fn invalid(code: &'static str, message: String) -> Error {
-    Error::CallbackInvalid { code, message, source: None }
 }

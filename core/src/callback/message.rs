@@ -5,8 +5,9 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use super::invalid;
-use crate::{codes, Error, Result, Secret};
+use crate::codes;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
 
 /// The largest body [`CallbackMessage::parse`] reads: 1 MiB, the same bound as for answers.
 /// Documented messages are a few hundred bytes; a listener should stop reading at this size
@@ -376,4 +377,8 @@ fn write_value(out: &mut Vec<u8>, value: &Value) {
         // Scalars cannot fail to serialise into a Vec.
         scalar => serde_json::to_writer(&mut *out, scalar).unwrap_or_default(),
     }
+}
+
+fn invalid(code: &'static str, message: String) -> Error {
+    Error::CallbackInvalid { code, message, source: None }
 }

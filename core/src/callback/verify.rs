@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 use ipnet::IpNet;
 use subtle::{Choice, ConstantTimeEq};
 
-use super::{rejected, CallbackMessage};
-use crate::{codes, Error, Result, Secret};
+use super::message::CallbackMessage;
+use crate::codes;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
 
 /// The addresses ThingSpace's callbacks come from, as Verizon documents them (the list is
 /// "changing": keep it configurable). Older pages list only the last two; only the first six
@@ -320,6 +322,10 @@ fn parse_rule(text: &str) -> Result<IpNet> {
         }
     }
     Ok(net.trunc())
+}
+
+fn rejected(code: &'static str, message: String) -> Error {
+    Error::CallbackRejected { code, message }
 }
 
 #[cfg(test)]

@@ -1,20 +1,71 @@
-//! The session login step of a sign-in: the guard file consulted and updated around it, a
-//! bearer token refused at the gateway renewed once, and a login that may have counted as a
-//! failure never sent again by this client.
+//! What a client signs in with (its OAuth client credentials, its session login, the login
+//! guard) and the two steps that use them: fetching the OAuth token, and the session login, with
+//! the guard file consulted and updated around it, a bearer token refused at the gateway renewed
+//! once, and a login that may have counted as a failure never sent again by this client. What
+//! a step got goes into the sign-in's [`Progress`]; when to sign in is `auth.rs`'s.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
-use super::{Auth, Progress, SignIn, Token};
+use super::flight::Progress;
+use super::guard::LoginGuard;
+use super::token::Token;
 use crate::codes;
-use crate::credentials::Login;
+use crate::credentials::{ClientCredentials, Login};
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
-use crate::secret::joined;
+use crate::secret::{joined, Secret};
+
+/// The sign-in requests, which the client sends on the auth module's behalf. (The futures are
+/// `Send`, so that an [`crate::AsyncClient`] call can run on any tokio worker.)
+pub(crate) trait SignIn: Sync {
+    /// `POST {base}/ts/v1/oauth2/token`; returns the token and its lifetime.
+    fn fetch_token(
+        &self,
+        key: &ClientCredentials,
+        deadline: Deadline,
+    ) -> impl Future<Output = Result<(Secret, Option<Duration>)>> + Send;
+    /// `POST {base}/m2m/v1/session/login` with the given bearer token; returns the session token.
+    fn log_in(
+        &self,
+        bearer: &Token,
+        login: &Login,
+        deadline: Deadline,
+    ) -> impl Future<Output = Result<Secret>> + Send;
+    /// The base URL, which the login guard file keys its entries on.
+    fn base(&self) -> &str;
+}
 
 const NOT_SENT_AGAIN: &str = " (tscb does not send this login again: five failed logins lock the account \
                               until Verizon support unlocks it; check the credentials and make a new client)";
 
-impl Auth {
+/// The credentials of one client.
+pub(super) struct Keys {
+    pub(super) client_credentials: Option<ClientCredentials>,
+    pub(super) login: Option<Login>,
+    pub(super) guard: Option<LoginGuard>,
+}
+
+impl Keys {
+    pub(super) async fn fetch_bearer(
+        &self,
+        sign_in: &impl SignIn,
+        deadline: Deadline,
+        progress: &mut Progress,
+    ) -> Result<Arc<Token>> {
+        let Some(key) = &self.client_credentials else {
+            // Only reachable with a fixed token, which is always present.
+            return Err(Error::invalid(codes::BEARER_TOKEN_MISSING, "no bearer token"));
+        };
+        crate::events::signing_in("fetching an OAuth token");
+        let (value, lifetime) = sign_in.fetch_token(key, deadline).await?;
+        let text = joined(&["Bearer ", value.expose()]);
+        let token = Arc::new(Token::new(value, &text, lifetime)?);
+        progress.bearer = Some(token.clone());
+        Ok(token)
+    }
+
     pub(super) async fn log_in(
         &self,
         sign_in: &impl SignIn,
