@@ -32,6 +32,7 @@ pub struct Nats {
 pub struct Options<'a> {
     pub url: &'a str,
     pub subject: &'a str,
+    pub ca: Option<&'a Path>,
     pub creds: Option<&'a Path>,
     pub user_password: Option<(String, String)>,
 }
@@ -63,6 +64,11 @@ impl Nats {
                     log.line(format!("nats: {event}"));
                 }
             });
+        if let Some(path) = options.ca {
+            // Read here, so that a missing file is named as such rather than as a failed connect.
+            std::fs::metadata(path).map_err(|e| format!("could not read --nats-ca {}: {e}", path.display()))?;
+            connect = connect.add_root_certificates(path.to_owned()).require_tls(true);
+        }
         if let Some(path) = options.creds {
             connect = connect
                 .credentials_file(path)
