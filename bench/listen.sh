@@ -24,7 +24,10 @@ trap 'rc=$?; for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; exit
 start() {
     local name=$1
     shift
-    "$@" >"$out/$name.stdout" 2>"$out/$name.log" &
+    # Emptied here: the child's own redirection may come after the first read below, which
+    # would then find the previous run's port.
+    : >"$out/$name.log"
+    "$@" >"$out/$name.stdout" 2>>"$out/$name.log" &
     pids+=($!)
     # Up to the '/' after the port: stderr is unbuffered, so the line may still be half written.
     for _ in $(seq 400); do
