@@ -69,23 +69,25 @@ fn minimal(addr: SocketAddr, nats: Option<(&str, &str)>) {
             let (stream, _) = listener.accept().await.unwrap();
             let (publisher, sent) = (publisher.clone(), sent.clone());
             tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                    let (publisher, sent) = (publisher.clone(), sent.clone());
-                    async move {
-                        let body = request.into_body().collect().await.unwrap().to_bytes();
-                        if let Some(publisher) = publisher {
-                            let (js, subject) = &*publisher;
-                            let n = sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let mut headers = async_nats::HeaderMap::new();
-                            headers.insert("Nats-Msg-Id", format!("{run:064}-{n}").as_str());
-                            let ack = js.publish_with_headers(subject.clone(), headers, body).await.unwrap();
-                            ack.await.unwrap();
+                let service =
+                    hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                        let (publisher, sent) = (publisher.clone(), sent.clone());
+                        async move {
+                            let body = request.into_body().collect().await.unwrap().to_bytes();
+                            if let Some(publisher) = publisher {
+                                let (js, subject) = &*publisher;
+                                let n = sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                let mut headers = async_nats::HeaderMap::new();
+                                headers.insert("Nats-Msg-Id", format!("{run:064}-{n}").as_str());
+                                let ack =
+                                    js.publish_with_headers(subject.clone(), headers, body).await.unwrap();
+                                ack.await.unwrap();
+                            }
+                            Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
+                                Bytes::from_static(b"ok"),
+                            )))
                         }
-                        Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(Bytes::from_static(
-                            b"ok",
-                        ))))
-                    }
-                });
+                    });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
                     .await;

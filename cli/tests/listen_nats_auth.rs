@@ -102,7 +102,8 @@ fn jwt(issuer: &nkeys::KeyPair, subject: &str, name: &str, nats: serde_json::Val
         "name": name,
         "nats": nats,
     });
-    let signed = format!("{}.{}", b64(br#"{"typ":"JWT","alg":"ed25519-nkey"}"#), b64(claims.to_string().as_bytes()));
+    let signed =
+        format!("{}.{}", b64(br#"{"typ":"JWT","alg":"ed25519-nkey"}"#), b64(claims.to_string().as_bytes()));
     let signature = issuer.sign(signed.as_bytes()).unwrap();
     format!("{signed}.{}", b64(&signature))
 }
@@ -110,7 +111,8 @@ fn jwt(issuer: &nkeys::KeyPair, subject: &str, name: &str, nats: serde_json::Val
 /// A user of `account` (its JWT signed by it) as a credentials file, and the user's seed.
 fn creds(dir: &Path, name: &str, account: &nkeys::KeyPair) -> (String, String) {
     let user = nkeys::KeyPair::new_user();
-    let claims = json!({"type": "user", "version": 2, "pub": {}, "sub": {}, "subs": -1, "data": -1, "payload": -1});
+    let claims =
+        json!({"type": "user", "version": 2, "pub": {}, "sub": {}, "subs": -1, "data": -1, "payload": -1});
     let token = jwt(account, &user.public_key(), name, claims);
     let seed = user.seed().unwrap();
     let text = format!(
@@ -161,11 +163,14 @@ fn a_credentials_file_of_an_operator_mode_server_authenticates_and_its_seed_is_n
         async_nats::ConnectOptions::with_credentials(&text).unwrap()
     });
     let args = ["-c", config.to_str().unwrap()];
-    let Some(server) = NatsServer::start_with(&dir.join("store"), None, &args, "nats", connect) else { return };
+    let Some(server) = NatsServer::start_with(&dir.join("store"), None, &args, "nats", connect) else {
+        return;
+    };
     create_stream(&server, Duration::from_secs(30 * 60));
     let url = server.url();
 
-    let listener = Listener::spawn(listen(&["--nats", &url, "--nats-subject", SUBJECT, "--nats-creds", &good]));
+    let listener =
+        Listener::spawn(listen(&["--nats", &url, "--nats-subject", SUBJECT, "--nats-creds", &good]));
     assert_eq!(post(listener.addr, "/", &message("c-1", 1, PASSWORD)).0, 200);
     let ids: Vec<String> = stored(&server).into_iter().map(|(id, _)| id).collect();
     assert_eq!(ids, ["c-1"]);
@@ -179,6 +184,7 @@ fn a_credentials_file_of_an_operator_mode_server_authenticates_and_its_seed_is_n
     assert!(stderr.contains(&format!("could not connect to NATS at {url}")), "{stderr}");
     assert!(!stderr.contains(&stranger_seed), "{stderr}");
     // A file that is not there is named.
-    let stderr = fails(listen(&["--nats", &url, "--nats-subject", SUBJECT, "--nats-creds", "/nonexistent.creds"]));
+    let stderr =
+        fails(listen(&["--nats", &url, "--nats-subject", SUBJECT, "--nats-creds", "/nonexistent.creds"]));
     assert!(stderr.contains("could not read --nats-creds /nonexistent.creds"), "{stderr}");
 }

@@ -76,7 +76,8 @@ pub fn runtime() -> tokio::runtime::Runtime {
 /// The stream "TSCB" capturing SUBJECT, duplicates dropped within `window`.
 pub fn create_stream(server: &NatsServer, window: Duration) {
     let runtime = runtime();
-    let js = runtime.block_on(async { jetstream::new((server.connect)().connect(server.url()).await.unwrap()) });
+    let js =
+        runtime.block_on(async { jetstream::new((server.connect)().connect(server.url()).await.unwrap()) });
     runtime.block_on(async {
         let config = jetstream::stream::Config {
             name: "TSCB".into(),
@@ -96,7 +97,8 @@ pub fn create_stream(server: &NatsServer, window: Duration) {
 /// Every message in the stream: its requestId and its Nats-Msg-Id.
 pub fn stored(server: &NatsServer) -> Vec<(String, String)> {
     let runtime = runtime();
-    let js = runtime.block_on(async { jetstream::new((server.connect)().connect(server.url()).await.unwrap()) });
+    let js =
+        runtime.block_on(async { jetstream::new((server.connect)().connect(server.url()).await.unwrap()) });
     runtime.block_on(async {
         let mut stream = js.get_stream("TSCB").await.unwrap();
         let last = stream.info().await.unwrap().state.last_sequence;

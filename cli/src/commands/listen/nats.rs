@@ -66,7 +66,8 @@ impl Nats {
             });
         if let Some(path) = options.ca {
             // Read here, so that a missing file is named as such rather than as a failed connect.
-            std::fs::metadata(path).map_err(|e| format!("could not read --nats-ca {}: {e}", path.display()))?;
+            std::fs::metadata(path)
+                .map_err(|e| format!("could not read --nats-ca {}: {e}", path.display()))?;
             connect = connect.add_root_certificates(path.to_owned()).require_tls(true);
         }
         if let Some(path) = options.creds {
