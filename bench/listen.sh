@@ -24,10 +24,17 @@ trap 'rc=$?; for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; exit
 start() {
     local name=$1
     shift
-    "$@" >"$out/$name.stdout" 2>"$out/$name.log" &
+    # Emptied here: the child's own redirection may come after the first read below, which
+    # would then find the previous run's port.
+    : >"$out/$name.log"
+    "$@" >"$out/$name.stdout" 2>>"$out/$name.log" &
     pids+=($!)
-    for _ in $(seq 400); do grep -q '^listening on ' "$out/$name.log" && break; sleep 0.05; done
-    addr=$(sed -n 's|^listening on \(https\?://\)\?\([^/]*\).*|\2|p' "$out/$name.log" | head -n 1)
+    # Up to the '/' after the port: stderr is unbuffered, so the line may still be half written.
+    for _ in $(seq 400); do
+        addr=$(sed -n 's|^listening on https\?://\([^/]*\)/.*|\1|p' "$out/$name.log" | head -n 1)
+        [ -n "$addr" ] && break
+        sleep 0.05
+    done
     [ -n "$addr" ] || { echo "$name did not start:" >&2; cat "$out/$name.log" >&2; exit 1; }
 }
 rm -f "$out/messages.jsonl"
@@ -52,8 +59,11 @@ printf '  minimal (no checks, no writes): %8.0f messages/s\n' "$m"
 printf '  tscb listen, stdout:            %8.0f messages/s  (%.2f of minimal)\n' "$s" "$(awk -v a="$s" -v b="$m" 'BEGIN {print a / b}')"
 printf '  tscb listen --output (fsync):   %8.0f messages/s  (%.2f of minimal; %d lines written)\n' "$f" "$(awk -v a="$f" -v b="$m" 'BEGIN {print a / b}')" "$written"
 
-# tscb listen --nats against a minimal async-nats publisher of the same messages into the same
-# server (JetStream, file storage), and the end-to-end figure with two instances behind one load.
+# tscb listen --nats against the same HTTP front publishing each body to JetStream and answering
+# after the ack, with no checks (minimal-nats: the fair comparison, behind the same load), and
+# against a bare async-nats publisher with no HTTP at all (the most NATS could take here); then
+# the end-to-end figure with two instances behind one load. All into one nats-server (JetStream,
+# file storage), in rotating rounds.
 if ! command -v nats-server >/dev/null; then
     echo "  (--nats not measured: nats-server is not installed; apt-get install nats-server)"
     exit 0
@@ -64,16 +74,27 @@ nats-server -js -a 127.0.0.1 -p "$nats_port" -sd "$out/nats" >"$out/nats-server.
 pids+=($!)
 nats="nats://127.0.0.1:$nats_port"
 for _ in $(seq 100); do "$bench" nats-stream "$nats" tscb.bench 2>/dev/null && break; sleep 0.1; done
+start minimal_nats "$bench" minimal-nats 127.0.0.1:0 "$nats" tscb.bench; minimal_nats=$addr
 start nats1 "$tscb" listen --listen 127.0.0.1:0 --any-source --nats "$nats" --nats-subject tscb.bench; nats1=$addr
 start nats2 "$tscb" listen --listen 127.0.0.1:0 --any-source --nats "$nats" --nats-subject tscb.bench; nats2=$addr
-: >"$out/publisher.txt"; : >"$out/nats1.txt"; : >"$out/nats2.txt"
+nats_names=(publisher minimal_nats nats1 nats2)
+for name in "${nats_names[@]}"; do : >"$out/$name.txt"; done
 for round in $(seq "$rounds"); do
-    "$bench" nats-publish "$nats" tscb.bench "$messages" "$connections" >>"$out/publisher.txt"
-    "$bench" load "$nats1" "$messages" "$connections" >>"$out/nats1.txt"
-    "$bench" load "$nats1,$nats2" "$messages" "$connections" >>"$out/nats2.txt"
+    for i in 0 1 2 3; do
+        name=${nats_names[$(((round + i) % 4))]}
+        case $name in
+            publisher) "$bench" nats-publish "$nats" tscb.bench "$messages" "$connections" ;;
+            minimal_nats) "$bench" load "$minimal_nats" "$messages" "$connections" ;;
+            nats1) "$bench" load "$nats1" "$messages" "$connections" ;;
+            nats2) "$bench" load "$nats1,$nats2" "$messages" "$connections" ;;
+        esac >>"$out/$name.txt"
+    done
 done
-p=$(median "$out/publisher.txt"); n1=$(median "$out/nats1.txt"); n2=$(median "$out/nats2.txt")
-echo "tscb listen --nats vs a minimal async-nats publisher: $rounds rounds of $messages messages, $connections at a time"
-printf '  minimal publisher (acked):      %8.0f messages/s\n' "$p"
-printf '  tscb listen --nats, one:        %8.0f messages/s  (%.2f of the publisher)\n' "$n1" "$(awk -v a="$n1" -v b="$p" 'BEGIN {print a / b}')"
+p=$(median "$out/publisher.txt"); mn=$(median "$out/minimal_nats.txt")
+n1=$(median "$out/nats1.txt"); n2=$(median "$out/nats2.txt")
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {print a / b}'; }
+echo "tscb listen --nats: $rounds rotating rounds of $messages messages, $connections at a time"
+printf '  bare publisher (no HTTP):       %8.0f messages/s\n' "$p"
+printf '  minimal listener + publish:     %8.0f messages/s  (%.2f of the bare publisher)\n' "$mn" "$(ratio "$mn" "$p")"
+printf '  tscb listen --nats, one:        %8.0f messages/s  (%.2f of minimal + publish; %.2f of the bare publisher)\n' "$n1" "$(ratio "$n1" "$mn")" "$(ratio "$n1" "$p")"
 printf '  tscb listen --nats, two:        %8.0f messages/s  (end to end, the load over both)\n' "$n2"

@@ -2,10 +2,13 @@
 //! `tscb listen` is compared with.
 //!
 //! `listen_bench minimal ADDR`: a hyper listener that reads each body and answers 200, no checks,
-//! nothing written; prints `listening on ADDR` on stderr.
+//! nothing written; prints `listening on http://ADDR/` on stderr.
 //! `listen_bench load ADDR[,ADDR…] MESSAGES CONNECTIONS`: POSTs MESSAGES distinct callback
 //! messages over CONNECTIONS keep-alive connections (spread over the addresses) and prints the
 //! messages per second (every answer must be 200, or it fails).
+//! `listen_bench minimal-nats ADDR URL SUBJECT`: the minimal listener that also publishes each body
+//! to JetStream with its own Nats-Msg-Id and answers 200 after the ack: what `tscb listen --nats`
+//! does, without the checks, behind the same HTTP load (the fair comparison for it).
 //! `listen_bench nats-stream URL SUBJECT`: creates the stream TSCB_BENCH capturing SUBJECT (a
 //! 30-minute duplicate window, as `tscb listen --nats` requires), if it is not there.
 //! `listen_bench nats-publish URL SUBJECT MESSAGES CONNECTIONS`: the minimal publisher that
@@ -24,7 +27,8 @@ use hyper_util::rt::TokioIo;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
-        Some("minimal") => minimal(args[2].parse().expect("ADDR")),
+        Some("minimal") => minimal(args[2].parse().expect("ADDR"), None),
+        Some("minimal-nats") => minimal(args[2].parse().expect("ADDR"), Some((&args[3], &args[4]))),
         Some("load") => load(
             args[2].split(',').map(|a| a.parse().expect("ADDR")).collect(),
             args[3].parse().expect("MESSAGES"),
@@ -39,7 +43,7 @@ fn main() {
         ),
         _ => {
             eprintln!(
-                "usage: listen_bench minimal ADDR | load ADDR[,ADDR…] MESSAGES CONNECTIONS | \
+                "usage: listen_bench minimal ADDR | minimal-nats ADDR URL SUBJECT | load ADDR[,ADDR…] MESSAGES CONNECTIONS | \
                  nats-stream URL SUBJECT | nats-publish URL SUBJECT MESSAGES CONNECTIONS"
             );
             std::process::exit(2);
@@ -47,20 +51,42 @@ fn main() {
     }
 }
 
-fn minimal(addr: SocketAddr) {
+fn minimal(addr: SocketAddr, nats: Option<(&str, &str)>) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     runtime.block_on(async {
+        let publisher = match nats {
+            None => None,
+            Some((url, subject)) => {
+                let js = async_nats::jetstream::new(async_nats::connect(url).await.unwrap());
+                Some(std::sync::Arc::new((js, subject.to_owned())))
+            }
+        };
+        let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let sent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
-        eprintln!("listening on {}", listener.local_addr().unwrap());
+        eprintln!("listening on http://{}/", listener.local_addr().unwrap());
         loop {
             let (stream, _) = listener.accept().await.unwrap();
+            let (publisher, sent) = (publisher.clone(), sent.clone());
             tokio::spawn(async move {
                 let service =
-                    hyper::service::service_fn(|request: hyper::Request<hyper::body::Incoming>| async {
-                        let _ = request.into_body().collect().await;
-                        Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
-                            Bytes::from_static(b"ok"),
-                        )))
+                    hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                        let (publisher, sent) = (publisher.clone(), sent.clone());
+                        async move {
+                            let body = request.into_body().collect().await.unwrap().to_bytes();
+                            if let Some(publisher) = publisher {
+                                let (js, subject) = &*publisher;
+                                let n = sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                let mut headers = async_nats::HeaderMap::new();
+                                headers.insert("Nats-Msg-Id", format!("{run:064}-{n}").as_str());
+                                let ack =
+                                    js.publish_with_headers(subject.clone(), headers, body).await.unwrap();
+                                ack.await.unwrap();
+                            }
+                            Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
+                                Bytes::from_static(b"ok"),
+                            )))
+                        }
                     });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)

@@ -1,105 +1,16 @@
 //! `tscb listen --nats`: two listener instances publishing into one JetStream stream, with a real
-//! `nats-server` (JetStream on, storage in a scratch directory) started and stopped by the tests.
-//! Skipped, with a message, where `nats-server` is not installed (Debian: `apt-get install
-//! nats-server`).
+//! `nats-server` (`common::nats`) started and stopped by the tests; TLS and credentials are in
+//! `listen_nats_auth.rs`.
 
 mod common;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream;
 use common::listener::{message, post, scratch, Listener, PASSWORD, PATIENCE};
-use common::KillOnDrop;
-
-const SUBJECT: &str = "tscb.callbacks";
-
-struct NatsServer {
-    _child: KillOnDrop,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl NatsServer {
-    /// None when nats-server is not installed.
-    fn start(dir: &Path, port: Option<u16>) -> Option<NatsServer> {
-        NatsServer::start_with(dir, port, &[])
-    }
-
-    fn start_with(dir: &Path, port: Option<u16>, more: &[&str]) -> Option<NatsServer> {
-        if Command::new("nats-server").arg("--version").output().is_err() {
-            eprintln!("skipped: nats-server is not installed (apt-get install nats-server)");
-            return None;
-        }
-        let port = port.unwrap_or_else(|| {
-            std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-        });
-        let child = Command::new("nats-server")
-            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(dir)
-            .args(more)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < PATIENCE, "nats-server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Some(NatsServer { _child: KillOnDrop(child), port, dir: dir.to_owned() })
-    }
-
-    fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
-    }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
-}
-
-/// The stream "TSCB" capturing SUBJECT, duplicates dropped within `window`.
-fn create_stream(server: &NatsServer, window: Duration) {
-    runtime().block_on(async {
-        let client = async_nats::connect(server.url()).await.unwrap();
-        let js = jetstream::new(client);
-        let config = jetstream::stream::Config {
-            name: "TSCB".into(),
-            subjects: vec![SUBJECT.into()],
-            duplicate_window: window,
-            ..Default::default()
-        };
-        // JetStream may need a moment after the port opens.
-        let start = Instant::now();
-        while let Err(e) = js.create_stream(config.clone()).await {
-            assert!(start.elapsed() < PATIENCE, "could not create the stream: {e}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    });
-}
-
-/// Every message in the stream: its requestId and its Nats-Msg-Id.
-fn stored(server: &NatsServer) -> Vec<(String, String)> {
-    runtime().block_on(async {
-        let client = async_nats::connect(server.url()).await.unwrap();
-        let js = jetstream::new(client);
-        let mut stream = js.get_stream("TSCB").await.unwrap();
-        let last = stream.info().await.unwrap().state.last_sequence;
-        let mut all = Vec::new();
-        for sequence in 1..=last {
-            let message = stream.get_raw_message(sequence).await.unwrap();
-            let line: serde_json::Value = serde_json::from_slice(&message.payload).unwrap();
-            let id = message.headers.get("Nats-Msg-Id").map(|v| v.as_str().to_owned()).unwrap_or_default();
-            all.push((line["requestId"].as_str().unwrap().to_owned(), id));
-        }
-        all
-    })
-}
+use common::nats::{create_stream, stored, NatsServer, SUBJECT};
 
 fn nats_listener(server: &NatsServer, more: &[&str]) -> Listener {
     let url = server.url();
@@ -245,70 +156,23 @@ fn without_nats_server_messages_get_500_and_it_is_unready_until_it_is_back() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(listener.admin_get("/readyz").1.trim(), "not ready: the sink is not connected");
+    // Refused at once, and nothing left behind in the client's buffer to be published later:
+    // a 500 while NATS is away must not be stored after the reconnect behind ThingSpace's back.
     assert_eq!(post(listener.addr, "/", &message("d-2", 1, PASSWORD)).0, 500);
 
     let server = NatsServer::start(&store, Some(port)).unwrap();
     let start = Instant::now();
-    while try_post(listener.addr, &message("d-2", 2, PASSWORD)) != Some(200) {
-        assert!(start.elapsed() < PATIENCE * 2, "no recovery after nats-server came back");
-        std::thread::sleep(Duration::from_millis(200));
+    while listener.admin_get("/readyz").0 != 200 {
+        assert!(start.elapsed() < PATIENCE * 2, "not ready again after nats-server came back");
+        std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(listener.admin_get("/readyz").0, 200);
+    // A buffered publish would be sent right after the reconnect; give it the time to land.
+    std::thread::sleep(Duration::from_secs(1));
+    let ids: Vec<String> = stored(&server).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, ["d-1"], "a message answered 500 was stored after the reconnect");
+    assert_eq!(try_post(listener.addr, &message("d-2", 2, PASSWORD)), Some(200));
+    let metrics = listener.admin_get("/metrics").1;
+    assert!(metrics.contains("\ntscb_listen_duplicates_total 0\n"), "the resend was a duplicate: {metrics}");
     let ids: Vec<String> = stored(&server).into_iter().map(|(id, _)| id).collect();
     assert_eq!(ids, ["d-1", "d-2"]);
-}
-
-#[test]
-fn a_nats_user_and_password_from_the_environment_authenticate_and_are_never_shown() {
-    const NATS_PASSWORD: &str = "nats-SECRET-77";
-    let dir = scratch("nats-auth");
-    let Some(server) = NatsServer::start_with(&dir, None, &["--user", "tscb", "--pass", NATS_PASSWORD])
-    else {
-        return;
-    };
-    runtime().block_on(async {
-        let client = async_nats::ConnectOptions::with_user_and_password("tscb".into(), NATS_PASSWORD.into())
-            .connect(server.url())
-            .await
-            .unwrap();
-        let js = jetstream::new(client);
-        let config = jetstream::stream::Config {
-            name: "TSCB".into(),
-            subjects: vec![SUBJECT.into()],
-            duplicate_window: Duration::from_secs(30 * 60),
-            ..Default::default()
-        };
-        let start = Instant::now();
-        while let Err(e) = js.create_stream(config.clone()).await {
-            assert!(start.elapsed() < PATIENCE, "could not create the stream: {e}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    });
-    let url = server.url();
-    let args =
-        ["--nats", &url, "--nats-subject", SUBJECT, "--nats-user", "tscb", "--nats-password-env", "NATS_PW"];
-    let mut command = Command::new(common::BIN);
-    command
-        .args(["listen", "--listen", "127.0.0.1:0", "--any-source"])
-        .args(args)
-        .env("NATS_PW", NATS_PASSWORD);
-    let listener = Listener::spawn(command);
-    assert_eq!(post(listener.addr, "/", &message("a-1", 1, PASSWORD)).0, 200);
-    assert!(!listener.stderr().contains(NATS_PASSWORD));
-
-    // A wrong password stops the start; a password in the URL is not shown.
-    let wrong = format!("nats://tscb:{NATS_PASSWORD}-not@127.0.0.1:{}", server.port);
-    let out = common::command(
-        &[],
-        &["listen", "--listen", "127.0.0.1:0", "--nats", &wrong, "--nats-subject", SUBJECT],
-    )
-    .output()
-    .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains(&format!("could not connect to NATS at nats://127.0.0.1:{}", server.port)),
-        "{stderr}"
-    );
-    assert!(!stderr.contains(NATS_PASSWORD), "{stderr}");
 }

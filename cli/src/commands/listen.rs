@@ -92,6 +92,10 @@ pub(crate) struct ListenArgs {
     /// minutes or more (checked at start)
     #[arg(long, value_name = "SUBJECT", requires = "nats")]
     nats_subject: Option<String>,
+    /// A CA certificate (PEM) to trust for the NATS server's TLS certificate, beside the
+    /// system's; TLS is then required
+    #[arg(long, value_name = "PEM", requires = "nats")]
+    nats_ca: Option<PathBuf>,
     /// A NATS credentials file (JWT and NKey seed)
     #[arg(long, value_name = "FILE", requires = "nats")]
     nats_creds: Option<PathBuf>,
@@ -295,6 +299,7 @@ fn nats_options(args: &ListenArgs) -> Result<nats::Options<'_>, Failure> {
     Ok(nats::Options {
         url: args.nats.as_deref().unwrap_or_default(),
         subject: args.nats_subject.as_deref().unwrap_or_default(),
+        ca: args.nats_ca.as_deref(),
         creds: args.nats_creds.as_deref(),
         user_password,
     })

@@ -162,3 +162,4 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8(o.stderr.clone()).unwrap()
 }
 pub mod listener;
+pub mod nats;

@@ -19,7 +19,11 @@ use super::writer::Written;
 /// a shorter duplicate window would store a late resend twice.
 pub const MIN_DUPLICATE_WINDOW: Duration = Duration::from_secs(30 * 60);
 
+/// How long a publish waits for JetStream's ack before the message gets a 500.
+const ACK_TIMEOUT: Duration = Duration::from_secs(5);
+
 pub struct Nats {
+    client: async_nats::Client,
     jetstream: jetstream::Context,
     subject: String,
 }
@@ -28,6 +32,7 @@ pub struct Nats {
 pub struct Options<'a> {
     pub url: &'a str,
     pub subject: &'a str,
+    pub ca: Option<&'a Path>,
     pub creds: Option<&'a Path>,
     pub user_password: Option<(String, String)>,
 }
@@ -45,7 +50,12 @@ impl Nats {
                 let (health, log) = (health.clone(), events.clone());
                 async move {
                     match event {
-                        async_nats::Event::Connected => health.sink_connected(true),
+                        async_nats::Event::Connected => {
+                            // Readiness follows the connection: messages refused while it was
+                            // down say nothing about it now, and none come while unready.
+                            health.sink_connected(true);
+                            health.sink_result(true);
+                        }
                         async_nats::Event::Disconnected | async_nats::Event::Closed => {
                             health.sink_connected(false)
                         }
@@ -54,6 +64,12 @@ impl Nats {
                     log.line(format!("nats: {event}"));
                 }
             });
+        if let Some(path) = options.ca {
+            // Read here, so that a missing file is named as such rather than as a failed connect.
+            std::fs::metadata(path)
+                .map_err(|e| format!("could not read --nats-ca {}: {e}", path.display()))?;
+            connect = connect.add_root_certificates(path.to_owned()).require_tls(true);
+        }
         if let Some(path) = options.creds {
             connect = connect
                 .credentials_file(path)
@@ -67,7 +83,7 @@ impl Nats {
             .connect(options.url)
             .await
             .map_err(|e| format!("could not connect to NATS at {shown}: {e}"))?;
-        let jetstream = jetstream::new(client);
+        let jetstream = jetstream::ContextBuilder::new().timeout(ACK_TIMEOUT).build(client.clone());
         let subject = options.subject;
         let add = format!(
             "nats stream add TSCB_CALLBACKS --subjects '{subject}' --storage file --replicas 3 \
@@ -98,12 +114,22 @@ impl Nats {
             "nats: {subject} is captured by the stream {stream} (duplicates dropped within {} s)",
             window.as_secs()
         ));
-        Ok(Nats { jetstream, subject: subject.to_owned() })
+        Ok(Nats { client, jetstream, subject: subject.to_owned() })
     }
 
     /// Publishes one message and waits for JetStream's ack: `Duplicate` when the stream already
     /// had its key (a resend, perhaps taken by another instance).
+    ///
+    /// While the connection is down the client would queue the publish and send it after the
+    /// reconnect, long after this request got its 500: the message would then be stored behind
+    /// ThingSpace's back and its resend acknowledged as a duplicate. So nothing is published
+    /// then. A publish that races a disconnect can still be sent late; only an ack makes a 200,
+    /// so that costs a stored message answered 500, never a lost one answered 200.
     pub async fn publish(&self, key: &str, line: String) -> io::Result<Written> {
+        let state = self.client.connection_state();
+        if state != async_nats::connection::State::Connected {
+            return Err(io::Error::other(format!("NATS is not connected ({state})")));
+        }
         let mut headers = async_nats::HeaderMap::new();
         headers.insert("Nats-Msg-Id", key);
         let ack = self
