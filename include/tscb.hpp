@@ -64,6 +64,7 @@ inline constexpr std::uint32_t DEFAULT_RETRY_MAX_RETRIES = TSCB_DEFAULT_RETRY_MA
 inline constexpr std::chrono::milliseconds DEFAULT_RETRY_INITIAL_BACKOFF{TSCB_DEFAULT_RETRY_INITIAL_BACKOFF_MS};
 inline constexpr std::chrono::milliseconds DEFAULT_RETRY_MAX_BACKOFF{TSCB_DEFAULT_RETRY_MAX_BACKOFF_MS};
 inline constexpr std::chrono::milliseconds DEFAULT_RETRY_MAX_RETRY_AFTER{TSCB_DEFAULT_RETRY_MAX_RETRY_AFTER_MS};
+inline constexpr std::chrono::milliseconds LOGIN_GUARD_BLOCK{TSCB_LOGIN_GUARD_BLOCK_MS};
 
 /// The production base URL, which a new ClientBuilder uses until base_url().
 inline std::string_view default_base_url() noexcept { return tscb_default_base_url(); }

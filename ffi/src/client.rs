@@ -229,7 +229,7 @@ pub unsafe extern "C" fn tscb_client_builder_set_call_timeout_ms(
 }
 
 /// Remembers refused logins across clients and runs in the file at `path` (off by default): for
-/// an hour after a login with the same base URL, username and password was refused (or its
+/// TSCB_LOGIN_GUARD_BLOCK_MS after a login with the same base URL, username and password was refused (or its
 /// outcome is unknown), the client does not send it again and fails with TSCB_ERR_AUTH
 /// ("Tscb.REQUEST_FAILED.LoginBlocked"), since five failed logins lock the account. The file
 /// holds a keyed hash (HMAC-SHA256), never the password; it is created 0600 in a 0700
@@ -246,7 +246,7 @@ pub unsafe extern "C" fn tscb_client_builder_set_login_guard_file(
 }
 
 /// Sends a login even when the login guard file (tscb_client_builder_set_login_guard_file())
-/// says the same credentials were refused within the hour (non-zero: ignore the guard; default
+/// says the same credentials were refused within TSCB_LOGIN_GUARD_BLOCK_MS (non-zero: ignore the guard; default
 /// zero). Its outcome is still recorded. TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_client_builder_set_ignore_login_guard(

@@ -26,6 +26,9 @@ pub const TSCB_MAX_CALLBACK_BYTES: usize = 1_048_576;
 /// The most characters ThingSpace takes in a callback username or password.
 pub const TSCB_MAX_CREDENTIAL_CHARS: usize = 40;
 
+/// How long a login refused (or of unknown outcome) stays refused by the login guard file
+/// (tscb_client_builder_set_login_guard_file()).
+pub const TSCB_LOGIN_GUARD_BLOCK_MS: u64 = 3_600_000;
 /// How many times a call may be repeated unless set (tscb_client_builder_set_max_retries()).
 pub const TSCB_DEFAULT_RETRY_MAX_RETRIES: u32 = 2;
 /// The first wait before a retry, unless the answer's Retry-After says otherwise; each later one
@@ -47,6 +50,7 @@ const _: () = assert!(TSCB_DEFAULT_CALL_TIMEOUT_MS == ms(tscb::DEFAULT_CALL_TIME
 const _: () = assert!(TSCB_MAX_TIMEOUT_MS == ms(tscb::MAX_TIMEOUT));
 const _: () = assert!(TSCB_DEFAULT_PREVIOUS_PASSWORD_WINDOW_MS == ms(tscb::DEFAULT_PREVIOUS_PASSWORD_WINDOW));
 const _: () = assert!(TSCB_MAX_CALLBACK_BYTES == tscb::MAX_CALLBACK_BYTES);
+const _: () = assert!(TSCB_LOGIN_GUARD_BLOCK_MS == ms(tscb::LOGIN_GUARD_BLOCK));
 const _: () = assert!(TSCB_DEFAULT_RETRY_MAX_RETRIES == tscb::RetryPolicy::DEFAULT_MAX_RETRIES);
 const _: () = assert!(TSCB_DEFAULT_RETRY_INITIAL_BACKOFF_MS == ms(tscb::RetryPolicy::DEFAULT_INITIAL_BACKOFF));
 const _: () = assert!(TSCB_DEFAULT_RETRY_MAX_BACKOFF_MS == ms(tscb::RetryPolicy::DEFAULT_MAX_BACKOFF));

@@ -288,6 +288,7 @@ def test_the_retry_defaults_and_the_base_url_are_exported() -> None:
     with tscb.Client(bearer_token="b", session_token="s") as client:
         assert client.base_url == tscb.DEFAULT_BASE_URL
     assert tscb.DEFAULT_BASE_URL.startswith("https://")
+    assert tscb.LOGIN_GUARD_BLOCK == 60 * 60
 
 
 def test_device_id_and_fault_are_immutable_values() -> None:

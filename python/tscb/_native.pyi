@@ -32,6 +32,7 @@ __all__ = [
     "ERROR_CODES",
     "InvalidInputError",
     "InvalidResponseError",
+    "LOGIN_GUARD_BLOCK",
     "MAX_CALLBACK_BYTES",
     "MAX_CREDENTIAL_CHARS",
     "MAX_TIMEOUT",
@@ -72,6 +73,8 @@ DEFAULT_RETRY_MAX_BACKOFF: float
 DEFAULT_RETRY_MAX_RETRY_AFTER: float
 # The production base URL, which base_url=None means.
 DEFAULT_BASE_URL: str
+# How long the login guard file keeps a refused login (or one of unknown outcome) from being sent.
+LOGIN_GUARD_BLOCK: float
 
 class TscbError(Exception):
     error_code: str
