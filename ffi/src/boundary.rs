@@ -90,7 +90,10 @@ pub(crate) unsafe fn setter<T: KeepsSetterError>(
 
 /// The `*_error()` functions: TSCB_OK when no setter of the object behind `ptr` failed, else
 /// the first failure's result, with a new copy of its error in `*err`.
-pub(crate) unsafe fn setter_error<T: KeepsSetterError>(ptr: *const T, err: *mut *mut tscb_error) -> tscb_result {
+pub(crate) unsafe fn setter_error<T: KeepsSetterError>(
+    ptr: *const T,
+    err: *mut *mut tscb_error,
+) -> tscb_result {
     let Some(target) = ptr.as_ref() else { return call(err, || Err(null(T::NAME))) };
     match target.setter_error() {
         None => TSCB_OK,
@@ -146,7 +149,10 @@ pub(crate) unsafe fn opt_str<'a>(ptr: *const c_char, name: &str) -> Result<Optio
 pub(crate) fn not_utf8(name: &str) -> Failure {
     Failure {
         result: TSCB_ERR_INVALID_UTF8,
-        error: tscb::Error::invalid_argument(codes::ARGUMENT_ENCODING, format!("`{name}` is not valid UTF-8")),
+        error: tscb::Error::invalid_argument(
+            codes::ARGUMENT_ENCODING,
+            format!("`{name}` is not valid UTF-8"),
+        ),
     }
 }
 

@@ -3,7 +3,9 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use crate::boundary::{arg_mut, arg_str, call, free_box, out_ptr, setter, setter_error, Failure, KeepsSetterError};
+use crate::boundary::{
+    arg_mut, arg_str, call, free_box, out_ptr, setter, setter_error, Failure, KeepsSetterError,
+};
 use crate::error::tscb_error;
 use crate::result::*;
 
@@ -44,9 +46,7 @@ pub struct tscb_client {
 /// Never NULL.
 #[no_mangle]
 pub extern "C" fn tscb_client_builder_new() -> *mut tscb_client_builder {
-    crate::boundary::guard(std::ptr::null_mut(), || {
-        new_builder(tscb::Client::builder())
-    })
+    crate::boundary::guard(std::ptr::null_mut(), || new_builder(tscb::Client::builder()))
 }
 
 /// A new builder from the THINGSPACE_* environment variables: the credentials

@@ -52,9 +52,11 @@ const _: () = assert!(TSCB_DEFAULT_PREVIOUS_PASSWORD_WINDOW_MS == ms(tscb::DEFAU
 const _: () = assert!(TSCB_MAX_CALLBACK_BYTES == tscb::MAX_CALLBACK_BYTES);
 const _: () = assert!(TSCB_LOGIN_GUARD_BLOCK_MS == ms(tscb::LOGIN_GUARD_BLOCK));
 const _: () = assert!(TSCB_DEFAULT_RETRY_MAX_RETRIES == tscb::RetryPolicy::DEFAULT_MAX_RETRIES);
-const _: () = assert!(TSCB_DEFAULT_RETRY_INITIAL_BACKOFF_MS == ms(tscb::RetryPolicy::DEFAULT_INITIAL_BACKOFF));
+const _: () =
+    assert!(TSCB_DEFAULT_RETRY_INITIAL_BACKOFF_MS == ms(tscb::RetryPolicy::DEFAULT_INITIAL_BACKOFF));
 const _: () = assert!(TSCB_DEFAULT_RETRY_MAX_BACKOFF_MS == ms(tscb::RetryPolicy::DEFAULT_MAX_BACKOFF));
-const _: () = assert!(TSCB_DEFAULT_RETRY_MAX_RETRY_AFTER_MS == ms(tscb::RetryPolicy::DEFAULT_MAX_RETRY_AFTER));
+const _: () =
+    assert!(TSCB_DEFAULT_RETRY_MAX_RETRY_AFTER_MS == ms(tscb::RetryPolicy::DEFAULT_MAX_RETRY_AFTER));
 const _: () = assert!(TSCB_MAX_CREDENTIAL_CHARS == tscb::MAX_CREDENTIAL_CHARS);
 
 /// The production base URL, which a new builder uses until tscb_client_builder_set_base_url()

@@ -154,7 +154,11 @@ pub unsafe extern "C" fn tscb_check_text(
 /// is. On failure `*err` (when `err` is not NULL) is a new error that the caller frees. `name`
 /// may be NULL.
 #[no_mangle]
-pub unsafe extern "C" fn tscb_check_millis(name: *const c_char, ms: i64, err: *mut *mut tscb_error) -> tscb_result {
+pub unsafe extern "C" fn tscb_check_millis(
+    name: *const c_char,
+    ms: i64,
+    err: *mut *mut tscb_error,
+) -> tscb_result {
     call(err, || {
         let name = opt_str(name, "name")?.unwrap_or("duration");
         if ms < 0 {
