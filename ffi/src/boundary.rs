@@ -52,7 +52,7 @@ pub(crate) fn call(err: *mut *mut tscb_error, body: impl FnOnce() -> Result<(), 
 fn give(failure: &Failure, err: *mut *mut tscb_error) {
     if !err.is_null() {
         // Building the error cannot panic in practice; if it did, the caller still gets the code.
-        if let Ok(boxed) = catch_unwind(AssertUnwindSafe(|| tscb_error::boxed(&failure))) {
+        if let Ok(boxed) = catch_unwind(AssertUnwindSafe(|| tscb_error::boxed(failure))) {
             // SAFETY: the caller promises `err`, when not NULL, points to writable storage.
             unsafe { *err = boxed };
         }
