@@ -58,6 +58,34 @@
 #define TSCB_MAX_CREDENTIAL_CHARS 40
 
 /**
+ * How long a login refused (or of unknown outcome) stays refused by the login guard file
+ * (tscb_client_builder_set_login_guard_file()).
+ */
+#define TSCB_LOGIN_GUARD_BLOCK_MS 3600000
+
+/**
+ * How many times a call may be repeated unless set (tscb_client_builder_set_max_retries()).
+ */
+#define TSCB_DEFAULT_RETRY_MAX_RETRIES 2
+
+/**
+ * The first wait before a retry, unless the answer's Retry-After says otherwise; each later one
+ * doubles (with jitter), up to TSCB_DEFAULT_RETRY_MAX_BACKOFF_MS.
+ */
+#define TSCB_DEFAULT_RETRY_INITIAL_BACKOFF_MS 200
+
+/**
+ * The longest wait between retries that the backoff reaches.
+ */
+#define TSCB_DEFAULT_RETRY_MAX_BACKOFF_MS 2000
+
+/**
+ * The longest Retry-After that is waited for; with a longer one the call fails with the
+ * service's answer (its wait in the error) instead of trying again early.
+ */
+#define TSCB_DEFAULT_RETRY_MAX_RETRY_AFTER_MS 10000
+
+/**
  * ThingSpace's answer to a register or deregister: the account and service it acted on.
  * Opaque; free with tscb_callback_ack_free().
  */
@@ -79,7 +107,8 @@ typedef struct tscb_callback_message tscb_callback_message;
  * Checks where a callback came from and the username and password in it. Opaque: create with
  * tscb_callback_verifier_new(), free with tscb_callback_verifier_free(). Once set up, one
  * verifier may be used by tscb_callback_verifier_verify() from many threads at once; the
- * setters must not run while another thread uses it.
+ * setters must not run while another thread uses it. The first setter that fails is kept, for
+ * tscb_callback_verifier_error().
  */
 typedef struct tscb_callback_verifier tscb_callback_verifier;
 
@@ -92,7 +121,9 @@ typedef struct tscb_client tscb_client;
 
 /**
  * Collects a client's settings. Opaque: create with tscb_client_builder_new(), set, then
- * consume with tscb_client_builder_build() (or free with tscb_client_builder_free()).
+ * consume with tscb_client_builder_build() (or free with tscb_client_builder_free()). A setter
+ * that fails is kept (the first one): tscb_client_builder_build() then fails with its error, as
+ * does tscb_client_builder_error() at once.
  */
 typedef struct tscb_client_builder tscb_client_builder;
 
@@ -369,7 +400,8 @@ tscb_result tscb_callback_verifier_set_previous_password(struct tscb_callback_ve
  * Allows messages from `source`: an IPv4 or IPv6 address ("192.0.2.7") or CIDR block
  * ("10.20.0.0/16", "2001:db8::/48"). **The first call replaces the default list** of Verizon's
  * addresses; later calls add to it. No effect after tscb_callback_verifier_allow_any_source().
- * TSCB_ERR_INVALID_INPUT (the verifier unchanged) when `source` is neither;
+ * TSCB_ERR_INVALID_INPUT (the verifier unchanged; the error kept for
+ * tscb_callback_verifier_error()) when `source` is neither;
  * TSCB_ERR_NULL_PARAMETER if `verifier` or `source` is NULL.
  */
 tscb_result tscb_callback_verifier_allow_source(struct tscb_callback_verifier *verifier,
@@ -380,6 +412,15 @@ tscb_result tscb_callback_verifier_allow_source(struct tscb_callback_verifier *v
  * TSCB_ERR_NULL_PARAMETER if `verifier` is NULL.
  */
 tscb_result tscb_callback_verifier_allow_any_source(struct tscb_callback_verifier *verifier);
+
+/**
+ * The first failure of a setter on `verifier`, which only returned its result: TSCB_OK when none
+ * failed; else that result, with `*err` (when `err` is not NULL) a new tscb_error carrying its
+ * code and message (`Tscb.INPUT_INVALID.SourceAddress.Malformed`, …), which the caller frees.
+ * TSCB_ERR_NULL_PARAMETER (with `*err`) if `verifier` is NULL.
+ */
+tscb_result tscb_callback_verifier_error(const struct tscb_callback_verifier *verifier,
+                                         struct tscb_error **err);
 
 /**
  * Checks the source address `source_ip` (text such as "192.0.2.7" or "::ffff:192.0.2.7",
@@ -525,7 +566,7 @@ void tscb_callback_list_free(struct tscb_callback_list *list);
 
 /**
  * A new builder with the defaults: the production base URL
- * (https://thingspace.verizon.com/api), TSCB_DEFAULT_CONNECT_TIMEOUT_MS to connect,
+ * (tscb_default_base_url()), TSCB_DEFAULT_CONNECT_TIMEOUT_MS to connect,
  * TSCB_DEFAULT_TIMEOUT_MS for each request and TSCB_DEFAULT_CALL_TIMEOUT_MS for each call. The caller
  * owns it: build it with tscb_client_builder_build() or free it with tscb_client_builder_free().
  * Never NULL.
@@ -550,7 +591,7 @@ tscb_result tscb_client_builder_from_env(struct tscb_client_builder **out,
  * Sets the API's base URL, up to and including `/api`. It must be https, or plain http to a
  * loopback host (the simulator). Checked by tscb_client_builder_build(). `url` is copied.
  * TSCB_ERR_NULL_PARAMETER if `builder` or `url` is NULL; TSCB_ERR_INVALID_UTF8 if `url` is not
- * UTF-8 (the builder is then unchanged).
+ * UTF-8 (kept: see tscb_client_builder_build()).
  */
 tscb_result tscb_client_builder_set_base_url(struct tscb_client_builder *builder, const char *url);
 
@@ -587,7 +628,7 @@ tscb_result tscb_client_builder_set_user_agent(struct tscb_client_builder *build
  * again when the session expires. A login that was refused, or whose outcome is unknown, is
  * never sent again by the client (five failed logins lock the account). All four are copied and checked by
  * tscb_client_builder_build(). TSCB_ERR_NULL_PARAMETER if any argument is NULL;
- * TSCB_ERR_INVALID_UTF8 if a string is not UTF-8 (the builder is then unchanged).
+ * TSCB_ERR_INVALID_UTF8 if a string is not UTF-8 (kept: see tscb_client_builder_build()).
  */
 tscb_result tscb_client_builder_set_credentials(struct tscb_client_builder *builder,
                                                 const char *client_id,
@@ -597,7 +638,10 @@ tscb_result tscb_client_builder_set_credentials(struct tscb_client_builder *buil
 
 /**
  * Sets how many times a call may be repeated after a transient failure, where repeating it is
- * harmless (default 2; 0 turns retries off). See docs/rust.md (Retries) for which calls are retried.
+ * harmless (default TSCB_DEFAULT_RETRY_MAX_RETRIES; 0 turns retries off). Between attempts the
+ * client waits for the answer's Retry-After, up to TSCB_DEFAULT_RETRY_MAX_RETRY_AFTER_MS, or
+ * else a backoff from TSCB_DEFAULT_RETRY_INITIAL_BACKOFF_MS doubling up to
+ * TSCB_DEFAULT_RETRY_MAX_BACKOFF_MS. See docs/rust.md (Retries) for which calls are retried.
  * TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
  */
 tscb_result tscb_client_builder_set_max_retries(struct tscb_client_builder *builder,
@@ -633,7 +677,7 @@ tscb_result tscb_client_builder_set_call_timeout_ms(struct tscb_client_builder *
 
 /**
  * Remembers refused logins across clients and runs in the file at `path` (off by default): for
- * an hour after a login with the same base URL, username and password was refused (or its
+ * TSCB_LOGIN_GUARD_BLOCK_MS after a login with the same base URL, username and password was refused (or its
  * outcome is unknown), the client does not send it again and fails with TSCB_ERR_AUTH
  * ("Tscb.REQUEST_FAILED.LoginBlocked"), since five failed logins lock the account. The file
  * holds a keyed hash (HMAC-SHA256), never the password; it is created 0600 in a 0700
@@ -647,7 +691,7 @@ tscb_result tscb_client_builder_set_login_guard_file(struct tscb_client_builder 
 
 /**
  * Sends a login even when the login guard file (tscb_client_builder_set_login_guard_file())
- * says the same credentials were refused within the hour (non-zero: ignore the guard; default
+ * says the same credentials were refused within TSCB_LOGIN_GUARD_BLOCK_MS (non-zero: ignore the guard; default
  * zero). Its outcome is still recorded. TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
  */
 tscb_result tscb_client_builder_set_ignore_login_guard(struct tscb_client_builder *builder,
@@ -701,9 +745,19 @@ tscb_result tscb_client_builder_set_proxy(struct tscb_client_builder *builder, c
  * Checks the settings and builds a client. The builder is consumed whatever the outcome (do
  * not use or free it afterwards), unless `builder` or `out` is NULL, in which case nothing
  * happens. On success `*out` is a new client that the caller frees with tscb_client_free().
+ * When a setter failed, fails with the first such failure (tscb_client_builder_error()).
  */
 tscb_result tscb_client_builder_build(struct tscb_client_builder *builder,
                                       struct tscb_client **out,
+                                      struct tscb_error **err);
+
+/**
+ * The first failure of a setter on `builder`, which only returned its result: TSCB_OK when none
+ * failed; else that result, with `*err` (when `err` is not NULL) a new tscb_error carrying its
+ * code and message, which the caller frees. tscb_client_builder_build() fails with it too.
+ * TSCB_ERR_NULL_PARAMETER (with `*err`) if `builder` is NULL.
+ */
+tscb_result tscb_client_builder_error(const struct tscb_client_builder *builder,
                                       struct tscb_error **err);
 
 /**
@@ -723,6 +777,12 @@ void tscb_client_builder_free(struct tscb_client_builder *builder);
  * Frees a client. NULL does nothing. No other thread may be using it.
  */
 void tscb_client_free(struct tscb_client *client);
+
+/**
+ * The production base URL, which a new builder uses until tscb_client_builder_set_base_url()
+ * (a function, as cbindgen writes no string constant). Static; never NULL, never to be freed.
+ */
+const char *tscb_default_base_url(void);
 
 /**
  * How many ranges of callback ports ThingSpace documents (see tscb_callback_port_range()).
@@ -800,6 +860,29 @@ tscb_result tscb_error_kind(const struct tscb_error *error);
  * string that the caller frees with tscb_string_free(). NULL when `error` is NULL.
  */
 char *tscb_error_to_json(const struct tscb_error *error);
+
+/**
+ * For a binding whose strings carry a length (C++'s std::string_view): checks that the `len`
+ * bytes at `text` can be passed as the C string argument `name`, so that the binding reports
+ * the library's error rather than one of its own. A NUL byte, which a C string cannot carry, is
+ * TSCB_ERR_INVALID_INPUT (`Tscb.INPUT_INVALID.Argument.Encoding`); bytes that are not UTF-8 are
+ * TSCB_ERR_INVALID_UTF8 (the same code), as the call itself would answer. On failure `*err`
+ * (when `err` is not NULL) is a new error that the caller frees. `text` may be NULL only when
+ * `len` is 0; `name` may be NULL (the message then names no argument).
+ */
+tscb_result tscb_check_text(const char *name,
+                            const char *text,
+                            size_t len,
+                            struct tscb_error **err);
+
+/**
+ * For a binding whose durations are signed (C++'s std::chrono): checks that `ms`, given as
+ * the argument `name`, is not negative, so that the binding reports the library's error rather
+ * than one of its own: TSCB_ERR_INVALID_INPUT (`Tscb.INPUT_INVALID.Timeout.Invalid`) when it
+ * is. On failure `*err` (when `err` is not NULL) is a new error that the caller frees. `name`
+ * may be NULL.
+ */
+tscb_result tscb_check_millis(const char *name, int64_t ms, struct tscb_error **err);
 
 /**
  * Frees an error. NULL does nothing.

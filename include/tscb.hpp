@@ -12,7 +12,10 @@
 //    only call the C *_free functions, which cannot fail).
 //  - std::string_view arguments are copied into NUL-terminated strings before they reach C. A
 //    view with a NUL byte inside cannot be passed to C without being cut short, so it is refused
-//    (Tscb.INPUT_INVALID.Argument.Encoding) rather than silently truncated.
+//    (with the C library's error, from tscb_check_text()) rather than silently truncated.
+//  - Every error's code and message come from the C library: this header writes none of its own
+//    (a setter's failure is read back with tscb_client_builder_error() or
+//    tscb_callback_verifier_error()).
 //  - Strings read from a CallbackMessage are views into it: valid until it is destroyed (as the
 //    C accessors' strings), so its password is not copied around and is wiped when it goes.
 #ifndef TSCB_HPP
@@ -57,6 +60,22 @@ inline constexpr std::chrono::milliseconds MAX_TIMEOUT{TSCB_MAX_TIMEOUT_MS};
 inline constexpr std::chrono::milliseconds DEFAULT_PREVIOUS_PASSWORD_WINDOW{TSCB_DEFAULT_PREVIOUS_PASSWORD_WINDOW_MS};
 inline constexpr std::size_t MAX_CALLBACK_BYTES = TSCB_MAX_CALLBACK_BYTES;
 inline constexpr std::size_t MAX_CREDENTIAL_CHARS = TSCB_MAX_CREDENTIAL_CHARS;
+inline constexpr std::uint32_t DEFAULT_RETRY_MAX_RETRIES = TSCB_DEFAULT_RETRY_MAX_RETRIES;
+inline constexpr std::chrono::milliseconds DEFAULT_RETRY_INITIAL_BACKOFF{TSCB_DEFAULT_RETRY_INITIAL_BACKOFF_MS};
+inline constexpr std::chrono::milliseconds DEFAULT_RETRY_MAX_BACKOFF{TSCB_DEFAULT_RETRY_MAX_BACKOFF_MS};
+inline constexpr std::chrono::milliseconds DEFAULT_RETRY_MAX_RETRY_AFTER{TSCB_DEFAULT_RETRY_MAX_RETRY_AFTER_MS};
+inline constexpr std::chrono::milliseconds LOGIN_GUARD_BLOCK{TSCB_LOGIN_GUARD_BLOCK_MS};
+
+/// The production base URL, which a new ClientBuilder uses until base_url().
+inline std::string_view default_base_url() noexcept { return tscb_default_base_url(); }
+
+/// Whether a failed request may have reached the service: what decides whether repeating it is
+/// harmless, and whether a register may have taken effect.
+enum class Sent : std::uint32_t {
+    No = TSCB_SENT_NO,        ///< nothing reached it: bad input, no connection, TLS or the proxy refused
+    Maybe = TSCB_SENT_MAYBE,  ///< it may have been acted on: the connection broke, or time ran out
+    Yes = TSCB_SENT_YES,      ///< the service answered
+};
 
 /// A failure: the API's `errorCode` (code()) and `errorMessage` (message()), the HTTP status of
 /// the answer when one came, and the kind. what() is "code: message". Copying never throws (the
@@ -77,41 +96,35 @@ public:
     int callback_answer_status() const noexcept { return data_->answer_status; }
     /// The error in the API's documented form, {"errorCode":"…","errorMessage":"…"}.
     const std::string &to_json() const noexcept { return data_->json; }
+    /// Whether the request may have reached the service.
+    Sent sent() const noexcept { return static_cast<Sent>(data_->sent); }
+    /// For an invalid-input error, which input it is about ("AccountName", "CallbackUrl", …, as
+    /// the code's second part names it): match on this rather than parse the code. None for any
+    /// other error. A view into the error, valid as long as it (or a copy of it) lives.
+    std::optional<std::string_view> field() const noexcept {
+        if (!data_->field) return std::nullopt;
+        return std::string_view(*data_->field);
+    }
 
-    /// Takes the data of a C error (which the caller still frees). `err` may be NULL (a call that
-    /// fills no tscb_error): the code then comes from the result.
+    /// Takes the data of a C error (which the caller still frees). `err` is NULL only when the C
+    /// library could not make one (out of memory): the code is then empty and the message the
+    /// result's description.
     static Error from_c(tscb_result result, const tscb_error *err) {
         Data d;
         d.result = result;
-        if (err != nullptr) {
-            d.code = text(tscb_error_code(err));
-            d.message = text(tscb_error_message(err));
-            if (std::uint16_t s = tscb_error_http_status(err); s != 0) d.http_status = s;
-            d.answer_status = tscb_callback_answer_status(err);
-            std::unique_ptr<char, StringFree> json(tscb_error_to_json(err));
-            d.json = text(json.get());
+        if (err == nullptr) {
+            d.message = tscb_result_str(result);
             return Error(std::move(d));
         }
-        // The setters report only a result: name the codes the C ABI uses for those results. The
-        // one setter that returns TSCB_ERR_INVALID_INPUT is tscb_callback_verifier_allow_source().
-        switch (result) {
-        case TSCB_ERR_NULL_PARAMETER: d.code = "Tscb.INPUT_INVALID.Argument.Missing"; break;
-        case TSCB_ERR_INVALID_UTF8: d.code = "Tscb.INPUT_INVALID.Argument.Encoding"; break;
-        case TSCB_ERR_INVALID_INPUT: d.code = "Tscb.INPUT_INVALID.SourceAddress.Malformed"; break;
-        case TSCB_ERR_PANIC: d.code = "Tscb.REQUEST_FAILED.Panic"; break;
-        default: d.code = "Tscb.REQUEST_FAILED.Internal"; break;
-        }
-        d.message = tscb_result_str(result);
-        return synthesized(std::move(d));
-    }
-
-    /// An error the C++ layer finds itself (before calling C): `code` is one of the library's.
-    static Error local(tscb_result result, std::string code, std::string message) {
-        Data d;
-        d.result = result;
-        d.code = std::move(code);
-        d.message = std::move(message);
-        return synthesized(std::move(d));
+        d.code = text(tscb_error_code(err));
+        d.message = text(tscb_error_message(err));
+        if (std::uint16_t s = tscb_error_http_status(err); s != 0) d.http_status = s;
+        d.answer_status = tscb_callback_answer_status(err);
+        std::unique_ptr<char, StringFree> json(tscb_error_to_json(err));
+        d.json = text(json.get());
+        d.sent = tscb_error_sent(err);
+        if (const char *f = tscb_error_field(err)) d.field = std::string(f);
+        return Error(std::move(d));
     }
 
 private:
@@ -123,31 +136,11 @@ private:
         std::string code, message, json;
         std::optional<int> http_status;
         int answer_status = 500;
+        tscb_sent sent = TSCB_SENT_MAYBE;
+        std::optional<std::string> field;
     };
 
     static std::string text(const char *s) { return s != nullptr ? std::string(s) : std::string(); }
-    static std::string json_quote(const std::string &s) {
-        static const char hex[] = "0123456789abcdef";
-        std::string out = "\"";
-        for (unsigned char c : s) {
-            if (c == '"' || c == '\\') {
-                out += '\\';
-                out += static_cast<char>(c);
-            } else if (c < 0x20) {
-                out += "\\u00";
-                out += hex[c >> 4];
-                out += hex[c & 15];
-            } else {
-                out += static_cast<char>(c);
-            }
-        }
-        return out + "\"";
-    }
-    static Error synthesized(Data d) {
-        d.json = "{\"errorCode\":" + json_quote(d.code) + ",\"errorMessage\":" + json_quote(d.message) + "}";
-        return Error(std::move(d));
-    }
-
     explicit Error(Data d)
         : std::runtime_error(d.code + ": " + d.message), data_(std::make_shared<const Data>(std::move(d))) {}
 
@@ -174,24 +167,32 @@ inline void check(tscb_result result, tscb_error *err) {
     if (result != TSCB_OK) throw Error::from_c(result, owned.get());
 }
 
-/// For the calls that fill no tscb_error (the setters).
-inline void check(tscb_result result) {
-    if (result != TSCB_OK) throw Error::from_c(result, nullptr);
+/// For the setters, which return only a result: the object keeps the failure, and
+/// `first_error` (tscb_client_builder_error or tscb_callback_verifier_error) hands it over. On a
+/// NULL (moved-from) object that function gives the C library's error for the NULL itself.
+template <typename T>
+void check_setter(tscb_result result, tscb_result (*first_error)(const T *, tscb_error **), const T *object) {
+    if (result == TSCB_OK) return;
+    tscb_error *err = nullptr;
+    const tscb_result kept = first_error(object, &err);
+    check(kept != TSCB_OK ? kept : result, err);
 }
 
 /// `value` as a NUL-terminated string for C; `name` says which argument in the error.
 inline std::string c_string(std::string_view value, const char *name) {
     if (value.find('\0') != std::string_view::npos) {
-        throw Error::local(TSCB_ERR_INVALID_INPUT, "Tscb.INPUT_INVALID.Argument.Encoding",
-                           std::string("`") + name + "` has a NUL byte, which a C string cannot carry");
+        tscb_error *err = nullptr;
+        const tscb_result r = tscb_check_text(name, value.data(), value.size(), &err);
+        check(r != TSCB_OK ? r : TSCB_ERR_INVALID_INPUT, err);
     }
     return std::string(value);
 }
 
 inline std::uint64_t c_millis(std::chrono::milliseconds ms, const char *name) {
     if (ms.count() < 0) {
-        throw Error::local(TSCB_ERR_INVALID_INPUT, "Tscb.INPUT_INVALID.Timeout.Invalid",
-                           std::string("`") + name + "` is negative");
+        tscb_error *err = nullptr;
+        const tscb_result r = tscb_check_millis(name, static_cast<std::int64_t>(ms.count()), &err);
+        check(r != TSCB_OK ? r : TSCB_ERR_INVALID_INPUT, err);
     }
     return static_cast<std::uint64_t>(ms.count());
 }
@@ -385,18 +386,18 @@ public:
 
     /// The API's base URL, up to and including `/api`: https, or plain http to loopback.
     ClientBuilder &base_url(std::string_view url) & {
-        detail::check(tscb_client_builder_set_base_url(handle_.get(), detail::c_string(url, "base_url").c_str()));
+        set(tscb_client_builder_set_base_url(handle_.get(), detail::c_string(url, "base_url").c_str()));
         return *this;
     }
     ClientBuilder base_url(std::string_view url) && { return std::move(this->base_url(url)); }
     ClientBuilder &bearer_token(std::string_view token) & {
-        detail::check(tscb_client_builder_set_bearer_token(handle_.get(),
+        set(tscb_client_builder_set_bearer_token(handle_.get(),
                                                            detail::c_string(token, "bearer_token").c_str()));
         return *this;
     }
     ClientBuilder bearer_token(std::string_view token) && { return std::move(this->bearer_token(token)); }
     ClientBuilder &session_token(std::string_view token) & {
-        detail::check(tscb_client_builder_set_session_token(handle_.get(),
+        set(tscb_client_builder_set_session_token(handle_.get(),
                                                             detail::c_string(token, "session_token").c_str()));
         return *this;
     }
@@ -405,7 +406,7 @@ public:
     /// (the login username and password, not the callback's username and password).
     ClientBuilder &credentials(std::string_view client_id, std::string_view client_secret,
                                std::string_view login_username, std::string_view login_password) & {
-        detail::check(tscb_client_builder_set_credentials(
+        set(tscb_client_builder_set_credentials(
             handle_.get(), detail::c_string(client_id, "client_id").c_str(),
             detail::c_string(client_secret, "client_secret").c_str(),
             detail::c_string(login_username, "login_username").c_str(),
@@ -417,23 +418,23 @@ public:
         return std::move(this->credentials(client_id, client_secret, login_username, login_password));
     }
     ClientBuilder &user_agent(std::string_view user_agent) & {
-        detail::check(tscb_client_builder_set_user_agent(handle_.get(),
+        set(tscb_client_builder_set_user_agent(handle_.get(),
                                                          detail::c_string(user_agent, "user_agent").c_str()));
         return *this;
     }
     ClientBuilder user_agent(std::string_view user_agent) && { return std::move(this->user_agent(user_agent)); }
     ClientBuilder &max_retries(std::uint32_t retries) & {
-        detail::check(tscb_client_builder_set_max_retries(handle_.get(), retries));
+        set(tscb_client_builder_set_max_retries(handle_.get(), retries));
         return *this;
     }
     ClientBuilder max_retries(std::uint32_t retries) && { return std::move(this->max_retries(retries)); }
     ClientBuilder &retry_register_when_busy(bool retry) & {
-        detail::check(tscb_client_builder_set_retry_register_when_busy(handle_.get(), retry ? 1 : 0));
+        set(tscb_client_builder_set_retry_register_when_busy(handle_.get(), retry ? 1 : 0));
         return *this;
     }
     ClientBuilder retry_register_when_busy(bool retry) && { return std::move(this->retry_register_when_busy(retry)); }
     ClientBuilder &connect_timeout(std::chrono::milliseconds timeout) & {
-        detail::check(tscb_client_builder_set_connect_timeout_ms(handle_.get(),
+        set(tscb_client_builder_set_connect_timeout_ms(handle_.get(),
                                                                  detail::c_millis(timeout, "connect_timeout")));
         return *this;
     }
@@ -442,59 +443,60 @@ public:
     }
     /// Each HTTP request's limit.
     ClientBuilder &timeout(std::chrono::milliseconds timeout) & {
-        detail::check(tscb_client_builder_set_timeout_ms(handle_.get(), detail::c_millis(timeout, "timeout")));
+        set(tscb_client_builder_set_timeout_ms(handle_.get(), detail::c_millis(timeout, "timeout")));
         return *this;
     }
     ClientBuilder timeout(std::chrono::milliseconds timeout) && { return std::move(this->timeout(timeout)); }
     /// One whole call's limit: sign-in, requests, retries and their waits.
     ClientBuilder &call_timeout(std::chrono::milliseconds timeout) & {
-        detail::check(tscb_client_builder_set_call_timeout_ms(handle_.get(),
+        set(tscb_client_builder_set_call_timeout_ms(handle_.get(),
                                                               detail::c_millis(timeout, "call_timeout")));
         return *this;
     }
     ClientBuilder call_timeout(std::chrono::milliseconds timeout) && { return std::move(this->call_timeout(timeout)); }
     ClientBuilder &login_guard_file(std::string_view path) & {
-        detail::check(tscb_client_builder_set_login_guard_file(handle_.get(),
+        set(tscb_client_builder_set_login_guard_file(handle_.get(),
                                                                detail::c_string(path, "login_guard_file").c_str()));
         return *this;
     }
     ClientBuilder login_guard_file(std::string_view path) && { return std::move(this->login_guard_file(path)); }
     ClientBuilder &ignore_login_guard(bool ignore) & {
-        detail::check(tscb_client_builder_set_ignore_login_guard(handle_.get(), ignore ? 1 : 0));
+        set(tscb_client_builder_set_ignore_login_guard(handle_.get(), ignore ? 1 : 0));
         return *this;
     }
     ClientBuilder ignore_login_guard(bool ignore) && { return std::move(this->ignore_login_guard(ignore)); }
     ClientBuilder &check_callback_port(bool check) & {
-        detail::check(tscb_client_builder_set_check_callback_port(handle_.get(), check ? 1 : 0));
+        set(tscb_client_builder_set_check_callback_port(handle_.get(), check ? 1 : 0));
         return *this;
     }
     ClientBuilder check_callback_port(bool check) && { return std::move(this->check_callback_port(check)); }
     ClientBuilder &allow_insecure_http(bool allow) & {
-        detail::check(tscb_client_builder_set_allow_insecure_http(handle_.get(), allow ? 1 : 0));
+        set(tscb_client_builder_set_allow_insecure_http(handle_.get(), allow ? 1 : 0));
         return *this;
     }
     ClientBuilder allow_insecure_http(bool allow) && { return std::move(this->allow_insecure_http(allow)); }
     /// Trusts the CA certificates in the PEM file at `path` too (read by build()).
     ClientBuilder &add_ca_file(std::string_view path) & {
-        detail::check(tscb_client_builder_add_ca_file(handle_.get(), detail::c_string(path, "add_ca_file").c_str()));
+        set(tscb_client_builder_add_ca_file(handle_.get(), detail::c_string(path, "add_ca_file").c_str()));
         return *this;
     }
     ClientBuilder add_ca_file(std::string_view path) && { return std::move(this->add_ca_file(path)); }
     /// Goes through the proxy at `url`, whatever HTTPS_PROXY, ALL_PROXY and NO_PROXY say.
     ClientBuilder &proxy(std::string_view url) & {
-        detail::check(tscb_client_builder_set_proxy(handle_.get(), detail::c_string(url, "proxy").c_str()));
+        set(tscb_client_builder_set_proxy(handle_.get(), detail::c_string(url, "proxy").c_str()));
         return *this;
     }
     ClientBuilder proxy(std::string_view url) && { return std::move(this->proxy(url)); }
     /// No proxy at all, whatever the environment says.
     ClientBuilder &no_proxy() & {
-        detail::check(tscb_client_builder_set_proxy(handle_.get(), nullptr));
+        set(tscb_client_builder_set_proxy(handle_.get(), nullptr));
         return *this;
     }
     ClientBuilder no_proxy() && { return std::move(this->no_proxy()); }
 
     /// Checks the settings and builds the client. Consumes the builder's settings whatever the
-    /// outcome: a setter or build() on it afterwards throws (kind NullParameter).
+    /// outcome: a setter or build() on it afterwards throws (kind NullParameter). A setter that
+    /// threw makes it throw that error again (the C builder keeps it).
     Client build() {
         tscb_client *raw = nullptr;
         tscb_error *err = nullptr;
@@ -506,6 +508,7 @@ public:
 
 private:
     explicit ClientBuilder(tscb_client_builder *raw) noexcept : handle_(raw) {}
+    void set(tscb_result result) const { detail::check_setter(result, tscb_client_builder_error, handle_.get()); }
     detail::Handle<tscb_client_builder, tscb_client_builder_free> handle_;
 };
 
@@ -639,7 +642,7 @@ public:
     /// After re-registering with a new password, also accepts the previous one for `valid_for`.
     CallbackVerifier &set_previous_password(std::string_view password,
                                             std::chrono::milliseconds valid_for = DEFAULT_PREVIOUS_PASSWORD_WINDOW) & {
-        detail::check(tscb_callback_verifier_set_previous_password(
+        set(tscb_callback_verifier_set_previous_password(
             handle_.get(), detail::c_string(password, "password").c_str(), detail::c_millis(valid_for, "valid_for")));
         return *this;
     }
@@ -649,13 +652,13 @@ public:
     }
     /// Allows an IPv4/IPv6 address or CIDR block. The first call replaces the default list.
     CallbackVerifier &allow_source(std::string_view source) & {
-        detail::check(tscb_callback_verifier_allow_source(handle_.get(), detail::c_string(source, "source").c_str()));
+        set(tscb_callback_verifier_allow_source(handle_.get(), detail::c_string(source, "source").c_str()));
         return *this;
     }
     CallbackVerifier allow_source(std::string_view source) && { return std::move(this->allow_source(source)); }
     /// Allows every source (behind a proxy that checks sources itself, or for tests).
     CallbackVerifier &allow_any_source() & {
-        detail::check(tscb_callback_verifier_allow_any_source(handle_.get()));
+        set(tscb_callback_verifier_allow_any_source(handle_.get()));
         return *this;
     }
     CallbackVerifier allow_any_source() && { return std::move(this->allow_any_source()); }
@@ -682,6 +685,7 @@ public:
     }
 
 private:
+    void set(tscb_result result) const { detail::check_setter(result, tscb_callback_verifier_error, handle_.get()); }
     detail::Handle<tscb_callback_verifier, tscb_callback_verifier_free> handle_;
 };
 

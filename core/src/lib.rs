@@ -169,6 +169,7 @@ mod validate;
 pub use async_client::AsyncClient;
 #[doc(hidden)]
 pub use auth::guard::hold_lock_for_tests as __hold_login_guard_lock;
+pub use auth::guard::BLOCK_FOR as LOGIN_GUARD_BLOCK;
 pub use blocking::Client;
 pub use callback::{
     callback_answer_status, callback_answer_status_for_code, previous_password_window_from_secs,

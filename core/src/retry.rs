@@ -50,16 +50,26 @@ impl Default for RetryPolicy {
     /// Two retries, backoff from 200 ms up to 2 s, `Retry-After` honoured up to 10 s.
     fn default() -> Self {
         RetryPolicy {
-            max_retries: 2,
-            initial_backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(2),
-            max_retry_after: Duration::from_secs(10),
+            max_retries: RetryPolicy::DEFAULT_MAX_RETRIES,
+            initial_backoff: RetryPolicy::DEFAULT_INITIAL_BACKOFF,
+            max_backoff: RetryPolicy::DEFAULT_MAX_BACKOFF,
+            max_retry_after: RetryPolicy::DEFAULT_MAX_RETRY_AFTER,
             retry_register_when_busy: false,
         }
     }
 }
 
 impl RetryPolicy {
+    /// The default of [`RetryPolicy::max_retries`]. (The defaults are constants so that the C
+    /// and Python bindings export them rather than restate them.)
+    pub const DEFAULT_MAX_RETRIES: u32 = 2;
+    /// The default of [`RetryPolicy::initial_backoff`].
+    pub const DEFAULT_INITIAL_BACKOFF: Duration = Duration::from_millis(200);
+    /// The default of [`RetryPolicy::max_backoff`].
+    pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(2);
+    /// The default of [`RetryPolicy::max_retry_after`].
+    pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+
     /// Never repeat a call.
     pub fn none() -> Self {
         RetryPolicy { max_retries: 0, ..RetryPolicy::default() }

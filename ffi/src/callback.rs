@@ -6,7 +6,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::boundary::{
-    arg_mut, arg_ref, arg_str, c_string, call, free_box, guard, opt_str, out_ptr, Failure, SecretCString,
+    arg_ref, arg_str, c_string, call, free_box, guard, opt_str, out_ptr, setter, setter_error, Failure,
+    KeepsSetterError, SecretCString,
 };
 use crate::error::tscb_error;
 use crate::result::*;
@@ -40,9 +41,21 @@ struct Strings {
 /// Checks where a callback came from and the username and password in it. Opaque: create with
 /// tscb_callback_verifier_new(), free with tscb_callback_verifier_free(). Once set up, one
 /// verifier may be used by tscb_callback_verifier_verify() from many threads at once; the
-/// setters must not run while another thread uses it.
+/// setters must not run while another thread uses it. The first setter that fails is kept, for
+/// tscb_callback_verifier_error().
 pub struct tscb_callback_verifier {
     inner: tscb::CallbackVerifier,
+    setter_error: Option<Failure>,
+}
+
+impl KeepsSetterError for tscb_callback_verifier {
+    const NAME: &'static str = "verifier";
+    fn setter_error(&self) -> Option<&Failure> {
+        self.setter_error.as_ref()
+    }
+    fn keep_setter_error(&mut self, failure: Failure) {
+        self.setter_error = Some(failure);
+    }
 }
 
 fn to_c(inner: tscb::CallbackMessage) -> *mut tscb_callback_message {
@@ -274,7 +287,7 @@ pub unsafe extern "C" fn tscb_callback_verifier_new(
         if let Some(password) = password {
             inner.set_password(password);
         }
-        *out = Box::into_raw(Box::new(tscb_callback_verifier { inner }));
+        *out = Box::into_raw(Box::new(tscb_callback_verifier { inner, setter_error: None }));
         Ok(())
     })
 }
@@ -289,8 +302,7 @@ pub unsafe extern "C" fn tscb_callback_verifier_set_previous_password(
     password: *const c_char,
     valid_for_ms: u64,
 ) -> tscb_result {
-    call(std::ptr::null_mut(), || {
-        let verifier = arg_mut(verifier, "verifier")?;
+    setter(verifier, |verifier| {
         let password = arg_str(password, "password")?;
         verifier.inner.set_previous_password(password, Duration::from_millis(valid_for_ms));
         Ok(())
@@ -300,15 +312,15 @@ pub unsafe extern "C" fn tscb_callback_verifier_set_previous_password(
 /// Allows messages from `source`: an IPv4 or IPv6 address ("192.0.2.7") or CIDR block
 /// ("10.20.0.0/16", "2001:db8::/48"). **The first call replaces the default list** of Verizon's
 /// addresses; later calls add to it. No effect after tscb_callback_verifier_allow_any_source().
-/// TSCB_ERR_INVALID_INPUT (the verifier unchanged) when `source` is neither;
+/// TSCB_ERR_INVALID_INPUT (the verifier unchanged; the error kept for
+/// tscb_callback_verifier_error()) when `source` is neither;
 /// TSCB_ERR_NULL_PARAMETER if `verifier` or `source` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_callback_verifier_allow_source(
     verifier: *mut tscb_callback_verifier,
     source: *const c_char,
 ) -> tscb_result {
-    call(std::ptr::null_mut(), || {
-        let verifier = arg_mut(verifier, "verifier")?;
+    setter(verifier, |verifier| {
         let source = arg_str(source, "source")?;
         verifier.inner.allow_source(source)?;
         Ok(())
@@ -321,10 +333,22 @@ pub unsafe extern "C" fn tscb_callback_verifier_allow_source(
 pub unsafe extern "C" fn tscb_callback_verifier_allow_any_source(
     verifier: *mut tscb_callback_verifier,
 ) -> tscb_result {
-    call(std::ptr::null_mut(), || {
-        arg_mut(verifier, "verifier")?.inner.allow_any_source();
+    setter(verifier, |verifier| {
+        verifier.inner.allow_any_source();
         Ok(())
     })
+}
+
+/// The first failure of a setter on `verifier`, which only returned its result: TSCB_OK when none
+/// failed; else that result, with `*err` (when `err` is not NULL) a new tscb_error carrying its
+/// code and message (`Tscb.INPUT_INVALID.SourceAddress.Malformed`, …), which the caller frees.
+/// TSCB_ERR_NULL_PARAMETER (with `*err`) if `verifier` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_callback_verifier_error(
+    verifier: *const tscb_callback_verifier,
+    err: *mut *mut tscb_error,
+) -> tscb_result {
+    setter_error(verifier, err)
 }
 
 /// Checks the source address `source_ip` (text such as "192.0.2.7" or "::ffff:192.0.2.7",

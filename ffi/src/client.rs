@@ -3,14 +3,33 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use crate::boundary::{arg_mut, arg_str, call, free_box, out_ptr, Failure};
+use crate::boundary::{
+    arg_mut, arg_str, call, free_box, out_ptr, setter, setter_error, Failure, KeepsSetterError,
+};
 use crate::error::tscb_error;
 use crate::result::*;
 
 /// Collects a client's settings. Opaque: create with tscb_client_builder_new(), set, then
-/// consume with tscb_client_builder_build() (or free with tscb_client_builder_free()).
+/// consume with tscb_client_builder_build() (or free with tscb_client_builder_free()). A setter
+/// that fails is kept (the first one): tscb_client_builder_build() then fails with its error, as
+/// does tscb_client_builder_error() at once.
 pub struct tscb_client_builder {
     inner: tscb::ClientBuilder,
+    setter_error: Option<Failure>,
+}
+
+impl KeepsSetterError for tscb_client_builder {
+    const NAME: &'static str = "builder";
+    fn setter_error(&self) -> Option<&Failure> {
+        self.setter_error.as_ref()
+    }
+    fn keep_setter_error(&mut self, failure: Failure) {
+        self.setter_error = Some(failure);
+    }
+}
+
+fn new_builder(inner: tscb::ClientBuilder) -> *mut tscb_client_builder {
+    Box::into_raw(Box::new(tscb_client_builder { inner, setter_error: None }))
 }
 
 /// A ThingSpace callback API client. Opaque and thread-safe: one client may be used from many
@@ -21,15 +40,13 @@ pub struct tscb_client {
 }
 
 /// A new builder with the defaults: the production base URL
-/// (https://thingspace.verizon.com/api), TSCB_DEFAULT_CONNECT_TIMEOUT_MS to connect,
+/// (tscb_default_base_url()), TSCB_DEFAULT_CONNECT_TIMEOUT_MS to connect,
 /// TSCB_DEFAULT_TIMEOUT_MS for each request and TSCB_DEFAULT_CALL_TIMEOUT_MS for each call. The caller
 /// owns it: build it with tscb_client_builder_build() or free it with tscb_client_builder_free().
 /// Never NULL.
 #[no_mangle]
 pub extern "C" fn tscb_client_builder_new() -> *mut tscb_client_builder {
-    crate::boundary::guard(std::ptr::null_mut(), || {
-        Box::into_raw(Box::new(tscb_client_builder { inner: tscb::Client::builder() }))
-    })
+    crate::boundary::guard(std::ptr::null_mut(), || new_builder(tscb::Client::builder()))
 }
 
 /// A new builder from the THINGSPACE_* environment variables: the credentials
@@ -56,7 +73,7 @@ pub unsafe extern "C" fn tscb_client_builder_from_env(
                 Failure::from(error)
             }
         })?;
-        *out = Box::into_raw(Box::new(tscb_client_builder { inner }));
+        *out = new_builder(inner);
         Ok(())
     })
 }
@@ -68,8 +85,7 @@ unsafe fn set_str(
     name: &str,
     f: impl FnOnce(tscb::ClientBuilder, &str) -> tscb::ClientBuilder,
 ) -> tscb_result {
-    call(std::ptr::null_mut(), || {
-        let builder = arg_mut(builder, "builder")?;
+    setter(builder, |builder| {
         let value = arg_str(value, name)?;
         let inner = std::mem::take(&mut builder.inner);
         builder.inner = f(inner, value);
@@ -80,7 +96,7 @@ unsafe fn set_str(
 /// Sets the API's base URL, up to and including `/api`. It must be https, or plain http to a
 /// loopback host (the simulator). Checked by tscb_client_builder_build(). `url` is copied.
 /// TSCB_ERR_NULL_PARAMETER if `builder` or `url` is NULL; TSCB_ERR_INVALID_UTF8 if `url` is not
-/// UTF-8 (the builder is then unchanged).
+/// UTF-8 (kept: see tscb_client_builder_build()).
 #[no_mangle]
 pub unsafe extern "C" fn tscb_client_builder_set_base_url(
     builder: *mut tscb_client_builder,
@@ -126,8 +142,7 @@ unsafe fn set_with(
     builder: *mut tscb_client_builder,
     f: impl FnOnce(tscb::ClientBuilder) -> tscb::ClientBuilder,
 ) -> tscb_result {
-    call(std::ptr::null_mut(), || {
-        let builder = arg_mut(builder, "builder")?;
+    setter(builder, |builder| {
         let inner = std::mem::take(&mut builder.inner);
         builder.inner = f(inner);
         Ok(())
@@ -142,7 +157,7 @@ unsafe fn set_with(
 /// again when the session expires. A login that was refused, or whose outcome is unknown, is
 /// never sent again by the client (five failed logins lock the account). All four are copied and checked by
 /// tscb_client_builder_build(). TSCB_ERR_NULL_PARAMETER if any argument is NULL;
-/// TSCB_ERR_INVALID_UTF8 if a string is not UTF-8 (the builder is then unchanged).
+/// TSCB_ERR_INVALID_UTF8 if a string is not UTF-8 (kept: see tscb_client_builder_build()).
 #[no_mangle]
 pub unsafe extern "C" fn tscb_client_builder_set_credentials(
     builder: *mut tscb_client_builder,
@@ -151,8 +166,7 @@ pub unsafe extern "C" fn tscb_client_builder_set_credentials(
     login_username: *const c_char,
     login_password: *const c_char,
 ) -> tscb_result {
-    call(std::ptr::null_mut(), || {
-        let builder = arg_mut(builder, "builder")?;
+    setter(builder, |builder| {
         let client_id = arg_str(client_id, "client_id")?;
         let client_secret = arg_str(client_secret, "client_secret")?;
         let login_username = arg_str(login_username, "login_username")?;
@@ -164,7 +178,10 @@ pub unsafe extern "C" fn tscb_client_builder_set_credentials(
 }
 
 /// Sets how many times a call may be repeated after a transient failure, where repeating it is
-/// harmless (default 2; 0 turns retries off). See docs/rust.md (Retries) for which calls are retried.
+/// harmless (default TSCB_DEFAULT_RETRY_MAX_RETRIES; 0 turns retries off). Between attempts the
+/// client waits for the answer's Retry-After, up to TSCB_DEFAULT_RETRY_MAX_RETRY_AFTER_MS, or
+/// else a backoff from TSCB_DEFAULT_RETRY_INITIAL_BACKOFF_MS doubling up to
+/// TSCB_DEFAULT_RETRY_MAX_BACKOFF_MS. See docs/rust.md (Retries) for which calls are retried.
 /// TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_client_builder_set_max_retries(
@@ -212,7 +229,7 @@ pub unsafe extern "C" fn tscb_client_builder_set_call_timeout_ms(
 }
 
 /// Remembers refused logins across clients and runs in the file at `path` (off by default): for
-/// an hour after a login with the same base URL, username and password was refused (or its
+/// TSCB_LOGIN_GUARD_BLOCK_MS after a login with the same base URL, username and password was refused (or its
 /// outcome is unknown), the client does not send it again and fails with TSCB_ERR_AUTH
 /// ("Tscb.REQUEST_FAILED.LoginBlocked"), since five failed logins lock the account. The file
 /// holds a keyed hash (HMAC-SHA256), never the password; it is created 0600 in a 0700
@@ -229,7 +246,7 @@ pub unsafe extern "C" fn tscb_client_builder_set_login_guard_file(
 }
 
 /// Sends a login even when the login guard file (tscb_client_builder_set_login_guard_file())
-/// says the same credentials were refused within the hour (non-zero: ignore the guard; default
+/// says the same credentials were refused within TSCB_LOGIN_GUARD_BLOCK_MS (non-zero: ignore the guard; default
 /// zero). Its outcome is still recorded. TSCB_ERR_NULL_PARAMETER if `builder` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tscb_client_builder_set_ignore_login_guard(
@@ -306,6 +323,7 @@ pub unsafe extern "C" fn tscb_client_builder_set_proxy(
 /// Checks the settings and builds a client. The builder is consumed whatever the outcome (do
 /// not use or free it afterwards), unless `builder` or `out` is NULL, in which case nothing
 /// happens. On success `*out` is a new client that the caller frees with tscb_client_free().
+/// When a setter failed, fails with the first such failure (tscb_client_builder_error()).
 #[no_mangle]
 pub unsafe extern "C" fn tscb_client_builder_build(
     builder: *mut tscb_client_builder,
@@ -317,10 +335,25 @@ pub unsafe extern "C" fn tscb_client_builder_build(
         arg_mut(builder, "builder")?;
         let out = out_ptr(out, "out")?;
         let builder = Box::from_raw(builder);
+        if let Some(failure) = builder.setter_error {
+            return Err(failure);
+        }
         let client = builder.inner.build().map_err(Failure::from)?;
         *out = Box::into_raw(Box::new(tscb_client { inner: client }));
         Ok(())
     })
+}
+
+/// The first failure of a setter on `builder`, which only returned its result: TSCB_OK when none
+/// failed; else that result, with `*err` (when `err` is not NULL) a new tscb_error carrying its
+/// code and message, which the caller frees. tscb_client_builder_build() fails with it too.
+/// TSCB_ERR_NULL_PARAMETER (with `*err`) if `builder` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_client_builder_error(
+    builder: *const tscb_client_builder,
+    err: *mut *mut tscb_error,
+) -> tscb_result {
+    setter_error(builder, err)
 }
 
 /// A problem with the login guard file that the client met (unreadable, not in the expected

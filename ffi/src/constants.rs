@@ -1,5 +1,5 @@
 //! Core's defaults and limits for C: `TSCB_DEFAULT_*` and `TSCB_MAX_*` in the header, and the
-//! lists (callback ports, Verizon's callback sources) through functions, so that the doc
+//! lists (callback ports, Verizon's callback sources) and the base URL through functions, so that the doc
 //! comments of the header name these instead of restating values.
 //!
 //! cbindgen writes a `#define` only for a literal, so each value is written here once more; the
@@ -26,6 +26,20 @@ pub const TSCB_MAX_CALLBACK_BYTES: usize = 1_048_576;
 /// The most characters ThingSpace takes in a callback username or password.
 pub const TSCB_MAX_CREDENTIAL_CHARS: usize = 40;
 
+/// How long a login refused (or of unknown outcome) stays refused by the login guard file
+/// (tscb_client_builder_set_login_guard_file()).
+pub const TSCB_LOGIN_GUARD_BLOCK_MS: u64 = 3_600_000;
+/// How many times a call may be repeated unless set (tscb_client_builder_set_max_retries()).
+pub const TSCB_DEFAULT_RETRY_MAX_RETRIES: u32 = 2;
+/// The first wait before a retry, unless the answer's Retry-After says otherwise; each later one
+/// doubles (with jitter), up to TSCB_DEFAULT_RETRY_MAX_BACKOFF_MS.
+pub const TSCB_DEFAULT_RETRY_INITIAL_BACKOFF_MS: u64 = 200;
+/// The longest wait between retries that the backoff reaches.
+pub const TSCB_DEFAULT_RETRY_MAX_BACKOFF_MS: u64 = 2_000;
+/// The longest Retry-After that is waited for; with a longer one the call fails with the
+/// service's answer (its wait in the error) instead of trying again early.
+pub const TSCB_DEFAULT_RETRY_MAX_RETRY_AFTER_MS: u64 = 10_000;
+
 const fn ms(d: std::time::Duration) -> u64 {
     d.as_millis() as u64
 }
@@ -36,7 +50,22 @@ const _: () = assert!(TSCB_DEFAULT_CALL_TIMEOUT_MS == ms(tscb::DEFAULT_CALL_TIME
 const _: () = assert!(TSCB_MAX_TIMEOUT_MS == ms(tscb::MAX_TIMEOUT));
 const _: () = assert!(TSCB_DEFAULT_PREVIOUS_PASSWORD_WINDOW_MS == ms(tscb::DEFAULT_PREVIOUS_PASSWORD_WINDOW));
 const _: () = assert!(TSCB_MAX_CALLBACK_BYTES == tscb::MAX_CALLBACK_BYTES);
+const _: () = assert!(TSCB_LOGIN_GUARD_BLOCK_MS == ms(tscb::LOGIN_GUARD_BLOCK));
+const _: () = assert!(TSCB_DEFAULT_RETRY_MAX_RETRIES == tscb::RetryPolicy::DEFAULT_MAX_RETRIES);
+const _: () =
+    assert!(TSCB_DEFAULT_RETRY_INITIAL_BACKOFF_MS == ms(tscb::RetryPolicy::DEFAULT_INITIAL_BACKOFF));
+const _: () = assert!(TSCB_DEFAULT_RETRY_MAX_BACKOFF_MS == ms(tscb::RetryPolicy::DEFAULT_MAX_BACKOFF));
+const _: () =
+    assert!(TSCB_DEFAULT_RETRY_MAX_RETRY_AFTER_MS == ms(tscb::RetryPolicy::DEFAULT_MAX_RETRY_AFTER));
 const _: () = assert!(TSCB_MAX_CREDENTIAL_CHARS == tscb::MAX_CREDENTIAL_CHARS);
+
+/// The production base URL, which a new builder uses until tscb_client_builder_set_base_url()
+/// (a function, as cbindgen writes no string constant). Static; never NULL, never to be freed.
+#[no_mangle]
+pub extern "C" fn tscb_default_base_url() -> *const c_char {
+    static URL: OnceLock<CString> = OnceLock::new();
+    guard(std::ptr::null(), || URL.get_or_init(|| c_string(tscb::DEFAULT_BASE_URL)).as_ptr())
+}
 
 /// How many ranges of callback ports ThingSpace documents (see tscb_callback_port_range()).
 #[no_mangle]
@@ -106,5 +135,7 @@ mod tests {
             .collect();
         assert_eq!(sources, tscb::VERIZON_CALLBACK_SOURCES);
         assert!(tscb_verizon_callback_source(sources.len()).is_null());
+        let url = unsafe { std::ffi::CStr::from_ptr(tscb_default_base_url()) };
+        assert_eq!(url.to_str().unwrap(), tscb::DEFAULT_BASE_URL);
     }
 }

@@ -2,7 +2,9 @@
 
 use std::ffi::{c_char, CString};
 
-use crate::boundary::{c_string, free_box, guard, Failure};
+use tscb::codes;
+
+use crate::boundary::{arg_ref, c_string, call, free_box, guard, not_utf8, opt_str, Failure};
 use crate::result::*;
 
 /// A failure: the API's `errorCode` and `errorMessage`, the HTTP status and the kind. Opaque; read
@@ -107,6 +109,66 @@ pub unsafe extern "C" fn tscb_error_kind(error: *const tscb_error) -> tscb_resul
 pub unsafe extern "C" fn tscb_error_to_json(error: *const tscb_error) -> *mut c_char {
     guard(std::ptr::null_mut(), || {
         error.as_ref().map_or(std::ptr::null_mut(), |e| c_string(&e.json).into_raw())
+    })
+}
+
+/// For a binding whose strings carry a length (C++'s std::string_view): checks that the `len`
+/// bytes at `text` can be passed as the C string argument `name`, so that the binding reports
+/// the library's error rather than one of its own. A NUL byte, which a C string cannot carry, is
+/// TSCB_ERR_INVALID_INPUT (`Tscb.INPUT_INVALID.Argument.Encoding`); bytes that are not UTF-8 are
+/// TSCB_ERR_INVALID_UTF8 (the same code), as the call itself would answer. On failure `*err`
+/// (when `err` is not NULL) is a new error that the caller frees. `text` may be NULL only when
+/// `len` is 0; `name` may be NULL (the message then names no argument).
+#[no_mangle]
+pub unsafe extern "C" fn tscb_check_text(
+    name: *const c_char,
+    text: *const c_char,
+    len: usize,
+    err: *mut *mut tscb_error,
+) -> tscb_result {
+    call(err, || {
+        let name = opt_str(name, "name")?.unwrap_or("argument");
+        if len == 0 {
+            return Ok(());
+        }
+        // SAFETY: the caller promises `len` readable bytes at `text`.
+        arg_ref(text, "text")?;
+        let bytes = std::slice::from_raw_parts(text.cast::<u8>(), len);
+        if bytes.contains(&0) {
+            return Err(tscb::Error::invalid_argument(
+                codes::ARGUMENT_ENCODING,
+                format!("`{name}` has a NUL byte, which a C string cannot carry"),
+            )
+            .into());
+        }
+        if std::str::from_utf8(bytes).is_err() {
+            return Err(not_utf8(name));
+        }
+        Ok(())
+    })
+}
+
+/// For a binding whose durations are signed (C++'s std::chrono): checks that `ms`, given as
+/// the argument `name`, is not negative, so that the binding reports the library's error rather
+/// than one of its own: TSCB_ERR_INVALID_INPUT (`Tscb.INPUT_INVALID.Timeout.Invalid`) when it
+/// is. On failure `*err` (when `err` is not NULL) is a new error that the caller frees. `name`
+/// may be NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tscb_check_millis(
+    name: *const c_char,
+    ms: i64,
+    err: *mut *mut tscb_error,
+) -> tscb_result {
+    call(err, || {
+        let name = opt_str(name, "name")?.unwrap_or("duration");
+        if ms < 0 {
+            return Err(tscb::Error::invalid_argument(
+                codes::TIMEOUT_INVALID,
+                format!("`{name}` is negative ({ms} ms)"),
+            )
+            .into());
+        }
+        Ok(())
     })
 }
 

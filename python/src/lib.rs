@@ -48,6 +48,12 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("MAX_TIMEOUT", tscb::MAX_TIMEOUT.as_secs_f64())?;
     module.add("DEFAULT_PREVIOUS_PASSWORD_WINDOW", tscb::DEFAULT_PREVIOUS_PASSWORD_WINDOW.as_secs_f64())?;
     module.add("DEFAULT_CONCURRENCY", tscb::fleet::DEFAULT_CONCURRENCY)?;
+    module.add("DEFAULT_BASE_URL", tscb::DEFAULT_BASE_URL)?;
+    module.add("LOGIN_GUARD_BLOCK", tscb::LOGIN_GUARD_BLOCK.as_secs_f64())?;
+    module.add("DEFAULT_RETRY_MAX_RETRIES", tscb::RetryPolicy::DEFAULT_MAX_RETRIES)?;
+    module.add("DEFAULT_RETRY_INITIAL_BACKOFF", tscb::RetryPolicy::DEFAULT_INITIAL_BACKOFF.as_secs_f64())?;
+    module.add("DEFAULT_RETRY_MAX_BACKOFF", tscb::RetryPolicy::DEFAULT_MAX_BACKOFF.as_secs_f64())?;
+    module.add("DEFAULT_RETRY_MAX_RETRY_AFTER", tscb::RetryPolicy::DEFAULT_MAX_RETRY_AFTER.as_secs_f64())?;
     Ok(())
 }
 

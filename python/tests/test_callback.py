@@ -278,6 +278,19 @@ def test_the_module_constants_are_the_limits_and_defaults_applied() -> None:
     assert all(isinstance(r, tuple) for r in tscb.CALLBACK_PORTS)
 
 
+def test_the_retry_defaults_and_the_base_url_are_exported() -> None:
+    # Core's RetryPolicy defaults, so that no Python text restates them (seconds, as durations are).
+    assert tscb.DEFAULT_RETRY_MAX_RETRIES == 2
+    assert (tscb.DEFAULT_RETRY_INITIAL_BACKOFF, tscb.DEFAULT_RETRY_MAX_BACKOFF) == (0.2, 2.0)
+    assert tscb.DEFAULT_RETRY_MAX_RETRY_AFTER == 10.0
+    assert isinstance(tscb.DEFAULT_RETRY_MAX_RETRIES, int)
+    # What base_url=None means.
+    with tscb.Client(bearer_token="b", session_token="s") as client:
+        assert client.base_url == tscb.DEFAULT_BASE_URL
+    assert tscb.DEFAULT_BASE_URL.startswith("https://")
+    assert tscb.LOGIN_GUARD_BLOCK == 60 * 60
+
+
 def test_device_id_and_fault_are_immutable_values() -> None:
     d = tscb.DeviceId("1", "Iccid")
     assert (d.id, d.kind) == ("1", "Iccid") and d.kind_is("ICCID") and not d.kind_is("imei")

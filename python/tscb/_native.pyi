@@ -18,15 +18,21 @@ __all__ = [
     "CallbackVerifier",
     "Change",
     "Client",
+    "DEFAULT_BASE_URL",
     "DEFAULT_CALL_TIMEOUT",
     "DEFAULT_CONCURRENCY",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_PREVIOUS_PASSWORD_WINDOW",
+    "DEFAULT_RETRY_INITIAL_BACKOFF",
+    "DEFAULT_RETRY_MAX_BACKOFF",
+    "DEFAULT_RETRY_MAX_RETRIES",
+    "DEFAULT_RETRY_MAX_RETRY_AFTER",
     "DEFAULT_TIMEOUT",
     "DeviceId",
     "ERROR_CODES",
     "InvalidInputError",
     "InvalidResponseError",
+    "LOGIN_GUARD_BLOCK",
     "MAX_CALLBACK_BYTES",
     "MAX_CREDENTIAL_CHARS",
     "MAX_TIMEOUT",
@@ -58,6 +64,17 @@ DEFAULT_CALL_TIMEOUT: float
 DEFAULT_CONCURRENCY: int
 MAX_TIMEOUT: float
 DEFAULT_PREVIOUS_PASSWORD_WINDOW: float
+# The retry policy's defaults: max_retries=None means DEFAULT_RETRY_MAX_RETRIES; between attempts
+# the client waits for Retry-After up to DEFAULT_RETRY_MAX_RETRY_AFTER, or else a backoff from
+# DEFAULT_RETRY_INITIAL_BACKOFF doubling up to DEFAULT_RETRY_MAX_BACKOFF.
+DEFAULT_RETRY_MAX_RETRIES: int
+DEFAULT_RETRY_INITIAL_BACKOFF: float
+DEFAULT_RETRY_MAX_BACKOFF: float
+DEFAULT_RETRY_MAX_RETRY_AFTER: float
+# The production base URL, which base_url=None means.
+DEFAULT_BASE_URL: str
+# How long the login guard file keeps a refused login (or one of unknown outcome) from being sent.
+LOGIN_GUARD_BLOCK: float
 
 class TscbError(Exception):
     error_code: str

@@ -295,8 +295,21 @@ static void test_sources(void) {
     CHECK(tscb_callback_verifier_allow_source(v, "10.20.0.0/16") == TSCB_OK);
     CHECK(tscb_callback_verifier_allow_source(v, "2001:db8:7::/48") == TSCB_OK);
     CHECK(tscb_callback_verifier_allow_source(v, "203.0.113.9") == TSCB_OK);
+    CHECK(tscb_callback_verifier_error(v, NULL) == TSCB_OK);
     CHECK(tscb_callback_verifier_allow_source(v, "10.0.0.0/33") == TSCB_ERR_INVALID_INPUT);
     CHECK(tscb_callback_verifier_allow_source(v, "example.com") == TSCB_ERR_INVALID_INPUT);
+    /* The verifier keeps the first setter's error, with the library's code and message. */
+    {
+        tscb_error *err = NULL;
+        CHECK(tscb_callback_verifier_error(v, &err) == TSCB_ERR_INVALID_INPUT);
+        CHECK_STR(tscb_error_code(err), "Tscb.INPUT_INVALID.SourceAddress.Malformed");
+        CHECK(strstr(tscb_error_message(err), "10.0.0.0/33") != NULL);
+        tscb_error_free(err);
+        err = NULL;
+        CHECK(tscb_callback_verifier_error(NULL, &err) == TSCB_ERR_NULL_PARAMETER);
+        CHECK_STR(tscb_error_code(err), "Tscb.INPUT_INVALID.Argument.Missing");
+        tscb_error_free(err);
+    }
     CHECK(verify(v, "10.20.9.9", good, NULL) == TSCB_OK);
     CHECK(verify(v, "::ffff:10.20.9.9", good, NULL) == TSCB_OK);
     CHECK(verify(v, "2001:db8:7:1::5", good, NULL) == TSCB_OK);

@@ -99,6 +99,7 @@ static void test_no_thread_started(void) {
 }
 
 static void test_version_and_result_strings(void) {
+    CHECK(strncmp(tscb_default_base_url(), "https://", 8) == 0);
     CHECK(tscb_version() != NULL && strlen(tscb_version()) > 0);
     tscb_result codes[] = {TSCB_OK,  TSCB_ERR_NULL_PARAMETER, TSCB_ERR_INVALID_UTF8, TSCB_ERR_INVALID_INPUT,
                            TSCB_ERR_API, TSCB_ERR_AUTH, TSCB_ERR_TRANSPORT, TSCB_ERR_TIMEOUT,
@@ -415,8 +416,43 @@ static void test_invalid_utf8(void) {
     CHECK(tscb_deregister_callback(c, ACCOUNT, bad, &ack, &err) == TSCB_ERR_INVALID_UTF8);
     tscb_error_free(err);
     tscb_client_builder *b = tscb_client_builder_new();
+    CHECK(tscb_client_builder_error(b, NULL) == TSCB_OK);
     CHECK(tscb_client_builder_set_bearer_token(b, bad) == TSCB_ERR_INVALID_UTF8);
-    tscb_client_builder_free(b);
+    /* The builder keeps the setter's error, with the library's code and a message naming the
+     * argument, for a caller that checks only build(): later setters that work do not hide it. */
+    err = NULL;
+    CHECK(tscb_client_builder_error(b, &err) == TSCB_ERR_INVALID_UTF8);
+    CHECK_STR(tscb_error_code(err), "Tscb.INPUT_INVALID.Argument.Encoding");
+    CHECK_STR(tscb_error_message(err), "`token` is not valid UTF-8");
+    tscb_error_free(err);
+    CHECK(tscb_client_builder_set_bearer_token(b, "b") == TSCB_OK);
+    CHECK(tscb_client_builder_set_session_token(b, "s") == TSCB_OK);
+    CHECK(tscb_client_builder_set_user_agent(b, NULL) == TSCB_ERR_NULL_PARAMETER);
+    tscb_client *built = NULL;
+    err = NULL;
+    CHECK(tscb_client_builder_build(b, &built, &err) == TSCB_ERR_INVALID_UTF8);
+    CHECK(built == NULL);
+    CHECK(tscb_error_kind(err) == TSCB_ERR_INVALID_UTF8);
+    CHECK_STR(tscb_error_message(err), "`token` is not valid UTF-8");
+    tscb_error_free(err);
+    err = NULL;
+    CHECK(tscb_client_builder_error(NULL, &err) == TSCB_ERR_NULL_PARAMETER);
+    CHECK_STR(tscb_error_code(err), "Tscb.INPUT_INVALID.Argument.Missing");
+    tscb_error_free(err);
+
+    /* For bindings with counted strings and signed durations (tscb.hpp): the library's errors. */
+    err = NULL;
+    CHECK(tscb_check_text("account", "a\0b", 3, &err) == TSCB_ERR_INVALID_INPUT);
+    CHECK_STR(tscb_error_code(err), "Tscb.INPUT_INVALID.Argument.Encoding");
+    tscb_error_free(err);
+    CHECK(tscb_check_text("account", bad, strlen(bad), NULL) == TSCB_ERR_INVALID_UTF8);
+    CHECK(tscb_check_text("account", "ab", 2, NULL) == TSCB_OK);
+    CHECK(tscb_check_text(NULL, NULL, 0, NULL) == TSCB_OK);
+    err = NULL;
+    CHECK(tscb_check_millis("timeout", -1, &err) == TSCB_ERR_INVALID_INPUT);
+    CHECK_STR(tscb_error_code(err), "Tscb.INPUT_INVALID.Timeout.Invalid");
+    tscb_error_free(err);
+    CHECK(tscb_check_millis("timeout", 0, NULL) == TSCB_OK);
     CHECK(ack == NULL && list == NULL);
     CHECK(sim_request_count() == 0);
     tscb_client_free(c);

@@ -95,6 +95,13 @@ void test_verifier() {
 
     // allow_source: the first call replaces Verizon's list; a bad one leaves the verifier as it was.
     CHECK_THROWS(v.allow_source("10.0.0.0/33"), InvalidInput, "Tscb.INPUT_INVALID.SourceAddress.Malformed", std::nullopt);
+    // A setter's error is the library's own (tscb_callback_verifier_error()), not one tscb.hpp
+    // makes up from the result: its message names the source, its field is the source's.
+    e = test::error_of([&] { v.allow_source("10.0.0.0/33"); }, __LINE__);
+    CHECK(e && e->message().find("10.0.0.0/33") != std::string::npos);
+    CHECK(e && e->to_json().find("10.0.0.0/33") != std::string::npos);
+    CHECK(e && e->field() == std::optional<std::string_view>("SourceAddress"));
+    CHECK(e && e->sent() == tscb::Sent::No);
     v.allow_source("10.20.0.0/16").allow_source("2001:db8:7::/48");
     CHECK(v.verify("10.20.9.9", good).status() == std::optional<std::string_view>("Success"));
     v.verify("2001:db8:7:1::5", good);
@@ -146,6 +153,9 @@ void test_moves() {
     w.verify("192.0.2.7", body_with("fleet-7", PASSWORD, 1));
     CHECK_THROWS(v.verify("192.0.2.7", "{}"), NullParameter, "Tscb.INPUT_INVALID.Argument.Missing", std::nullopt);  // NOLINT
     CHECK_THROWS(v.allow_any_source(), NullParameter, "Tscb.INPUT_INVALID.Argument.Missing", std::nullopt);           // NOLINT
+    std::optional<tscb::Error> e = test::error_of([&] { v.allow_source("10.0.0.1"); }, __LINE__);  // NOLINT
+    CHECK(e && e->message() == "`verifier` is NULL");
+    CHECK(e && e->field() == std::optional<std::string_view>("Argument"));
     tscb::CallbackVerifier x;
     x = std::move(w);
     x.check_source("192.0.2.8");
@@ -162,6 +172,10 @@ void test_lists_and_constants() {
     CHECK(has_verizon);
     CHECK(tscb::DEFAULT_CALL_TIMEOUT == std::chrono::milliseconds(TSCB_DEFAULT_CALL_TIMEOUT_MS));
     CHECK(tscb::MAX_CREDENTIAL_CHARS == 40);
+    CHECK(tscb::DEFAULT_RETRY_MAX_RETRIES == TSCB_DEFAULT_RETRY_MAX_RETRIES);
+    CHECK(tscb::DEFAULT_RETRY_INITIAL_BACKOFF < tscb::DEFAULT_RETRY_MAX_BACKOFF);
+    CHECK(tscb::DEFAULT_RETRY_MAX_RETRY_AFTER.count() > 0);
+    CHECK(tscb::default_base_url().rfind("https://", 0) == 0);
 }
 
 }  // namespace

@@ -81,6 +81,12 @@ void test_error_kinds() {
     // Refused before anything is sent: no HTTP status.
     CHECK_THROWS(client.register_callback(ACCOUNT, tscb::CallbackRegistration("CarrierService", "https://x.example.com:8443/cb")),
                  InvalidInput, "Tscb.INPUT_INVALID.CallbackUrl.Port", std::nullopt);
+    // sent() and field(): from the C error, as core says them.
+    std::optional<tscb::Error> bad_port = test::error_of(
+        [&] { client.register_callback(ACCOUNT, tscb::CallbackRegistration("CarrierService", "https://x.example.com:8443/cb")); },
+        __LINE__);
+    CHECK(bad_port && bad_port->sent() == tscb::Sent::No);
+    CHECK(bad_port && bad_port->field() == std::optional<std::string_view>("CallbackUrl"));
     CHECK_THROWS(client.register_callback(ACCOUNT, tscb::CallbackRegistration("CarrierService", LISTENER).with_password(std::string(41, 'p'))),
                  InvalidInput, "Tscb.INPUT_INVALID.Password.TooLong", std::nullopt);
     CHECK_THROWS(client.deregister_callback(ACCOUNT, "a b"), InvalidInput, "Tscb.INPUT_INVALID.ServiceName.InvalidCharacter",
@@ -101,6 +107,7 @@ void test_error_kinds() {
     CHECK_THROWS(client.register_callback(ACCOUNT, reg), Api, "UnifiedWebService.REQUEST_FAILED.UnexpectedError", 400);
     std::optional<tscb::Error> api = test::error_of([&] { client.list_callbacks("NoSuchAccount"); }, __LINE__);
     CHECK(api && api->code() == "UnifiedWebService.REQUEST_FAILED.AccountNotFound");
+    CHECK(api && api->sent() == tscb::Sent::Yes && !api->field());
     CHECK(api && api->to_json().rfind("{\"errorCode\":\"UnifiedWebService.REQUEST_FAILED.AccountNotFound\"", 0) == 0);
     // Catchable as std::runtime_error, and a copy keeps the data.
     try {
@@ -122,6 +129,9 @@ void test_error_kinds() {
     fault("{\"action\":\"delay\",\"ms\":10000,\"times\":1}");
     const tscb::Client impatient = sim_builder().call_timeout(std::chrono::milliseconds(300)).build();
     CHECK_THROWS(impatient.list_callbacks(ACCOUNT), Timeout, "Tscb.REQUEST_FAILED.Timeout", std::nullopt);
+    fault("{\"action\":\"delay\",\"ms\":10000,\"times\":1}");
+    std::optional<tscb::Error> late = test::error_of([&] { impatient.list_callbacks(ACCOUNT); }, __LINE__);
+    CHECK(late && late->sent() == tscb::Sent::Maybe && !late->field());
 
     // A refused bearer token: the gateway's code.
     const tscb::Client refused = tscb::ClientBuilder().base_url(sim_url()).bearer_token("wrong-token").session_token("s").build();
@@ -184,12 +194,21 @@ void test_builder() {
     // A setter's own C failure (no tscb_error from C): the result's code.
     CHECK_THROWS(tscb::ClientBuilder().bearer_token("tok\xff"), InvalidUtf8, "Tscb.INPUT_INVALID.Argument.Encoding",
                  std::nullopt);
+    // That error is the C library's own (kept by the C builder: tscb_client_builder_error()), not
+    // one tscb.hpp makes up from the result: its message names the argument; build() fails with it.
+    tscb::ClientBuilder bad = sim_builder();
+    std::optional<tscb::Error> e = test::error_of([&] { bad.user_agent("ua\xff"); }, __LINE__);
+    CHECK(e && e->message() == "`user_agent` is not valid UTF-8");
+    CHECK(e && e->field() == std::optional<std::string_view>("Argument") && e->sent() == tscb::Sent::No);
+    CHECK_THROWS(bad.build(), InvalidUtf8, "Tscb.INPUT_INVALID.Argument.Encoding", std::nullopt);
 
     // build() consumes the builder, whatever the outcome: using it again throws, never crashes.
     tscb::ClientBuilder used = sim_builder();
     tscb::Client built = used.build();
     CHECK_THROWS(used.base_url(sim_url()), NullParameter, "Tscb.INPUT_INVALID.Argument.Missing", std::nullopt);
     CHECK_THROWS(used.build(), NullParameter, "Tscb.INPUT_INVALID.Argument.Missing", std::nullopt);
+    e = test::error_of([&] { used.max_retries(1); }, __LINE__);
+    CHECK(e && e->message() == "`builder` is NULL");
     tscb::ClientBuilder failed = tscb::ClientBuilder().bearer_token("b");  // a temporary: returned by value
     CHECK_THROWS(failed.build(), InvalidInput, "Tscb.INPUT_INVALID.SessionToken.Missing", std::nullopt);
     CHECK_THROWS(failed.build(), NullParameter, "Tscb.INPUT_INVALID.Argument.Missing", std::nullopt);

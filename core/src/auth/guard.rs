@@ -48,8 +48,9 @@ use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use file::{Entries, Entry, Writer};
 
-/// How long a refused login stays refused.
-pub(crate) const BLOCK_FOR: Duration = Duration::from_secs(60 * 60);
+/// How long a refused login stays refused (public, as `tscb::LOGIN_GUARD_BLOCK`, so that the
+/// bindings export it rather than restate it).
+pub const BLOCK_FOR: Duration = Duration::from_secs(60 * 60);
 
 /// How often a client waiting for another's login with the same credentials looks again.
 const POLL: Duration = Duration::from_millis(100);
