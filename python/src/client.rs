@@ -8,7 +8,7 @@ use std::sync::RwLock;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::args::{owned, Text};
+use crate::args::{self, owned, Text};
 use crate::errors::to_py;
 use crate::model::{CallbackAck, RegisteredCallback};
 
@@ -254,21 +254,17 @@ Client {
         username: Option<Text>,
         password: Option<Text>,
     ) -> PyResult<CallbackAck> {
-        let mut registration = tscb::CallbackRegistration::new(service_name.into_string(), url.into_string());
-        if let Some(username) = username {
-            registration = registration.with_username(username.into_string());
-        }
-        if let Some(password) = password {
-            registration = registration.with_password(password.into_string());
-        }
-        self.run(py, move |c| c.register_callback(&*account, &registration), CallbackAck::from)
+        let account = args::account(py, account)?;
+        let registration = args::registration(py, service_name, url, username, password)?;
+        self.run(py, move |c| c.register_callback(&account, &registration), CallbackAck::from)
     }
 
     /// Lists the listeners registered for the account: GET {base}/m2m/v1/callbacks/{account}.
     fn list_callbacks(&self, py: Python<'_>, account: Text) -> PyResult<Vec<RegisteredCallback>> {
+        let account = args::account(py, account)?;
         self.run(
             py,
-            move |c| c.list_callbacks(&*account),
+            move |c| c.list_callbacks(&account),
             |list| list.into_iter().map(RegisteredCallback::from).collect(),
         )
     }
@@ -281,7 +277,8 @@ Client {
         account: Text,
         service_name: Text,
     ) -> PyResult<CallbackAck> {
-        self.run(py, move |c| c.deregister_callback(&*account, &*service_name), CallbackAck::from)
+        let (account, service_name) = (args::account(py, account)?, args::service_name(py, service_name)?);
+        self.run(py, move |c| c.deregister_callback(&account, &service_name), CallbackAck::from)
     }
 
     /// Signs in now if the client has credentials and no valid tokens yet (calls do this by
