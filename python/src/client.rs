@@ -12,10 +12,6 @@ use crate::args::{self, owned, Text};
 use crate::errors::to_py;
 use crate::model::{CallbackAck, RegisteredCallback};
 
-/// The keywords of `Client` that sign in; `Client.from_env` needs one of them.
-const CREDENTIAL_KEYWORDS: [&str; 6] =
-    ["client_id", "client_secret", "login_username", "login_password", "bearer_token", "session_token"];
-
 /// A ThingSpace callback API client. Safe to share between threads; usable as a context manager.
 #[pyclass(module = "tscb", frozen)]
 pub struct Client {
@@ -190,22 +186,44 @@ impl Options {
     }
 }
 
-/// The keywords `from_env` passes to the constructor: the THINGSPACE_* variables, then
-/// `overrides`.
+/// The keywords `from_env` passes to the constructor: `overrides`, with the THINGSPACE_*
+/// settings core merged them into (core's rules: a keyword wins over its variable, and one
+/// credential at least, from either). `None` as a keyword means "not given", as it does for the
+/// constructor.
 pub(crate) fn env_keywords<'py>(
     py: Python<'py>,
     overrides: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let settings = tscb::env::EnvSettings::read().map_err(|e| to_py(py, &e))?;
     let kwargs = PyDict::new(py);
-    let secret = |s: &Option<tscb::Secret>| s.as_ref().map(|s| s.expose().to_owned());
+    if let Some(overrides) = overrides {
+        kwargs.update(overrides.as_mapping())?;
+    }
+    let text = |key: &str| -> PyResult<Option<String>> {
+        Ok(owned(kwargs.get_item(key)?.map(|v| v.extract::<Option<Text>>()).transpose()?.flatten()))
+    };
+    let secret = |key: &str| -> PyResult<Option<tscb::Secret>> { Ok(text(key)?.map(tscb::Secret::from)) };
+    let given = tscb::env::EnvSettings {
+        client_id: text("client_id")?,
+        client_secret: secret("client_secret")?,
+        login_username: text("login_username")?,
+        login_password: secret("login_password")?,
+        bearer_token: secret("bearer_token")?,
+        session_token: secret("session_token")?,
+        base_url: text("base_url")?,
+        ca_file: kwargs.get_item("ca_file")?.map(|v| v.extract::<Option<PathBuf>>()).transpose()?.flatten(),
+    };
+    let settings = tscb::env::EnvSettings::read()
+        .map(|env| env.with_overrides(given))
+        .and_then(tscb::env::EnvSettings::require_credentials)
+        .map_err(|e| to_py(py, &e))?;
+    let expose = |s: &Option<tscb::Secret>| s.as_ref().map(|s| s.expose().to_owned());
     for (key, value) in [
         ("client_id", settings.client_id.clone()),
-        ("client_secret", secret(&settings.client_secret)),
+        ("client_secret", expose(&settings.client_secret)),
         ("login_username", settings.login_username.clone()),
-        ("login_password", secret(&settings.login_password)),
-        ("bearer_token", secret(&settings.bearer_token)),
-        ("session_token", secret(&settings.session_token)),
+        ("login_password", expose(&settings.login_password)),
+        ("bearer_token", expose(&settings.bearer_token)),
+        ("session_token", expose(&settings.session_token)),
         ("base_url", settings.base_url.clone()),
     ] {
         if let Some(value) = value {
@@ -214,16 +232,6 @@ pub(crate) fn env_keywords<'py>(
     }
     if let Some(path) = &settings.ca_file {
         kwargs.set_item("ca_file", path)?;
-    }
-    if let Some(overrides) = overrides {
-        kwargs.update(overrides.as_mapping())?;
-    }
-    let mut has_credentials = false;
-    for key in CREDENTIAL_KEYWORDS {
-        has_credentials |= kwargs.get_item(key)?.is_some_and(|v| !v.is_none());
-    }
-    if !has_credentials {
-        return Err(to_py(py, &tscb::env::no_credentials()));
     }
     Ok(kwargs)
 }
