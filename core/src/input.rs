@@ -238,4 +238,75 @@ mod tests {
         assert_eq!(AccountName::from(&account), account);
         assert_eq!(format!("{account} {account:?}"), "0000123456-00001 \"0000123456-00001\"");
     }
+
+    #[test]
+    fn a_callback_url_is_checked_when_made_and_reports_its_field() {
+        let url = CallbackUrl::new("https://listener.example.com/tscb").unwrap();
+        assert_eq!((url.as_str(), url.port), ("https://listener.example.com/tscb", 443));
+        assert_eq!(CallbackUrl::try_from("http://a.example:9001/cb").unwrap().port, 9001);
+        for (bad, code) in [
+            ("", codes::CALLBACK_URL_MALFORMED),
+            ("listener.example.com/cb", codes::CALLBACK_URL_MALFORMED),
+            ("https://a.example/ x", codes::CALLBACK_URL_MALFORMED),
+            ("ftp://a.example/cb", codes::CALLBACK_URL_SCHEME),
+            ("https://user:pw-SECRET@a.example/cb", codes::CALLBACK_URL_CREDENTIALS),
+        ] {
+            let err = CallbackUrl::new(bad).unwrap_err();
+            assert_eq!(err.error_code(), code, "{bad:?}");
+            assert_eq!(err.field(), Some(crate::Field::CallbackUrl), "{bad:?}");
+            assert!(!err.to_string().contains("pw-SECRET"), "{err}");
+        }
+        // The port is the client's to check: a URL on another port is made, and refused by the
+        // check the call makes unless the client turned it off.
+        let other_port = CallbackUrl::new("https://a.example:8443/cb").unwrap();
+        let err = other_port.check_port().unwrap_err();
+        assert_eq!(
+            (err.error_code(), err.field()),
+            (codes::CALLBACK_URL_PORT, Some(crate::Field::CallbackUrl))
+        );
+        url.check_port().unwrap();
+    }
+
+    #[test]
+    fn callback_credentials_are_checked_each_when_set_and_report_their_field() {
+        let both = CallbackCredentials::new(Some(&"ü".repeat(40)), Some(&"p".repeat(40))).unwrap();
+        assert_eq!(both.username(), Some(&*"ü".repeat(40)));
+        // Either alone, or neither, as ThingSpace takes them.
+        assert_eq!(CallbackCredentials::new(None, Some("pw")).unwrap().username(), None);
+        assert_eq!(CallbackCredentials::new(Some("u"), None).unwrap().password(), None);
+        assert_eq!(CallbackCredentials::new(None, None).unwrap(), CallbackCredentials::default());
+        for (username, password, code, field) in [
+            (Some("u".repeat(41)), None, codes::USERNAME_TOO_LONG, crate::Field::Username),
+            (Some("a\0b".to_owned()), None, codes::USERNAME_INVALID_CHARACTER, crate::Field::Username),
+            (None, Some("p".repeat(41)), codes::PASSWORD_TOO_LONG, crate::Field::Password),
+            (
+                Some("u".to_owned()),
+                Some("a\r\nb".to_owned()),
+                codes::PASSWORD_INVALID_CHARACTER,
+                crate::Field::Password,
+            ),
+        ] {
+            let err = CallbackCredentials::new(username.as_deref(), password.as_deref()).unwrap_err();
+            assert_eq!((err.error_code(), err.field()), (code, Some(field)));
+        }
+        let shown = format!("{:?}", CallbackCredentials::new(Some("u"), Some("pw-SECRET")).unwrap());
+        assert!(!shown.contains("pw-SECRET"), "{shown}");
+    }
+
+    #[test]
+    fn a_registration_is_made_of_checked_values_only() {
+        let reg = crate::CallbackRegistration::new("CarrierService", "https://a.example:8443/cb").unwrap();
+        assert_eq!((reg.service_name(), reg.url()), ("CarrierService", "https://a.example:8443/cb"));
+        let err = crate::CallbackRegistration::new("Carrier Service", "https://a.example/cb").unwrap_err();
+        assert_eq!(err.field(), Some(crate::Field::ServiceName));
+        let err = crate::CallbackRegistration::new("CarrierService", "mailto:x@a.example").unwrap_err();
+        assert_eq!(
+            (err.error_code(), err.field()),
+            (codes::CALLBACK_URL_SCHEME, Some(crate::Field::CallbackUrl))
+        );
+        let err = reg.clone().with_password("x".repeat(41)).unwrap_err();
+        assert_eq!(err.field(), Some(crate::Field::Password));
+        let reg = reg.with_credentials(CallbackCredentials::new(Some("u"), Some("p")).unwrap());
+        assert_eq!((reg.username(), reg.password().map(Secret::expose)), (Some("u"), Some("p")));
+    }
 }
