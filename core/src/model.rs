@@ -90,9 +90,9 @@ impl CallbackRegistration {
     }
 
     /// The request body, which holds the password: wiped when dropped, and sized up front (JSON
-    /// escapes at most double a byte of text without control characters, and the URL's and
-    /// username's are not checked here, so with room for `\uXXXX` there) so that no
-    /// reallocation leaves a copy behind.
+    /// escapes at most double a byte of text without control characters, which the checked
+    /// values have none of; the room for `\uXXXX` in the others costs little and keeps the
+    /// bound true without relying on that) so that no reallocation leaves a copy behind.
     pub(crate) fn to_wire(&self) -> Zeroizing<Vec<u8>> {
         #[derive(Serialize)]
         struct Wire<'a> {
