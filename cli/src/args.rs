@@ -9,6 +9,35 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use tscb::{AccountName, CallbackUrl, ServiceName};
+
+// clap value parsers into core's checked types: a bad value is refused while the arguments are
+// parsed, before anything is read or sent, and `main` reports it as the library's own error (its
+// code and message, exit code 3), as the call would have.
+
+pub(crate) fn account(value: &str) -> Result<AccountName, tscb::Error> {
+    AccountName::new(value)
+}
+
+pub(crate) fn service(value: &str) -> Result<ServiceName, tscb::Error> {
+    ServiceName::new(value)
+}
+
+pub(crate) fn callback_url(value: &str) -> Result<CallbackUrl, tscb::Error> {
+    CallbackUrl::new(value)
+}
+
+/// The library's input error that a value parser above refused an argument with, if that is
+/// why parsing failed.
+pub(crate) fn refused_value(error: &clap::Error) -> Option<tscb::Error> {
+    let source = std::error::Error::source(error)?;
+    match source.downcast_ref::<tscb::Error>()? {
+        tscb::Error::InvalidInput { code, message } => {
+            Some(tscb::Error::invalid_argument(code, message.clone()))
+        }
+        _ => None,
+    }
+}
 
 /// How to reach ThingSpace and how to print: the commands that call it flatten this group.
 #[derive(Args)]

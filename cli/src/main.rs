@@ -17,7 +17,7 @@ mod verbose;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::Parser as _;
 
 /// `tscb` is not dumpable: no core dump, and other processes of the user cannot read its memory
 /// (`/proc/PID/mem`, ptrace without CAP_SYS_PTRACE). Set first, since almost every command
@@ -32,7 +32,19 @@ fn disable_core_dumps() {
 
 fn main() -> ExitCode {
     disable_core_dumps();
-    let cli = commands::Cli::parse();
+    let cli = match commands::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => match args::refused_value(&error) {
+            Some(refused) => {
+                // `--json` cannot be read from a parse that failed: look for it among the words.
+                let json = std::env::args_os().take_while(|a| a != "--").any(|a| a == "--json");
+                let failure = exit::Failure::Tscb(refused);
+                output::failure(&failure, json);
+                return ExitCode::from(failure.code());
+            }
+            None => error.exit(),
+        },
+    };
     let client = cli.command.client();
     verbose::init(client.map_or(0, |c| c.verbose));
     let json = client.is_some_and(|c| c.json);

@@ -66,14 +66,10 @@ fn client(cli: &ClientArgs, sim: Option<&Simulator>) -> Result<Client, Failure> 
             .build()
             .map_err(Failure::Tscb);
     }
-    let mut settings = EnvSettings::read()?;
     // The options win over the variables, as clap's `env` did.
-    if let Some(url) = &cli.base_url {
-        settings.base_url = Some(url.clone());
-    }
-    if let Some(path) = &cli.ca_file {
-        settings.ca_file = Some(path.clone());
-    }
+    let options =
+        EnvSettings { base_url: cli.base_url.clone(), ca_file: cli.ca_file.clone(), ..Default::default() };
+    let settings = EnvSettings::read()?.with_overrides(options);
     if !settings.has_credentials() {
         return Err(Failure::Tscb(Error::invalid_argument(
             codes::BEARER_TOKEN_MISSING,

@@ -67,6 +67,49 @@ fn fixed_tokens_from_the_environment_work_too() {
 }
 
 #[test]
+fn a_bad_account_service_or_url_is_refused_while_parsing_with_the_library_code() {
+    let sim = Sim::start();
+    let env = CREDENTIALS;
+    for (args, code) in [
+        (&["list", "--account", ".."][..], "Tscb.INPUT_INVALID.AccountName.DotSegment"),
+        (
+            &["deregister", "--account", "A", "--service", "a/b"][..],
+            "Tscb.INPUT_INVALID.ServiceName.InvalidCharacter",
+        ),
+        (
+            &["register", "--account", "A", "--service", "S", "--url", "ftp://x.example"][..],
+            "Tscb.INPUT_INVALID.CallbackUrl.Scheme",
+        ),
+        (
+            &["register", "--account", "", "--service", "S", "--url", "https://x.example"][..],
+            "Tscb.INPUT_INVALID.AccountName.Empty",
+        ),
+    ] {
+        let o = sim.run(&env, args);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).starts_with(&format!("error: {code}: ")), "{args:?}: {}", stderr(&o));
+        let mut json = args.to_vec();
+        json.push("--json");
+        let o = sim.run(&env, &json);
+        assert_eq!(o.status.code(), Some(3), "{json:?}: {}", stderr(&o));
+        let e: serde_json::Value = serde_json::from_str(&stderr(&o)).unwrap();
+        assert_eq!(e["errorCode"], code);
+    }
+    // Refused before the environment is even read: no credential is needed to be told.
+    let o = sim.run(&[], &["list", "--account", ".."]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).starts_with("error: Tscb.INPUT_INVALID.AccountName.DotSegment: "), "{}", stderr(&o));
+    // A secret in a refused URL is not echoed, as the library never does.
+    let o = sim.run(
+        &env,
+        &["register", "--account", "A", "--service", "S", "--url", "https://x.example/ ?k=TOPSECRET"],
+    );
+    assert_eq!(o.status.code(), Some(3));
+    assert!(!stderr(&o).contains("TOPSECRET"), "{}", stderr(&o));
+    assert!(sim.requests().is_empty(), "nothing may be sent: {:?}", sim.requests());
+}
+
+#[test]
 fn exit_codes_tell_failures_apart() {
     let sim = Sim::start();
     let env = CREDENTIALS;

@@ -128,10 +128,10 @@ fn json_plan_with_update_and_prune() {
         .session_token(SIM_SESSION_TOKEN)
         .build()
         .unwrap();
-    let old = tscb::CallbackRegistration::new("CarrierService", "https://old.example.com/cb");
+    let old = tscb::CallbackRegistration::new("CarrierService", "https://old.example.com/cb").unwrap();
     client.register_callback("TestAccount-1", &old).unwrap();
-    client.register_callback("TestAccount-1", &old.clone().with_password("pw")).unwrap();
-    let sms = tscb::CallbackRegistration::new("SMSService", "https://old.example.com/cb");
+    client.register_callback("TestAccount-1", &old.clone().with_password("pw").unwrap()).unwrap();
+    let sms = tscb::CallbackRegistration::new("SMSService", "https://old.example.com/cb").unwrap();
     client.register_callback("TestAccount-1", &sms).unwrap();
 
     let plan = tscb(&sim, &env, &["plan", "--json", "-f", f, "--prune"]);

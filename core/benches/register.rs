@@ -131,8 +131,12 @@ fn main() {
         .session_token(session.clone())
         .build()
         .expect("tscb client");
-    let registration =
-        CallbackRegistration::new("CarrierService", LISTENER).with_username("fleet-7").with_password("pw");
+    let registration = CallbackRegistration::new("CarrierService", LISTENER)
+        .unwrap()
+        .with_username("fleet-7")
+        .unwrap()
+        .with_password("pw")
+        .unwrap();
     let tscb_call = || {
         let ack = client.register_callback(ACCOUNT, &registration).expect("tscb register");
         assert_eq!(ack.service_name, "CarrierService");

@@ -23,8 +23,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let call = || {
         // The same work as the C side: build the registration from strings on every call.
-        let reg = CallbackRegistration::new("CarrierService", "https://listener.example.com/thingspace");
-        let reg = if plain { reg } else { reg.with_username("fleet-7").with_password("pw") };
+        let reg = CallbackRegistration::new("CarrierService", "https://listener.example.com/thingspace")?;
+        let reg = if plain { reg } else { reg.with_username("fleet-7")?.with_password("pw")? };
         client.register_callback("TestAccount-2", &reg).map(|_| ())
     };
     for _ in 0..calls / 4 {

@@ -19,9 +19,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let account = "TestAccount-2";
     let registration =
-        CallbackRegistration::new(services::CARRIER_SERVICE, "https://listener.example.com/thingspace")
-            .with_username("fleet-7")
-            .with_password("echoed-back-to-the-listener");
+        CallbackRegistration::new(services::CARRIER_SERVICE, "https://listener.example.com/thingspace")?
+            .with_username("fleet-7")?
+            .with_password("echoed-back-to-the-listener")?;
 
     println!("\n1. Register a CarrierService listener for {account}");
     let ack = client.register_callback(account, &registration)?;
@@ -49,7 +49,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("\n3. A registration the library rejects before sending anything");
     let bad_port =
-        CallbackRegistration::new(services::CARRIER_SERVICE, "https://listener.example.com:8443/cb");
+        CallbackRegistration::new(services::CARRIER_SERVICE, "https://listener.example.com:8443/cb")?;
     let before = sim.requests().len();
     let err = client.register_callback(account, &bad_port).unwrap_err();
     println!("   {}", err.to_json());

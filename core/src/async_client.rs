@@ -24,7 +24,6 @@ use crate::secret::Redactor;
 use crate::secret::Secret;
 use crate::transport::http::{HttpRecipe, Lookups};
 use crate::transport::send::{Call, Settings};
-use crate::validate;
 
 pub(crate) const VZ_M2M_TOKEN: HeaderName = HeaderName::from_static("vz-m2m-token");
 
@@ -50,7 +49,7 @@ pub(crate) const VZ_M2M_TOKEN: HeaderName = HeaderName::from_static("vz-m2m-toke
 ///     .session_token("sim-session-token")
 ///     .build_async()?;
 ///
-/// let reg = CallbackRegistration::new(services::CARRIER_SERVICE, "https://listener.example.com/tscb");
+/// let reg = CallbackRegistration::new(services::CARRIER_SERVICE, "https://listener.example.com/tscb")?;
 /// client.register_callback("TestAccount-2", &reg).await?;
 /// let listed = client.list_callbacks("TestAccount-2").await?;
 /// assert_eq!(listed[0].url, "https://listener.example.com/tscb");
@@ -179,15 +178,12 @@ impl AsyncClient {
     ) -> Result<CallbackAck> {
         runtime_present()?;
         let account = account.try_into().map_err(Into::into)?;
-        ServiceName::new(registration.service_name())?;
-        validate::callback_url(registration.url(), self.inner.check_callback_port)?;
-        if let Some(username) = registration.username() {
-            validate::username(username)?;
+        // The registration's values were checked when it was made; only the port rule depends on
+        // this client.
+        if self.inner.check_callback_port {
+            registration.callback_url().check_port()?;
         }
         let password = registration.password().map(Secret::expose);
-        if let Some(password) = password {
-            validate::password(password)?;
-        }
         let (tokens, status, body) = self.call(protocol::register(&account, registration), password).await?;
         protocol::ack(&self.inner.redactor(Some(&tokens), password), status, &body)
     }

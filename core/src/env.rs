@@ -52,9 +52,11 @@ pub fn var(name: &str) -> Result<Option<String>> {
     }
 }
 
-/// The settings the `THINGSPACE_*` variables give, each `None` when its variable is unset;
-/// callers with settings of their own (command-line options, keyword arguments) replace fields
-/// before [`EnvSettings::builder`]. `Debug` never shows a secret.
+/// The settings the `THINGSPACE_*` variables give, each `None` when its variable is unset.
+/// Callers with settings of their own (command-line options, keyword arguments) give them as
+/// data to [`EnvSettings::with_overrides`], so that the rules on the result (one credential at
+/// least: [`EnvSettings::require_credentials`]) are applied once, here. `Debug` never shows a
+/// secret.
 #[derive(Debug, Clone, Default)]
 pub struct EnvSettings {
     /// [`CLIENT_ID`].
@@ -100,30 +102,63 @@ impl EnvSettings {
             || self.session_token.is_some()
     }
 
-    /// A builder with these settings and the defaults for the rest; [`no_credentials`] when no
-    /// credential is set. Half a pair, or an empty value, is passed on as it is, so that
-    /// [`ClientBuilder::build`] names the setting (e.g. `ClientSecret.Invalid`).
-    pub fn builder(self) -> Result<ClientBuilder> {
-        if !self.has_credentials() {
-            return Err(no_credentials());
+    /// These settings with `overrides` winning: each field set in `overrides` replaces this
+    /// one's, whatever it was; a field `None` there leaves this one's. Nothing is checked here:
+    /// see [`EnvSettings::require_credentials`] and [`EnvSettings::builder`].
+    ///
+    /// ```
+    /// use tscb::env::EnvSettings;
+    /// let env = EnvSettings { base_url: Some("https://gw.example/api".into()), ..Default::default() };
+    /// let given = EnvSettings { bearer_token: Some("b".into()), ..Default::default() };
+    /// let settings = env.with_overrides(given).require_credentials()?;
+    /// assert_eq!(settings.base_url.as_deref(), Some("https://gw.example/api"));
+    /// # Ok::<(), tscb::Error>(())
+    /// ```
+    pub fn with_overrides(self, overrides: EnvSettings) -> EnvSettings {
+        EnvSettings {
+            client_id: overrides.client_id.or(self.client_id),
+            client_secret: overrides.client_secret.or(self.client_secret),
+            login_username: overrides.login_username.or(self.login_username),
+            login_password: overrides.login_password.or(self.login_password),
+            bearer_token: overrides.bearer_token.or(self.bearer_token),
+            session_token: overrides.session_token.or(self.session_token),
+            base_url: overrides.base_url.or(self.base_url),
+            ca_file: overrides.ca_file.or(self.ca_file),
         }
+    }
+
+    /// These settings, or [`no_credentials`] when none of the credentials is set (the base URL
+    /// and CA file alone cannot sign in). Half a pair, or an empty value, passes, so that
+    /// [`ClientBuilder::build`] names the setting (e.g. `ClientSecret.Invalid`).
+    pub fn require_credentials(self) -> Result<EnvSettings> {
+        if self.has_credentials() {
+            Ok(self)
+        } else {
+            Err(no_credentials())
+        }
+    }
+
+    /// A builder with these settings and the defaults for the rest; fails as
+    /// [`EnvSettings::require_credentials`] does.
+    pub fn builder(self) -> Result<ClientBuilder> {
+        let settings = self.require_credentials()?;
         let mut builder = ClientBuilder::default();
-        if let Some(url) = self.base_url {
+        if let Some(url) = settings.base_url {
             builder = builder.base_url(url);
         }
-        if let Some(path) = self.ca_file {
+        if let Some(path) = settings.ca_file {
             builder = builder.add_ca_file(path);
         }
         builder = builder.credentials_from(
-            self.client_id,
-            self.client_secret,
-            self.login_username,
-            self.login_password,
+            settings.client_id,
+            settings.client_secret,
+            settings.login_username,
+            settings.login_password,
         );
-        if let Some(token) = self.bearer_token {
+        if let Some(token) = settings.bearer_token {
             builder = builder.bearer_token(token);
         }
-        if let Some(token) = self.session_token {
+        if let Some(token) = settings.session_token {
             builder = builder.session_token(token);
         }
         Ok(builder)
@@ -139,8 +174,60 @@ impl ClientBuilder {
     /// not UTF-8 fails with [`crate::codes::ARGUMENT_ENCODING`], naming it; an empty one is kept, so
     /// [`ClientBuilder::build`] says which setting is empty (it never means "unset"); with no
     /// credential variable at all it fails with [`crate::codes::BEARER_TOKEN_MISSING`] and a message
-    /// that lists them. See [`EnvSettings`] to replace some of them first.
+    /// that lists them. See [`ClientBuilder::from_env_with`] to replace some of them first.
     pub fn from_env() -> Result<Self> {
         EnvSettings::read()?.builder()
+    }
+
+    /// [`ClientBuilder::from_env`] with `overrides` winning over the variables (see
+    /// [`EnvSettings::with_overrides`]); the credential rule applies to the result, so
+    /// credentials given only in `overrides` are enough.
+    pub fn from_env_with(overrides: EnvSettings) -> Result<Self> {
+        EnvSettings::read()?.with_overrides(overrides).builder()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(value: &str) -> Option<Secret> {
+        Some(Secret::from(value))
+    }
+
+    #[test]
+    fn overrides_win_field_by_field_and_the_credential_rule_applies_to_the_result() {
+        let env = EnvSettings {
+            bearer_token: token("env-bearer"),
+            base_url: Some("https://env.example/api".to_owned()),
+            ..EnvSettings::default()
+        };
+        let given = EnvSettings { bearer_token: token("kw-bearer"), ..EnvSettings::default() };
+        let merged = env.clone().with_overrides(given);
+        assert_eq!(merged.bearer_token.as_ref().map(Secret::expose), Some("kw-bearer"));
+        assert_eq!(merged.base_url.as_deref(), Some("https://env.example/api"));
+        // Not given: the variable's value stays.
+        let merged = env.with_overrides(EnvSettings::default());
+        assert_eq!(merged.bearer_token.as_ref().map(Secret::expose), Some("env-bearer"));
+
+        // No credential in the variables: one given as an override is enough...
+        let no_credentials =
+            EnvSettings { base_url: Some("https://env.example/api".to_owned()), ..Default::default() };
+        let given = EnvSettings { session_token: token("kw-session"), ..EnvSettings::default() };
+        no_credentials.clone().with_overrides(given).require_credentials().unwrap();
+        // ...and overrides that give none (the base URL, the CA file) are refused with the list
+        // of variables to set.
+        let given = EnvSettings {
+            base_url: Some("https://kw.example/api".to_owned()),
+            ca_file: Some(PathBuf::from("/etc/ca.pem")),
+            ..EnvSettings::default()
+        };
+        let err = no_credentials.with_overrides(given).require_credentials().unwrap_err();
+        assert_eq!(err.error_code(), codes::BEARER_TOKEN_MISSING);
+        assert_eq!(err.error_message(), NO_CREDENTIALS);
+        assert_eq!(err.field(), Some(crate::Field::BearerToken));
+        // An empty credential is a credential: the builder names it, never "unset".
+        let empty = EnvSettings { bearer_token: token(""), ..EnvSettings::default() };
+        empty.require_credentials().unwrap();
     }
 }

@@ -101,7 +101,7 @@ impl Sent {
 /// ```
 /// # fn main() {
 /// let client = tscb::Client::builder().bearer_token("t").session_token("s").build().unwrap();
-/// let reg = tscb::CallbackRegistration::new("CarrierService", "https://example.com:8080/cb");
+/// let reg = tscb::CallbackRegistration::new("CarrierService", "https://example.com:8080/cb").unwrap();
 /// let err = client.register_callback("0000123456-00001", &reg).unwrap_err();
 /// assert_eq!(err.kind(), tscb::ErrorKind::InvalidInput);
 /// assert_eq!(err.error_code(), tscb::codes::CALLBACK_URL_PORT);

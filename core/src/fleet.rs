@@ -12,10 +12,10 @@
 //! let listener = "https://listener.example.com/thingspace";
 //! let desired = Desired::new(vec![
 //!     DesiredAccount::new("TestAccount-1", vec![
-//!         CallbackRegistration::new(services::CARRIER_SERVICE, listener),
-//!         CallbackRegistration::new("DeviceUsage", listener).with_username("fleet"),
+//!         CallbackRegistration::new(services::CARRIER_SERVICE, listener)?,
+//!         CallbackRegistration::new("DeviceUsage", listener)?.with_username("fleet")?,
 //!     ]),
-//!     DesiredAccount::new("TestAccount-2", vec![CallbackRegistration::new(services::CARRIER_SERVICE, listener)]),
+//!     DesiredAccount::new("TestAccount-2", vec![CallbackRegistration::new(services::CARRIER_SERVICE, listener)?]),
 //! ]);
 //! let plan = Plan::compute(&client, &desired, &PlanOptions::default())?;
 //! assert_eq!(plan.changes().len(), 3);
@@ -123,15 +123,11 @@ impl DesiredAccount {
     }
 }
 
-/// The checks of [`Client::register_callback`], in its order.
+/// The one check of [`Client::register_callback`] a registration's own types cannot make: the
+/// port, which depends on the client.
 fn validate_registration(reg: &CallbackRegistration, check_callback_port: bool) -> Result<()> {
-    validate::service_name(reg.service_name())?;
-    validate::callback_url(reg.url(), check_callback_port)?;
-    if let Some(username) = reg.username() {
-        validate::username(username)?;
-    }
-    if let Some(password) = reg.password() {
-        validate::password(password.expose())?;
+    if check_callback_port {
+        reg.callback_url().check_port()?;
     }
     Ok(())
 }
@@ -359,7 +355,7 @@ mod tests {
 
     #[test]
     fn validation_names_the_account_and_service() {
-        let reg = |url: &str| CallbackRegistration::new("CarrierService", url);
+        let reg = |url: &str| CallbackRegistration::new("CarrierService", url).unwrap();
         let bad = Desired::new(vec![DesiredAccount::new("A-1", vec![reg("https://x.example.com:8443/cb")])]);
         let err = bad.validate(true).unwrap_err();
         assert_eq!(err.error_code(), codes::CALLBACK_URL_PORT);

@@ -24,8 +24,8 @@
 //!     .session_token("sim-session-token")
 //!     .build()?;
 //!
-//! let reg = CallbackRegistration::new(services::CARRIER_SERVICE, "https://listener.example.com/tscb")
-//!     .with_username("fleet-7");
+//! let reg = CallbackRegistration::new(services::CARRIER_SERVICE, "https://listener.example.com/tscb")?
+//!     .with_username("fleet-7")?;
 //! match client.register_callback("TestAccount-2", &reg) {
 //!     Ok(ack) => println!("registered {} for {}", ack.service_name, ack.account_name),
 //!     Err(e) if e.is_session_error() => eprintln!("log in again: {e}"),
@@ -183,7 +183,7 @@ pub use credentials::{ClientCredentials, Login};
 pub use error::{BoxError, Error, ErrorKind, Result, Sent};
 pub use events::TARGET as LOG_TARGET;
 pub use field::Field;
-pub use input::{AccountName, ServiceName};
+pub use input::{AccountName, CallbackCredentials, CallbackUrl, ServiceName};
 pub use model::{CallbackAck, CallbackRegistration, RegisteredCallback};
 pub use retry::RetryPolicy;
 pub use secret::Secret;

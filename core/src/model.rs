@@ -3,84 +3,96 @@
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::error::{Error, Result};
+use crate::input::{CallbackCredentials, CallbackUrl, ServiceName};
 use crate::secret::Secret;
 
 /// A callback listener to register: the service to subscribe to and the listener's URL, with an
-/// optional username and password that ThingSpace echoes in every message it sends.
+/// optional username and password that ThingSpace echoes in every message it sends. Each is
+/// checked when it is set ([`ServiceName`], [`CallbackUrl`], [`CallbackCredentials`]); only the
+/// URL's port is left to the call, since the client decides whether it is checked.
 ///
 /// ```
 /// use tscb::{services, CallbackRegistration};
-/// let reg = CallbackRegistration::new(services::CARRIER_SERVICE, "https://listener.example.com/tscb")
-///     .with_username("fleet-7")
-///     .with_password("s3cret");
+/// let reg = CallbackRegistration::new(services::CARRIER_SERVICE, "https://listener.example.com/tscb")?
+///     .with_username("fleet-7")?
+///     .with_password("s3cret")?;
 /// assert_eq!(reg.service_name(), "CarrierService");
 /// assert!(!format!("{reg:?}").contains("s3cret"));
+/// # Ok::<(), tscb::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallbackRegistration {
-    service_name: String,
-    url: String,
-    username: Option<String>,
-    password: Option<Secret>,
+    service_name: ServiceName,
+    url: CallbackUrl,
+    credentials: CallbackCredentials,
 }
 
 impl CallbackRegistration {
     /// A registration for `service_name` (see [`crate::services`]; any name of ASCII letters and
-    /// digits is accepted) delivering to `url`.
-    pub fn new(service_name: impl Into<String>, url: impl Into<String>) -> Self {
-        CallbackRegistration {
-            service_name: service_name.into(),
-            url: url.into(),
-            username: None,
-            password: None,
-        }
+    /// digits is accepted) delivering to `url`; fails as [`ServiceName::new`] and
+    /// [`CallbackUrl::new`] do.
+    pub fn new(
+        service_name: impl TryInto<ServiceName, Error: Into<Error>>,
+        url: impl TryInto<CallbackUrl, Error: Into<Error>>,
+    ) -> Result<Self> {
+        Ok(CallbackRegistration {
+            service_name: service_name.try_into().map_err(Into::into)?,
+            url: url.try_into().map_err(Into::into)?,
+            credentials: CallbackCredentials::default(),
+        })
     }
 
-    /// Sets the username ThingSpace echoes in each callback (at most 40 characters).
-    pub fn with_username(mut self, username: impl Into<String>) -> Self {
-        self.username = Some(username.into());
-        self
+    /// Sets the username ThingSpace echoes in each callback (at most 40 characters, no control
+    /// character).
+    pub fn with_username(mut self, username: impl Into<String>) -> Result<Self> {
+        self.credentials = self.credentials.with_username(username)?;
+        Ok(self)
     }
 
-    /// Sets the password ThingSpace echoes in each callback (at most 40 characters; never the
-    /// account's own login password: ThingSpace sends it back in plain text).
-    pub fn with_password(mut self, password: impl Into<Secret>) -> Self {
-        self.password = Some(password.into());
-        self
+    /// Sets the password ThingSpace echoes in each callback (at most 40 characters, no control
+    /// character; never the account's own login password: ThingSpace sends it back in plain
+    /// text).
+    pub fn with_password(mut self, password: impl Into<Secret>) -> Result<Self> {
+        self.credentials = self.credentials.with_password(password)?;
+        Ok(self)
     }
 
-    /// Sets the username and password where given; `None` leaves that field out. For callers
-    /// whose values are optional already (command lines, language bindings).
-    pub fn with_credentials(mut self, username: Option<&str>, password: Option<&str>) -> Self {
-        self.username = username.map(str::to_owned);
-        self.password = password.map(Secret::from);
+    /// Sets the username and password, replacing both.
+    pub fn with_credentials(mut self, credentials: CallbackCredentials) -> Self {
+        self.credentials = credentials;
         self
     }
 
     /// The service name.
     pub fn service_name(&self) -> &str {
-        &self.service_name
+        self.service_name.as_str()
     }
 
     /// The listener's URL.
     pub fn url(&self) -> &str {
+        self.url.as_str()
+    }
+
+    /// The listener's URL, checked.
+    pub(crate) fn callback_url(&self) -> &CallbackUrl {
         &self.url
     }
 
     /// The username, if set.
     pub fn username(&self) -> Option<&str> {
-        self.username.as_deref()
+        self.credentials.username()
     }
 
     /// The password, if set.
     pub fn password(&self) -> Option<&Secret> {
-        self.password.as_ref()
+        self.credentials.password()
     }
 
     /// The request body, which holds the password: wiped when dropped, and sized up front (JSON
-    /// escapes at most double a byte of text without control characters, and the URL's and
-    /// username's are not checked here, so with room for `\uXXXX` there) so that no
-    /// reallocation leaves a copy behind.
+    /// escapes at most double a byte of text without control characters, which the checked
+    /// values have none of; the room for `\uXXXX` in the others costs little and keeps the
+    /// bound true without relying on that) so that no reallocation leaves a copy behind.
     pub(crate) fn to_wire(&self) -> Zeroizing<Vec<u8>> {
         #[derive(Serialize)]
         struct Wire<'a> {
@@ -92,13 +104,13 @@ impl CallbackRegistration {
             password: Option<&'a str>,
         }
         let wire = Wire {
-            name: &self.service_name,
-            url: &self.url,
-            username: self.username.as_deref(),
-            password: self.password.as_ref().map(Secret::expose),
+            name: self.service_name(),
+            url: self.url(),
+            username: self.username(),
+            password: self.password().map(Secret::expose),
         };
-        let text = self.service_name.len() + self.url.len() + self.username.as_ref().map_or(0, String::len);
-        let password = self.password.as_ref().map_or(0, |p| p.expose().len());
+        let text = self.service_name().len() + self.url().len() + self.username().map_or(0, str::len);
+        let password = self.password().map_or(0, |p| p.expose().len());
         let mut body = Zeroizing::new(Vec::with_capacity(64 + 6 * text + 2 * password));
         // Serialising plain strings into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut *body, &wire);

@@ -20,7 +20,12 @@ fn fixed(sim: &Simulator) -> AsyncClient {
 async fn register_list_and_deregister() {
     let sim = common::sim();
     let client = fixed(&sim);
-    let reg = CallbackRegistration::new("CarrierService", LISTENER).with_username("u").with_password("p");
+    let reg = CallbackRegistration::new("CarrierService", LISTENER)
+        .unwrap()
+        .with_username("u")
+        .unwrap()
+        .with_password("p")
+        .unwrap();
     let ack = client.register_callback(ACCOUNT, &reg).await.unwrap();
     assert_eq!(ack.service_name, "CarrierService");
     let listed = client.list_callbacks(ACCOUNT).await.unwrap();

@@ -35,7 +35,7 @@ fn busy(retry_after: &str) -> FaultAction {
 }
 
 fn carrier() -> CallbackRegistration {
-    CallbackRegistration::new("CarrierService", LISTENER)
+    CallbackRegistration::new("CarrierService", LISTENER).unwrap()
 }
 
 #[test]

@@ -10,7 +10,7 @@ use tscb::{codes, CallbackRegistration, Error, ErrorKind};
 use tscb_sim::{Fault, FaultAction};
 
 fn carrier() -> CallbackRegistration {
-    CallbackRegistration::new("CarrierService", LISTENER)
+    CallbackRegistration::new("CarrierService", LISTENER).unwrap()
 }
 
 fn respond(status: u16, content_type: Option<&str>, body: &str) -> Fault {

@@ -16,7 +16,7 @@ use tscb_sim::{Fault, FaultAction, Simulator};
 const OTHER: &str = "https://other.example.com/thingspace";
 
 fn reg(service: &str, url: &str) -> CallbackRegistration {
-    CallbackRegistration::new(service, url)
+    CallbackRegistration::new(service, url).unwrap()
 }
 
 fn signing_in(sim: &Simulator, password: &str) -> Client {
@@ -52,7 +52,10 @@ fn create_update_delete_and_unchanged_then_nothing_to_do() {
             "TestAccount-1",
             vec![reg("CarrierService", LISTENER), reg("DeviceUsage", LISTENER)],
         ),
-        DesiredAccount::new("TestAccount-2", vec![reg("CarrierService", LISTENER).with_username("fleet")]),
+        DesiredAccount::new(
+            "TestAccount-2",
+            vec![reg("CarrierService", LISTENER).with_username("fleet").unwrap()],
+        ),
     ]);
     let row = |a: &str, s: &str, action| (a.to_owned(), s.to_owned(), action);
 
@@ -105,9 +108,9 @@ fn create_update_delete_and_unchanged_then_nothing_to_do() {
 fn a_changed_password_is_an_update_that_is_never_shown() {
     let sim = sim();
     let client = client(&sim);
-    let old = reg("CarrierService", LISTENER).with_password("old-listener-pw");
+    let old = reg("CarrierService", LISTENER).with_password("old-listener-pw").unwrap();
     client.register_callback("TestAccount-1", &old).unwrap();
-    let new = reg("CarrierService", LISTENER).with_password("new-listener-pw");
+    let new = reg("CarrierService", LISTENER).with_password("new-listener-pw").unwrap();
     let desired = Desired::new(vec![DesiredAccount::new("TestAccount-1", vec![new])]);
     let plan = Plan::compute(&client, &desired, &PlanOptions::default()).unwrap();
     assert_eq!(plan.changes()[0].action, Action::Update);

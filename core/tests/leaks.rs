@@ -301,7 +301,9 @@ fn run(case: &Case) -> (Option<Error>, Vec<String>) {
         Endpoint::Token | Endpoint::Login => client.login().err(),
         Endpoint::Register => {
             let reg = CallbackRegistration::new("CarrierService", common::LISTENER)
-                .with_password(case.callback_password.as_str());
+                .unwrap()
+                .with_password(case.callback_password.as_str())
+                .unwrap();
             client.register_callback(account, &reg).err()
         }
         Endpoint::List => client.list_callbacks(account).err(),

@@ -71,7 +71,10 @@ fn each_request_and_decision_is_recorded_without_a_secret() {
             .retry(tscb::RetryPolicy::default().initial_backoff(Duration::from_millis(1)))
             .build()
             .unwrap();
-        let reg = CallbackRegistration::new("CarrierService", LISTENER).with_password("echo-pw-1234");
+        let reg = CallbackRegistration::new("CarrierService", LISTENER)
+            .unwrap()
+            .with_password("echo-pw-1234")
+            .unwrap();
         client.register_callback(ACCOUNT, &reg).unwrap();
         sim.inject(
             Fault::new(FaultAction::Respond {

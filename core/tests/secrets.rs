@@ -23,7 +23,7 @@ fn debug_of_every_public_value_hides_secrets() {
     assert_clean(&format!("{b:?}"));
     let client = b.build().unwrap();
     assert_clean(&format!("{client:?}"));
-    let reg = CallbackRegistration::new("CarrierService", LISTENER).with_password(PASSWORD);
+    let reg = CallbackRegistration::new("CarrierService", LISTENER).unwrap().with_password(PASSWORD).unwrap();
     assert_clean(&format!("{reg:?}"));
     assert_clean(&format!("{:?}", tscb::Secret::new(PASSWORD)));
 }
@@ -32,7 +32,7 @@ fn debug_of_every_public_value_hides_secrets() {
 fn listed_passwords_are_hidden_in_debug() {
     let sim = common::sim();
     let client = client(&sim);
-    let reg = CallbackRegistration::new("CarrierService", LISTENER).with_password(PASSWORD);
+    let reg = CallbackRegistration::new("CarrierService", LISTENER).unwrap().with_password(PASSWORD).unwrap();
     client.register_callback(ACCOUNT, &reg).unwrap();
     let listed = client.list_callbacks(ACCOUNT).unwrap();
     assert_eq!(listed[0].password.as_ref().unwrap().expose(), PASSWORD);
@@ -56,7 +56,8 @@ fn secrets_echoed_by_a_server_are_redacted_from_errors() {
             headers: Vec::new(),
         }));
         let client = builder(&sim).bearer_token(BEARER).session_token(SESSION).build().unwrap();
-        let reg = CallbackRegistration::new("CarrierService", LISTENER).with_password(PASSWORD);
+        let reg =
+            CallbackRegistration::new("CarrierService", LISTENER).unwrap().with_password(PASSWORD).unwrap();
         let err = client.register_callback(ACCOUNT, &reg).unwrap_err();
         assert!(err.error_message().contains("<redacted>"), "{err}");
         assert_clean(&err.to_string());
@@ -70,7 +71,7 @@ fn transport_errors_carry_no_secrets() {
     let sim = common::sim();
     sim.inject(Fault::new(FaultAction::Reset));
     let client = builder(&sim).bearer_token(BEARER).session_token(SESSION).build().unwrap();
-    let reg = CallbackRegistration::new("CarrierService", LISTENER).with_password(PASSWORD);
+    let reg = CallbackRegistration::new("CarrierService", LISTENER).unwrap().with_password(PASSWORD).unwrap();
     let err = client.register_callback(ACCOUNT, &reg).unwrap_err();
     assert_clean(&err.to_string());
     assert_clean(&format!("{err:?}"));
@@ -178,7 +179,8 @@ fn secrets_echoed_json_escaped_or_u_escaped_are_redacted() {
             let sim = common::sim();
             sim.inject(Fault::new(respond(400, &body)));
             let client = builder(&sim).bearer_token(TOKEN).session_token(SESSION).build().unwrap();
-            let reg = CallbackRegistration::new("CarrierService", LISTENER).with_password(PW);
+            let reg =
+                CallbackRegistration::new("CarrierService", LISTENER).unwrap().with_password(PW).unwrap();
             let err = client.register_callback(ACCOUNT, &reg).unwrap_err();
             let text = format!("{err} {err:?} {}", err.to_json());
             for secret in [TOKEN, PW] {

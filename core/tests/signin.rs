@@ -14,7 +14,7 @@ use tscb::{codes, CallbackRegistration, Client, ErrorKind, RetryPolicy};
 use tscb_sim::{Fault, FaultAction, SimConfig, Simulator};
 
 fn carrier() -> CallbackRegistration {
-    CallbackRegistration::new("CarrierService", LISTENER)
+    CallbackRegistration::new("CarrierService", LISTENER).unwrap()
 }
 
 fn respond(status: u16, body: &str, headers: &[(&str, &str)]) -> FaultAction {

@@ -85,7 +85,7 @@ fn a_client_starts_no_thread() {
         }
         let client = builder.build().unwrap();
         assert_eq!(threads(), before, "{host}: build() started a thread");
-        let reg = CallbackRegistration::new("CarrierService", "https://listener.example.com/tscb");
+        let reg = CallbackRegistration::new("CarrierService", "https://listener.example.com/tscb").unwrap();
         client.register_callback("TestAccount-2", &reg).unwrap();
         let listed = client.list_callbacks("TestAccount-2").unwrap();
         assert_eq!(listed.len(), 1);

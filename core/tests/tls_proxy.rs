@@ -62,8 +62,9 @@ fn credentials(sim: &Simulator) -> ClientBuilder {
 }
 
 fn main_path(client: &Client) {
-    let ack =
-        client.register_callback(ACCOUNT, &CallbackRegistration::new("CarrierService", LISTENER)).unwrap();
+    let ack = client
+        .register_callback(ACCOUNT, &CallbackRegistration::new("CarrierService", LISTENER).unwrap())
+        .unwrap();
     assert_eq!(ack.service_name, "CarrierService");
     let listed = client.list_callbacks(ACCOUNT).unwrap();
     assert_eq!(listed.len(), 1);

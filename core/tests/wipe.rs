@@ -66,7 +66,9 @@ fn no_freed_block_holds_a_password_or_the_client_secret() {
             .unwrap();
         client.login().unwrap();
         let reg = CallbackRegistration::new("CarrierService", common::LISTENER)
-            .with_password("WIPE-CANARY-callback-pw");
+            .unwrap()
+            .with_password("WIPE-CANARY-callback-pw")
+            .unwrap();
         let _ = client.register_callback(common::ACCOUNT, &reg);
         drop(reg);
         drop(client);

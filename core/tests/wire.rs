@@ -18,8 +18,11 @@ fn register_sends_exactly_the_documented_request() {
     let sim = common::sim();
     let client = client(&sim);
     let reg = CallbackRegistration::new(services::CARRIER_SERVICE, LISTENER)
+        .unwrap()
         .with_username("fleet-7")
-        .with_password("echo-pw");
+        .unwrap()
+        .with_password("echo-pw")
+        .unwrap();
     let ack = client.register_callback(ACCOUNT, &reg).unwrap();
     assert_eq!(ack.account_name, ACCOUNT);
     assert_eq!(ack.service_name, "CarrierService");
@@ -48,7 +51,7 @@ fn register_sends_exactly_the_documented_request() {
 #[test]
 fn unset_optional_fields_are_left_out() {
     let sim = common::sim();
-    let reg = CallbackRegistration::new("DeviceUsage", "http://203.0.113.9:50559/cb");
+    let reg = CallbackRegistration::new("DeviceUsage", "http://203.0.113.9:50559/cb").unwrap();
     client(&sim).register_callback(ACCOUNT, &reg).unwrap();
     let body = body_json(&sim.requests()[0].body);
     assert_eq!(body, json!({"name": "DeviceUsage", "url": "http://203.0.113.9:50559/cb"}));
@@ -59,7 +62,7 @@ fn unset_optional_fields_are_left_out() {
 #[test]
 fn unknown_service_names_are_sent_as_given() {
     let sim = common::sim();
-    let reg = CallbackRegistration::new("FutureService2", LISTENER);
+    let reg = CallbackRegistration::new("FutureService2", LISTENER).unwrap();
     let ack = client(&sim).register_callback(ACCOUNT, &reg).unwrap();
     assert_eq!(ack.service_name, "FutureService2");
     assert_eq!(body_json(&sim.requests()[0].body)["name"], "FutureService2");
@@ -73,11 +76,19 @@ fn list_returns_what_was_registered() {
     client
         .register_callback(
             ACCOUNT,
-            &CallbackRegistration::new("CarrierService", LISTENER).with_username("u").with_password("p"),
+            &CallbackRegistration::new("CarrierService", LISTENER)
+                .unwrap()
+                .with_username("u")
+                .unwrap()
+                .with_password("p")
+                .unwrap(),
         )
         .unwrap();
     client
-        .register_callback(ACCOUNT, &CallbackRegistration::new("DeviceUsage", "https://other.example.com/x"))
+        .register_callback(
+            ACCOUNT,
+            &CallbackRegistration::new("DeviceUsage", "https://other.example.com/x").unwrap(),
+        )
         .unwrap();
 
     let listed = client.list_callbacks(ACCOUNT).unwrap();
@@ -105,7 +116,9 @@ fn list_returns_what_was_registered() {
 fn deregister_sends_the_documented_request_and_removes_the_listener() {
     let sim = common::sim();
     let client = client(&sim);
-    client.register_callback(ACCOUNT, &CallbackRegistration::new("CarrierService", LISTENER)).unwrap();
+    client
+        .register_callback(ACCOUNT, &CallbackRegistration::new("CarrierService", LISTENER).unwrap())
+        .unwrap();
     let ack = client.deregister_callback(ACCOUNT, "CarrierService").unwrap();
     assert_eq!((ack.account_name.as_str(), ack.service_name.as_str()), (ACCOUNT, "CarrierService"));
     let r = sim.requests().pop().unwrap();
@@ -130,7 +143,7 @@ fn account_names_are_one_path_segment_and_keep_leading_zeros() {
         sim.add_account(account);
         sim.clear_requests();
         let ack = client
-            .register_callback(account, &CallbackRegistration::new("CarrierService", LISTENER))
+            .register_callback(account, &CallbackRegistration::new("CarrierService", LISTENER).unwrap())
             .unwrap();
         assert_eq!(ack.account_name, account);
         assert_eq!(sim.requests()[0].path, format!("/api/m2m/v1/callbacks/{encoded}"));
@@ -198,7 +211,7 @@ fn one_client_serves_many_threads() {
                 let service = format!("Service{t}");
                 for _ in 0..50 {
                     let ack = client
-                        .register_callback(ACCOUNT, &CallbackRegistration::new(&service, LISTENER))
+                        .register_callback(ACCOUNT, &CallbackRegistration::new(&service, LISTENER).unwrap())
                         .unwrap();
                     assert_eq!(ack.service_name, service);
                 }
@@ -218,7 +231,7 @@ fn a_keep_alive_connection_the_server_closed_while_idle_is_not_used_again() {
     let sim = tscb_sim::Simulator::start_with(config, "127.0.0.1:0").unwrap();
     let client = client(&sim);
     for round in 0..5 {
-        let reg = CallbackRegistration::new("CarrierService", LISTENER);
+        let reg = CallbackRegistration::new("CarrierService", LISTENER).unwrap();
         client.register_callback(ACCOUNT, &reg).unwrap_or_else(|e| panic!("round {round}: {e}"));
         std::thread::sleep(Duration::from_millis(400));
     }
@@ -244,7 +257,7 @@ fn host_names_are_looked_up_and_an_unknown_one_is_a_connect_error() {
             .unwrap()
     };
     let client = builder("api.tscb.test");
-    let reg = CallbackRegistration::new("CarrierService", LISTENER);
+    let reg = CallbackRegistration::new("CarrierService", LISTENER).unwrap();
     client.register_callback(ACCOUNT, &reg).unwrap();
     assert_eq!(sim.requests().len(), 1);
 

@@ -76,9 +76,12 @@ pub unsafe extern "C" fn tscb_register_callback(
         let username = opt_str(username, "username")?;
         let password = opt_str(password, "password")?;
         let out = out_ptr(out, "out")?;
-        let registration =
-            tscb::CallbackRegistration::new(service_name, url).with_credentials(username, password);
-        let result = client.inner.register_callback(account, &registration).map_err(Failure::from)?;
+        // Every pointer first, then the values, in the order the call itself would check them.
+        let account = tscb::AccountName::new(account).map_err(Failure::from)?;
+        let registration = tscb::CallbackRegistration::new(service_name, url)
+            .and_then(|r| Ok(r.with_credentials(tscb::CallbackCredentials::new(username, password)?)))
+            .map_err(Failure::from)?;
+        let result = client.inner.register_callback(&account, &registration).map_err(Failure::from)?;
         *out = ack(result);
         Ok(())
     })
@@ -99,7 +102,8 @@ pub unsafe extern "C" fn tscb_list_callbacks(
         let client = arg_ref(client, "client")?;
         let account = arg_str(account, "account")?;
         let out = out_ptr(out, "out")?;
-        let listed = client.inner.list_callbacks(account).map_err(Failure::from)?;
+        let account = tscb::AccountName::new(account).map_err(Failure::from)?;
+        let listed = client.inner.list_callbacks(&account).map_err(Failure::from)?;
         *out = list_to_c(listed);
         Ok(())
     })
@@ -122,7 +126,9 @@ pub unsafe extern "C" fn tscb_deregister_callback(
         let account = arg_str(account, "account")?;
         let service_name = arg_str(service_name, "service_name")?;
         let out = out_ptr(out, "out")?;
-        let result = client.inner.deregister_callback(account, service_name).map_err(Failure::from)?;
+        let account = tscb::AccountName::new(account).map_err(Failure::from)?;
+        let service_name = tscb::ServiceName::new(service_name).map_err(Failure::from)?;
+        let result = client.inner.deregister_callback(&account, &service_name).map_err(Failure::from)?;
         *out = ack(result);
         Ok(())
     })

@@ -63,3 +63,37 @@ impl<'py> FromPyObject<'_, 'py> for Text {
 pub(crate) fn owned(value: Option<Text>) -> Option<String> {
     value.map(Text::into_string)
 }
+
+/// The account name of a call, checked first thing (before the GIL is released or anything
+/// sent); refused with core's own code.
+pub(crate) fn account(py: Python<'_>, account: Text) -> PyResult<tscb::AccountName> {
+    tscb::AccountName::new(account.into_string()).map_err(|e| to_py(py, &e))
+}
+
+/// The service name of a call, checked as [`account`] is.
+pub(crate) fn service_name(py: Python<'_>, service_name: Text) -> PyResult<tscb::ServiceName> {
+    tscb::ServiceName::new(service_name.into_string()).map_err(|e| to_py(py, &e))
+}
+
+/// A registration from its arguments, each checked as [`account`] is, in the order the call
+/// checks them. The password moves into a `tscb::Secret`, which wipes it.
+pub(crate) fn registration(
+    py: Python<'_>,
+    service_name: Text,
+    url: Text,
+    username: Option<Text>,
+    password: Option<Text>,
+) -> PyResult<tscb::CallbackRegistration> {
+    let build = || {
+        let mut registration =
+            tscb::CallbackRegistration::new(service_name.into_string(), url.into_string())?;
+        if let Some(username) = username {
+            registration = registration.with_username(username.into_string())?;
+        }
+        if let Some(password) = password {
+            registration = registration.with_password(password.into_string())?;
+        }
+        Ok::<_, tscb::Error>(registration)
+    };
+    build().map_err(|e| to_py(py, &e))
+}

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
-use crate::args::Text;
+use crate::args::{self, Text};
 use crate::client::{client_class, guarded, Options};
 use crate::errors::to_py;
 use crate::model::{CallbackAck, RegisteredCallback};
@@ -119,22 +119,18 @@ AsyncClient {
         username: Option<Text>,
         password: Option<Text>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let mut registration = tscb::CallbackRegistration::new(service_name.into_string(), url.into_string());
-        if let Some(username) = username {
-            registration = registration.with_username(username.into_string());
-        }
-        if let Some(password) = password {
-            registration = registration.with_password(password.into_string());
-        }
+        let account = args::account(py, account)?;
+        let registration = args::registration(py, service_name, url, username, password)?;
         self.call(py, move |c| async move {
-            c.register_callback(&*account, &registration).await.map(CallbackAck::from)
+            c.register_callback(&account, &registration).await.map(CallbackAck::from)
         })
     }
 
     /// Lists the listeners registered for the account: GET {base}/m2m/v1/callbacks/{account}.
     fn list_callbacks<'py>(&self, py: Python<'py>, account: Text) -> PyResult<Bound<'py, PyAny>> {
+        let account = args::account(py, account)?;
         self.call(py, move |c| async move {
-            let listed = c.list_callbacks(&*account).await?;
+            let listed = c.list_callbacks(&account).await?;
             Ok(listed.into_iter().map(RegisteredCallback::from).collect::<Vec<_>>())
         })
     }
@@ -147,8 +143,9 @@ AsyncClient {
         account: Text,
         service_name: Text,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let (account, service_name) = (args::account(py, account)?, args::service_name(py, service_name)?);
         self.call(py, move |c| async move {
-            c.deregister_callback(&*account, &*service_name).await.map(CallbackAck::from)
+            c.deregister_callback(&account, &service_name).await.map(CallbackAck::from)
         })
     }
 

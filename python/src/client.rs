@@ -8,13 +8,9 @@ use std::sync::RwLock;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::args::{owned, Text};
+use crate::args::{self, owned, Text};
 use crate::errors::to_py;
 use crate::model::{CallbackAck, RegisteredCallback};
-
-/// The keywords of `Client` that sign in; `Client.from_env` needs one of them.
-const CREDENTIAL_KEYWORDS: [&str; 6] =
-    ["client_id", "client_secret", "login_username", "login_password", "bearer_token", "session_token"];
 
 /// A ThingSpace callback API client. Safe to share between threads; usable as a context manager.
 #[pyclass(module = "tscb", frozen)]
@@ -190,22 +186,44 @@ impl Options {
     }
 }
 
-/// The keywords `from_env` passes to the constructor: the THINGSPACE_* variables, then
-/// `overrides`.
+/// The keywords `from_env` passes to the constructor: `overrides`, with the THINGSPACE_*
+/// settings core merged them into (core's rules: a keyword wins over its variable, and one
+/// credential at least, from either). `None` as a keyword means "not given", as it does for the
+/// constructor.
 pub(crate) fn env_keywords<'py>(
     py: Python<'py>,
     overrides: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let settings = tscb::env::EnvSettings::read().map_err(|e| to_py(py, &e))?;
     let kwargs = PyDict::new(py);
-    let secret = |s: &Option<tscb::Secret>| s.as_ref().map(|s| s.expose().to_owned());
+    if let Some(overrides) = overrides {
+        kwargs.update(overrides.as_mapping())?;
+    }
+    let text = |key: &str| -> PyResult<Option<String>> {
+        Ok(owned(kwargs.get_item(key)?.map(|v| v.extract::<Option<Text>>()).transpose()?.flatten()))
+    };
+    let secret = |key: &str| -> PyResult<Option<tscb::Secret>> { Ok(text(key)?.map(tscb::Secret::from)) };
+    let given = tscb::env::EnvSettings {
+        client_id: text("client_id")?,
+        client_secret: secret("client_secret")?,
+        login_username: text("login_username")?,
+        login_password: secret("login_password")?,
+        bearer_token: secret("bearer_token")?,
+        session_token: secret("session_token")?,
+        base_url: text("base_url")?,
+        ca_file: kwargs.get_item("ca_file")?.map(|v| v.extract::<Option<PathBuf>>()).transpose()?.flatten(),
+    };
+    let settings = tscb::env::EnvSettings::read()
+        .map(|env| env.with_overrides(given))
+        .and_then(tscb::env::EnvSettings::require_credentials)
+        .map_err(|e| to_py(py, &e))?;
+    let expose = |s: &Option<tscb::Secret>| s.as_ref().map(|s| s.expose().to_owned());
     for (key, value) in [
         ("client_id", settings.client_id.clone()),
-        ("client_secret", secret(&settings.client_secret)),
+        ("client_secret", expose(&settings.client_secret)),
         ("login_username", settings.login_username.clone()),
-        ("login_password", secret(&settings.login_password)),
-        ("bearer_token", secret(&settings.bearer_token)),
-        ("session_token", secret(&settings.session_token)),
+        ("login_password", expose(&settings.login_password)),
+        ("bearer_token", expose(&settings.bearer_token)),
+        ("session_token", expose(&settings.session_token)),
         ("base_url", settings.base_url.clone()),
     ] {
         if let Some(value) = value {
@@ -214,16 +232,6 @@ pub(crate) fn env_keywords<'py>(
     }
     if let Some(path) = &settings.ca_file {
         kwargs.set_item("ca_file", path)?;
-    }
-    if let Some(overrides) = overrides {
-        kwargs.update(overrides.as_mapping())?;
-    }
-    let mut has_credentials = false;
-    for key in CREDENTIAL_KEYWORDS {
-        has_credentials |= kwargs.get_item(key)?.is_some_and(|v| !v.is_none());
-    }
-    if !has_credentials {
-        return Err(to_py(py, &tscb::env::no_credentials()));
     }
     Ok(kwargs)
 }
@@ -254,21 +262,17 @@ Client {
         username: Option<Text>,
         password: Option<Text>,
     ) -> PyResult<CallbackAck> {
-        let mut registration = tscb::CallbackRegistration::new(service_name.into_string(), url.into_string());
-        if let Some(username) = username {
-            registration = registration.with_username(username.into_string());
-        }
-        if let Some(password) = password {
-            registration = registration.with_password(password.into_string());
-        }
-        self.run(py, move |c| c.register_callback(&*account, &registration), CallbackAck::from)
+        let account = args::account(py, account)?;
+        let registration = args::registration(py, service_name, url, username, password)?;
+        self.run(py, move |c| c.register_callback(&account, &registration), CallbackAck::from)
     }
 
     /// Lists the listeners registered for the account: GET {base}/m2m/v1/callbacks/{account}.
     fn list_callbacks(&self, py: Python<'_>, account: Text) -> PyResult<Vec<RegisteredCallback>> {
+        let account = args::account(py, account)?;
         self.run(
             py,
-            move |c| c.list_callbacks(&*account),
+            move |c| c.list_callbacks(&account),
             |list| list.into_iter().map(RegisteredCallback::from).collect(),
         )
     }
@@ -281,7 +285,8 @@ Client {
         account: Text,
         service_name: Text,
     ) -> PyResult<CallbackAck> {
-        self.run(py, move |c| c.deregister_callback(&*account, &*service_name), CallbackAck::from)
+        let (account, service_name) = (args::account(py, account)?, args::service_name(py, service_name)?);
+        self.run(py, move |c| c.deregister_callback(&account, &service_name), CallbackAck::from)
     }
 
     /// Signs in now if the client has credentials and no valid tokens yet (calls do this by

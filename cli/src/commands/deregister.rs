@@ -1,8 +1,9 @@
 //! `tscb deregister`: removes the callback listener of one account's service.
 
 use clap::Args;
+use tscb::{AccountName, ServiceName};
 
-use crate::args::ClientArgs;
+use crate::args::{self, ClientArgs};
 use crate::exit::Failure;
 use crate::output;
 use crate::settings::with_client;
@@ -10,11 +11,11 @@ use crate::settings::with_client;
 #[derive(Args)]
 pub(crate) struct DeregisterArgs {
     /// The billing account name
-    #[arg(long)]
-    account: String,
+    #[arg(long, value_parser = args::account)]
+    account: AccountName,
     /// The service name, e.g. CarrierService
-    #[arg(long)]
-    service: String,
+    #[arg(long, value_parser = args::service)]
+    service: ServiceName,
     #[command(flatten)]
     pub(crate) client: ClientArgs,
 }

@@ -1,8 +1,9 @@
 //! `tscb list`: an account's callback listeners, passwords masked unless asked for.
 
 use clap::Args;
+use tscb::AccountName;
 
-use crate::args::ClientArgs;
+use crate::args::{self, ClientArgs};
 use crate::exit::Failure;
 use crate::output;
 use crate::settings::with_client;
@@ -10,8 +11,8 @@ use crate::settings::with_client;
 #[derive(Args)]
 pub(crate) struct ListArgs {
     /// The billing account name, e.g. 0000123456-00001
-    #[arg(long)]
-    account: String,
+    #[arg(long, value_parser = args::account)]
+    account: AccountName,
     /// Show the callback passwords in clear text
     #[arg(long)]
     show_passwords: bool,
@@ -23,6 +24,12 @@ pub(crate) fn run(args: ListArgs) -> Result<(), Failure> {
     with_client(&args.client, |client| {
         let listed = client.list_callbacks(&args.account)?;
         let out = &mut std::io::stdout().lock();
-        output::written(output::list(out, &args.account, &listed, args.show_passwords, args.client.json))
+        output::written(output::list(
+            out,
+            args.account.as_str(),
+            &listed,
+            args.show_passwords,
+            args.client.json,
+        ))
     })
 }

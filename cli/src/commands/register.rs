@@ -1,9 +1,9 @@
 //! `tscb register`: one callback listener for one account's service.
 
 use clap::Args;
-use tscb::{codes, CallbackRegistration, Error};
+use tscb::{codes, AccountName, CallbackRegistration, CallbackUrl, Error, ServiceName};
 
-use crate::args::ClientArgs;
+use crate::args::{self, ClientArgs};
 use crate::exit::Failure;
 use crate::output;
 use crate::settings::{env, with_client};
@@ -11,14 +11,14 @@ use crate::settings::{env, with_client};
 #[derive(Args)]
 pub(crate) struct RegisterArgs {
     /// The billing account name, e.g. 0000123456-00001
-    #[arg(long)]
-    account: String,
+    #[arg(long, value_parser = args::account)]
+    account: AccountName,
     /// The service name, e.g. CarrierService
-    #[arg(long)]
-    service: String,
+    #[arg(long, value_parser = args::service)]
+    service: ServiceName,
     /// The listener's URL, reachable from Verizon's data centres
-    #[arg(long)]
-    url: String,
+    #[arg(long, value_parser = args::callback_url)]
+    url: CallbackUrl,
     /// A username that ThingSpace echoes in every callback
     #[arg(long)]
     username: Option<String>,
@@ -31,9 +31,9 @@ pub(crate) struct RegisterArgs {
 }
 
 pub(crate) fn run(args: RegisterArgs) -> Result<(), Failure> {
-    let mut registration = CallbackRegistration::new(args.service, args.url);
+    let mut registration = CallbackRegistration::new(args.service, args.url)?;
     if let Some(username) = args.username {
-        registration = registration.with_username(username);
+        registration = registration.with_username(username)?;
     }
     with_client(&args.client, |client| {
         // Read when the client is ready, as before: a missing client setting is reported first.
@@ -44,7 +44,7 @@ pub(crate) fn run(args: RegisterArgs) -> Result<(), Failure> {
                     format!("--password-env names {var}, which is not set"),
                 )
             })?;
-            registration = registration.with_password(password);
+            registration = registration.with_password(password)?;
         }
         let ack = client.register_callback(&args.account, &registration)?;
         output::written(output::ack(&mut std::io::stdout().lock(), "registered", &ack, args.client.json))

@@ -55,7 +55,7 @@ use crate::transport::http::Lookups;
 ///     .session_token("sim-session-token")
 ///     .build()?;
 ///
-/// let reg = CallbackRegistration::new(services::CARRIER_SERVICE, "https://listener.example.com/tscb");
+/// let reg = CallbackRegistration::new(services::CARRIER_SERVICE, "https://listener.example.com/tscb")?;
 /// let ack = client.register_callback("TestAccount-2", &reg)?;
 /// assert_eq!(ack.service_name, "CarrierService");
 ///

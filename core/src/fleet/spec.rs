@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::{Desired, DesiredAccount};
 use crate::codes;
 use crate::error::Error;
+use crate::input::{CallbackCredentials, CallbackUrl, ServiceName};
 use crate::model::CallbackRegistration;
 use crate::validate;
 
@@ -195,22 +196,31 @@ fn resolve_account<'a, S: Borrow<str>, A: AsRef<AccountSpec<S>>>(
             }
             error => SpecError { error, field },
         };
-        validate::service_name(service.borrow()).map_err(|e| about(e, SpecField::Service(service)))?;
-        validate::callback_url(url.borrow(), check_callback_port)
-            .map_err(|e| about(e, SpecField::Url(url)))?;
+        let service_name =
+            ServiceName::new(service.borrow()).map_err(|e| about(e, SpecField::Service(service)))?;
+        let callback_url = CallbackUrl::new(url.borrow()).map_err(|e| about(e, SpecField::Url(url)))?;
+        if check_callback_port {
+            callback_url.check_port().map_err(|e| about(e, SpecField::Url(url)))?;
+        }
+        let mut credentials = CallbackCredentials::default();
         if let Some(username) = username {
-            validate::username(username.borrow()).map_err(|e| about(e, SpecField::Username(username)))?;
+            credentials = credentials
+                .with_username(username.borrow())
+                .map_err(|e| about(e, SpecField::Username(username)))?;
         }
         if let (Some(password), Some(var)) = (&password, password_env) {
-            validate::password(password).map_err(|e| about(e, SpecField::PasswordEnv(var)))?;
+            credentials = credentials
+                .with_password(password.as_str())
+                .map_err(|e| about(e, SpecField::PasswordEnv(var)))?;
         }
         if !seen.insert(service.borrow()) {
             let message = format!("service {:?} appears more than once", service.borrow());
             return Err(fail(codes::FLEET_DUPLICATE, message, SpecField::Service(service)));
         }
         registrations.push(
-            CallbackRegistration::new(service.borrow(), url.borrow())
-                .with_credentials(username.map(|u| u.borrow()), password.as_deref()),
+            CallbackRegistration::new(service_name, callback_url)
+                .map_err(|e| about(e, SpecField::Service(service)))?
+                .with_credentials(credentials),
         );
     }
     Ok(DesiredAccount::new(name, registrations))

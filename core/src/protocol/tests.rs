@@ -30,14 +30,14 @@ fn the_account_is_always_one_path_segment() {
 
 #[test]
 fn a_registration_leaves_unset_fields_out() {
-    let plain = CallbackRegistration::new("CarrierService", "https://l.example.com/cb");
+    let plain = CallbackRegistration::new("CarrierService", "https://l.example.com/cb").unwrap();
     let request = register(&AccountName::new("A").unwrap(), &plain);
     assert_eq!(request.method, Method::POST);
     assert_eq!(
         request.body.as_deref().unwrap().as_slice(),
         br#"{"name":"CarrierService","url":"https://l.example.com/cb"}"#
     );
-    let full = plain.with_username("u").with_password("p\"w");
+    let full = plain.with_username("u").unwrap().with_password("p\"w").unwrap();
     assert_eq!(
         register(&AccountName::new("A").unwrap(), &full).body.as_deref().unwrap().as_slice(),
         br#"{"name":"CarrierService","url":"https://l.example.com/cb","username":"u","password":"p\"w"}"#
