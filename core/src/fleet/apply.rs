@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use super::plan::{Action, Change, Plan, DEFAULT_CONCURRENCY};
 use super::workers::{self, Pacer};
-use super::{Action, Change, Plan, DEFAULT_CONCURRENCY};
 use crate::blocking::Client;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -164,7 +164,7 @@ impl Plan {
         workers::check_concurrency(options.concurrency)?;
         let pacer = Pacer::new(options.max_rate)?;
         let start = Instant::now();
-        let work: Vec<&Change> = self.changes.iter().filter(|c| c.action != Action::Unchanged).collect();
+        let work: Vec<&Change> = self.changes().iter().filter(|c| c.action != Action::Unchanged).collect();
         let done = workers::run(&work, options.concurrency, &pacer, |change| {
             let outcome = outcome(change, carry_out(client, &pacer, change));
             progress(&outcome);
@@ -172,15 +172,15 @@ impl Plan {
         });
         let elapsed = start.elapsed();
         let mut done = done.into_iter();
-        let mut outcomes = Vec::with_capacity(self.changes.len() + self.failures.len());
-        for change in &self.changes {
+        let mut outcomes = Vec::with_capacity(self.changes().len() + self.failures().len());
+        for change in self.changes() {
             let status = match change.action {
                 Action::Unchanged => Status::Done,
                 _ => done.next().flatten().unwrap_or(Status::NotRun),
             };
             outcomes.push(outcome(change, status));
         }
-        outcomes.extend(self.failures.iter().map(|failure| Outcome {
+        outcomes.extend(self.failures().iter().map(|failure| Outcome {
             account: failure.account.clone(),
             service: None,
             action: None,

@@ -7,7 +7,7 @@ use std::ffi::OsString;
 
 use serde::Deserialize;
 
-use super::{Desired, DesiredAccount};
+use super::plan::{Desired, DesiredAccount};
 use crate::codes;
 use crate::error::Error;
 use crate::input::{CallbackCredentials, CallbackUrl, ServiceName};
