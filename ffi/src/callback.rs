@@ -6,11 +6,12 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::boundary::{
-    arg_ref, arg_str, c_string, call, free_box, guard, opt_str, out_ptr, setter, setter_error, Failure,
-    KeepsSetterError, SecretCString,
+    arg_ref, arg_str, call, free_box, guard, opt_str, out_ptr, setter, setter_error, KeepsSetterError,
 };
-use crate::error::tscb_error;
+use crate::failure::tscb_error;
+use crate::failure::Failure;
 use crate::result::*;
+use crate::strings::{c_string, SecretCString};
 
 /// One callback message. Opaque: read it with the tscb_callback_message_* accessors and free it
 /// with tscb_callback_message_free(). Its strings live until it is freed. The password, and the

@@ -2,12 +2,12 @@
 
 use std::ffi::{c_char, CStr, CString};
 
-use crate::boundary::{
-    arg_ref, arg_str, c_string, call, free_box, guard, opt_str, out_ptr, Failure, SecretCString,
-};
+use crate::boundary::{arg_ref, arg_str, call, free_box, guard, opt_str, out_ptr};
 use crate::client::tscb_client;
-use crate::error::tscb_error;
+use crate::failure::tscb_error;
+use crate::failure::Failure;
 use crate::result::*;
+use crate::strings::{c_string, SecretCString};
 
 /// ThingSpace's answer to a register or deregister: the account and service it acted on.
 /// Opaque; free with tscb_callback_ack_free().

@@ -3,10 +3,9 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use crate::boundary::{
-    arg_mut, arg_str, call, free_box, out_ptr, setter, setter_error, Failure, KeepsSetterError,
-};
-use crate::error::tscb_error;
+use crate::boundary::{arg_mut, arg_str, call, free_box, out_ptr, setter, setter_error, KeepsSetterError};
+use crate::failure::tscb_error;
+use crate::failure::Failure;
 use crate::result::*;
 
 /// Collects a client's settings. Opaque: create with tscb_client_builder_new(), set, then
@@ -364,7 +363,7 @@ pub unsafe extern "C" fn tscb_client_builder_error(
 pub unsafe extern "C" fn tscb_client_login_guard_warning(client: *const tscb_client) -> *mut c_char {
     crate::boundary::guard(std::ptr::null_mut(), || match client.as_ref() {
         Some(client) => match client.inner.login_guard_warning() {
-            Some(text) => crate::boundary::c_string(&text).into_raw(),
+            Some(text) => crate::strings::c_string(&text).into_raw(),
             None => std::ptr::null_mut(),
         },
         None => std::ptr::null_mut(),

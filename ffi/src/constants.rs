@@ -8,7 +8,8 @@
 use std::ffi::{c_char, CString};
 use std::sync::OnceLock;
 
-use crate::boundary::{c_string, guard};
+use crate::boundary::guard;
+use crate::strings::c_string;
 
 /// How long opening a connection may take unless set (tscb_client_builder_set_connect_timeout_ms()).
 pub const TSCB_DEFAULT_CONNECT_TIMEOUT_MS: u64 = 10_000;

@@ -4,48 +4,10 @@ use std::ffi::{c_char, CString};
 
 use tscb::codes;
 
-use crate::boundary::{arg_ref, c_string, call, free_box, guard, not_utf8, opt_str, Failure};
+use crate::boundary::{arg_ref, call, free_box, guard, not_utf8, opt_str};
+use crate::failure::{tscb_error, tscb_sent, TSCB_SENT_MAYBE};
 use crate::result::*;
-
-/// A failure: the API's `errorCode` and `errorMessage`, the HTTP status and the kind. Opaque; read
-/// it with the `tscb_error_*` accessors and free it with tscb_error_free().
-pub struct tscb_error {
-    code: CString,
-    message: CString,
-    json: String,
-    http_status: u16,
-    kind: tscb_result,
-    field: Option<CString>,
-    sent: tscb_sent,
-}
-
-/// Whether a failed request may have reached the service (tscb_error_sent()).
-pub type tscb_sent = u32;
-/// Nothing reached the service: bad input, no connection, TLS or the proxy refused.
-pub const TSCB_SENT_NO: tscb_sent = 0;
-/// It may have reached the service and been acted on: the connection broke, or time ran out.
-pub const TSCB_SENT_MAYBE: tscb_sent = 1;
-/// The service answered.
-pub const TSCB_SENT_YES: tscb_sent = 2;
-
-impl tscb_error {
-    pub(crate) fn boxed(failure: &Failure) -> *mut tscb_error {
-        let error = &failure.error;
-        Box::into_raw(Box::new(tscb_error {
-            code: c_string(error.error_code()),
-            message: c_string(error.error_message()),
-            json: error.to_json(),
-            http_status: error.http_status().unwrap_or(0),
-            kind: failure.result,
-            field: error.field().map(|f| c_string(f.as_str())),
-            sent: match error.sent() {
-                tscb::Sent::No => TSCB_SENT_NO,
-                tscb::Sent::Yes => TSCB_SENT_YES,
-                _ => TSCB_SENT_MAYBE,
-            },
-        }))
-    }
-}
+use crate::strings::c_string;
 
 /// The error's code, e.g. "UnifiedWebService.REQUEST_FAILED.AccountNotFound" (from the service)
 /// or "Tscb.INPUT_INVALID.Password.TooLong" (from the library). Owned by `error`; NULL when

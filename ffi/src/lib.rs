@@ -10,8 +10,10 @@ mod calls;
 mod client;
 mod constants;
 mod error;
+mod failure;
 mod logging;
 mod result;
+mod strings;
 #[cfg(test)]
 mod wipe_tests;
 
@@ -20,6 +22,7 @@ pub use calls::*;
 pub use client::*;
 pub use constants::*;
 pub use error::*;
+pub use failure::*;
 pub use logging::*;
 pub use result::*;
 
