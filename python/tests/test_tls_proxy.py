@@ -140,7 +140,7 @@ def test_through_a_proxy_with_and_without_credentials(
 CHILD = """
 import sys, tscb
 try:
-    tscb.Client(bearer_token="sim-bearer-token", session_token="sim-session-token", base_url=sys.argv[1], max_retries=0,
+    tscb.Client(bearer_token=sys.argv[3], session_token=sys.argv[4], base_url=sys.argv[1], max_retries=0,
                 **({"ca_file": sys.argv[2]} if sys.argv[2] else {})).list_callbacks("TestAccount-2")
     print("ok")
 except tscb.TscbError as e:
@@ -151,7 +151,11 @@ except tscb.TscbError as e:
 def child(env: dict[str, str], url: str, ca: str) -> str:
     clean = {k: v for k, v in os.environ.items() if k not in PROXY_ENV}
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, url, ca], env={**clean, **env}, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", CHILD, url, ca, SIM_CREDENTIALS["bearer token"], SIM_CREDENTIALS["session token"]],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 0, out.stderr
     return out.stdout.strip()
