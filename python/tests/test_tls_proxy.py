@@ -161,14 +161,16 @@ def child(env: dict[str, str], url: str, ca: str) -> str:
     return out.stdout.strip()
 
 
-def test_proxy_and_ca_variables_in_the_environment(tls_sim: tuple[str, Path], refusing_proxy: str) -> None:
+def test_proxy_and_ca_variables_in_the_environment_reach_the_client(
+    tls_sim: tuple[str, Path], refusing_proxy: str
+) -> None:
+    # A Python program's environment is the one core reads: a proxy variable and SSL_CERT_FILE
+    # take effect. Which variables, in which order, with which exceptions, is core's experiment
+    # (core/tests/proxy_env.rs).
     url, ca = tls_sim
     # A proxy that refuses everything shows whether the variable was used.
     assert child({"HTTPS_PROXY": refusing_proxy}, url, str(ca)) == "Tscb.REQUEST_FAILED.Proxy"
-    assert child({"https_proxy": refusing_proxy}, url, str(ca)) == "Tscb.REQUEST_FAILED.Proxy"
-    assert child({"ALL_PROXY": refusing_proxy}, url, str(ca)) == "Tscb.REQUEST_FAILED.Proxy"
     assert child({"HTTPS_PROXY": refusing_proxy, "NO_PROXY": "127.0.0.1"}, url, str(ca)) == "ok"
-    assert child({"https_proxy": refusing_proxy, "no_proxy": "localhost, 127.0.0.0/8"}, url, str(ca)) == "ok"
     # SSL_CERT_FILE instead of ca_file.
     assert child({}, url, "") == "Tscb.REQUEST_FAILED.Tls"
     assert child({"SSL_CERT_FILE": str(ca)}, url, "") == "ok"
