@@ -45,8 +45,9 @@ fn the_proxy_and_ca_variables_are_read_as_curl_reads_them() {
     let ca = std::env::temp_dir().join(format!("tscb-proxy-env-ca-{}.pem", std::process::id()));
     std::fs::write(&ca, sim.ca_pem().unwrap()).unwrap();
     // A proxy that refuses everything shows whether a variable was used.
-    let refusing = ConnectProxy::start_with(ProxyConfig { refuse: vec![("*".into(), 403)], ..ProxyConfig::default() })
-        .unwrap();
+    let refusing =
+        ConnectProxy::start_with(ProxyConfig { refuse: vec![("*".into(), 403)], ..ProxyConfig::default() })
+            .unwrap();
     let proxy = refusing.url();
     let ca_path = Some(ca.as_path());
 

@@ -6,9 +6,11 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
 use base64::Engine as _;
-use tscb_sim::{SIM_BEARER_TOKEN, SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_SESSION_TOKEN, SIM_USERNAME};
+use std::time::{Duration, Instant};
+use tscb_sim::{
+    SIM_BEARER_TOKEN, SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_SESSION_TOKEN, SIM_USERNAME,
+};
 
 use common::{count, with_credentials, with_password, ACCOUNT, LISTENER};
 use tscb::{codes, CallbackRegistration, Client, ErrorKind, RetryPolicy};
@@ -38,7 +40,8 @@ fn the_first_call_signs_in_with_the_documented_requests() {
     assert_eq!(requests.len(), 3);
     let token = &requests[0];
     assert_eq!((token.method.as_str(), token.path.as_str()), ("POST", "/api/ts/v1/oauth2/token"));
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{SIM_CLIENT_ID}:{SIM_CLIENT_SECRET}"));
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("{SIM_CLIENT_ID}:{SIM_CLIENT_SECRET}"));
     assert_eq!(token.header("authorization"), Some(format!("Basic {basic}").as_str()));
     assert_eq!(token.header("content-type"), Some("application/x-www-form-urlencoded"));
     assert_eq!(token.body, b"grant_type=client_credentials");
@@ -293,8 +296,12 @@ fn logout_without_a_session_sends_nothing() {
 fn a_huge_expires_in_is_no_panic() {
     let sim = Simulator::start().unwrap();
     sim.inject(
-        Fault::new(respond(200, &format!(r#"{{"access_token":"{SIM_BEARER_TOKEN}","expires_in":1e19}}"#), &[]))
-            .path_contains("/oauth2/token"),
+        Fault::new(respond(
+            200,
+            &format!(r#"{{"access_token":"{SIM_BEARER_TOKEN}","expires_in":1e19}}"#),
+            &[],
+        ))
+        .path_contains("/oauth2/token"),
     );
     with_credentials(&sim).build().unwrap().list_callbacks(ACCOUNT).unwrap();
 }
@@ -328,7 +335,10 @@ fn a_fixed_bearer_token_with_a_login() {
         .unwrap();
     client.list_callbacks(ACCOUNT).unwrap();
     assert_eq!(count(&sim, "/oauth2/token"), 0);
-    assert_eq!(sim.requests()[0].header("authorization"), Some(format!("Bearer {SIM_BEARER_TOKEN}").as_str()));
+    assert_eq!(
+        sim.requests()[0].header("authorization"),
+        Some(format!("Bearer {SIM_BEARER_TOKEN}").as_str())
+    );
 }
 
 #[test]

@@ -5,7 +5,9 @@ mod common;
 use std::thread;
 use std::time::Duration;
 
-use common::{base64_of, call, login_body, m2m, own_login, register, Conn, Resp, BASIC, BEARER, CALLBACKS, SESSION};
+use common::{
+    base64_of, call, login_body, m2m, own_login, register, Conn, Resp, BASIC, BEARER, CALLBACKS, SESSION,
+};
 use serde_json::json;
 use tscb_sim::{SimConfig, Simulator, SIM_BEARER_TOKEN, SIM_CLIENT_ID, SIM_USERNAME};
 
@@ -93,7 +95,6 @@ fn token_errors() {
     assert_error(&resp, 400, "invalid_request");
 }
 
-
 #[test]
 fn issued_tokens_expire_after_their_lifetime() {
     let config = SimConfig { token_lifetime: Duration::from_millis(300), ..SimConfig::default() };
@@ -166,8 +167,7 @@ fn login_errors() {
         let resp = m2m(&sim, "POST", LOGIN, body);
         assert_error(&resp, 400, "UnifiedWebService.INPUT_INVALID.RequestUndefined");
     }
-    let unauthenticated =
-        call(&sim, "POST", LOGIN, &[], own_login().as_bytes());
+    let unauthenticated = call(&sim, "POST", LOGIN, &[], own_login().as_bytes());
     assert_error(&unauthenticated, 401, "900902");
 }
 

@@ -292,12 +292,7 @@ fn admin_requests_sessions_and_accounts() {
 
     let added = admin(&sim, "POST", "/__admin/accounts", &json!({"name": "a/b"}));
     assert_eq!(added.status, 204);
-    let login = m2m(
-        &sim,
-        "POST",
-        "/api/m2m/v1/session/login",
-        &common::own_login(),
-    );
+    let login = m2m(&sim, "POST", "/api/m2m/v1/session/login", &common::own_login());
     let session = login.json()["sessionToken"].as_str().unwrap().to_owned();
     let resp = call(
         &sim,

@@ -311,9 +311,7 @@ fn the_log_sessions_and_registrations_are_bounded() {
     assert_eq!(paths, ["/api/2", "/api/3", "/api/4"]);
 
     // The configured session is one of the two.
-    let login = || {
-        m2m(&sim, "POST", "/api/m2m/v1/session/login", &common::own_login())
-    };
+    let login = || m2m(&sim, "POST", "/api/m2m/v1/session/login", &common::own_login());
     assert_eq!(login().status, 200);
     let refused = login();
     assert_eq!((refused.status, refused.code()), (400, "Simulator.LIMIT.Sessions".to_owned()));
