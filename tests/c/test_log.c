@@ -9,7 +9,7 @@
 #include <tscb.h>
 
 #include "check.h"
-#include "sim_admin.h"
+#include "sim_banner.h"
 
 #define ACCOUNT "TestAccount-2"
 

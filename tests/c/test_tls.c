@@ -11,7 +11,7 @@
 #include <tscb.h>
 
 #include "check.h"
-#include "sim_admin.h"
+#include "sim_banner.h"
 
 #define ACCOUNT "TestAccount-2"
 #define LISTENER "https://listener.example.com/thingspace"
