@@ -1,6 +1,8 @@
 /* One round of tscb_register_callback calls through the C ABI: prints the mean microseconds per
  * call. bench/run.sh alternates it with the same round through the Rust API
- * (core/examples/bench_calls.rs) against one tscb-sim, and reports the ratio. */
+ * (core/examples/bench_calls.rs) against one tscb-sim, and reports the ratio. The tokens come from
+ * THINGSPACE_BEARER_TOKEN and THINGSPACE_SESSION_TOKEN, which run.sh takes from the simulator's
+ * banner: they are written once, in tscb-sim. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,10 +30,16 @@ int main(int argc, char **argv) {
         return 2;
     }
     int calls = atoi(argv[2]);
+    const char *bearer = getenv("THINGSPACE_BEARER_TOKEN");
+    const char *session = getenv("THINGSPACE_SESSION_TOKEN");
+    if (bearer == NULL || session == NULL) {
+        fprintf(stderr, "%s: set THINGSPACE_BEARER_TOKEN and THINGSPACE_SESSION_TOKEN (bench/run.sh does)\n", argv[0]);
+        return 2;
+    }
     tscb_client_builder *b = tscb_client_builder_new();
     tscb_client_builder_set_base_url(b, argv[1]);
-    tscb_client_builder_set_bearer_token(b, "sim-bearer-token");
-    tscb_client_builder_set_session_token(b, "sim-session-token");
+    tscb_client_builder_set_bearer_token(b, bearer);
+    tscb_client_builder_set_session_token(b, session);
     tscb_client *client = NULL;
     if (tscb_client_builder_build(b, &client, NULL) != TSCB_OK) return 1;
     int failures = 0;

@@ -23,11 +23,13 @@ DELAY_MS = 50
 CONCURRENCY = 16
 SERVICES = ("CarrierService", "DeviceUsage")
 LISTENER = "https://listener.example.com/thingspace"
+# The variable each sign-in credential goes in -> its label in the simulator's banner, which is
+# where the values are read: they are written once, in tscb-sim.
 CREDENTIALS = {
-    "THINGSPACE_CLIENT_ID": "sim-client-id",
-    "THINGSPACE_CLIENT_SECRET": "sim-client-secret",
-    "THINGSPACE_LOGIN_USERNAME": "sim-user",
-    "THINGSPACE_LOGIN_PASSWORD": "sim-password",
+    "THINGSPACE_CLIENT_ID": "client id",
+    "THINGSPACE_CLIENT_SECRET": "client secret",
+    "THINGSPACE_LOGIN_USERNAME": "login username",
+    "THINGSPACE_LOGIN_PASSWORD": "login password",
 }
 
 
@@ -41,6 +43,13 @@ class Sim:
         if not first.startswith("listening on "):
             raise SystemExit(f"tscb-sim did not start: {first!r}")
         self.base_url = first[len("listening on ") :]
+        # The rest of the banner, "label: value" lines, down to the last one, "accounts".
+        self.banner: dict[str, str] = {}
+        for line in self.process.stdout:
+            label, _, value = line.rstrip("\n").partition(": ")
+            self.banner[label] = value
+            if label == "accounts":
+                break
         self.root = self.base_url[: -len("/api")]
 
     def admin(self, method: str, path: str, body: Optional[Any] = None) -> Any:
@@ -69,7 +78,7 @@ class Sim:
 
 def environment(sim: Sim) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("THINGSPACE_")}
-    env.update(CREDENTIALS, THINGSPACE_BASE_URL=sim.base_url)
+    env.update({name: sim.banner[label] for name, label in CREDENTIALS.items()}, THINGSPACE_BASE_URL=sim.base_url)
     return env
 
 

@@ -40,6 +40,12 @@ sim_pid=$!
 trap 'rc=$?; kill $sim_pid 2>/dev/null; exit $rc' EXIT
 for _ in $(seq 100); do grep -q '^listening on ' "$out/sim.log" && break; sleep 0.05; done
 url=$(sed -n 's/^listening on //p' "$out/sim.log" | head -n 1)
+# The C round reads its tokens here, as the simulator's banner prints them (the banner's last
+# line, accounts, says the tokens above it are written).
+for _ in $(seq 100); do grep -q '^accounts: ' "$out/sim.log" && break; sleep 0.05; done
+THINGSPACE_BEARER_TOKEN=$(sed -n 's/^bearer token: //p' "$out/sim.log")
+THINGSPACE_SESSION_TOKEN=$(sed -n 's/^session token: //p' "$out/sim.log")
+export THINGSPACE_BEARER_TOKEN THINGSPACE_SESSION_TOKEN
 if [ -z "$url" ]; then
     echo "tscb-sim did not start:" >&2
     cat "$out/sim.log" >&2

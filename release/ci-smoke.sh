@@ -11,4 +11,5 @@ sim_log=$(mktemp)
 . "$root/tests/sim.sh"
 trap 'rc=$?; stop_sim; rm -f "$sim_log"; exit $rc' EXIT
 start_sim
-THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN=sim-bearer-token THINGSPACE_SESSION_TOKEN=sim-session-token "$@"
+THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN="$(sim_credential "bearer token")" \
+    THINGSPACE_SESSION_TOKEN="$(sim_credential "session token")" "$@"

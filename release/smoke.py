@@ -1,10 +1,12 @@
 """What `make test-dist` asks of an installed tscb (wheel or sdist): the compiled module is the
-installed one, and it registers, lists and deregisters against the tscb-sim at TSCB_SIM_URL.
+installed one, and it registers, lists and deregisters against the tscb-sim that
+THINGSPACE_BASE_URL, THINGSPACE_BEARER_TOKEN and THINGSPACE_SESSION_TOKEN name (the harness takes the
+tokens from the simulator's banner: they are written once, in tscb-sim), read by Client.from_env as
+a user's program would.
 
     python smoke.py VERSION
 """
 
-import os
 import sys
 
 import tscb
@@ -19,9 +21,7 @@ def main() -> int:
     assert "site-packages" in native, f"tscb._native comes from {native}, not from the installed package"
     assert tscb.__version__ == version, f"tscb.__version__ is {tscb.__version__}, the artifacts are {version}"
 
-    with tscb.Client(
-        bearer_token="sim-bearer-token", session_token="sim-session-token", base_url=os.environ["TSCB_SIM_URL"]
-    ) as client:
+    with tscb.Client.from_env() as client:
         ack = client.register_callback(ACCOUNT, "CarrierService", URL, username="dist")
         assert (ack.account_name, ack.service_name) == (ACCOUNT, "CarrierService"), ack
         listed = [(cb.service_name, cb.url, cb.username) for cb in client.list_callbacks(ACCOUNT)]

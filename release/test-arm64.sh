@@ -76,7 +76,8 @@ export HOME=/work LANG=C.UTF-8 PATH=/usr/bin:/bin
 echo "== in the arm64 root: \$(uname -m), \$(python3 --version)"
 python3 -m venv venv
 venv/bin/pip install -q --disable-pip-version-check --no-index --only-binary=:all: ./$(basename "${wheels[0]}")
-TSCB_SIM_URL=\$(cat sim-url) venv/bin/python smoke.py $version
+THINGSPACE_BASE_URL=\$(cat sim-url) THINGSPACE_BEARER_TOKEN=\$(cat sim-bearer) THINGSPACE_SESSION_TOKEN=\$(cat sim-session) \\
+    venv/bin/python smoke.py $version
 echo "Python: the aarch64 wheel registered, listed and deregistered against tscb-sim"
 prefix=/work/libtscb-$version-aarch64-linux-gnu
 export PKG_CONFIG_PATH=\$prefix/lib/pkgconfig
@@ -102,14 +103,17 @@ chroot_run() {
 
 start_sim
 echo "$TSCB_SIM_URL" >"$work/sim-url"
+# The tokens as the simulator's banner prints them: they are written once, in tscb-sim.
+sim_credential "bearer token" >"$work/sim-bearer"
+sim_credential "session token" >"$work/sim-session"
 chroot_run /bin/sh /work/run.sh
 
 echo "== the C programs in the arm64 root, against tscb-sim"
 run_in_root() {
     local exe=$1
     start_sim
-    chroot_run /usr/bin/env THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN=sim-bearer-token \
-        THINGSPACE_SESSION_TOKEN=sim-session-token "$exe" TestAccount-2 CarrierService https://listener.example.com/cb \
+    chroot_run /usr/bin/env THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN="$(sim_credential "bearer token")" \
+        THINGSPACE_SESSION_TOKEN="$(sim_credential "session token")" "$exe" TestAccount-2 CarrierService https://listener.example.com/cb \
         >"$tmp/register.out" 2>&1 || die "$exe: $(cat "$tmp/register.out")"
     grep -q '^registered CarrierService for account TestAccount-2$' "$tmp/register.out" || die "$exe: $(cat "$tmp/register.out")"
 }

@@ -150,7 +150,9 @@ for entry in "${pythons[@]}"; do
     start_sim
     # From $tmp: the source tree's python/tscb (no compiled module) must not shadow the installed one.
     (cd "$tmp" && "${clean[@]}" python -m mypy.stubtest tscb._native)
-    (cd "$tmp" && "${clean[@]}" TSCB_SIM_URL="$TSCB_SIM_URL" python "$root/release/smoke.py" "$version")
+    (cd "$tmp" && "${clean[@]}" THINGSPACE_BASE_URL="$TSCB_SIM_URL" \
+        THINGSPACE_BEARER_TOKEN="$(sim_credential "bearer token")" THINGSPACE_SESSION_TOKEN="$(sim_credential "session token")" \
+        python "$root/release/smoke.py" "$version")
 done
 
 # unpack_ctar TRIPLE: unpacks that C tarball into a fresh directory and checks its files, links,
@@ -186,7 +188,7 @@ run_register() {
     local exe=$1
     shift
     start_sim
-    THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN=sim-bearer-token THINGSPACE_SESSION_TOKEN=sim-session-token \
+    THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN="$(sim_credential "bearer token")" THINGSPACE_SESSION_TOKEN="$(sim_credential "session token")" \
         "$@" "$exe" TestAccount-2 CarrierService https://listener.example.com/cb >"$tmp/register.out" 2>&1 ||
         die "$exe: $(cat "$tmp/register.out")"
     grep -q '^registered CarrierService for account TestAccount-2$' "$tmp/register.out" ||
@@ -287,5 +289,6 @@ python3 -m venv "$v"
 # Its own target dir: kept between runs for the dependencies (the sdist's sources rebuild anyway).
 CARGO_TARGET_DIR="$target/dist-sdist" "$v/bin/pip" install -q --disable-pip-version-check "$sdist"
 start_sim
-(cd "$tmp" && "$v/bin/python" "$root/release/smoke.py" "$version")
+(cd "$tmp" && THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN="$(sim_credential "bearer token")" THINGSPACE_SESSION_TOKEN="$(sim_credential "session token")" \
+    "$v/bin/python" "$root/release/smoke.py" "$version")
 echo "test-dist: all passed"

@@ -30,8 +30,9 @@ import urllib.error
 import urllib.request
 
 ROUNDS = int(os.environ.get("TSCB_PYBENCH_ASYNC_ROUNDS", "5"))
-BEARER = "sim-bearer-token"
-SESSION = "sim-session-token"
+# As run.sh took them from the simulator's banner: the credentials are written once, in tscb-sim.
+BEARER = os.environ["THINGSPACE_BEARER_TOKEN"]
+SESSION = os.environ["THINGSPACE_SESSION_TOKEN"]
 ACCOUNT = "TestAccount-2"
 DELAY_MS = 50
 # mode -> (tasks, calls per task, server delay in ms)

@@ -47,10 +47,13 @@ MEMORY_CALLS = 100
 # Each client is source text rather than a function, so that the very same code is what the
 # throughput rounds call in this process, what the import-time children import and what the
 # peak-memory children run: there is no second copy that could drift from the first.
-# COMMON holds the simulator's fixed credentials and the registration every client makes.
-COMMON = """
-BEARER = "sim-bearer-token"
-SESSION = "sim-session-token"
+# COMMON holds the simulator's credentials (as run.sh took them from its banner, written into the
+# text so that every child runs the same code) and the registration every client makes.
+COMMON = f"""
+BEARER = {os.environ["THINGSPACE_BEARER_TOKEN"]!r}
+SESSION = {os.environ["THINGSPACE_SESSION_TOKEN"]!r}
+CLIENT_ID = {os.environ["THINGSPACE_CLIENT_ID"]!r}
+CLIENT_SECRET = {os.environ["THINGSPACE_CLIENT_SECRET"]!r}
 ACCOUNT = "TestAccount-2"
 SERVICE = "CarrierService"
 LISTENER = "https://listener.example.com/thingspace"
@@ -123,8 +126,8 @@ class LoopbackConfiguration(Configuration):
 
 client = VerizonClient(config=LoopbackConfiguration(
     thingspace_oauth_credentials=ThingspaceOauthCredentials(
-        oauth_client_id="sim-client-id",
-        oauth_client_secret="sim-client-secret",
+        oauth_client_id=CLIENT_ID,
+        oauth_client_secret=CLIENT_SECRET,
         oauth_token=OauthToken(access_token=BEARER, token_type="bearer"),
     ),
     vz_m2m_token_credentials=VZM2mTokenCredentials(vz_m2m_token=SESSION),

@@ -57,6 +57,14 @@ for _ in $(seq 100); do
     sleep 0.05
 done
 url=$(sed -n '1s/^listening on //p' "$sim_log")
+# The clients' credentials as the simulator's banner prints them (its last line, accounts, says
+# the ones above it are written): bench.py and async_bench.py read them from these variables.
+for _ in $(seq 100); do grep -q '^accounts: ' "$sim_log" && break; sleep 0.05; done
+THINGSPACE_BEARER_TOKEN=$(sed -n 's/^bearer token: //p' "$sim_log")
+THINGSPACE_SESSION_TOKEN=$(sed -n 's/^session token: //p' "$sim_log")
+THINGSPACE_CLIENT_ID=$(sed -n 's/^client id: //p' "$sim_log")
+THINGSPACE_CLIENT_SECRET=$(sed -n 's/^client secret: //p' "$sim_log")
+export THINGSPACE_BEARER_TOKEN THINGSPACE_SESSION_TOKEN THINGSPACE_CLIENT_ID THINGSPACE_CLIENT_SECRET
 case "$url" in
     http://127.0.0.1:*) ;;
     *) echo "run.sh: tscb-sim did not start:" >&2; cat "$sim_log" >&2; exit 1 ;;

@@ -246,7 +246,7 @@ fn a_fleet_path_that_is_no_file_of_sensible_size_is_refused_naming_it() {
         ("/dev/zero", "it is not a regular file (a character device)"),
         (file.path.to_str().unwrap(), "it is larger than 64 MiB, the limit"),
     ] {
-        let out = tscb(&sim, &credentials("sim-password"), &["plan", "-f", path]);
+        let out = tscb(&sim, &credentials(SIM_PASSWORD), &["plan", "-f", path]);
         assert_eq!(out.status.code(), Some(3), "{path}: {}", stderr(&out));
         let err = stderr(&out);
         assert!(err.contains(&format!("{path}: cannot be read: {why}")), "{err}");

@@ -18,8 +18,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let calls: u32 = calls.parse()?;
     let client = Client::builder()
         .base_url(base_url)
-        .bearer_token("sim-bearer-token")
-        .session_token("sim-session-token")
+        .bearer_token(tscb_sim::SIM_BEARER_TOKEN)
+        .session_token(tscb_sim::SIM_SESSION_TOKEN)
         .build()?;
     let call = || {
         // The same work as the C side: build the registration from strings on every call.

@@ -1,6 +1,8 @@
 //! A client used before `fork()` keeps working in the parent and in every child at once, each
-//! process on connections of its own and each call within its call timeout (the pre-fork server:
-//! gunicorn `--preload`, uWSGI, C daemons that fork workers).
+//! process on connections of its own and each call within its call timeout, and a child that drops
+//! its copy at once leaves the parent's connections alone (the pre-fork server: gunicorn
+//! `--preload`, uWSGI, C daemons that fork workers). The Python and C tests only show that their
+//! close/free and calls reach this; the experiment is here.
 //!
 //! Without the test harness (`harness = false`): a process must have one thread when it forks,
 //! or its child inherits locks that the other threads held; so no harness threads, and the
@@ -182,6 +184,23 @@ fn main() {
         .expect("client");
     // Used before the fork: an engine with an open keep-alive connection is in the pool.
     client.list_callbacks(account(0)).expect("the call before the fork");
+
+    // A worker that drops its copy at once (Python's close(), C's tscb_client_free) must leave
+    // the parent's connections alone: the parent's calls below go on over them.
+    match unsafe { libc::fork() } {
+        -1 => panic!("fork: {}", std::io::Error::last_os_error()),
+        0 => unsafe {
+            // The child's own copy of the client, dropped as the bindings drop it; the original is
+            // never dropped in this process, which leaves at once.
+            drop(std::ptr::read(&client));
+            libc::_exit(0);
+        },
+        closer => {
+            let mut status = -1;
+            assert_eq!(unsafe { libc::waitpid(closer, &mut status, 0) }, closer, "waitpid");
+            assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "the closer: status {status}");
+        }
+    }
 
     // The last resort if the parent's own calls hang: SIGALRM ends this process.
     unsafe { libc::alarm(CHILDREN_BOUND.as_secs() as u32 + 30) };

@@ -448,7 +448,7 @@ fn a_child_forked_while_a_thread_waits_for_the_guard_lock_logs_in_within_its_dea
     std::fs::create_dir(dir.join("parent")).unwrap();
     let held = std::fs::File::create(dir.join("parent/refused-logins.lock")).unwrap();
     held.lock().unwrap();
-    let client = with_password(&sim, "sim-password", &parent_file)
+    let client = with_password(&sim, SIM_PASSWORD, &parent_file)
         .call_timeout(Duration::from_secs(30))
         .build()
         .unwrap();
@@ -477,7 +477,7 @@ fn with_password_at(base_url: &str, file: &Path) -> ClientBuilder {
     let c = tscb_sim::SimConfig::default();
     Client::builder()
         .base_url(base_url)
-        .credentials(c.client_id, c.client_secret, c.username, "sim-password")
+        .credentials(c.client_id, c.client_secret, c.username, SIM_PASSWORD)
         .login_guard_file(file)
 }
 
@@ -531,7 +531,7 @@ fn a_child_forked_while_a_thread_holds_the_guard_lock_neither_waits_nor_keeps_it
     release.send(()).unwrap();
     holder.join().unwrap();
     // The parent's own next login, while the child still lives.
-    let client = with_password(&sim, "sim-password", &parent_file)
+    let client = with_password(&sim, SIM_PASSWORD, &parent_file)
         .call_timeout(Duration::from_secs(10))
         .build()
         .unwrap();

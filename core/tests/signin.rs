@@ -6,8 +6,11 @@
 
 mod common;
 
+use base64::Engine as _;
 use std::time::{Duration, Instant};
-use tscb_sim::{SIM_BEARER_TOKEN, SIM_CLIENT_ID, SIM_PASSWORD, SIM_SESSION_TOKEN, SIM_USERNAME};
+use tscb_sim::{
+    SIM_BEARER_TOKEN, SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_SESSION_TOKEN, SIM_USERNAME,
+};
 
 use common::{count, with_credentials, with_password, ACCOUNT, LISTENER};
 use tscb::{codes, CallbackRegistration, Client, ErrorKind, RetryPolicy};
@@ -37,8 +40,9 @@ fn the_first_call_signs_in_with_the_documented_requests() {
     assert_eq!(requests.len(), 3);
     let token = &requests[0];
     assert_eq!((token.method.as_str(), token.path.as_str()), ("POST", "/api/ts/v1/oauth2/token"));
-    // base64("sim-client-id:sim-client-secret")
-    assert_eq!(token.header("authorization"), Some("Basic c2ltLWNsaWVudC1pZDpzaW0tY2xpZW50LXNlY3JldA=="));
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("{SIM_CLIENT_ID}:{SIM_CLIENT_SECRET}"));
+    assert_eq!(token.header("authorization"), Some(format!("Basic {basic}").as_str()));
     assert_eq!(token.header("content-type"), Some("application/x-www-form-urlencoded"));
     assert_eq!(token.body, b"grant_type=client_credentials");
     assert_eq!(token.header("vz-m2m-token"), None);
@@ -46,7 +50,7 @@ fn the_first_call_signs_in_with_the_documented_requests() {
     let login = &requests[1];
     assert_eq!((login.method.as_str(), login.path.as_str()), ("POST", "/api/m2m/v1/session/login"));
     let bearer = login.header("authorization").unwrap().to_owned();
-    assert!(bearer.starts_with("Bearer ") && bearer != "Bearer sim-bearer-token", "{bearer}");
+    assert!(bearer.starts_with("Bearer ") && bearer != format!("Bearer {SIM_BEARER_TOKEN}"), "{bearer}");
     let body: serde_json::Value = serde_json::from_slice(&login.body).unwrap();
     assert_eq!(body, serde_json::json!({"username": SIM_USERNAME, "password": SIM_PASSWORD}));
     assert_eq!(login.header("vz-m2m-token"), None);
@@ -292,8 +296,12 @@ fn logout_without_a_session_sends_nothing() {
 fn a_huge_expires_in_is_no_panic() {
     let sim = Simulator::start().unwrap();
     sim.inject(
-        Fault::new(respond(200, r#"{"access_token":"sim-bearer-token","expires_in":1e19}"#, &[]))
-            .path_contains("/oauth2/token"),
+        Fault::new(respond(
+            200,
+            &format!(r#"{{"access_token":"{SIM_BEARER_TOKEN}","expires_in":1e19}}"#),
+            &[],
+        ))
+        .path_contains("/oauth2/token"),
     );
     with_credentials(&sim).build().unwrap().list_callbacks(ACCOUNT).unwrap();
 }
@@ -327,7 +335,10 @@ fn a_fixed_bearer_token_with_a_login() {
         .unwrap();
     client.list_callbacks(ACCOUNT).unwrap();
     assert_eq!(count(&sim, "/oauth2/token"), 0);
-    assert_eq!(sim.requests()[0].header("authorization"), Some("Bearer sim-bearer-token"));
+    assert_eq!(
+        sim.requests()[0].header("authorization"),
+        Some(format!("Bearer {SIM_BEARER_TOKEN}").as_str())
+    );
 }
 
 #[test]

@@ -32,7 +32,7 @@ fn register_sends_exactly_the_documented_request() {
     let r = &requests[0];
     assert_eq!(r.method, "POST");
     assert_eq!(r.path, "/api/m2m/v1/callbacks/TestAccount-2");
-    assert_eq!(r.header("authorization"), Some("Bearer sim-bearer-token"));
+    assert_eq!(r.header("authorization"), Some(format!("Bearer {SIM_BEARER_TOKEN}").as_str()));
     assert_eq!(r.header("vz-m2m-token"), Some(SIM_SESSION_TOKEN));
     assert_eq!(r.header("content-type"), Some("application/json"));
     assert_eq!(r.header("accept"), Some("application/json"));
@@ -106,7 +106,7 @@ fn list_returns_what_was_registered() {
     let r = sim.requests().pop().unwrap();
     assert_eq!(r.method, "GET");
     assert_eq!(r.path, "/api/m2m/v1/callbacks/TestAccount-2");
-    assert_eq!(r.header("authorization"), Some("Bearer sim-bearer-token"));
+    assert_eq!(r.header("authorization"), Some(format!("Bearer {SIM_BEARER_TOKEN}").as_str()));
     assert_eq!(r.header("vz-m2m-token"), Some(SIM_SESSION_TOKEN));
     assert_eq!(r.header("accept"), Some("application/json"));
     assert!(r.body.is_empty());

@@ -4,7 +4,9 @@
  *   THINGSPACE_BASE_URL=http://127.0.0.1:9000/api THINGSPACE_BEARER_TOKEN=sim-bearer-token \
  *   THINGSPACE_SESSION_TOKEN=sim-session-token ./register TestAccount-2 CarrierService https://listener.example.com/cb
  *
- * Leave THINGSPACE_BASE_URL unset for production. Exit status: 0 registered, 1 refused or failed, 2 usage. */
+ * The tokens are the ones tscb-sim prints at start ("bearer token: ...", "session token: ..."); the
+ * program reads them from the environment, never from its source. Leave THINGSPACE_BASE_URL unset
+ * for production. Exit status: 0 registered, 1 refused or failed, 2 usage. */
 #include <stdio.h>
 #include <stdlib.h>
 

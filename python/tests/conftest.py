@@ -125,6 +125,11 @@ def signing_in(base_url: str, password: Optional[str] = None, **kwargs: Any) -> 
     )
 
 
+def sim_secrets() -> list[str]:
+    """The simulator's secret credentials, as its banner printed them: none may ever be shown."""
+    return [SIM_CREDENTIALS[label] for label in ("client secret", "login password", "bearer token", "session token")]
+
+
 def count(sim: Sim, suffix: str) -> int:
     """How many requests the simulator received on a path ending in `suffix`."""
     return sum(1 for r in sim.requests() if r["path"].endswith(suffix))

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 import tscb
-from conftest import ACCOUNT, LISTENER, Sim
+from conftest import ACCOUNT, LISTENER, SIM_CREDENTIALS, Sim
 
 
 def fresh_account(sim: Sim) -> str:
@@ -25,8 +25,8 @@ def test_register_sends_the_documented_request(sim: Sim, client: tscb.Client) ->
     assert request["method"] == "POST"
     assert request["path"] == "/api/m2m/v1/callbacks/TestAccount-2"
     headers = {name: value for name, value in request["headers"]}
-    assert headers["authorization"] == "Bearer sim-bearer-token"
-    assert headers["vz-m2m-token"] == "sim-session-token"
+    assert headers["authorization"] == f"Bearer {SIM_CREDENTIALS['bearer token']}"
+    assert headers["vz-m2m-token"] == SIM_CREDENTIALS["session token"]
     assert headers["content-type"] == "application/json"
     assert headers["accept"] == "application/json"
     assert headers["user-agent"] == f"tscb/{tscb.__version__}"

@@ -1,11 +1,10 @@
 """One deadline per call (`call_timeout=`), and refused logins remembered across clients in a
-login guard file (`login_guard_file=`)."""
+login guard file (`login_guard_file=`): each option reaches the client and each outcome its
+exception. How long a call takes and what the guard file looks like on disk are core's experiments
+(core/tests/deadline.rs, core/tests/guard.rs), not repeated here."""
 
 from __future__ import annotations
 
-import os
-import stat
-import time
 from pathlib import Path
 
 import pytest
@@ -14,26 +13,25 @@ import tscb
 from conftest import ACCOUNT, Sim, count, signing_in
 
 
-def test_a_call_ends_within_its_call_timeout(fresh_sim: Sim) -> None:
+def test_call_timeout_reaches_the_client(fresh_sim: Sim) -> None:
+    # A sign-in slower than the call may take, but not slower than one request may: only the
+    # call timeout can end it, so a TimeoutError shows the option arrived.
     sim = fresh_sim
     sim.fault("delay", ms=5000, times=1, path_contains="/oauth2/token")
     with signing_in(sim.base_url, call_timeout=1.0) as client:
-        started = time.monotonic()
         with pytest.raises(tscb.TimeoutError) as caught:
             client.list_callbacks(ACCOUNT)
-        elapsed = time.monotonic() - started
     assert caught.value.error_code == "Tscb.REQUEST_FAILED.Timeout"
-    assert 0.9 <= elapsed < 2.5, elapsed
 
 
-def test_a_retry_after_longer_than_what_is_left_is_not_waited_for(sim: Sim) -> None:
+def test_a_retry_after_longer_than_what_is_left_is_the_services_error(sim: Sim) -> None:
+    # Waiting would have ended in a TimeoutError at the deadline: the 503 itself is the answer.
     sim.fault("respond", status=503, times=1, path_contains="/callbacks/", headers={"Retry-After": "5"})
     with sim.client(call_timeout=2.0) as client:
-        started = time.monotonic()
         with pytest.raises(tscb.ApiError) as caught:
             client.list_callbacks(ACCOUNT)
-        assert time.monotonic() - started < 1.0
     assert caught.value.http_status == 503
+    assert count(sim, "/callbacks/" + ACCOUNT) == 1
 
 
 def test_call_timeout_is_checked() -> None:
@@ -55,8 +53,6 @@ def test_a_refused_login_is_not_sent_again_by_a_new_client(sim: Sim, tmp_path: P
         assert "wrong-password" not in str(again.value)
         assert client.login_guard_warning() is None
     assert count(sim, "/session/login") == 1
-    assert stat.S_IMODE(os.stat(guard).st_mode) == 0o600
-    assert "wrong-password" not in guard.read_text()
     # Other credentials are not blocked.
     with signing_in(sim.base_url, login_guard_file=guard) as client:
         client.login()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import socket
-import time
 
 import pytest
 
@@ -116,17 +115,16 @@ def test_a_refused_connection() -> None:
     assert info.value.http_status is None
 
 
-def test_a_timeout_fires_on_time(sim: Sim) -> None:
+def test_timeout_reaches_the_client_and_is_a_timeout_error(sim: Sim) -> None:
+    # When it fires is core's to test (core/tests/errors.rs); here, that `timeout=` arrives and
+    # what the caller catches.
     sim.fault("delay", times=1, ms=10_000)
     with sim.client(timeout=0.3) as client:
-        started = time.monotonic()
         with pytest.raises(tscb.TimeoutError) as info:
             register(client)
-        elapsed = time.monotonic() - started
     assert isinstance(info.value, builtins.TimeoutError)
     assert info.value.error_code == "Tscb.REQUEST_FAILED.Timeout"
     assert info.value.http_status is None
-    assert 0.25 <= elapsed < 1.0, elapsed
 
 
 def test_the_exception_hierarchy() -> None:

@@ -9,15 +9,15 @@ import sys
 
 import pytest
 
-from conftest import REPO, Sim
+from conftest import REPO, SIM_CREDENTIALS, Sim
 
 
 def test_quickstart_runs_against_the_simulator(sim: Sim) -> None:
     env = dict(
         os.environ,
         THINGSPACE_BASE_URL=sim.base_url,
-        THINGSPACE_BEARER_TOKEN="sim-bearer-token",
-        THINGSPACE_SESSION_TOKEN="sim-session-token",
+        THINGSPACE_BEARER_TOKEN=SIM_CREDENTIALS["bearer token"],
+        THINGSPACE_SESSION_TOKEN=SIM_CREDENTIALS["session token"],
     )
     result = subprocess.run(
         [sys.executable, str(REPO / "python" / "examples" / "quickstart.py")],

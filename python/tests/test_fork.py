@@ -1,12 +1,12 @@
 """A client used before fork() keeps working in the parent and in every child at once (gunicorn
---preload, uWSGI, celery, multiprocessing with the fork start method): every call succeeds within
-the call timeout, and each process sends on connections of its own, as the simulator's
-connection_id of each request shows."""
+--preload, uWSGI, celery, multiprocessing with the fork start method), and a child's close()
+leaves the parent's client working: what a Python user relies on. That each process sends on
+connections of its own, and each call ends within its call timeout, is core's experiment
+(core/tests/fork.rs), not repeated here."""
 
 from __future__ import annotations
 
 import multiprocessing
-import time
 from typing import Any
 
 import tscb
@@ -14,9 +14,6 @@ from conftest import Sim
 
 CHILDREN = 3
 CALLS = 10
-CALL_TIMEOUT = 5.0
-# A call may take this much longer than its timeout on a loaded machine before it counts as late.
-SLACK = 3.0
 
 
 def account(process: int) -> str:
@@ -25,10 +22,7 @@ def account(process: int) -> str:
 
 def calls(client: tscb.Client, process: int) -> None:
     for _ in range(CALLS):
-        started = time.monotonic()
         client.list_callbacks(account(process))
-        took = time.monotonic() - started
-        assert took <= CALL_TIMEOUT + SLACK, f"process {process}: a call took {took:.1f} s"
 
 
 def child(client: tscb.Client, process: int, start: Any) -> None:
@@ -41,12 +35,12 @@ def test_a_client_used_before_fork_works_in_the_parent_and_every_child(sim: Sim)
     for process in range(CHILDREN + 1):
         sim.admin("POST", "/__admin/accounts", {"name": account(process)})
     sim.reset()
-    client = sim.client(call_timeout=CALL_TIMEOUT)
+    client = sim.client(call_timeout=5.0)
     # Used before the fork: a connection is open and pooled.
     client.list_callbacks(account(0))
 
     context = multiprocessing.get_context("fork")
-    # A worker that closes its copy at once must leave the parent's connections alone.
+    # A worker that closes its copy at once must leave the parent's client working.
     closer = context.Process(target=client.close)
     closer.start()
     closer.join(30)
@@ -64,14 +58,8 @@ def test_a_client_used_before_fork_works_in_the_parent_and_every_child(sim: Sim)
             c.join()
     assert [c.exitcode for c in children] == [0] * CHILDREN
 
-    connections: dict[int, set[int]] = {p: set() for p in range(CHILDREN + 1)}
-    for request in sim.requests():
-        process = int(request["path"].rsplit("Fork-", 1)[1])
-        connections[process].add(request["connection_id"])
-    assert sum(1 for r in sim.requests() if r["path"].endswith(account(0))) == 1 + CALLS
-    assert len(sim.requests()) == 1 + CALLS * (CHILDREN + 1)
-    for process, ids in connections.items():
-        assert ids, process
-        for other in range(process):
-            assert not ids & connections[other], (other, process, connections)
+    # Every call arrived once: the parent's before the fork and its own, each child's.
+    for process in range(CHILDREN + 1):
+        sent = sum(1 for r in sim.requests() if r["path"].endswith(account(process)))
+        assert sent == CALLS + (process == 0), (process, sent)
     client.close()

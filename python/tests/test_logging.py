@@ -7,15 +7,15 @@ import logging
 import pytest
 
 import tscb
-from conftest import ACCOUNT, LISTENER, Sim, signing_in
+from conftest import ACCOUNT, LISTENER, Sim, signing_in, sim_secrets
 
-SECRETS = ["sim-client-secret", "sim-password", "sim-bearer-token", "sim-session-token", "echo-pw-5678"]
+CALLBACK_PASSWORD = "echo-pw-5678"
 
 
 def test_requests_at_debug_and_decisions_at_info(sim: Sim, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="tscb")
     client = signing_in(sim.base_url)
-    client.register_callback(ACCOUNT, "CarrierService", LISTENER, password="echo-pw-5678")
+    client.register_callback(ACCOUNT, "CarrierService", LISTENER, password=CALLBACK_PASSWORD)
     sim.fault("respond", status=503, times=1, method="GET")
     client.list_callbacks(ACCOUNT)
     client.deregister_callback(ACCOUNT, "CarrierService")
@@ -28,7 +28,7 @@ def test_requests_at_debug_and_decisions_at_info(sim: Sim, caplog: pytest.LogCap
     retrying = f"retrying GET /api/m2m/v1/callbacks/{ACCOUNT} in "
     assert any(level == "INFO" and m.startswith(retrying) for _, level, m in records), records
     for _, _, message in records:
-        for secret in SECRETS:
+        for secret in [*sim_secrets(), CALLBACK_PASSWORD]:
             assert secret not in message
 
 

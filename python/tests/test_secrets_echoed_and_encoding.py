@@ -10,7 +10,7 @@ from typing import Any, Callable
 import pytest
 
 import tscb
-from conftest import ACCOUNT, LISTENER, Sim, signing_in
+from conftest import ACCOUNT, LISTENER, SIM_CREDENTIALS, Sim, signing_in
 
 BAD = "bad\ud800"
 CONSTRUCTOR_ARGS = [
@@ -114,6 +114,6 @@ def test_a_fresh_token_in_a_broken_sign_in_answer_is_never_shown(sim: Sim, path:
     client = signing_in(sim.base_url)
     with pytest.raises(tscb.InvalidResponseError) as info:
         client.login()
-    assert_clean(info.value, [FRESH, "sim-client-secret", "sim-password"])
+    assert_clean(info.value, [FRESH, SIM_CREDENTIALS["client secret"], SIM_CREDENTIALS["login password"]])
     # Never quoted: what is wrong is named instead.
     assert "sign-in answer" in info.value.error_message, info.value.error_message

@@ -131,10 +131,10 @@ mod tests {
     #[test]
     fn debug_hides_secrets() {
         let text = format!("{:?}", SimConfig::default());
-        for secret in ["sim-client-secret", "sim-password", "sim-bearer-token", "sim-session-token"] {
+        for secret in [SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_BEARER_TOKEN, SIM_SESSION_TOKEN] {
             assert!(!text.contains(secret), "{secret} leaked in {text}");
         }
-        assert!(text.contains("sim-client-id"));
+        assert!(text.contains(SIM_CLIENT_ID));
         assert!(text.contains("<redacted>"));
     }
 }

@@ -164,7 +164,12 @@ fn mask_each<'a>(fields: impl Iterator<Item = (Option<&'a str>, &'a mut Value)>,
 
 #[cfg(test)]
 mod tests {
+    use base64::engine::general_purpose::STANDARD;
+
     use super::*;
+    use crate::config::{
+        SIM_BEARER_TOKEN, SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_SESSION_TOKEN, SIM_USERNAME,
+    };
 
     fn known() -> Known {
         Known::from_config(&SimConfig::default())
@@ -178,11 +183,12 @@ mod tests {
         assert_eq!(header("authorization", "REALTOKEN", &k), "<redacted>");
         assert_eq!(header("proxy-authorization", "Basic eDp5", &k), "Basic <redacted>");
         assert_eq!(header("vz-m2m-token", "real session", &k), "<redacted>");
-        assert_eq!(header("authorization", "Bearer sim-bearer-token", &k), "Bearer sim-bearer-token");
-        let basic = "Basic c2ltLWNsaWVudC1pZDpzaW0tY2xpZW50LXNlY3JldA==";
-        assert_eq!(header("authorization", basic, &k), basic);
-        assert_eq!(header("vz-m2m-token", "sim-session-token", &k), "sim-session-token");
-        assert_eq!(header("vz-m2m-token", "sim-session-token", &Known::none()), "<redacted>");
+        let bearer = format!("Bearer {SIM_BEARER_TOKEN}");
+        assert_eq!(header("authorization", &bearer, &k), bearer);
+        let basic = format!("Basic {}", STANDARD.encode(format!("{SIM_CLIENT_ID}:{SIM_CLIENT_SECRET}")));
+        assert_eq!(header("authorization", &basic, &k), basic);
+        assert_eq!(header("vz-m2m-token", SIM_SESSION_TOKEN, &k), SIM_SESSION_TOKEN);
+        assert_eq!(header("vz-m2m-token", SIM_SESSION_TOKEN, &Known::none()), "<redacted>");
         assert_eq!(header("accept", "application/json", &k), "application/json");
     }
 
@@ -195,8 +201,8 @@ mod tests {
             shown,
             r#"{"nested":[{"Client_Secret":"<redacted>"}],"password":"<redacted>","username":"u"}"#
         );
-        let own = br#"{"username": "sim-user", "password": "sim-password"}"#;
-        assert_eq!(body("POST", "/api/m2m/v1/session/login", own, &k), String::from_utf8_lossy(own));
+        let own = format!(r#"{{"username": "{SIM_USERNAME}", "password": "{SIM_PASSWORD}"}}"#);
+        assert_eq!(body("POST", "/api/m2m/v1/session/login", own.as_bytes(), &k), own);
         let form_body = b"grant_type=client_credentials&client_secret=REAL&pass%77ord=REAL";
         assert_eq!(
             body("POST", "/api/ts/v1/oauth2/token", form_body, &k),

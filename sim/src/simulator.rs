@@ -162,7 +162,10 @@ impl Simulator {
     /// listened on, is written and flushed alone, because whoever started the simulator may
     /// wait for it to learn the port. Then come the admin token (only when there is one), the
     /// test credentials (published values, so that tests in C and Python read them here
-    /// instead of writing them again) and the accounts.
+    /// instead of writing them again) and the accounts. Each line after the first is
+    /// `label: value`; the labels are an interface (tests/sim.sh, tests/c/sim_admin.h and
+    /// python/tests/conftest.py read them, and sim/tests/binary.rs holds them to the `SIM_*`
+    /// constants), and `accounts:` is always the last line, so a reader knows when it has all.
     pub fn write_banner(&self, out: &mut dyn Write) -> io::Result<()> {
         let scheme = if self.ca_pem.is_some() { "https" } else { "http" };
         writeln!(out, "listening on {scheme}://{}/api", self.addr)?;

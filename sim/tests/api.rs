@@ -5,15 +5,15 @@ mod common;
 use std::thread;
 use std::time::Duration;
 
-use common::{call, m2m, register, Conn, Resp, BEARER, CALLBACKS, SESSION};
+use common::{
+    base64_of, call, login_body, m2m, own_login, register, Conn, Resp, BASIC, BEARER, CALLBACKS, SESSION,
+};
 use serde_json::json;
-use tscb_sim::{SimConfig, Simulator};
+use tscb_sim::{SimConfig, Simulator, SIM_BEARER_TOKEN, SIM_CLIENT_ID, SIM_USERNAME};
 
 const TOKEN: &str = "/api/ts/v1/oauth2/token";
 const LOGIN: &str = "/api/m2m/v1/session/login";
 const LOGOUT: &str = "/api/m2m/v1/session/logout";
-/// base64("sim-client-id:sim-client-secret")
-const BASIC: &str = "Basic c2ltLWNsaWVudC1pZDpzaW0tY2xpZW50LXNlY3JldA==";
 const FORM: &str = "application/x-www-form-urlencoded";
 
 fn ask_token(sim: &Simulator, authorization: &str, content_type: &str, body: &str) -> Resp {
@@ -46,7 +46,7 @@ fn assert_error(resp: &Resp, status: u16, code: &str) {
 #[test]
 fn token_is_issued_and_reused() {
     let sim = Simulator::start().unwrap();
-    let first = ask_token(&sim, BASIC, FORM, "grant_type=client_credentials");
+    let first = ask_token(&sim, &BASIC, FORM, "grant_type=client_credentials");
     assert_eq!(first.status, 200, "{}", first.text());
     assert_eq!(first.header("content-type"), Some("application/json"));
     let first = first.json();
@@ -78,8 +78,8 @@ fn token_is_issued_and_reused() {
 fn token_errors() {
     let sim = Simulator::start().unwrap();
     let grant = "grant_type=client_credentials";
-    let wrong_secret = format!("Basic {}", base64_of("sim-client-id:wrong"));
-    for authorization in [wrong_secret.as_str(), "Basic !!!", "Bearer sim-bearer-token", ""] {
+    let wrong_secret = format!("Basic {}", base64_of(&format!("{SIM_CLIENT_ID}:wrong")));
+    for authorization in [wrong_secret.as_str(), "Basic !!!", BEARER.as_str(), ""] {
         let resp = ask_token(&sim, authorization, FORM, grant);
         assert_error(&resp, 401, "invalid_client");
         assert_eq!(resp.json()["error_description"], "Client authentication failed");
@@ -88,23 +88,18 @@ fn token_errors() {
     assert_error(&resp, 401, "invalid_client");
 
     for body in ["grant_type=password", "", "grant_type="] {
-        let resp = ask_token(&sim, BASIC, FORM, body);
+        let resp = ask_token(&sim, &BASIC, FORM, body);
         assert_error(&resp, 400, "unsupported_grant_type");
     }
-    let resp = ask_token(&sim, BASIC, "application/json", grant);
+    let resp = ask_token(&sim, &BASIC, "application/json", grant);
     assert_error(&resp, 400, "invalid_request");
-}
-
-fn base64_of(text: &str) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(text)
 }
 
 #[test]
 fn issued_tokens_expire_after_their_lifetime() {
     let config = SimConfig { token_lifetime: Duration::from_millis(300), ..SimConfig::default() };
     let sim = Simulator::start_with(config, "127.0.0.1:0").unwrap();
-    let first = ask_token(&sim, BASIC, FORM, "grant_type=client_credentials").json();
+    let first = ask_token(&sim, &BASIC, FORM, "grant_type=client_credentials").json();
     let token = first["access_token"].as_str().unwrap().to_owned();
     let target = format!("{CALLBACKS}/TestAccount-1");
     assert_eq!(with_tokens(&sim, "GET", &target, &token, SESSION, "").status, 200);
@@ -112,7 +107,7 @@ fn issued_tokens_expire_after_their_lifetime() {
     thread::sleep(Duration::from_millis(400));
     let refused = with_tokens(&sim, "GET", &target, &token, SESSION, "");
     assert_error(&refused, 401, "900901");
-    let fresh = ask_token(&sim, BASIC, FORM, "grant_type=client_credentials").json();
+    let fresh = ask_token(&sim, &BASIC, FORM, "grant_type=client_credentials").json();
     assert_ne!(fresh["access_token"], token.as_str());
     // The fixed test token never expires.
     assert_eq!(m2m(&sim, "GET", &target, "").status, 200);
@@ -132,7 +127,7 @@ fn bearer_check() {
             "description": "Make sure your API invocation call has a header: 'Authorization : Bearer ACCESS_TOKEN'",
         }})
     );
-    let basic = call(&sim, "GET", &target, &[("Authorization", BASIC)], b"");
+    let basic = call(&sim, "GET", &target, &[("Authorization", BASIC.as_str())], b"");
     assert_error(&basic, 401, "900902");
 
     let invalid = with_tokens(&sim, "GET", &target, "not-a-token", SESSION, "");
@@ -146,34 +141,33 @@ fn bearer_check() {
 #[test]
 fn login_and_logout() {
     let sim = Simulator::start().unwrap();
-    let login = m2m(&sim, "POST", LOGIN, r#"{"username":"sim-user","password":"sim-password"}"#);
+    let login = m2m(&sim, "POST", LOGIN, &own_login());
     assert_eq!(login.status, 200, "{}", login.text());
     let session = login.json()["sessionToken"].as_str().unwrap().to_owned();
     let parts: Vec<usize> = session.split('-').map(str::len).collect();
     assert_eq!(parts, [8, 4, 4, 4, 12], "{session}");
 
     let target = format!("{CALLBACKS}/TestAccount-1");
-    assert_eq!(with_tokens(&sim, "GET", &target, "sim-bearer-token", &session, "").status, 200);
+    assert_eq!(with_tokens(&sim, "GET", &target, SIM_BEARER_TOKEN, &session, "").status, 200);
 
-    let logout = with_tokens(&sim, "POST", LOGOUT, "sim-bearer-token", &session, "");
+    let logout = with_tokens(&sim, "POST", LOGOUT, SIM_BEARER_TOKEN, &session, "");
     assert_eq!(logout.status, 200);
     assert_eq!(logout.json(), json!({"sessionToken": session}));
-    let after = with_tokens(&sim, "GET", &target, "sim-bearer-token", &session, "");
+    let after = with_tokens(&sim, "GET", &target, SIM_BEARER_TOKEN, &session, "");
     assert_error(&after, 400, "UnifiedWebService.INPUT_INVALID.SessionToken.Invalid");
 }
 
 #[test]
 fn login_errors() {
     let sim = Simulator::start().unwrap();
-    let wrong = m2m(&sim, "POST", LOGIN, r#"{"username":"sim-user","password":"nope"}"#);
+    let wrong = m2m(&sim, "POST", LOGIN, &login_body("nope"));
     assert_error(&wrong, 400, "UnifiedWebService.REQUEST_FAILED.UserNotAuthorized");
     assert_eq!(wrong.json()["errorMessage"], "Invalid username or password");
-    for body in ["", "{", "[]", r#"{"username":"sim-user"}"#] {
+    for body in ["", "{", "[]", &json!({ "username": SIM_USERNAME }).to_string()] {
         let resp = m2m(&sim, "POST", LOGIN, body);
         assert_error(&resp, 400, "UnifiedWebService.INPUT_INVALID.RequestUndefined");
     }
-    let unauthenticated =
-        call(&sim, "POST", LOGIN, &[], br#"{"username":"sim-user","password":"sim-password"}"#);
+    let unauthenticated = call(&sim, "POST", LOGIN, &[], own_login().as_bytes());
     assert_error(&unauthenticated, 401, "900902");
 }
 
@@ -181,7 +175,7 @@ fn login_errors() {
 fn session_errors() {
     let sim = Simulator::start().unwrap();
     let target = format!("{CALLBACKS}/TestAccount-1");
-    let missing = call(&sim, "GET", &target, &[("Authorization", BEARER)], b"");
+    let missing = call(&sim, "GET", &target, &[("Authorization", BEARER.as_str())], b"");
     assert_error(&missing, 400, "UnifiedWebService.REQUEST_FAILED.SessionToken.Format");
     assert_eq!(
         missing.json(),
@@ -191,22 +185,22 @@ fn session_errors() {
         })
     );
     let unknown =
-        with_tokens(&sim, "GET", &target, "sim-bearer-token", "1d1f8e7a-c8bb-4f3c-a924-cf612b562425", "");
+        with_tokens(&sim, "GET", &target, SIM_BEARER_TOKEN, "1d1f8e7a-c8bb-4f3c-a924-cf612b562425", "");
     assert_error(&unknown, 400, "UnifiedWebService.INPUT_INVALID.SessionToken.Invalid");
 
-    let login = m2m(&sim, "POST", LOGIN, r#"{"username":"sim-user","password":"sim-password"}"#);
+    let login = m2m(&sim, "POST", LOGIN, &own_login());
     let session = login.json()["sessionToken"].as_str().unwrap().to_owned();
     sim.expire_sessions();
     for token in [SESSION, session.as_str()] {
-        let expired = with_tokens(&sim, "GET", &target, "sim-bearer-token", token, "");
+        let expired = with_tokens(&sim, "GET", &target, SIM_BEARER_TOKEN, token, "");
         assert_error(&expired, 400, "UnifiedWebService.REQUEST_FAILED.SessionToken.Expired");
-        let logout = with_tokens(&sim, "POST", LOGOUT, "sim-bearer-token", token, "");
+        let logout = with_tokens(&sim, "POST", LOGOUT, SIM_BEARER_TOKEN, token, "");
         assert_error(&logout, 400, "UnifiedWebService.REQUEST_FAILED.SessionToken.Expired");
     }
     // Logging in again is the cure.
-    let login = m2m(&sim, "POST", LOGIN, r#"{"username":"sim-user","password":"sim-password"}"#);
+    let login = m2m(&sim, "POST", LOGIN, &own_login());
     let fresh = login.json()["sessionToken"].as_str().unwrap().to_owned();
-    assert_eq!(with_tokens(&sim, "GET", &target, "sim-bearer-token", &fresh, "").status, 200);
+    assert_eq!(with_tokens(&sim, "GET", &target, SIM_BEARER_TOKEN, &fresh, "").status, 200);
 }
 
 #[test]
@@ -380,7 +374,7 @@ fn requests_are_recorded_as_sent() {
     conn.send(
         "POST",
         "/api/m2m/v1/callbacks/TestAccount-1?x=1",
-        &[("Authorization", BEARER), ("X-Mixed-Case", "Value As Sent")],
+        &[("Authorization", BEARER.as_str()), ("X-Mixed-Case", "Value As Sent")],
         b"{\"a\":1}",
     )
     .unwrap();
@@ -392,7 +386,7 @@ fn requests_are_recorded_as_sent() {
     assert_eq!(r.path, "/api/m2m/v1/callbacks/TestAccount-1?x=1");
     assert_eq!(r.body, b"{\"a\":1}");
     assert_eq!(r.header("x-mixed-case"), Some("Value As Sent"));
-    assert_eq!(r.header("AUTHORIZATION"), Some(BEARER));
+    assert_eq!(r.header("AUTHORIZATION"), Some(BEARER.as_str()));
     let names: Vec<&str> = r.headers.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["host", "authorization", "x-mixed-case", "content-length"]);
     sim.clear_requests();

@@ -4,6 +4,10 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, ChildStdout, Command, Stdio};
 
+use tscb_sim::{
+    SIM_BEARER_TOKEN, SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_SESSION_TOKEN, SIM_USERNAME,
+};
+
 fn sim_command() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tscb-sim"))
 }
@@ -50,13 +54,14 @@ fn prints_its_address_first_and_serves() {
     assert_eq!(
         rest,
         [
-            "bearer token: sim-bearer-token",
-            "session token: sim-session-token",
-            "client id: sim-client-id",
-            "client secret: sim-client-secret",
-            "login username: sim-user",
-            "login password: sim-password",
-        ]
+            format!("bearer token: {SIM_BEARER_TOKEN}"),
+            format!("session token: {SIM_SESSION_TOKEN}"),
+            format!("client id: {SIM_CLIENT_ID}"),
+            format!("client secret: {SIM_CLIENT_SECRET}"),
+            format!("login username: {SIM_USERNAME}"),
+            format!("login password: {SIM_PASSWORD}"),
+        ],
+        "the C and Python tests read the credentials by these labels"
     );
 
     let mut conn = TcpStream::connect(("127.0.0.1", port)).unwrap();

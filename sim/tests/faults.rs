@@ -292,18 +292,13 @@ fn admin_requests_sessions_and_accounts() {
 
     let added = admin(&sim, "POST", "/__admin/accounts", &json!({"name": "a/b"}));
     assert_eq!(added.status, 204);
-    let login = m2m(
-        &sim,
-        "POST",
-        "/api/m2m/v1/session/login",
-        r#"{"username":"sim-user","password":"sim-password"}"#,
-    );
+    let login = m2m(&sim, "POST", "/api/m2m/v1/session/login", &common::own_login());
     let session = login.json()["sessionToken"].as_str().unwrap().to_owned();
     let resp = call(
         &sim,
         "POST",
         "/api/m2m/v1/callbacks/a%2Fb",
-        &[("Authorization", common::BEARER), ("VZ-M2M-Token", &session)],
+        &[("Authorization", common::BEARER.as_str()), ("VZ-M2M-Token", &session)],
         br#"{"name":"S","url":"http://x/"}"#,
     );
     assert_eq!(resp.status, 200, "{}", resp.text());

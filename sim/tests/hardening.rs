@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::{call, m2m, Conn, Resp, BEARER, CALLBACKS};
 use serde_json::json;
-use tscb_sim::{Fault, FaultAction, SimConfig, Simulator};
+use tscb_sim::{Fault, FaultAction, SimConfig, Simulator, SIM_BEARER_TOKEN};
 
 /// One raw request on a fresh connection to `addr`, sent exactly as written.
 fn raw(addr: SocketAddr, request: &str) -> Resp {
@@ -120,7 +120,7 @@ fn listening_beyond_loopback_the_admin_api_needs_the_token() {
     let missing = get("");
     assert_eq!(missing.status, 401);
     assert_eq!(missing.header("www-authenticate"), Some("Bearer"));
-    assert_eq!(get("Authorization: Bearer sim-bearer-token\r\n").status, 401);
+    assert_eq!(get(&format!("Authorization: {}\r\n", *BEARER)).status, 401);
     assert_eq!(get(&format!("Authorization: Bearer {}0\r\n", &token[1..])).status, 401);
     assert_eq!(get(&format!("Authorization: Bearer {token}\r\n")).status, 200);
     let fault = r#"{"action":"drop"}"#;
@@ -132,7 +132,7 @@ fn listening_beyond_loopback_the_admin_api_needs_the_token() {
     // The API needs only its own credentials.
     sim.clear_faults();
     let mut conn = Conn::open(local);
-    let headers = [("Authorization", BEARER), ("VZ-M2M-Token", common::SESSION)];
+    let headers = [("Authorization", BEARER.as_str()), ("VZ-M2M-Token", common::SESSION)];
     assert_eq!(conn.send("GET", &format!("{CALLBACKS}/TestAccount-1"), &headers, b"").unwrap().status, 200);
 }
 
@@ -185,7 +185,7 @@ fn recorded_requests_are_served_with_credentials_masked() {
     assert_eq!(listed[1]["body"], r#"{"password":"<redacted>","username":"me"}"#);
     assert_eq!(header(2, "vz-m2m-token"), "<redacted>");
     assert_eq!(header(2, "proxy-authorization"), "Basic <redacted>");
-    assert_eq!(header(3, "authorization"), BEARER);
+    assert_eq!(header(3, "authorization"), BEARER.as_str());
     assert_eq!(header(3, "vz-m2m-token"), common::SESSION);
 
     // In the same process, a test sees exactly what was sent; Debug masks it all the same.
@@ -193,7 +193,7 @@ fn recorded_requests_are_served_with_credentials_masked() {
     assert_eq!(recorded[2].header("vz-m2m-token"), Some("REAL-SESSION"));
     assert_eq!(recorded[1].body, br#"{"username":"me","password":"REAL-PASSWORD"}"#);
     let debug = format!("{recorded:?}");
-    for secret in secrets.iter().chain(&["sim-bearer-token"]) {
+    for secret in secrets.iter().chain(&[SIM_BEARER_TOKEN]) {
         assert!(!debug.contains(secret), "{secret} in {debug}");
     }
 }
@@ -311,9 +311,7 @@ fn the_log_sessions_and_registrations_are_bounded() {
     assert_eq!(paths, ["/api/2", "/api/3", "/api/4"]);
 
     // The configured session is one of the two.
-    let login = || {
-        m2m(&sim, "POST", "/api/m2m/v1/session/login", r#"{"username":"sim-user","password":"sim-password"}"#)
-    };
+    let login = || m2m(&sim, "POST", "/api/m2m/v1/session/login", &common::own_login());
     assert_eq!(login().status, 200);
     let refused = login();
     assert_eq!((refused.status, refused.code()), (400, "Simulator.LIMIT.Sessions".to_owned()));

@@ -16,7 +16,7 @@ fn base_url_addr_and_config() {
     let port = sim.addr().port();
     assert_ne!(port, 0);
     assert_eq!(sim.base_url(), format!("http://127.0.0.1:{port}/api"));
-    assert_eq!(sim.config().bearer_token, "sim-bearer-token");
+    assert_eq!(sim.config().bearer_token, tscb_sim::SIM_BEARER_TOKEN);
     assert_eq!(sim.config().accounts, ["TestAccount-1", "TestAccount-2", "0000123456-00001"]);
 }
 
@@ -181,7 +181,7 @@ fn eight_threads_of_a_thousand_keep_alive_requests() {
             scope.spawn(|| {
                 let mut conn = Conn::open(sim.addr());
                 let target = format!("{CALLBACKS}/TestAccount-2");
-                let headers = [("Authorization", common::BEARER), ("VZ-M2M-Token", common::SESSION)];
+                let headers = [("Authorization", common::BEARER.as_str()), ("VZ-M2M-Token", common::SESSION)];
                 for _ in 0..1000 {
                     let resp = conn.send("GET", &target, &headers, b"").unwrap();
                     assert_eq!(resp.status, 200);

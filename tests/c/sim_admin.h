@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "sim_banner.h"
+
 /* The simulator's base URL, from TSCB_SIM_URL ("http://127.0.0.1:PORT/api"). */
 static const char *sim_url(void) {
     const char *url = getenv("TSCB_SIM_URL");
@@ -20,38 +22,6 @@ static const char *sim_url(void) {
         exit(2);
     }
     return url;
-}
-
-/* The value of the simulator's banner line "LABEL: value" (e.g. "bearer token"), from the file
- * TSCB_SIM_BANNER: the test credentials are written once, in tscb-sim. Kept for the whole run. */
-static const char *sim_credential(const char *label) {
-    static char *found[16];
-    static char labels[16][32];
-    for (int i = 0; i < 16 && found[i] != NULL; i++) {
-        if (strcmp(labels[i], label) == 0) return found[i];
-    }
-    const char *path = getenv("TSCB_SIM_BANNER");
-    FILE *f = path ? fopen(path, "r") : NULL;
-    if (f == NULL) {
-        fprintf(stderr, "TSCB_SIM_BANNER is not set or not readable: run the C tests through tests/c/run.sh\n");
-        exit(2);
-    }
-    char line[512];
-    size_t n = strlen(label);
-    while (fgets(line, sizeof line, f) != NULL) {
-        if (strncmp(line, label, n) == 0 && line[n] == ':' && line[n + 1] == ' ') {
-            line[strcspn(line, "\r\n")] = '\0';
-            int i = 0;
-            while (i < 15 && found[i] != NULL) i++;
-            snprintf(labels[i], sizeof labels[i], "%s", label);
-            found[i] = strdup(line + n + 2);
-            fclose(f);
-            return found[i];
-        }
-    }
-    fclose(f);
-    fprintf(stderr, "the simulator's banner has no line \"%s: ...\"\n", label);
-    exit(2);
 }
 
 static int sim_port(void) {

@@ -1,9 +1,9 @@
-/* The call timeout and the login guard file through the C API. Included by test_tscb.c (after
- * its helpers), so that run.sh builds one test program in every configuration. */
+/* The call timeout and the login guard file through the C API: each setting reaches the client
+ * and each outcome its result and code. How long a call takes and the guard file's mode are
+ * core's experiments (core/tests/deadline.rs, core/tests/guard.rs). Included by test_tscb.c
+ * (after its helpers), so that run.sh builds one test program in every configuration. */
 #ifndef TSCB_TEST_DEADLINE_GUARD_H
 #define TSCB_TEST_DEADLINE_GUARD_H
-
-#include <sys/stat.h>
 
 static tscb_client *new_guarded_client(const char *password, const char *guard_file, uint64_t call_timeout_ms) {
     tscb_client_builder *b = tscb_client_builder_new();
@@ -19,16 +19,13 @@ static tscb_client *new_guarded_client(const char *password, const char *guard_f
 
 static void test_call_timeout(void) {
     sim_reset();
-    /* A token endpoint slower than the whole call may take: the call ends at its deadline. */
+    /* A token endpoint slower than the whole call may take, but not than one request may: only
+     * the call timeout can end it, so TSCB_ERR_TIMEOUT shows the setting arrived. */
     CHECK(sim_admin("POST", "/__admin/faults",
                     "{\"action\":\"delay\",\"ms\":5000,\"times\":1,\"path_contains\":\"/oauth2/token\"}", NULL) == 204);
     tscb_client *c = new_guarded_client(sim_credential("login password"), NULL, 1000);
     tscb_error *err = NULL;
-    double started = now_seconds();
     CHECK(tscb_login(c, &err) == TSCB_ERR_TIMEOUT);
-    double elapsed = now_seconds() - started;
-    CHECK(elapsed >= 0.9);
-    CHECK(elapsed < 2.5);
     CHECK_STR(tscb_error_code(err), "Tscb.REQUEST_FAILED.Timeout");
     tscb_error_free(err);
     tscb_client_free(c);
@@ -70,9 +67,6 @@ static void test_login_guard_file(void) {
     tscb_error_free(err);
     tscb_client_free(second);
     CHECK(sim_count_path("/session/login") == 1);
-    struct stat st;
-    CHECK(stat(file, &st) == 0);
-    CHECK((st.st_mode & 0777) == 0600);
 
     /* Ignoring the guard: the login is sent again (and refused again). */
     tscb_client_builder *ignoring = tscb_client_builder_new();

@@ -1,7 +1,7 @@
 /* A client used before fork() keeps working in the parent and in every child at once (a C
- * daemon that forks workers): each process's calls succeed within the call timeout, on
- * connections of its own, as the simulator's connection_id of each request shows; and a child
- * that frees its copy at once leaves the parent's connections alone.
+ * daemon that forks workers), and a child that frees its copy at once leaves the parent's client
+ * working: what a C user relies on, through the C API. That each process sends on connections of
+ * its own, and each call ends within its call timeout, is core's experiment (core/tests/fork.rs).
  * Not run under valgrind: a child leaks the engines it inherited from the parent on purpose
  * (they share the parent's epoll instance and sockets), which valgrind reports as lost. */
 #define _POSIX_C_SOURCE 200809L
@@ -22,8 +22,6 @@
 #define CHILDREN 3
 #define CALLS 10
 #define CALL_TIMEOUT_MS 5000
-/* A call may take this much longer than its timeout on a loaded machine before it counts as late. */
-#define SLACK_MS 3000
 /* The children may take this long altogether before they are killed. */
 #define CHILDREN_BOUND_S 90
 
@@ -37,7 +35,7 @@ static void account(int process, char *out, size_t size) {
     snprintf(out, size, "Fork-%d", process);
 }
 
-/* CALLS calls as `process`: 0 if all succeeded in time, 1 an error, 2 late. */
+/* CALLS calls as `process`: 0 if all succeeded, 1 an error. */
 static int calls(const tscb_client *client, int process) {
     char name[32];
     account(process, name, sizeof name);
@@ -54,30 +52,8 @@ static int calls(const tscb_client *client, int process) {
             return 1;
         }
         tscb_callback_list_free(list);
-        if (took > CALL_TIMEOUT_MS + SLACK_MS) {
-            fprintf(stderr, "process %d, call %d: took %.0f ms\n", process, n, took);
-            return 2;
-        }
     }
     return 0;
-}
-
-/* The connection ids of the recorded requests for `process`'s account, as a bit set (the
- * simulator numbers connections from 0; a fresh one serves this program alone). Each record is
- * one JSON object, and nothing else in the list is an object. */
-static unsigned long long connections_of(const char *records, int process) {
-    char path[64];
-    snprintf(path, sizeof path, "/callbacks/Fork-%d\"", process);
-    unsigned long long set = 0;
-    for (const char *p = strchr(records, '{'); p != NULL; p = strchr(p + 1, '{')) {
-        const char *end = strchr(p, '}');
-        const char *at = strstr(p, path);
-        const char *id = strstr(p, "\"connection_id\":");
-        if (end == NULL || at == NULL || at > end || id == NULL || id > end) continue;
-        long n = strtol(id + strlen("\"connection_id\":"), NULL, 10);
-        if (n >= 0 && n < 64) set |= 1ULL << n;
-    }
-    return set;
 }
 
 int main(void) {
@@ -103,8 +79,8 @@ int main(void) {
     CHECK(tscb_list_callbacks(client, "Fork-0", &list, NULL) == TSCB_OK);
     tscb_callback_list_free(list);
 
-    /* A worker that frees its copy at once must leave the parent's connections alone (freeing
-     * the inherited engines normally took the parent's sockets out of its epoll instance). */
+    /* A worker that frees its copy at once must leave the parent's client working (freeing the
+     * inherited engines normally took the parent's sockets out of its epoll instance). */
     pid_t closer = fork();
     if (closer == 0) {
         tscb_client_free(client);
@@ -158,21 +134,11 @@ int main(void) {
     /* Every call arrived once: the parent's before the fork and its CALLS, each child's CALLS. */
     CHECK(sim_request_count() == 1 + CALLS * (CHILDREN + 1));
     CHECK(sim_count_path("/callbacks/Fork-0") == 1 + CALLS);
-    char *records = NULL;
-    CHECK(sim_admin("GET", "/__admin/requests", NULL, &records) == 200);
-    unsigned long long seen[CHILDREN + 1];
-    for (int process = 0; process <= CHILDREN; process++) {
-        seen[process] = records ? connections_of(records, process) : 0;
-        CHECK(seen[process] != 0);
-        for (int other = 0; other < process; other++) {
-            if (seen[process] & seen[other]) {
-                fprintf(stderr, "processes %d and %d shared a connection (%#llx, %#llx)\n", other, process,
-                        seen[other], seen[process]);
-            }
-            CHECK((seen[process] & seen[other]) == 0);
-        }
+    for (int process = 1; process <= CHILDREN; process++) {
+        char path[32];
+        snprintf(path, sizeof path, "/callbacks/Fork-%d", process);
+        CHECK(sim_count_path(path) == CALLS);
     }
-    free(records);
     tscb_client_free(client);
     return check_summary("test_fork");
 }

@@ -9,6 +9,7 @@
 #include <tscb.h>
 
 #include "check.h"
+#include "sim_banner.h"
 
 #define ACCOUNT "TestAccount-2"
 
@@ -34,7 +35,8 @@ static tscb_client *signing_in(void) {
     }
     tscb_client_builder *b = tscb_client_builder_new();
     CHECK(tscb_client_builder_set_base_url(b, url) == TSCB_OK);
-    CHECK(tscb_client_builder_set_credentials(b, "sim-client-id", "sim-client-secret", "sim-user", "sim-password") ==
+    CHECK(tscb_client_builder_set_credentials(b, sim_credential("client id"), sim_credential("client secret"),
+                                              sim_credential("login username"), sim_credential("login password")) ==
           TSCB_OK);
     tscb_client *client = NULL;
     CHECK(tscb_client_builder_build(b, &client, NULL) == TSCB_OK);
@@ -55,7 +57,8 @@ int main(void) {
     CHECK(strstr(seen, "3 logging in (session login)\n") != NULL);
     CHECK(strstr(seen, "4 POST /api/m2m/v1/session/login -> 200 in ") != NULL);
     CHECK(strstr(seen, "4 GET /api/m2m/v1/callbacks/" ACCOUNT " -> 200 in ") != NULL);
-    const char *secrets[] = {"sim-client-secret", "sim-password", "sim-bearer-token", "sim-session-token"};
+    const char *secrets[] = {sim_credential("client secret"), sim_credential("login password"),
+                             sim_credential("bearer token"), sim_credential("session token")};
     for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++) {
         CHECK(strstr(seen, secrets[i]) == NULL);
     }

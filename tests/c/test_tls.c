@@ -11,6 +11,7 @@
 #include <tscb.h>
 
 #include "check.h"
+#include "sim_banner.h"
 
 #define ACCOUNT "TestAccount-2"
 #define LISTENER "https://listener.example.com/thingspace"
@@ -29,8 +30,8 @@ static const char *need(const char *name) {
 static tscb_client_builder *builder_for(const char *ca, const char *proxy) {
     tscb_client_builder *b = tscb_client_builder_new();
     CHECK(tscb_client_builder_set_base_url(b, need("TSCB_SIM_TLS_URL")) == TSCB_OK);
-    CHECK(tscb_client_builder_set_bearer_token(b, "sim-bearer-token") == TSCB_OK);
-    CHECK(tscb_client_builder_set_session_token(b, "sim-session-token") == TSCB_OK);
+    CHECK(tscb_client_builder_set_bearer_token(b, sim_credential("bearer token")) == TSCB_OK);
+    CHECK(tscb_client_builder_set_session_token(b, sim_credential("session token")) == TSCB_OK);
     CHECK(tscb_client_builder_set_max_retries(b, 0) == TSCB_OK);
     if (ca != NULL) {
         CHECK(tscb_client_builder_add_ca_file(b, ca) == TSCB_OK);
@@ -88,7 +89,8 @@ static void test_main_path_over_https_with_the_ca(void) {
     /* Signing in over HTTPS. */
     tscb_client_builder *b = tscb_client_builder_new();
     CHECK(tscb_client_builder_set_base_url(b, need("TSCB_SIM_TLS_URL")) == TSCB_OK);
-    CHECK(tscb_client_builder_set_credentials(b, "sim-client-id", "sim-client-secret", "sim-user", "sim-password") ==
+    CHECK(tscb_client_builder_set_credentials(b, sim_credential("client id"), sim_credential("client secret"),
+                                              sim_credential("login username"), sim_credential("login password")) ==
           TSCB_OK);
     CHECK(tscb_client_builder_add_ca_file(b, ca) == TSCB_OK);
     client = build(b);

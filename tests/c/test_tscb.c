@@ -44,12 +44,6 @@ static tscb_client *new_client_with(const char *bearer, uint64_t timeout_ms) {
 
 static tscb_client *new_client(void) { return new_client_with(sim_credential("bearer token"), 10000); }
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The threads of this process, as the kernel lists them. */
 static int count_threads(void) {
     DIR *dir = opendir("/proc/self/task");
@@ -464,11 +458,9 @@ static void test_timeout(void) {
     tscb_client *c = new_client_with(sim_credential("bearer token"), 300);
     tscb_callback_list *list = NULL;
     tscb_error *err = NULL;
-    double started = now_seconds();
+    /* When it fires is core's to test (core/tests/errors.rs); here, that the setting arrives
+     * and what the caller gets. */
     CHECK(tscb_list_callbacks(c, ACCOUNT, &list, &err) == TSCB_ERR_TIMEOUT);
-    double elapsed = now_seconds() - started;
-    CHECK(elapsed >= 0.25);
-    CHECK(elapsed < 1.0);
     CHECK_STR(tscb_error_code(err), "Tscb.REQUEST_FAILED.Timeout");
     CHECK(tscb_error_http_status(err) == 0);
     tscb_error_free(err);

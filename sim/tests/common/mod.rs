@@ -6,13 +6,34 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use serde_json::Value;
-use tscb_sim::Simulator;
+use tscb_sim::{Simulator, SIM_BEARER_TOKEN, SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_USERNAME};
 
-pub const BEARER: &str = "Bearer sim-bearer-token";
-pub const SESSION: &str = "sim-session-token";
+// The credentials come from tscb-sim's constants, never written again here, so that changing
+// one default changes every test that relies on it.
+pub static BEARER: LazyLock<String> = LazyLock::new(|| format!("Bearer {SIM_BEARER_TOKEN}"));
+pub const SESSION: &str = tscb_sim::SIM_SESSION_TOKEN;
+/// `Basic base64(client id:client secret)`, as the token endpoint expects them.
+pub static BASIC: LazyLock<String> =
+    LazyLock::new(|| format!("Basic {}", base64_of(&format!("{SIM_CLIENT_ID}:{SIM_CLIENT_SECRET}"))));
+
+pub fn base64_of(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// A `session/login` body with the simulator's username and `password`.
+pub fn login_body(password: &str) -> String {
+    serde_json::json!({ "username": SIM_USERNAME, "password": password }).to_string()
+}
+
+/// A `session/login` body with the simulator's own username and password.
+pub fn own_login() -> String {
+    login_body(SIM_PASSWORD)
+}
 
 /// One parsed response.
 #[derive(Debug)]
@@ -183,7 +204,7 @@ pub fn m2m(sim: &Simulator, method: &str, target: &str, body: &str) -> Resp {
         method,
         target,
         &[
-            ("Authorization", BEARER),
+            ("Authorization", BEARER.as_str()),
             ("VZ-M2M-Token", SESSION),
             ("Content-Type", "application/json"),
             ("Accept", "application/json"),
