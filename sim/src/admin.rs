@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::fault::{Fault, FaultAction};
 use crate::http::{Request, Response};
 use crate::mask::Known;
-use crate::server::Shared;
+use crate::shared::Shared;
 
 /// True for request-targets the admin endpoints own.
 pub(crate) fn is_admin(target: &str) -> bool {

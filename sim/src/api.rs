@@ -11,7 +11,7 @@ use percent_encoding::percent_decode_str;
 use serde_json::{json, Map, Value};
 
 use crate::http::{Request, Response};
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::state::{AtLimit, Registration, SessionProblem, State};
 
 /// The longest `username` or `password` ThingSpace accepts for a callback registration.

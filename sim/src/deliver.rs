@@ -3,25 +3,23 @@
 //! attempts run out, in a thread of its own. Only to loopback addresses over plain HTTP: the
 //! simulator must never become a way to send requests to other machines.
 
-use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
 use crate::callbacks;
+use crate::deliveries::{Deliveries, DeliveryAttempt};
 use crate::http::Response;
-use crate::server::{lock, Shared};
+use crate::shared::Shared;
 use crate::state::Registration;
 
 const MAX_ATTEMPTS: u32 = 10;
 const MAX_INTERVAL: Duration = Duration::from_secs(60);
 /// Deliveries under way at once; more are refused (429) rather than piling up threads.
 const MAX_RUNNING: usize = 16;
-/// Attempts kept for `GET /__admin/deliveries`, newest last.
-const MAX_LOGGED: usize = 1000;
 /// ThingSpace resent a message not answered within about 4 s.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(4);
 
@@ -50,74 +48,6 @@ impl Delivery {
             attempts: 4,
             interval: Duration::from_secs(1),
         }
-    }
-}
-
-/// One attempt of a delivery, as `GET /__admin/deliveries` lists it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DeliveryAttempt {
-    pub delivery_id: u64,
-    /// 1 for the first attempt; the message's `callbackCount` rises with it.
-    pub attempt: u32,
-    pub url: String,
-    /// The listener's status, or `None` when no status line came back.
-    pub status: Option<u16>,
-    /// Why no status came back (connection refused, timeout, …).
-    pub error: Option<String>,
-    /// True for the delivery's last attempt: a 2xx, or the attempts ran out.
-    pub last: bool,
-}
-
-impl DeliveryAttempt {
-    pub(crate) fn to_json(&self) -> Value {
-        serde_json::json!({
-            "deliveryId": self.delivery_id, "attempt": self.attempt, "url": self.url,
-            "status": self.status, "error": self.error, "last": self.last,
-        })
-    }
-}
-
-#[derive(Default)]
-struct Log {
-    attempts: VecDeque<DeliveryAttempt>,
-    next_id: u64,
-    running: usize,
-}
-
-/// The deliveries of one simulator: the log, and a stop that ends the waits between attempts.
-#[derive(Default)]
-pub(crate) struct Deliveries {
-    log: Mutex<Log>,
-    stopped: Mutex<bool>,
-    wake: Condvar,
-}
-
-impl Deliveries {
-    pub(crate) fn attempts(&self) -> Vec<DeliveryAttempt> {
-        lock(&self.log).attempts.iter().cloned().collect()
-    }
-
-    pub(crate) fn stop(&self) {
-        *lock(&self.stopped) = true;
-        self.wake.notify_all();
-    }
-
-    /// Waits `duration` unless stopped first; true when the full time passed.
-    fn sleep(&self, duration: Duration) -> bool {
-        let stopped = lock(&self.stopped);
-        let (stopped, _) = self
-            .wake
-            .wait_timeout_while(stopped, duration, |stopped| !*stopped)
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        !*stopped
-    }
-
-    fn record(&self, attempt: DeliveryAttempt) {
-        let mut log = lock(&self.log);
-        if log.attempts.len() == MAX_LOGGED {
-            log.attempts.pop_front();
-        }
-        log.attempts.push_back(attempt);
     }
 }
 
@@ -198,14 +128,8 @@ pub(crate) fn start(
         };
     }
     let first_count = message.get("callbackCount").and_then(Value::as_u64).unwrap_or(1);
-    let id = {
-        let mut log = lock(&deliveries.log);
-        if log.running >= MAX_RUNNING {
-            return Err((429, format!("{MAX_RUNNING} deliveries are under way; try again later")));
-        }
-        log.running += 1;
-        log.next_id += 1;
-        log.next_id
+    let Some(id) = deliveries.begin(MAX_RUNNING) else {
+        return Err((429, format!("{MAX_RUNNING} deliveries are under way; try again later")));
     };
     let (deliveries, url) = (Arc::clone(deliveries), registration.url);
     let sent = std::thread::Builder::new().name("tscb-sim-deliver".into()).spawn(move || {
@@ -231,7 +155,7 @@ pub(crate) fn start(
                 break;
             }
         }
-        lock(&deliveries.log).running -= 1;
+        deliveries.end();
     });
     sent.map(|_| id).map_err(|e| (500, format!("could not start the delivery: {e}")))
 }

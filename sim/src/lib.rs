@@ -112,6 +112,7 @@ mod api;
 mod callbacks;
 mod config;
 mod deliver;
+mod deliveries;
 mod fault;
 mod http;
 mod mask;
@@ -119,15 +120,18 @@ mod proxy;
 mod random;
 mod record;
 mod server;
+mod shared;
 mod simulator;
 mod state;
+mod sync;
 mod tls;
 
 pub use config::{
     SimConfig, SIM_BEARER_TOKEN, SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_SESSION_TOKEN,
     SIM_USERNAME,
 };
-pub use deliver::{Delivery, DeliveryAttempt};
+pub use deliver::Delivery;
+pub use deliveries::DeliveryAttempt;
 pub use fault::{Fault, FaultAction};
 pub use proxy::{ConnectProxy, ProxyConfig, ProxyRequest, MAX_LOGGED_REQUESTS};
 pub use record::RecordedRequest;

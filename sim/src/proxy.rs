@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 
-use crate::server::lock;
+use crate::sync::lock;
 
 /// How many requests [`ConnectProxy::requests`] keeps: the latest ones.
 pub const MAX_LOGGED_REQUESTS: usize = 1000;

@@ -1,135 +1,17 @@
 //! The listener, one thread per connection, and the faults that act on the connection itself.
 
-use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
 
-use crate::config::SimConfig;
 use crate::fault::FaultAction;
 use crate::http::{self, RequestReader, Response};
-use crate::record::RecordedRequest;
-use crate::state::State;
+use crate::shared::{OpenConnection, Shared};
+use crate::sync::lock;
 use crate::tls::Conn;
 use crate::{admin, api};
-
-/// State shared by the [`Simulator`](crate::Simulator) handle and all server threads.
-pub(crate) struct Shared {
-    pub(crate) config: SimConfig,
-    /// Required by the admin endpoints when listening beyond loopback.
-    pub(crate) admin_token: Option<String>,
-    state: Mutex<State>,
-    /// Checked between requests; `stop_requested` + `stop_signal` wake sleepers in `Delay`.
-    stopping: AtomicBool,
-    stop_requested: Mutex<bool>,
-    stop_signal: Condvar,
-    connections: Mutex<Connections>,
-    /// Set for HTTPS: every connection is TLS with this configuration.
-    pub(crate) tls: Option<Arc<rustls::ServerConfig>>,
-}
-
-/// Open connections, kept so that shutdown can cut them and wait for their threads.
-#[derive(Default)]
-struct Connections {
-    /// Set at shutdown; afterwards no new connection is taken on.
-    closed: bool,
-    next_id: u64,
-    open: HashMap<u64, OpenConnection>,
-}
-
-struct OpenConnection {
-    /// A second handle to the socket, only for `shutdown` from another thread.
-    stream: TcpStream,
-    thread: Option<JoinHandle<()>>,
-}
-
-/// A poisoned lock only means a thread panicked mid-request; the data is still usable and a
-/// test simulator should keep answering.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-impl Shared {
-    pub(crate) fn new(config: SimConfig, admin_token: Option<String>) -> Shared {
-        let state = State::new(&config, Instant::now());
-        Shared {
-            config,
-            admin_token,
-            state: Mutex::new(state),
-            stopping: AtomicBool::new(false),
-            stop_requested: Mutex::new(false),
-            stop_signal: Condvar::new(),
-            connections: Mutex::new(Connections::default()),
-            tls: None,
-        }
-    }
-
-    pub(crate) fn lock_state(&self) -> MutexGuard<'_, State> {
-        lock(&self.state)
-    }
-
-    fn is_stopping(&self) -> bool {
-        self.stopping.load(Ordering::SeqCst)
-    }
-
-    /// Sleeps for `duration` unless shutdown begins first; true when the full time passed.
-    fn sleep_unless_stopping(&self, duration: Duration) -> bool {
-        let deadline = Instant::now().checked_add(duration);
-        let mut stopped = lock(&self.stop_requested);
-        while !*stopped {
-            let wait = match deadline {
-                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-                    Some(left) if !left.is_zero() => left,
-                    _ => return true,
-                },
-                // Too far in the future to represent: wait in long steps until shutdown.
-                None => Duration::from_secs(3600),
-            };
-            stopped = self.stop_signal.wait_timeout(stopped, wait).unwrap_or_else(PoisonError::into_inner).0;
-        }
-        false
-    }
-
-    /// Stops the accept loop (once woken) and every connection thread, then waits for the
-    /// connection threads. Their blocking points all end on a socket shutdown or the stop signal.
-    pub(crate) fn stop_connections(&self) {
-        let open = {
-            let mut connections = lock(&self.connections);
-            connections.closed = true;
-            std::mem::take(&mut connections.open)
-        };
-        for connection in open.values() {
-            let _ = connection.stream.shutdown(Shutdown::Both);
-        }
-        for (_, connection) in open {
-            if let Some(thread) = connection.thread {
-                let _ = thread.join();
-            }
-        }
-    }
-
-    pub(crate) fn begin_stop(&self) {
-        self.stopping.store(true, Ordering::SeqCst);
-        *lock(&self.stop_requested) = true;
-        self.stop_signal.notify_all();
-    }
-
-    /// Records a non-admin request and takes the fault that answers it, if any.
-    fn record_and_match_fault(&self, req: &http::Request, connection_id: u64) -> Option<FaultAction> {
-        let mut state = self.lock_state();
-        state.requests.push(RecordedRequest {
-            method: req.method.clone(),
-            path: req.target.clone(),
-            headers: req.headers.clone(),
-            body: req.body.clone(),
-            connection_id,
-        });
-        state.faults.take_match(&req.method, &req.target)
-    }
-}
 
 /// Accepts connections until shutdown, giving each its own thread.
 pub(crate) fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {

@@ -10,7 +10,8 @@ use crate::config::SimConfig;
 use crate::fault::Fault;
 use crate::random;
 use crate::record::RecordedRequest;
-use crate::server::{self, Shared};
+use crate::server;
+use crate::shared::Shared;
 use crate::state::Registration;
 
 /// A running simulator. Dropping it (or calling [`Simulator::shutdown`]) stops it.

@@ -79,7 +79,7 @@ pub(crate) struct State {
     registration_count: usize,
     max_sessions: usize,
     /// Shared with the delivery threads, which outlive the admin request that started them.
-    pub(crate) deliveries: std::sync::Arc<crate::deliver::Deliveries>,
+    pub(crate) deliveries: std::sync::Arc<crate::deliveries::Deliveries>,
     max_registrations: usize,
 }
 
