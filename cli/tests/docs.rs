@@ -120,8 +120,10 @@ fn steps(block: &str) -> Vec<Step> {
             command.push('\n');
             command.push_str(lines.next().expect("a continued line goes on"));
         }
+        // `make sim`, or `tscb sim` on its usual address: the test's simulator stands in for it.
         let words: Vec<&str> = command.split_whitespace().collect();
-        if matches!(words.as_slice(), ["make", "sim", ..] | ["tscb", "sim", ..]) {
+        let usual = !command.contains("--listen") || command.contains("127.0.0.1:9000");
+        if matches!(words.as_slice(), ["make", "sim", ..]) || matches!(words.as_slice(), ["tscb", "sim", ..]) && usual {
             continue;
         }
         steps.push(Step { command, shown: Vec::new() });
@@ -173,38 +175,54 @@ fn free_callback_port() -> u16 {
 
 const MARK: &str = "@@tscb-docs-step@@";
 
-/// Runs one block in bash (as a user pastes it), the simulator's and the listener's addresses
-/// put in; returns the failures.
+/// A port nothing listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Runs one block in bash (as a user pastes it), with the simulator's address, free ports for the
+/// others the page names and a scratch directory for its /tmp file put in; returns the failures.
+/// A command that runs in a terminal of its own (`tscb listen`, or one ending in `&`) runs in the
+/// background until the block ends, and the next command waits until it listens.
 fn run_block(page: &str, line: usize, block: &str, sim: &Sim, message: Option<&str>) -> Vec<String> {
-    let sim_addr = sim.base_url.trim_start_matches("http://").trim_end_matches("/api").to_owned();
-    let listener_port = free_callback_port();
-    let put_in = |s: &str| {
-        s.replace("127.0.0.1:9000", &sim_addr).replace("127.0.0.1:9001", &format!("127.0.0.1:{listener_port}"))
-    };
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("docs-block-{}", line));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("docs-{}-{line}", page.replace('/', "-")));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    let sim_addr = sim.base_url.trim_start_matches("http://").trim_end_matches("/api").to_owned();
+    let listener = format!("127.0.0.1:{}", free_callback_port());
+    let tls_sim = format!("127.0.0.1:{}", free_port());
+    let ca_file = dir.join("ca.pem").display().to_string();
+    let put_in = |s: &str| {
+        s.replace("127.0.0.1:9000", &sim_addr)
+            .replace("127.0.0.1:9001", &listener)
+            .replace("127.0.0.1:9443", &tls_sim)
+            .replace("/tmp/tscb-sim-ca.pem", &ca_file)
+    };
     let steps = steps(block);
-    // Whatever a block leaves running (a listener) ends with the script.
+    // Whatever a block leaves running ends with the script.
     let mut script = String::from("set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n");
-    let mut background = None;
-    for step in &steps {
+    let mut background = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
         let command = put_in(&step.command);
-        if command.starts_with("tscb listen ") {
-            // Its own terminal: in the background, its stdout kept, and ready before the next step.
-            let out = dir.join("listen.out");
+        if command.starts_with("tscb listen ") || command.ends_with('&') {
+            let out = dir.join(format!("background-{i}.out"));
+            let command = command.trim_end_matches('&').trim_end();
             script += &format!("{command} >'{}' &\n", out.display());
-            script += &format!(
-                "for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/{listener_port}) 2>/dev/null && break; sleep 0.1; done\n"
-            );
-            background = Some(out);
+            let words: Vec<&str> = command.split_whitespace().collect();
+            if let Some(port) = words.windows(2).find(|w| w[0] == "--listen").and_then(|w| w[1].rsplit(':').next()) {
+                script += &format!(
+                    "for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/{port}) 2>/dev/null && break; sleep 0.1; done\n"
+                );
+            }
+            background.push((step, out));
         } else {
             script += &command;
             script.push('\n');
         }
         script += &format!("printf '\\n{MARK}\\n'\n");
     }
-    if let Some(out) = &background {
+    let listener_out = background.iter().find(|(s, _)| s.command.starts_with("tscb listen ")).map(|(_, o)| o);
+    if let (Some(out), Some(_)) = (listener_out, message) {
         // The listener prints the message a delivery brings: wait for it (a loaded machine is slow).
         script += &format!("for _ in $(seq 600); do [ -s '{}' ] && break; sleep 0.1; done\n", out.display());
     }
@@ -226,12 +244,22 @@ fn run_block(page: &str, line: usize, block: &str, sim: &Sim, message: Option<&s
     let all = stdout(&out);
     let outputs: Vec<&str> = all.split(&format!("\n{MARK}\n")).collect();
     for (step, output) in steps.iter().zip(&outputs) {
+        let shown: Vec<String> = step.shown.iter().map(|l| put_in(l)).collect();
         let lines: Vec<&str> = output.lines().collect();
-        if !step.shown.is_empty() && !output_matches(&step.shown, &lines) {
-            failures.push(format!("{here}: `{}` printed\n{output}\nnot what the page shows:\n{}", step.command, step.shown.join("\n")));
+        if !shown.is_empty() && !background.iter().any(|(s, _)| std::ptr::eq(*s, step)) && !output_matches(&shown, &lines) {
+            failures.push(format!("{here}: `{}` printed\n{output}\nnot what the page shows:\n{}", step.command, shown.join("\n")));
         }
     }
-    if let (Some(out), Some(shown)) = (background, message) {
+    // What a program in its own terminal printed starts with what the page shows.
+    for (step, out) in &background {
+        let printed = std::fs::read_to_string(out).unwrap();
+        let shown: Vec<String> = step.shown.iter().map(|l| put_in(l)).collect();
+        let lines: Vec<&str> = printed.lines().take(shown.len()).collect();
+        if !output_matches(&shown, &lines) {
+            failures.push(format!("{here}: `{}` printed\n{printed}\nnot what the page shows:\n{}", step.command, shown.join("\n")));
+        }
+    }
+    if let (Some(out), Some(shown)) = (listener_out, message) {
         let printed = std::fs::read_to_string(out).unwrap();
         let shown: serde_json::Value = serde_json::from_str(shown).unwrap();
         let first = printed.lines().next().and_then(|l| serde_json::from_str(l).ok());
@@ -246,6 +274,7 @@ fn run_block(page: &str, line: usize, block: &str, sim: &Sim, message: Option<&s
 fn every_block_written_for_the_simulator_runs_against_one() {
     let mut ran = Vec::new();
     let mut failures = Vec::new();
+    let has_curl = Command::new("curl").arg("--version").output().is_ok_and(|o| o.status.success());
     for page in pages() {
         let text = std::fs::read_to_string(&page).unwrap();
         let name = page.strip_prefix(repo()).unwrap().display().to_string();
@@ -254,7 +283,12 @@ fn every_block_written_for_the_simulator_runs_against_one() {
         let mut sim = None;
         for (i, (lang, line, block)) in blocks.iter().enumerate() {
             // Blocks that run a C program are run by tests/c/run.sh, which builds it.
-            if lang != "sh" || !block.contains("127.0.0.1:9000") || block.contains("./") {
+            let for_a_simulator = block.contains("127.0.0.1:9000") || block.contains("tscb sim --listen");
+            if lang != "sh" || !for_a_simulator || block.contains("./") {
+                continue;
+            }
+            if block.contains("curl ") && !has_curl {
+                eprintln!("skipped {name}:{line}: curl is not installed (apt-get install curl)");
                 continue;
             }
             // "Terminal 2 prints the message": the JSON block right after the listener's.
