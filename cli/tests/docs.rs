@@ -123,7 +123,9 @@ fn steps(block: &str) -> Vec<Step> {
         // `make sim`, or `tscb sim` on its usual address: the test's simulator stands in for it.
         let words: Vec<&str> = command.split_whitespace().collect();
         let usual = !command.contains("--listen") || command.contains("127.0.0.1:9000");
-        if matches!(words.as_slice(), ["make", "sim", ..]) || matches!(words.as_slice(), ["tscb", "sim", ..]) && usual {
+        if matches!(words.as_slice(), ["make", "sim", ..])
+            || matches!(words.as_slice(), ["tscb", "sim", ..]) && usual
+        {
             continue;
         }
         steps.push(Step { command, shown: Vec::new() });
@@ -137,7 +139,9 @@ fn steps(block: &str) -> Vec<Step> {
 fn output_matches(shown: &[String], actual: &[&str]) -> bool {
     match shown.split_first() {
         None => actual.is_empty(),
-        Some((first, rest)) if first == "…" => (0..=actual.len()).any(|n| output_matches(rest, &actual[n..])),
+        Some((first, rest)) if first == "…" => {
+            (0..=actual.len()).any(|n| output_matches(rest, &actual[n..]))
+        }
         Some((first, rest)) => actual.split_first().is_some_and(|(line, more)| {
             let same = match first.strip_suffix(" (…)") {
                 Some(start) => line.starts_with(start),
@@ -168,9 +172,7 @@ fn message_matches(shown: &serde_json::Value, actual: &serde_json::Value) -> boo
 /// The first port a callback URL may use that nothing listens on: the doc's 9001 when free.
 fn free_callback_port() -> u16 {
     let mut ports = tscb::CALLBACK_PORTS.iter().flat_map(|&(first, last)| first..=last).filter(|&p| p > 9000);
-    ports
-        .find(|&p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok())
-        .expect("a free callback port")
+    ports.find(|&p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()).expect("a free callback port")
 }
 
 const MARK: &str = "@@tscb-docs-step@@";
@@ -209,7 +211,9 @@ fn run_block(page: &str, line: usize, block: &str, sim: &Sim, message: Option<&s
             let command = command.trim_end_matches('&').trim_end();
             script += &format!("{command} >'{}' &\n", out.display());
             let words: Vec<&str> = command.split_whitespace().collect();
-            if let Some(port) = words.windows(2).find(|w| w[0] == "--listen").and_then(|w| w[1].rsplit(':').next()) {
+            if let Some(port) =
+                words.windows(2).find(|w| w[0] == "--listen").and_then(|w| w[1].rsplit(':').next())
+            {
                 script += &format!(
                     "for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/{port}) 2>/dev/null && break; sleep 0.1; done\n"
                 );
@@ -238,7 +242,12 @@ fn run_block(page: &str, line: usize, block: &str, sim: &Sim, message: Option<&s
     let mut failures = Vec::new();
     let here = format!("{page}:{line}");
     if !out.status.success() {
-        failures.push(format!("{here}: the block failed ({}):\n{}\n{}", out.status, stdout(&out), stderr(&out)));
+        failures.push(format!(
+            "{here}: the block failed ({}):\n{}\n{}",
+            out.status,
+            stdout(&out),
+            stderr(&out)
+        ));
         return failures;
     }
     let all = stdout(&out);
@@ -246,8 +255,15 @@ fn run_block(page: &str, line: usize, block: &str, sim: &Sim, message: Option<&s
     for (step, output) in steps.iter().zip(&outputs) {
         let shown: Vec<String> = step.shown.iter().map(|l| put_in(l)).collect();
         let lines: Vec<&str> = output.lines().collect();
-        if !shown.is_empty() && !background.iter().any(|(s, _)| std::ptr::eq(*s, step)) && !output_matches(&shown, &lines) {
-            failures.push(format!("{here}: `{}` printed\n{output}\nnot what the page shows:\n{}", step.command, shown.join("\n")));
+        if !shown.is_empty()
+            && !background.iter().any(|(s, _)| std::ptr::eq(*s, step))
+            && !output_matches(&shown, &lines)
+        {
+            failures.push(format!(
+                "{here}: `{}` printed\n{output}\nnot what the page shows:\n{}",
+                step.command,
+                shown.join("\n")
+            ));
         }
     }
     // What a program in its own terminal printed starts with what the page shows.
@@ -256,7 +272,11 @@ fn run_block(page: &str, line: usize, block: &str, sim: &Sim, message: Option<&s
         let shown: Vec<String> = step.shown.iter().map(|l| put_in(l)).collect();
         let lines: Vec<&str> = printed.lines().take(shown.len()).collect();
         if !output_matches(&shown, &lines) {
-            failures.push(format!("{here}: `{}` printed\n{printed}\nnot what the page shows:\n{}", step.command, shown.join("\n")));
+            failures.push(format!(
+                "{here}: `{}` printed\n{printed}\nnot what the page shows:\n{}",
+                step.command,
+                shown.join("\n")
+            ));
         }
     }
     if let (Some(out), Some(shown)) = (listener_out, message) {
@@ -264,7 +284,8 @@ fn run_block(page: &str, line: usize, block: &str, sim: &Sim, message: Option<&s
         let shown: serde_json::Value = serde_json::from_str(shown).unwrap();
         let first = printed.lines().next().and_then(|l| serde_json::from_str(l).ok());
         if !first.is_some_and(|m| message_matches(&shown, &m)) {
-            failures.push(format!("{here}: the listener printed {printed:?}, not the message the page shows"));
+            failures
+                .push(format!("{here}: the listener printed {printed:?}, not the message the page shows"));
         }
     }
     failures
@@ -294,11 +315,20 @@ fn every_block_written_for_the_simulator_runs_against_one() {
             // "Terminal 2 prints the message": the JSON block right after the listener's.
             let message = blocks.get(i + 1).filter(|(l, _, _)| l == "json").map(|(_, _, b)| b.as_str());
             let sim = sim.get_or_insert_with(Sim::start);
-            failures.extend(run_block(&name, *line, block, sim, message.filter(|_| block.contains("tscb listen "))));
+            failures.extend(run_block(
+                &name,
+                *line,
+                block,
+                sim,
+                message.filter(|_| block.contains("tscb listen ")),
+            ));
             ran.push(format!("{name}:{line}"));
         }
     }
     eprintln!("ran {} blocks: {ran:?}", ran.len());
-    assert!(ran.len() >= 4, "docs/cli.md, many-accounts.md, receiving-callbacks.md and simulator.md have such blocks: {ran:?}");
+    assert!(
+        ran.len() >= 4,
+        "docs/cli.md, many-accounts.md, receiving-callbacks.md and simulator.md have such blocks: {ran:?}"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
