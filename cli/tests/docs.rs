@@ -18,14 +18,8 @@ fn repo() -> PathBuf {
 
 /// (page, command line, the comment line after it, if any)
 fn sim_lines() -> Vec<(String, String, Option<String>)> {
-    let root = repo();
-    let mut pages = vec![root.join("README.md")];
-    let mut guides: Vec<_> =
-        std::fs::read_dir(root.join("docs")).unwrap().map(|e| e.unwrap().path()).collect();
-    guides.sort();
-    pages.extend(guides.into_iter().filter(|p| p.extension().is_some_and(|x| x == "md")));
     let mut found = Vec::new();
-    for page in pages {
+    for page in pages() {
         let text = std::fs::read_to_string(&page).unwrap();
         let mut in_sh = false;
         let lines: Vec<&str> = text.lines().collect();
