@@ -254,6 +254,16 @@ grep -qx 'CarrierService' "$blocks/docs_c_1.out"
 grep -q ' Success$' "$blocks/docs_receiving_callbacks_1.out"
 grep -qx '  IMEI 353238060000001' "$blocks/docs_receiving_callbacks_1.out"
 echo "C blocks of the docs: $n passed, 0 failed"
+echo "== the README's build lines for its C program, as written"
+# With this test's prefix for $HOME/.local, and make run in the repository (the user's directory
+# is the repository, where they saved register.c).
+mkdir -p "$out/readme-build"
+cp "$blocks/README_1.c" "$out/readme-build/register.c"
+awk '/^```sh$/ {f = 1; b = ""; next} f && /^```$/ {if (b ~ /cc register\.c/) {printf "%s", b; exit} f = 0; next} f {b = b $0 "\n"}' \
+    README.md | sed -e "s|\$HOME/.local|$prefix|g" -e "s|^make install|make -s -C $root install|" >"$out/readme-build.sh"
+(cd "$out/readme-build" && bash -euo pipefail "$out/readme-build.sh") | tee "$out/readme-build.out"
+grep -qx 'registered CarrierService' "$out/readme-build.out"
+echo "README.md's build lines: 1 passed, 0 failed"
 echo "== docs/c.md's ./register block, against the simulator"
 # The block as a user pastes it beside the program they built, with this simulator's address; what
 # it prints is the '# ' lines under it.
