@@ -1,7 +1,10 @@
-"""Writes every ```c block of the README and the guides to OUT_DIR as a C file that compiles:
-a block with its own main() as it is, a fragment inside a function whose parameters are the
-variables the fragments use. tests/c/run.sh compiles them all against the installed header
-and library, and runs the README's program against the simulator.
+"""Writes every ```c block of the README and the guides to OUT_DIR as a C program: a block with
+its own main() as it is, a fragment inside a function whose parameters are the variables the
+fragments use, called by a main() that gives them what a program around the fragment would: the
+simulator's address and tokens from THINGSPACE_BASE_URL, THINGSPACE_BEARER_TOKEN and
+THINGSPACE_SESSION_TOKEN, and a callback message as ThingSpace sends it from one of Verizon's
+addresses. tests/c/run.sh compiles them all against the installed header and library and runs
+each against a simulator; a fragment that takes its error branch writes to stderr, which fails.
 
 usage: doc_blocks.py REPO OUT_DIR [BASE_URL]   (BASE_URL replaces the simulator's usual address)
 """
@@ -22,7 +25,21 @@ PARAMETERS = [
     ("const uint8_t *", "body"),
     ("size_t ", "body_len"),
 ]
-PRELUDE = "#include <stdint.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <tscb.h>\n\n"
+PRELUDE = "#include <stdint.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <tscb.h>\n\n"
+# The listener's side of the fragments: the password the verifier expects, the one it replaced,
+# and a message that carries the first (as the simulator's deliveries and ThingSpace do).
+MAIN = r"""
+int main(void) {
+    static const char body[] =
+        "{\"username\":\"fleet-7\",\"password\":\"listener-pw\",\"requestId\":\"r-1\","
+        "\"deviceIds\":[{\"id\":\"353238060000001\",\"kind\":\"IMEI\"}],\"status\":\"Success\","
+        "\"deviceResponse\":{},\"callbackCount\":1,\"maxCallbackThreshold\":4}";
+    doc_fragment(getenv("THINGSPACE_BASE_URL"), getenv("THINGSPACE_BEARER_TOKEN"),
+                 getenv("THINGSPACE_SESSION_TOKEN"), "listener-pw", "old-listener-pw",
+                 tscb_verizon_callback_source(0), (const uint8_t *)body, strlen(body));
+    return 0;
+}
+"""
 
 
 def main() -> None:
@@ -43,7 +60,7 @@ def main() -> None:
                 source = (
                     f"/* {page}, block {n + 1}: a fragment */\n{PRELUDE}"
                     f"void doc_fragment({params});\nvoid doc_fragment({params}) {{\n{unused}\n{block}}}\n\n"
-                    "int main(void) { return 0; }\n"
+                    f"{MAIN}"
                 )
             (out / f"{name}.c").write_text(source)
             print(name)

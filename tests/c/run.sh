@@ -67,11 +67,6 @@ inc=$(pkg-config --cflags tscb)
         $inc tests/c/test_tls.c -o "$out/test_tls_asan" $shared_libs $rpath
     c++ "${cxxflags[@]}" $inc tests/cpp/test_tscb.cpp -o "$out/test_cpp" $shared_libs $rpath -lpthread
     cc "${cflags[@]}" examples/c/register.c -o "$out/register" $(pkg-config --cflags --libs tscb) $rpath
-    # The C blocks of the README and the guides compile against the installed header and library.
-    rm -rf "$out/doc-blocks"
-    for block in $(python3 tests/c/doc_blocks.py "$root" "$out/doc-blocks"); do
-        cc "${cflags[@]}" $inc "$out/doc-blocks/$block.c" -o "$out/doc-blocks/$block" $shared_libs $rpath
-    done
 }
 
 # tscb.hpp: the client and callback suites with each C++ compiler (Debian's g++ and clang++) in
@@ -235,13 +230,52 @@ for cxx in "${cxx_compilers[@]}"; do
     fi
 done
 echo "register.cpp: ${#cxx_compilers[@]} compilers passed"
-echo "== the README's C program"
-python3 tests/c/doc_blocks.py "$root" "$out/doc-blocks-sim" "$TSCB_SIM_URL" >/dev/null
+start_sim
+echo "== the C blocks of the README and the guides, run against the simulator"
+# A fragment's error branch writes to stderr: a block that printed there, or nothing on stdout,
+# did not do what its page says.
+blocks="$out/doc-blocks-sim"
+python3 tests/c/doc_blocks.py "$root" "$blocks" "$TSCB_SIM_URL" >"$blocks.list"
+n=0
 # shellcheck disable=SC2086  # pkg-config output is a list of words
-cc "${cflags[@]}" $inc "$out/doc-blocks-sim/README_1.c" -o "$out/readme_c" $shared_libs $rpath
-"$out/readme_c" | tee "$out/readme_c.out"
-grep -q '^registered CarrierService$' "$out/readme_c.out"
-echo "README.md's C program: 1 passed, 0 failed"
+while read -r block; do
+    cc "${cflags[@]}" $inc "$blocks/$block.c" -o "$blocks/$block" $shared_libs $rpath
+    if ! THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN="$(sim_credential "bearer token")" \
+        THINGSPACE_SESSION_TOKEN="$(sim_credential "session token")" "$blocks/$block" >"$blocks/$block.out" 2>"$blocks/$block.err" \
+        || [ -s "$blocks/$block.err" ] || [ ! -s "$blocks/$block.out" ]; then
+        echo "$block ($blocks/$block.c) failed; stdout, then stderr:" >&2
+        cat "$blocks/$block.out" "$blocks/$block.err" >&2
+        exit 1
+    fi
+    n=$((n + 1))
+done <"$blocks.list"
+grep -qx 'registered CarrierService' "$blocks/README_1.out"
+grep -qx 'CarrierService' "$blocks/docs_c_1.out"
+grep -q ' Success$' "$blocks/docs_receiving_callbacks_1.out"
+grep -qx '  IMEI 353238060000001' "$blocks/docs_receiving_callbacks_1.out"
+echo "C blocks of the docs: $n passed, 0 failed"
+echo "== the README's build lines for its C program, as written"
+# With this test's prefix for $HOME/.local, and make run in the repository (the user's directory
+# is the repository, where they saved register.c).
+mkdir -p "$out/readme-build"
+cp "$blocks/README_1.c" "$out/readme-build/register.c"
+awk '/^```sh$/ {f = 1; b = ""; next} f && /^```$/ {if (b ~ /cc register\.c/) {printf "%s", b; exit} f = 0; next} f {b = b $0 "\n"}' \
+    README.md | sed -e "s|\$HOME/.local|$prefix|g" -e "s|^make install|make -s -C $root install|" >"$out/readme-build.sh"
+(cd "$out/readme-build" && bash -euo pipefail "$out/readme-build.sh") | tee "$out/readme-build.out"
+grep -qx 'registered CarrierService' "$out/readme-build.out"
+echo "README.md's build lines: 1 passed, 0 failed"
+echo "== docs/c.md's ./register block, against the simulator"
+# The block as a user pastes it beside the program they built, with this simulator's address; what
+# it prints is the '# ' lines under it.
+awk '/^```sh$/ {f = 1; b = ""; next} f && /^```$/ {if (b ~ /\.\/register /) {printf "%s", b; exit} f = 0; next} f {b = b $0 "\n"}' \
+    docs/c.md >"$out/c-md-register.sh"
+sed -n 's/^# //p' "$out/c-md-register.sh" >"$out/c-md-register.shown"
+sed "s|http://127.0.0.1:9000/api|$TSCB_SIM_URL|" "$out/c-md-register.sh" | (cd "$out" && bash -euo pipefail) >"$out/c-md-register.out"
+diff -u "$out/c-md-register.shown" "$out/c-md-register.out" || {
+    echo "docs/c.md's ./register block printed something else than it shows (above)" >&2
+    exit 1
+}
+echo "docs/c.md's shell block: 1 passed, 0 failed"
 
 echo "== CMake: find_package(tscb)"
 # CMake is not on a bare machine: it comes from PyPI into a venv of our own.
