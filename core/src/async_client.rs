@@ -45,8 +45,8 @@ pub(crate) const VZ_M2M_TOKEN: HeaderName = HeaderName::from_static("vz-m2m-toke
 /// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
 /// let client = AsyncClient::builder()
 ///     .base_url(base_url)
-///     .bearer_token("sim-bearer-token")
-///     .session_token("sim-session-token")
+///     .bearer_token(tscb_sim::SIM_BEARER_TOKEN)
+///     .session_token(tscb_sim::SIM_SESSION_TOKEN)
 ///     .build_async()?;
 ///
 /// let reg = CallbackRegistration::new(services::CARRIER_SERVICE, "https://listener.example.com/tscb")?;

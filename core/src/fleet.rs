@@ -7,7 +7,7 @@
 //! # let sim = tscb_sim::Simulator::start().unwrap();
 //! let client = Client::builder()
 //!     .base_url(sim.base_url())
-//!     .credentials("sim-client-id", "sim-client-secret", "sim-user", "sim-password")
+//!     .credentials(tscb_sim::SIM_CLIENT_ID, tscb_sim::SIM_CLIENT_SECRET, tscb_sim::SIM_USERNAME, tscb_sim::SIM_PASSWORD)
 //!     .build()?;
 //! let listener = "https://listener.example.com/thingspace";
 //! let desired = Desired::new(vec![

@@ -20,8 +20,8 @@
 //! # let sim = tscb_sim::Simulator::start().unwrap();
 //! let client = Client::builder()
 //!     .base_url(sim.base_url()) // leave out for production: https://thingspace.verizon.com/api
-//!     .bearer_token("sim-bearer-token")
-//!     .session_token("sim-session-token")
+//!     .bearer_token(tscb_sim::SIM_BEARER_TOKEN)
+//!     .session_token(tscb_sim::SIM_SESSION_TOKEN)
 //!     .build()?;
 //!
 //! let reg = CallbackRegistration::new(services::CARRIER_SERVICE, "https://listener.example.com/tscb")?
@@ -46,7 +46,7 @@
 //! # let sim = tscb_sim::Simulator::start().unwrap();
 //! let client = tscb::Client::builder()
 //!     .base_url(sim.base_url())
-//!     .credentials("sim-client-id", "sim-client-secret", "sim-user", "sim-password")
+//!     .credentials(tscb_sim::SIM_CLIENT_ID, tscb_sim::SIM_CLIENT_SECRET, tscb_sim::SIM_USERNAME, tscb_sim::SIM_PASSWORD)
 //!     .build()?;
 //! client.login()?; // optional: checks the credentials now instead of at the first call
 //! let listed = client.list_callbacks("TestAccount-2")?;

@@ -51,8 +51,8 @@ use crate::transport::http::Lookups;
 /// # let base_url = sim.base_url();
 /// let client = Client::builder()
 ///     .base_url(base_url) // e.g. the simulator's "http://127.0.0.1:PORT/api"
-///     .bearer_token("sim-bearer-token")
-///     .session_token("sim-session-token")
+///     .bearer_token(tscb_sim::SIM_BEARER_TOKEN)
+///     .session_token(tscb_sim::SIM_SESSION_TOKEN)
 ///     .build()?;
 ///
 /// let reg = CallbackRegistration::new(services::CARRIER_SERVICE, "https://listener.example.com/tscb")?;
