@@ -11,6 +11,7 @@ use pyo3::sync::PyOnceLock;
 use crate::args::Text;
 use crate::client::{client_class, guarded, Options};
 use crate::errors::to_py;
+use crate::logging::{Logged, Records};
 use crate::model::{CallbackAck, RegisteredCallback};
 
 /// A ThingSpace callback API client for asyncio: the calls of `Client`, as coroutines. Usable
@@ -63,18 +64,26 @@ impl AsyncClient {
         T: for<'a> IntoPyObject<'a> + Send + 'static,
     {
         let client = self.client().map_err(|e| to_py(py, &e))?;
-        let start: Start = Box::new(move |py| crate::aio::submit(py, call(client)));
-        let pending = Pending { start: Mutex::new(Some(start)) };
+        let records = Records::default();
+        let for_call = records.clone();
+        let start: Start = Box::new(move |py| {
+            // The logger's level when the call starts, as for the blocking client.
+            let logged = Logged::new(call(client), crate::logging::wanted(py), for_call);
+            crate::aio::submit(py, logged)
+        });
+        let pending = Pending { start: Mutex::new(Some(start)), records };
         coroutine(py)?.call1((pending,))
     }
 }
 
 type Start = Box<dyn for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyAny>> + Send>;
 
-/// A call not started yet: the coroutine starts it when first resumed.
+/// A call not started yet: the coroutine starts it when first resumed, and emits its log
+/// records when it ends.
 #[pyclass(module = "tscb._native", frozen)]
 struct Pending {
     start: Mutex<Option<Start>>,
+    records: Records,
 }
 
 #[pymethods]
@@ -86,14 +95,19 @@ impl Pending {
             None => Err(pyo3::exceptions::PyRuntimeError::new_err("this call was started already")),
         }
     }
+
+    fn log(&self, py: Python<'_>) {
+        self.records.emit(py);
+    }
 }
 
 /// `async def run(pending)`: a real coroutine, so that `asyncio.create_task`, `TaskGroup` and
-/// `inspect.iscoroutine` take the calls as they take any `async def`.
+/// `inspect.iscoroutine` take the calls as they take any `async def`. Its `finally` emits the
+/// call's records on the event loop's thread, in the task's context, also when it is cancelled.
 fn coroutine(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     static RUN: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     RUN.get_or_try_init(py, || {
-        let code = c"async def run(pending):\n    return await pending.start()\n";
+        let code = c"async def run(pending):\n    try:\n        return await pending.start()\n    finally:\n        pending.log()\n";
         let module = PyModule::from_code(py, code, c"<tscb.AsyncClient>", c"tscb._async_call")?;
         Ok(module.getattr("run")?.unbind())
     })
