@@ -23,10 +23,12 @@ pub struct AsyncClient {
     base_url: String,
 }
 
-/// The client, and the process whose runtime its connection pool belongs to.
+/// The client, and the process and runtime (see `aio::epoch`) its connection pool belongs to.
 struct Pooled {
     client: tscb::AsyncClient,
     pid: u32,
+    /// None until a call takes the client with a runtime running.
+    epoch: Option<u64>,
 }
 
 impl AsyncClient {
@@ -34,13 +36,16 @@ impl AsyncClient {
         let client =
             py.detach(|| guarded(|| options.into_builder()?.build_async())).map_err(|e| to_py(py, &e))?;
         let base_url = client.base_url().to_owned();
-        Ok(AsyncClient { inner: Mutex::new(Some(Pooled { client, pid: std::process::id() })), base_url })
+        Ok(AsyncClient { inner: Mutex::new(Some(Pooled { client, pid: std::process::id(), epoch: None })), base_url })
     }
 
     /// A handle for one call. In a process forked from the one that used the client, first a
     /// pool of this process's own: the old one is leaked, never used nor dropped (see aio.rs).
+    /// In the same process, a pool whose runtime was stopped before a fork (its connections
+    /// closed with it) is replaced too, and dropped.
     fn client(&self) -> Result<tscb::AsyncClient, tscb::Error> {
         let here = std::process::id();
+        let running = crate::aio::epoch();
         let mut guard = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let Some(pooled) = guard.as_mut() else {
             return Err(tscb::Error::invalid_argument(tscb::codes::CLIENT_CLOSED, "the client was closed"));
@@ -48,7 +53,12 @@ impl AsyncClient {
         if pooled.pid != here {
             let fresh = pooled.client.with_new_connections()?;
             std::mem::forget(std::mem::replace(&mut pooled.client, fresh));
-            pooled.pid = here;
+            (pooled.pid, pooled.epoch) = (here, running);
+        } else if pooled.epoch.is_some() && pooled.epoch != running {
+            pooled.client = pooled.client.with_new_connections()?;
+            pooled.epoch = running;
+        } else if running.is_some() {
+            pooled.epoch = running;
         }
         Ok(pooled.client.clone())
     }
