@@ -36,7 +36,10 @@ impl AsyncClient {
         let client =
             py.detach(|| guarded(|| options.into_builder()?.build_async())).map_err(|e| to_py(py, &e))?;
         let base_url = client.base_url().to_owned();
-        Ok(AsyncClient { inner: Mutex::new(Some(Pooled { client, pid: std::process::id(), epoch: None })), base_url })
+        Ok(AsyncClient {
+            inner: Mutex::new(Some(Pooled { client, pid: std::process::id(), epoch: None })),
+            base_url,
+        })
     }
 
     /// A handle for one call. In a process forked from the one that used the client, first a
