@@ -129,20 +129,34 @@ def admin(base_url, method, path, body=None):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--base-url", required=True)
-    base_url = parser.parse_args().base_url
+    parser.add_argument(
+        "--delayed-base-url",
+        help="a server that answers the same request 50 ms late by itself (run.sh's nginx), for "
+        "the delayed mode instead of the simulator's delay fault",
+    )
+    arguments = parser.parse_args()
+    base_url = arguments.base_url
+    only = os.environ.get("TSCB_PYBENCH_ASYNC_MODES")
     results = {}
     for mode, (tasks, calls, delay) in MODES.items():
+        if only and only not in mode:
+            continue
         admin(base_url, "DELETE", "/__admin/faults")
-        if delay:
+        url = base_url
+        if delay and arguments.delayed_base_url:
+            url = arguments.delayed_base_url
+            print(f"(the {mode} mode against {url})")
+        elif delay:
             admin(base_url, "POST", "/__admin/faults", {"action": "delay", "ms": delay, "path_contains": "/callbacks/"})
         rates = {name: [] for name in CLIENTS}
         for name, make in CLIENTS.items():
-            asyncio.run(one_round(make, base_url, tasks, max(1, calls // 4)))  # warm-up
+            asyncio.run(one_round(make, url, tasks, max(1, calls // 4)))  # warm-up
             admin(base_url, "DELETE", "/__admin/requests")
         for _ in range(ROUNDS):
             for name, make in CLIENTS.items():
-                rates[name].append(asyncio.run(one_round(make, base_url, tasks, calls)))
-                # The simulator forgets nothing on its own: keep its log small.
+                rates[name].append(asyncio.run(one_round(make, url, tasks, calls)))
+                # The simulator forgets nothing on its own: keep its log small (and wait for
+                # the round's connections to go).
                 admin(base_url, "DELETE", "/__admin/requests")
         results[mode] = {name: statistics.median(r) for name, r in rates.items()}
         spread = {name: (min(r), max(r)) for name, r in rates.items()}
@@ -157,10 +171,11 @@ def main():
         best_peer = max(rate for name, rate in rates.items() if name != "tscb")
         met = rates["tscb"] > best_peer
         print(f"  {mode}: tscb / best peer {rates['tscb'] / best_peer:.2f}x (> 1)  {'PASS' if met else 'FAIL'}")
-    tasks, _, delay = MODES["256 concurrent x 50 ms"]
-    ideal = tasks / (delay / 1000)
-    share = results["256 concurrent x 50 ms"]["tscb"] / ideal
-    print(f"  256 x 50 ms: tscb at {share:.0%} of the ideal {ideal:.0f} calls/s (>= 90%)  {'PASS' if share >= 0.9 else 'FAIL'}")
+    if "256 concurrent x 50 ms" in results:
+        tasks, _, delay = MODES["256 concurrent x 50 ms"]
+        ideal = tasks / (delay / 1000)
+        share = results["256 concurrent x 50 ms"]["tscb"] / ideal
+        print(f"  256 x 50 ms: tscb at {share:.0%} of the ideal {ideal:.0f} calls/s (>= 90%)  {'PASS' if share >= 0.9 else 'FAIL'}")
     return 0
 
 

@@ -11,6 +11,7 @@ use pyo3::sync::PyOnceLock;
 use crate::args::{self, Text};
 use crate::client::{client_class, guarded, Options};
 use crate::errors::to_py;
+use crate::logging::{Logged, Records};
 use crate::model::{CallbackAck, RegisteredCallback};
 
 /// A ThingSpace callback API client for asyncio: the calls of `Client`, as coroutines. Usable
@@ -22,10 +23,12 @@ pub struct AsyncClient {
     base_url: String,
 }
 
-/// The client, and the process whose runtime its connection pool belongs to.
+/// The client, and the process and runtime (see `aio::epoch`) its connection pool belongs to.
 struct Pooled {
     client: tscb::AsyncClient,
     pid: u32,
+    /// None until a call takes the client with a runtime running.
+    epoch: Option<u64>,
 }
 
 impl AsyncClient {
@@ -33,13 +36,19 @@ impl AsyncClient {
         let client =
             py.detach(|| guarded(|| options.into_builder()?.build_async())).map_err(|e| to_py(py, &e))?;
         let base_url = client.base_url().to_owned();
-        Ok(AsyncClient { inner: Mutex::new(Some(Pooled { client, pid: std::process::id() })), base_url })
+        Ok(AsyncClient {
+            inner: Mutex::new(Some(Pooled { client, pid: std::process::id(), epoch: None })),
+            base_url,
+        })
     }
 
     /// A handle for one call. In a process forked from the one that used the client, first a
     /// pool of this process's own: the old one is leaked, never used nor dropped (see aio.rs).
+    /// In the same process, a pool whose runtime was stopped before a fork (its connections
+    /// closed with it) is replaced too, and dropped.
     fn client(&self) -> Result<tscb::AsyncClient, tscb::Error> {
         let here = std::process::id();
+        let running = crate::aio::epoch();
         let mut guard = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let Some(pooled) = guard.as_mut() else {
             return Err(tscb::Error::invalid_argument(tscb::codes::CLIENT_CLOSED, "the client was closed"));
@@ -47,7 +56,12 @@ impl AsyncClient {
         if pooled.pid != here {
             let fresh = pooled.client.with_new_connections()?;
             std::mem::forget(std::mem::replace(&mut pooled.client, fresh));
-            pooled.pid = here;
+            (pooled.pid, pooled.epoch) = (here, running);
+        } else if pooled.epoch.is_some() && pooled.epoch != running {
+            pooled.client = pooled.client.with_new_connections()?;
+            pooled.epoch = running;
+        } else if running.is_some() {
+            pooled.epoch = running;
         }
         Ok(pooled.client.clone())
     }
@@ -63,18 +77,26 @@ impl AsyncClient {
         T: for<'a> IntoPyObject<'a> + Send + 'static,
     {
         let client = self.client().map_err(|e| to_py(py, &e))?;
-        let start: Start = Box::new(move |py| crate::aio::submit(py, call(client)));
-        let pending = Pending { start: Mutex::new(Some(start)) };
+        let records = Records::default();
+        let for_call = records.clone();
+        let start: Start = Box::new(move |py| {
+            // The logger's level when the call starts, as for the blocking client.
+            let logged = Logged::new(call(client), crate::logging::wanted(py), for_call);
+            crate::aio::submit(py, logged)
+        });
+        let pending = Pending { start: Mutex::new(Some(start)), records };
         coroutine(py)?.call1((pending,))
     }
 }
 
 type Start = Box<dyn for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyAny>> + Send>;
 
-/// A call not started yet: the coroutine starts it when first resumed.
+/// A call not started yet: the coroutine starts it when first resumed, and emits its log
+/// records when it ends.
 #[pyclass(module = "tscb._native", frozen)]
 struct Pending {
     start: Mutex<Option<Start>>,
+    records: Records,
 }
 
 #[pymethods]
@@ -86,14 +108,19 @@ impl Pending {
             None => Err(pyo3::exceptions::PyRuntimeError::new_err("this call was started already")),
         }
     }
+
+    fn log(&self, py: Python<'_>) {
+        self.records.emit(py);
+    }
 }
 
 /// `async def run(pending)`: a real coroutine, so that `asyncio.create_task`, `TaskGroup` and
-/// `inspect.iscoroutine` take the calls as they take any `async def`.
+/// `inspect.iscoroutine` take the calls as they take any `async def`. Its `finally` emits the
+/// call's records on the event loop's thread, in the task's context, also when it is cancelled.
 fn coroutine(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     static RUN: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     RUN.get_or_try_init(py, || {
-        let code = c"async def run(pending):\n    return await pending.start()\n";
+        let code = c"async def run(pending):\n    try:\n        return await pending.start()\n    finally:\n        pending.log()\n";
         let module = PyModule::from_code(py, code, c"<tscb.AsyncClient>", c"tscb._async_call")?;
         Ok(module.getattr("run")?.unbind())
     })

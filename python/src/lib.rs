@@ -18,6 +18,7 @@ mod model;
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     logging::install();
+    aio::register_fork_hook(module.py())?;
     module.add_class::<client::Client>()?;
     module.add_class::<async_client::AsyncClient>()?;
     module.add_class::<model::CallbackAck>()?;
