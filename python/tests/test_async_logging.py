@@ -12,8 +12,8 @@ import threading
 import pytest
 
 import tscb
-from conftest import ACCOUNT, LISTENER, SIM_CREDENTIALS, Sim
-from test_logging import SECRETS
+from conftest import ACCOUNT, LISTENER, SIM_CREDENTIALS, Sim, sim_secrets
+from test_logging import CALLBACK_PASSWORD
 
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -45,7 +45,7 @@ def test_requests_at_debug_and_decisions_at_info(sim: Sim, caplog: pytest.LogCap
     async def call(request_id: str, account: str) -> None:
         REQUEST_ID.set(request_id)
         async with signing_in(sim) as client:
-            await client.register_callback(account, "CarrierService", LISTENER, password="echo-pw-5678")
+            await client.register_callback(account, "CarrierService", LISTENER, password=CALLBACK_PASSWORD)
             await client.list_callbacks(account)
             await client.deregister_callback(account, "CarrierService")
 
@@ -68,7 +68,7 @@ def test_requests_at_debug_and_decisions_at_info(sim: Sim, caplog: pytest.LogCap
     retrying = f"retrying GET /api/m2m/v1/callbacks/{accounts[0]} in "
     assert any(level == "INFO" and m.startswith(retrying) for _, level, m in records), records
     for _, _, message in records:
-        for secret in SECRETS:
+        for secret in [*sim_secrets(), CALLBACK_PASSWORD]:
             assert secret not in message
     # Emitted where the task runs, with its context: each request id has its own calls; and
     # naming the line that awaited the call, as the blocking client's name the line calling it.
