@@ -15,7 +15,7 @@ TARGET_DIR ?= $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),target)
 # staticlib -- --print native-static-libs`); the static C test proves the list links.
 NATIVE_STATIC_LIBS = -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
-.PHONY: all build demo test fmt-check clippy unit doc bench sim clean lib header install test-c test-python dist test-dist test-dist-arm64 check-abi abi-baseline man docs
+.PHONY: all build demo test fmt-check clippy unit doc bench sim clean lib header install test-c test-python dist test-dist test-dist-arm64 check-abi abi-baseline man docs actionlint
 
 all: build
 
@@ -27,7 +27,7 @@ demo:
 	$(CARGO) run --locked -q -p tscb --example demo
 
 ## Everything CI checks.
-test: fmt-check clippy unit doc test-c test-python
+test: fmt-check clippy unit doc actionlint test-c test-python
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -40,6 +40,10 @@ unit:
 
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
+
+## The GitHub workflows (.github/workflows/) through actionlint, a prebuilt binary from PyPI.
+actionlint:
+	bash release/actionlint.sh
 
 ## Side-by-side comparisons as ratios: tscb vs a bare reqwest request; the C ABI vs the Rust API.
 bench:
