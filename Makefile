@@ -15,7 +15,7 @@ TARGET_DIR ?= $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),target)
 # staticlib -- --print native-static-libs`); the static C test proves the list links.
 NATIVE_STATIC_LIBS = -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
-.PHONY: all build demo test fmt-check clippy unit doc bench sim clean lib header install test-c test-python dist test-dist test-dist-arm64 check-abi abi-baseline man docs actionlint
+.PHONY: all build demo test fmt-check clippy unit doc bench sim clean lib header install test-c test-python dist test-dist test-dist-arm64 check-abi abi-baseline man docs actionlint publish-check
 
 all: build
 
@@ -117,6 +117,11 @@ check-abi:
 
 abi-baseline:
 	bash release/check-abi.sh --update
+
+## The crates as crates.io will take them: tscb, tscb-sim and tscb-cli packaged and each built
+## from its package against the others' packages (cargo publish --dry-run, verified).
+publish-check:
+	$(CARGO) publish --workspace --dry-run --locked
 
 clean:
 	$(CARGO) clean
