@@ -101,9 +101,11 @@ dist:
 
 ## Checks dist/ as users without Rust get it: ELF and wheel audits of every target; the x86_64 wheel
 ## in fresh venvs of the oldest and newest Python; the C tarballs through pkg-config and CMake
-## (x86_64 glibc), zig (musl, static and dynamic) and qemu-user-static (aarch64); the sdist from source.
+## (x86_64 glibc), zig (musl, static and dynamic) and qemu-user-static (aarch64); the sdist from
+## source; then the aarch64 artifacts in an arm64 root (test-dist-arm64; as root).
 test-dist:
 	bash release/test-dist.sh
+	bash release/test-arm64.sh
 
 ## The aarch64 wheel and C tarballs run in an arm64 Debian root under qemu-user-static (as root;
 ## the root is cached in target/arm64).
