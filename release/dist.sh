@@ -5,6 +5,8 @@
 #       manylinux2014_{x86_64,aarch64} (glibc >= 2.17) and musllinux_1_2_{x86_64,aarch64} (musl >= 1.2)
 #   libtscb-<version>-<arch>-linux-<libc>.tar.gz      the C library for the same four targets:
 #       .so, .a, header, pkg-config, CMake
+#   tscb-<version>-x86_64-linux.tar.gz                 the tscb command (static, any x86_64 Linux),
+#       its manual pages and shell completions
 # zig links every binary (cargo-zigbuild, maturin --zig): against glibc 2.17, so that they run on
 # the systems manylinux2014 names and not only on glibc as new as this machine's, and against musl
 # for the musl targets. The builds use target dirs of their own under target/dist/<triple>/, one
@@ -107,6 +109,30 @@ for triple in "${triples[@]}"; do
     tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" --format=gnu \
         --mode='u+rwX,go+rX,go-w' -C "$stage" -cf - "$name" | gzip -9 -n >"$out/$name.tar.gz"
 done
+
+# The command line for any x86_64 Linux: static musl (crt-static, the musl target's default, which
+# zig can link), with its manual pages and completion scripts, which the binary itself writes.
+cli_triple=x86_64-unknown-linux-musl
+echo "== CLI $cli_triple (static)"
+cli_dir="$target/dist/$cli_triple/cli"
+CARGO_TARGET_DIR="$cli_dir" cargo-zigbuild build --release --locked -q -p tscb-cli --target "$cli_triple"
+name="tscb-$version-x86_64-linux"
+stage="$target/dist/stage"
+rm -rf "$stage"
+share="$stage/$name/share"
+install -d "$stage/$name/bin" "$share/bash-completion/completions" "$share/zsh/site-functions" \
+    "$share/fish/vendor_completions.d" "$share/tscb/completions"
+install -m 755 "$cli_dir/$cli_triple/release/tscb" "$stage/$name/bin/tscb"
+cli="$stage/$name/bin/tscb"
+"$cli" man --out-dir "$share/man/man1"
+"$cli" completions bash >"$share/bash-completion/completions/tscb"
+"$cli" completions zsh >"$share/zsh/site-functions/_tscb"
+"$cli" completions fish >"$share/fish/vendor_completions.d/tscb.fish"
+"$cli" completions powershell >"$share/tscb/completions/tscb.ps1"
+install -m 644 LICENSE-MIT LICENSE-APACHE "$stage/$name/"
+install -m 644 release/README-cli.txt "$stage/$name/README.txt"
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" --format=gnu \
+    --mode='u+rwX,go+rX,go-w' -C "$stage" -cf - "$name" | gzip -9 -n >"$out/$name.tar.gz"
 
 echo "== wrote (version $version, SOURCE_DATE_EPOCH $SOURCE_DATE_EPOCH)"
 cd "$out"
