@@ -12,7 +12,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 # shellcheck source=release/common.sh
 . release/common.sh
-need_debs musl-tools
+need_debs musl-tools debian-archive-keyring
 
 pyver=3.11
 prefix="$target/musl-python/$pyver"
@@ -60,7 +60,7 @@ sim_log="$tmp/sim.log"
 trap 'rc=$?; stop_sim; rm -rf "$tmp"; exit $rc' EXIT
 site="$tmp/site-packages" # a directory of that name: smoke.py checks the module is installed
 mkdir -p "$site" "$tmp/lib"
-"$py" -m zipfile -e "$wheel_file" "$site"
+python3 -m zipfile -e "$wheel_file" "$site" # (this CPython lacks binascii: no zlib)
 ln -s "$(realpath /usr/lib/x86_64-linux-musl/libc.so)" "$tmp/lib/libc.musl-x86_64.so.1"
 start_sim
 (cd "$tmp" && env -i PATH=/usr/bin:/bin HOME="$tmp" LANG=C.UTF-8 LD_LIBRARY_PATH="$tmp/lib" PYTHONPATH="$site" \
