@@ -24,16 +24,20 @@ tools_venv
 # aarch64 archives are stripped with binutils for aarch64.
 need_debs binutils-aarch64-linux-gnu
 export PATH="$venv/bin:$PATH" # maturin finds zig through `python3 -m ziglang`: the venv's python3
-# The tarballs' file times (and the wheel's): the last commit's, unless given.
-SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || true)}"
-[ -n "$SOURCE_DATE_EPOCH" ] || die "not a git checkout: set SOURCE_DATE_EPOCH (seconds since 1970)"
-export SOURCE_DATE_EPOCH
+# The file times in the archives and wheels: the last commit's, unless SOURCE_DATE_EPOCH is given.
+# Kept out of the builds' environment: cc (ring's build script) asks cargo to rebuild when
+# SOURCE_DATE_EPOCH changes, so with it exported every commit rebuilt ring and all above it in
+# each of the nine builds. The sdist gets it, the wheels when they are repacked, the tarballs
+# through tar --mtime.
+epoch="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || true)}"
+[ -n "$epoch" ] || die "not a git checkout: set SOURCE_DATE_EPOCH (seconds since 1970)"
+unset SOURCE_DATE_EPOCH
 
 rm -rf "$out"
 mkdir -p "$out"
 
 echo "== sdist"
-(cd python && maturin sdist --out "$out")
+(cd python && SOURCE_DATE_EPOCH=$epoch maturin sdist --out "$out")
 
 # The standard library of each target (CI has rustup; elsewhere they must be installed already).
 if command -v rustup >/dev/null; then
@@ -60,18 +64,16 @@ for triple in "${triples[@]}"; do
 
     echo "== wheel $triple ($compat)"
     # maturin itself builds musl extension modules without crt-static.
+    rm -rf "$dir/built" "$dir/unpacked"
     (cd python && CARGO_TARGET_DIR="$dir/wheel" maturin build --release --locked --strip --zig \
-        --target "$triple" --compatibility "$compat" --auditwheel check --out "$out")
-    if [ "$compat" = musllinux_1_2 ]; then
-        musl_wheel="$out/tscb-$version-cp39-abi3-musllinux_1_2_$arch.whl"
-        rm -rf "$dir/unpacked"
-        wheel unpack -d "$dir/unpacked" "$musl_wheel" >/dev/null
-        musl_soname "$dir/unpacked/tscb-$version"/tscb/_native*.so
-        rm "$musl_wheel"
-        # wheel pack: a new RECORD; sorted entries and SOURCE_DATE_EPOCH's time, as maturin's.
-        wheel pack -d "$out" "$dir/unpacked/tscb-$version" >/dev/null
-        [ -f "$musl_wheel" ] || die "wheel pack did not write $musl_wheel"
-    fi
+        --target "$triple" --compatibility "$compat" --auditwheel check --out "$dir/built")
+    built=("$dir/built"/*.whl)
+    [ ${#built[@]} = 1 ] && [ -f "${built[0]}" ] || die "maturin did not write one wheel for $triple"
+    wheel unpack -d "$dir/unpacked" "${built[0]}" >/dev/null
+    [ "$compat" = musllinux_1_2 ] && musl_soname "$dir/unpacked/tscb-$version"/tscb/_native*.so
+    # wheel pack: the same name and files, a new RECORD, sorted entries and the epoch's time.
+    SOURCE_DATE_EPOCH=$epoch wheel pack -d "$out" "$dir/unpacked/tscb-$version" >/dev/null
+    [ -f "$out/$(basename "${built[0]}")" ] || die "wheel pack did not write $(basename "${built[0]}")"
 
     echo "== C library $triple"
     # The static archive's native dependencies, as rustc reports them for this target, become the
@@ -106,7 +108,7 @@ for triple in "${triples[@]}"; do
     sed "s/@PLATFORM@/$(platform_text "$triple")/" release/README-c.txt >"$stage/$name/README.txt"
     chmod 644 "$stage/$name/README.txt"
     # Reproducible: sorted names, no owner, one mtime, normalised modes, no timestamp in the gzip header.
-    tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" --format=gnu \
+    tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" --format=gnu \
         --mode='u+rwX,go+rX,go-w' -C "$stage" -cf - "$name" | gzip -9 -n >"$out/$name.tar.gz"
 done
 
@@ -131,10 +133,10 @@ cli="$stage/$name/bin/tscb"
 "$cli" completions powershell >"$share/tscb/completions/tscb.ps1"
 install -m 644 LICENSE-MIT LICENSE-APACHE "$stage/$name/"
 install -m 644 release/README-cli.txt "$stage/$name/README.txt"
-tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" --format=gnu \
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" --format=gnu \
     --mode='u+rwX,go+rX,go-w' -C "$stage" -cf - "$name" | gzip -9 -n >"$out/$name.tar.gz"
 
-echo "== wrote (version $version, SOURCE_DATE_EPOCH $SOURCE_DATE_EPOCH)"
+echo "== wrote (version $version, SOURCE_DATE_EPOCH $epoch)"
 cd "$out"
 for f in *; do
     sha256sum "$f" >"$f.sha256"
