@@ -13,7 +13,7 @@ cd "$root"
 . release/qemu.sh
 
 [ "$(id -u)" = 0 ] || die "the arm64 root needs root (chroot and mounts)"
-need_debs mmdebstrap arch-test
+need_debs mmdebstrap arch-test debian-archive-keyring
 aarch64_binfmt
 
 packages=python3,python3-venv,gcc,g++,libc6-dev,make,pkg-config,cmake,musl
