@@ -95,14 +95,16 @@ test-python:
 
 ## Release artifacts in dist/ (release/dist.sh), each with a .sha256: the Python sdist; abi3 wheels
 ## and relocatable C tarballs for x86_64 and aarch64 Linux, glibc (manylinux2014: built by zig
-## against glibc 2.17) and musl (musllinux_1_2).
+## against glibc 2.17) and musl (musllinux_1_2); the CLI archive (a static tscb for x86_64 Linux,
+## its manual pages and completions).
 dist:
 	bash release/dist.sh
 
 ## Checks dist/ as users without Rust get it: ELF and wheel audits of every target; the x86_64 wheel
 ## in fresh venvs of the oldest and newest Python; the C tarballs through pkg-config and CMake
-## (x86_64 glibc), zig (musl, static and dynamic) and qemu-user-static (aarch64); the sdist from
-## source; then the aarch64 artifacts in an arm64 root (test-dist-arm64; as root).
+## (x86_64 glibc), zig (musl, static and dynamic) and qemu-user-static (aarch64); the x86_64
+## musllinux wheel on a CPython built with musl-gcc; the CLI archive; the sdist from source; then
+## the aarch64 artifacts in an arm64 root (test-dist-arm64; as root).
 test-dist:
 	bash release/test-dist.sh
 	bash release/test-arm64.sh
