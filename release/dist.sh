@@ -71,6 +71,15 @@ for triple in "${triples[@]}"; do
     [ ${#built[@]} = 1 ] && [ -f "${built[0]}" ] || die "maturin did not write one wheel for $triple"
     wheel unpack -d "$dir/unpacked" "${built[0]}" >/dev/null
     [ "$compat" = musllinux_1_2 ] && musl_soname "$dir/unpacked/tscb-$version"/tscb/_native*.so
+    # maturin's SBOM, as maturin writes it given SOURCE_DATE_EPOCH: the epoch's time, no random
+    # serial number (else no two builds of the wheel are the same).
+    sbom=("$dir/unpacked/tscb-$version"/tscb-"$version".dist-info/sboms/*.json)
+    for f in "${sbom[@]}"; do
+        [ -f "$f" ] || continue
+        sed -i -e '/^  "serialNumber": "urn:uuid:[0-9a-f-]*",$/d' \
+            -e "s/^\(    \"timestamp\": \"\)[^\"]*\"/\1$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%S.000000000Z)\"/" "$f"
+        python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$f" || die "$f is not JSON after setting its time"
+    done
     # wheel pack: the same name and files, a new RECORD, sorted entries and the epoch's time.
     SOURCE_DATE_EPOCH=$epoch wheel pack -d "$out" "$dir/unpacked/tscb-$version" >/dev/null
     [ -f "$out/$(basename "${built[0]}")" ] || die "wheel pack did not write $(basename "${built[0]}")"
