@@ -15,7 +15,7 @@ TARGET_DIR ?= $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),target)
 # staticlib -- --print native-static-libs`); the static C test proves the list links.
 NATIVE_STATIC_LIBS = -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
-.PHONY: all build demo test fmt-check clippy unit doc bench sim clean lib header install test-c test-python dist test-dist test-dist-arm64 check-abi abi-baseline man docs
+.PHONY: all build demo test fmt-check clippy unit doc bench sim clean lib header install test-c test-python dist test-dist test-dist-arm64 check-abi abi-baseline man docs actionlint publish-check
 
 all: build
 
@@ -27,7 +27,7 @@ demo:
 	$(CARGO) run --locked -q -p tscb --example demo
 
 ## Everything CI checks.
-test: fmt-check clippy unit doc test-c test-python
+test: fmt-check clippy unit doc actionlint test-c test-python
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -40,6 +40,10 @@ unit:
 
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
+
+## The GitHub workflows (.github/workflows/) through actionlint, a prebuilt binary from PyPI.
+actionlint:
+	bash release/actionlint.sh
 
 ## Side-by-side comparisons as ratios: tscb vs a bare reqwest request; the C ABI vs the Rust API.
 bench:
@@ -91,15 +95,19 @@ test-python:
 
 ## Release artifacts in dist/ (release/dist.sh), each with a .sha256: the Python sdist; abi3 wheels
 ## and relocatable C tarballs for x86_64 and aarch64 Linux, glibc (manylinux2014: built by zig
-## against glibc 2.17) and musl (musllinux_1_2).
+## against glibc 2.17) and musl (musllinux_1_2); the CLI archive (a static tscb for x86_64 Linux,
+## its manual pages and completions).
 dist:
 	bash release/dist.sh
 
 ## Checks dist/ as users without Rust get it: ELF and wheel audits of every target; the x86_64 wheel
 ## in fresh venvs of the oldest and newest Python; the C tarballs through pkg-config and CMake
-## (x86_64 glibc), zig (musl, static and dynamic) and qemu-user-static (aarch64); the sdist from source.
+## (x86_64 glibc), zig (musl, static and dynamic) and qemu-user-static (aarch64); the x86_64
+## musllinux wheel on a CPython built with musl-gcc; the CLI archive; the sdist from source; then
+## the aarch64 artifacts in an arm64 root (test-dist-arm64; as root).
 test-dist:
 	bash release/test-dist.sh
+	bash release/test-arm64.sh
 
 ## The aarch64 wheel and C tarballs run in an arm64 Debian root under qemu-user-static (as root;
 ## the root is cached in target/arm64).
@@ -113,6 +121,11 @@ check-abi:
 
 abi-baseline:
 	bash release/check-abi.sh --update
+
+## The crates as crates.io will take them: tscb, tscb-sim and tscb-cli packaged and each built
+## from its package against the others' packages (cargo publish --dry-run, verified).
+publish-check:
+	$(CARGO) publish --workspace --dry-run --locked
 
 clean:
 	$(CARGO) clean

@@ -5,6 +5,8 @@
 #       manylinux2014_{x86_64,aarch64} (glibc >= 2.17) and musllinux_1_2_{x86_64,aarch64} (musl >= 1.2)
 #   libtscb-<version>-<arch>-linux-<libc>.tar.gz      the C library for the same four targets:
 #       .so, .a, header, pkg-config, CMake
+#   tscb-<version>-x86_64-linux.tar.gz                 the tscb command (static, any x86_64 Linux),
+#       its manual pages and shell completions
 # zig links every binary (cargo-zigbuild, maturin --zig): against glibc 2.17, so that they run on
 # the systems manylinux2014 names and not only on glibc as new as this machine's, and against musl
 # for the musl targets. The builds use target dirs of their own under target/dist/<triple>/, one
@@ -22,16 +24,20 @@ tools_venv
 # aarch64 archives are stripped with binutils for aarch64.
 need_debs binutils-aarch64-linux-gnu
 export PATH="$venv/bin:$PATH" # maturin finds zig through `python3 -m ziglang`: the venv's python3
-# The tarballs' file times (and the wheel's): the last commit's, unless given.
-SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || true)}"
-[ -n "$SOURCE_DATE_EPOCH" ] || die "not a git checkout: set SOURCE_DATE_EPOCH (seconds since 1970)"
-export SOURCE_DATE_EPOCH
+# The file times in the archives and wheels: the last commit's, unless SOURCE_DATE_EPOCH is given.
+# Kept out of the builds' environment: cc (ring's build script) asks cargo to rebuild when
+# SOURCE_DATE_EPOCH changes, so with it exported every commit rebuilt ring and all above it in
+# each of the nine builds. The sdist gets it, the wheels when they are repacked, the tarballs
+# through tar --mtime.
+epoch="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || true)}"
+[ -n "$epoch" ] || die "not a git checkout: set SOURCE_DATE_EPOCH (seconds since 1970)"
+unset SOURCE_DATE_EPOCH
 
 rm -rf "$out"
 mkdir -p "$out"
 
 echo "== sdist"
-(cd python && maturin sdist --out "$out")
+(cd python && SOURCE_DATE_EPOCH=$epoch maturin sdist --out "$out")
 
 # The standard library of each target (CI has rustup; elsewhere they must be installed already).
 if command -v rustup >/dev/null; then
@@ -58,18 +64,25 @@ for triple in "${triples[@]}"; do
 
     echo "== wheel $triple ($compat)"
     # maturin itself builds musl extension modules without crt-static.
+    rm -rf "$dir/built" "$dir/unpacked"
     (cd python && CARGO_TARGET_DIR="$dir/wheel" maturin build --release --locked --strip --zig \
-        --target "$triple" --compatibility "$compat" --auditwheel check --out "$out")
-    if [ "$compat" = musllinux_1_2 ]; then
-        musl_wheel="$out/tscb-$version-cp39-abi3-musllinux_1_2_$arch.whl"
-        rm -rf "$dir/unpacked"
-        wheel unpack -d "$dir/unpacked" "$musl_wheel" >/dev/null
-        musl_soname "$dir/unpacked/tscb-$version"/tscb/_native*.so
-        rm "$musl_wheel"
-        # wheel pack: a new RECORD; sorted entries and SOURCE_DATE_EPOCH's time, as maturin's.
-        wheel pack -d "$out" "$dir/unpacked/tscb-$version" >/dev/null
-        [ -f "$musl_wheel" ] || die "wheel pack did not write $musl_wheel"
-    fi
+        --target "$triple" --compatibility "$compat" --auditwheel check --out "$dir/built")
+    built=("$dir/built"/*.whl)
+    [ ${#built[@]} = 1 ] && [ -f "${built[0]}" ] || die "maturin did not write one wheel for $triple"
+    wheel unpack -d "$dir/unpacked" "${built[0]}" >/dev/null
+    [ "$compat" = musllinux_1_2 ] && musl_soname "$dir/unpacked/tscb-$version"/tscb/_native*.so
+    # maturin's SBOM, as maturin writes it given SOURCE_DATE_EPOCH: the epoch's time, no random
+    # serial number (else no two builds of the wheel are the same).
+    sbom=("$dir/unpacked/tscb-$version"/tscb-"$version".dist-info/sboms/*.json)
+    for f in "${sbom[@]}"; do
+        [ -f "$f" ] || continue
+        sed -i -e '/^  "serialNumber": "urn:uuid:[0-9a-f-]*",$/d' \
+            -e "s/^\(    \"timestamp\": \"\)[^\"]*\"/\1$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%S.000000000Z)\"/" "$f"
+        python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$f" || die "$f is not JSON after setting its time"
+    done
+    # wheel pack: the same name and files, a new RECORD, sorted entries and the epoch's time.
+    SOURCE_DATE_EPOCH=$epoch wheel pack -d "$out" "$dir/unpacked/tscb-$version" >/dev/null
+    [ -f "$out/$(basename "${built[0]}")" ] || die "wheel pack did not write $(basename "${built[0]}")"
 
     echo "== C library $triple"
     # The static archive's native dependencies, as rustc reports them for this target, become the
@@ -104,11 +117,35 @@ for triple in "${triples[@]}"; do
     sed "s/@PLATFORM@/$(platform_text "$triple")/" release/README-c.txt >"$stage/$name/README.txt"
     chmod 644 "$stage/$name/README.txt"
     # Reproducible: sorted names, no owner, one mtime, normalised modes, no timestamp in the gzip header.
-    tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" --format=gnu \
+    tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" --format=gnu \
         --mode='u+rwX,go+rX,go-w' -C "$stage" -cf - "$name" | gzip -9 -n >"$out/$name.tar.gz"
 done
 
-echo "== wrote (version $version, SOURCE_DATE_EPOCH $SOURCE_DATE_EPOCH)"
+# The command line for any x86_64 Linux: static musl (crt-static, the musl target's default, which
+# zig can link), with its manual pages and completion scripts, which the binary itself writes.
+cli_triple=x86_64-unknown-linux-musl
+echo "== CLI $cli_triple (static)"
+cli_dir="$target/dist/$cli_triple/cli"
+CARGO_TARGET_DIR="$cli_dir" cargo-zigbuild build --release --locked -q -p tscb-cli --target "$cli_triple"
+name="tscb-$version-x86_64-linux"
+stage="$target/dist/stage"
+rm -rf "$stage"
+share="$stage/$name/share"
+install -d "$stage/$name/bin" "$share/bash-completion/completions" "$share/zsh/site-functions" \
+    "$share/fish/vendor_completions.d" "$share/tscb/completions"
+install -m 755 "$cli_dir/$cli_triple/release/tscb" "$stage/$name/bin/tscb"
+cli="$stage/$name/bin/tscb"
+"$cli" man --out-dir "$share/man/man1"
+"$cli" completions bash >"$share/bash-completion/completions/tscb"
+"$cli" completions zsh >"$share/zsh/site-functions/_tscb"
+"$cli" completions fish >"$share/fish/vendor_completions.d/tscb.fish"
+"$cli" completions powershell >"$share/tscb/completions/tscb.ps1"
+install -m 644 LICENSE-MIT LICENSE-APACHE "$stage/$name/"
+install -m 644 release/README-cli.txt "$stage/$name/README.txt"
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" --format=gnu \
+    --mode='u+rwX,go+rX,go-w' -C "$stage" -cf - "$name" | gzip -9 -n >"$out/$name.tar.gz"
+
+echo "== wrote (version $version, SOURCE_DATE_EPOCH $epoch)"
 cd "$out"
 for f in *; do
     sha256sum "$f" >"$f.sha256"

@@ -7,37 +7,21 @@
 # - the aarch64 glibc C tarball: the C example and the C++ test built by the root's gcc through
 #   pkg-config and CMake find_package(tscb), shared and static, and run;
 # - the aarch64 musl C tarball: the C example linked dynamically by zig, run with the root's musl.
-# The root is cached in target/arm64/root (rebuilt when the package list below changes); CI builds
-# it fresh. Needs root (chroot, mounts) and binfmt_misc, which it registers if need be.
+# The root is release/arm64-root.sh's, cached in target/arm64/root; CI builds it fresh. Needs root
+# (chroot, mounts) and binfmt_misc, which that script registers if need be.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 # shellcheck source=release/common.sh
 . release/common.sh
-# shellcheck source=release/qemu.sh
-. release/qemu.sh
 
 [ "$(id -u)" = 0 ] || die "the arm64 root needs root (chroot and mounts)"
 dist="$root/dist"
 case "$version" in 0.*) soversion=${version%.*} ;; *) soversion=${version%%.*} ;; esac
 tools_venv
-need_debs mmdebstrap arch-test
-aarch64_binfmt
-
-packages=python3,python3-venv,gcc,g++,libc6-dev,make,pkg-config,cmake,musl
-suite=bookworm
+# The root (cached; .ci/run starts building it at its start).
+bash release/arm64-root.sh
 sysroot="$target/arm64/root"
-stamp="$target/arm64/packages"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$suite $packages" ]; then
-    echo "== arm64 root ($suite: $packages)"
-    rm -rf "$sysroot" "$sysroot.tmp" "$stamp"
-    start=$(date +%s)
-    mmdebstrap --quiet --mode=root --arch=arm64 --variant=apt --include="$packages" \
-        "$suite" "$sysroot.tmp" http://deb.debian.org/debian
-    mv "$sysroot.tmp" "$sysroot"
-    echo "$suite $packages" >"$stamp"
-    echo "arm64 root built in $(($(date +%s) - start)) s"
-fi
 
 wheels=("$dist/tscb-$version-cp39-abi3-"*manylinux*_aarch64.whl)
 [ -f "${wheels[0]}" ] || die "no aarch64 manylinux wheel in dist/ (run make dist)"

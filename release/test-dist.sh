@@ -6,6 +6,8 @@
 # - the x86_64 glibc wheel: installed with --no-index into fresh venvs of the oldest and the newest
 #   Python here (>= 3.9), in a clean environment without cargo or rustc, it imports, passes
 #   stubtest and talks to tscb-sim (the aarch64 one runs in an arm64 root: release/test-arm64.sh);
+# - the x86_64 musllinux wheel: the smoke test on a CPython built from Debian's sources with
+#   musl-gcc (release/musl-python.sh);
 # - every C tarball: unpacked into a fresh directory, its files and links, the same ELF checks on
 #   libtscb.so; x86_64 glibc: a C and a C++ program built through pkg-config (shared with an rpath,
 #   and static) and through CMake find_package(tscb), each run against tscb-sim; musl: the C example
@@ -13,6 +15,8 @@
 #   qemu-user-static, static only: there is no aarch64 musl loader here); aarch64 glibc: linked by
 #   Debian's cross gcc through pkg-config, static and shared, run under qemu-user-static;
 # - the sdist: builds and installs with the Rust toolchain into a fresh venv, and works.
+# - the CLI archive: bin/tscb static for x86_64, runs in a clean environment and registers with
+#   tscb-sim; its manual pages render (groff -ww, man -l), its completion scripts parse;
 # - all of them carry LICENSE-MIT and LICENSE-APACHE, and the wheels and the sdist pass twine check.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -79,7 +83,9 @@ for triple in "${triples[@]}"; do
     ctar[$triple]="$dist/libtscb-$version-$(short_name "$triple").tar.gz"
 done
 shopt -u nullglob
-for f in "$sdist" "${wheel[@]}" "${ctar[@]}"; do
+cli_name="tscb-$version-x86_64-linux"
+cli_tar="$dist/$cli_name.tar.gz"
+for f in "$sdist" "${wheel[@]}" "${ctar[@]}" "$cli_tar"; do
     [ -f "$f" ] && [ -f "$f.sha256" ] || die "missing $f or its .sha256 (run make dist)"
     (cd "$dist" && sha256sum --quiet -c "$(basename "$f").sha256") || die "$f does not match its .sha256"
     echo "present, with matching .sha256: $(basename "$f")"
@@ -93,8 +99,9 @@ for l in LICENSE-MIT LICENSE-APACHE; do
             "${wheel[$triple]}" "tscb-$version.dist-info/licenses/$l") || die "the $triple wheel lacks $l"
         cmp -s "$l" <(tar -xzOf "${ctar[$triple]}" "libtscb-$version-$(short_name "$triple")/$l") || die "the $triple C tarball lacks $l"
     done
+    cmp -s "$l" <(tar -xzOf "$cli_tar" "$cli_name/$l") || die "the CLI archive lacks $l"
 done
-echo "licences: LICENSE-MIT and LICENSE-APACHE in the sdist and every wheel and C tarball"
+echo "licences: LICENSE-MIT and LICENSE-APACHE in the sdist and every wheel, C tarball and the CLI archive"
 
 # The metadata PyPI will show (the README rendered, the licence fields), as its upload checks it.
 twine check --strict "$sdist" "${wheel[@]}" >"$tmp/twine.txt" || { cat "$tmp/twine.txt" >&2; die "twine check failed"; }
@@ -154,6 +161,10 @@ for entry in "${pythons[@]}"; do
         THINGSPACE_BEARER_TOKEN="$(sim_credential "bearer token")" THINGSPACE_SESSION_TOKEN="$(sim_credential "session token")" \
         python "$root/release/smoke.py" "$version")
 done
+
+# The x86_64 musllinux wheel on a CPython built for musl (release/musl-python.sh).
+echo "== wheel x86_64-unknown-linux-musl on CPython built with musl-gcc"
+bash release/musl-python.sh "${wheel[x86_64-unknown-linux-musl]}" "$version"
 
 # unpack_ctar TRIPLE: unpacks that C tarball into a fresh directory and checks its files, links,
 # owners and libtscb.so; sets $prefix (the unpacked tree) and $lib.
@@ -281,6 +292,54 @@ for triple in x86_64-unknown-linux-musl aarch64-unknown-linux-musl aarch64-unkno
         echo "C, $how: registered against tscb-sim"
     done
 done
+
+echo "== CLI archive: static, runs in a clean environment, its manual renders, its completions parse"
+tar -xzf "$cli_tar" -C "$tmp"
+cli_root="$tmp/$cli_name"
+cli="$cli_root/bin/tscb"
+man1="$cli_root/share/man/man1"
+for f in bin/tscb share/man/man1/tscb.1 share/man/man1/tscb-register.1 share/man/man1/tscb-listen.1 \
+    share/bash-completion/completions/tscb share/zsh/site-functions/_tscb \
+    share/fish/vendor_completions.d/tscb.fish share/tscb/completions/tscb.ps1 README.txt; do
+    [ -f "$cli_root/$f" ] || die "the CLI archive lacks $f"
+done
+[ -x "$cli" ] || die "bin/tscb in the CLI archive is not executable"
+owners=$(tar -tvzf "$cli_tar" | awk '{ print $2 }' | sort -u)
+[ "$owners" = 0/0 ] || die "the CLI archive's files are owned by $owners, not 0/0"
+readelf -hW "$cli" | grep -qE 'Machine: +Advanced Micro Devices X86-64$' || die "bin/tscb is not for x86-64"
+# Static: no program interpreter (loader) and nothing NEEDED, so no libc of the system's is used.
+readelf -lW "$cli" | grep -q INTERP && die "bin/tscb has a program interpreter: not static"
+readelf -dW "$cli" | grep -q '(NEEDED)' && die "bin/tscb needs shared libraries: $(readelf -dW "$cli" | grep '(NEEDED)')"
+mkdir -p "$tmp/home"
+clean=(env -i PATH=/usr/bin:/bin HOME="$tmp/home" LANG=C.UTF-8)
+[ "$("${clean[@]}" "$cli" --version)" = "tscb $version" ] || die "bin/tscb --version says $("${clean[@]}" "$cli" --version)"
+start_sim
+sim_env=(THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN=sim-bearer-token THINGSPACE_SESSION_TOKEN=sim-session-token)
+"${clean[@]}" "${sim_env[@]}" "$cli" register --account TestAccount-2 --service CarrierService \
+    --url https://cli.example.com/cb >"$tmp/cli.out" 2>&1 || die "bin/tscb register: $(cat "$tmp/cli.out")"
+"${clean[@]}" "${sim_env[@]}" "$cli" list --json --account TestAccount-2 >"$tmp/cli.out" 2>&1 || die "bin/tscb list: $(cat "$tmp/cli.out")"
+grep -q 'https://cli.example.com/cb' "$tmp/cli.out" || die "bin/tscb list does not show the registered listener: $(cat "$tmp/cli.out")"
+echo "bin/tscb: static x86-64, --version, registered and listed against tscb-sim"
+for page in "$man1"/*.1; do
+    groff -man -Tutf8 -ww -z "$page" 2>"$tmp/groff.err" || die "groff failed on $(basename "$page"): $(cat "$tmp/groff.err")"
+    [ ! -s "$tmp/groff.err" ] || die "groff warns about $(basename "$page"): $(cat "$tmp/groff.err")"
+done
+if command -v man >/dev/null; then
+    MANWIDTH=80 man -l "$man1/tscb-register.1" 2>"$tmp/man.err" | grep -q -- '--account' ||
+        die "man -l does not render tscb-register.1: $(cat "$tmp/man.err")"
+fi
+echo "manual: $(ls "$man1" | wc -l) pages render without warnings (groff -ww)"
+bash -n "$cli_root/share/bash-completion/completions/tscb" || die "the bash completions do not parse"
+checked=bash
+if command -v zsh >/dev/null; then
+    zsh -n "$cli_root/share/zsh/site-functions/_tscb" || die "the zsh completions do not parse"
+    checked="$checked, zsh"
+fi
+if command -v fish >/dev/null; then
+    fish -n "$cli_root/share/fish/vendor_completions.d/tscb.fish" || die "the fish completions do not parse"
+    checked="$checked, fish"
+fi
+echo "completions parse: $checked"
 
 echo "== sdist, built with the Rust toolchain"
 if tar -tzf "$sdist" | grep -E '^[^/]+/(target|dist)/'; then die "the sdist contains build output"; fi
