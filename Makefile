@@ -132,4 +132,4 @@ clean:
 
 ## Rewrite the generated part of docs/errors.md from tscb::codes::TABLE (a test fails while it is stale).
 docs:
-	TSCB_UPDATE_DOCS=1 $(CARGO) test --locked -q -p tscb --test docs -- docs_errors_md
+	TSCB_UPDATE_DOCS=1 $(CARGO) test --locked -q -p tscb --test docs -- docs_errors_md the_guides_rust_programs
