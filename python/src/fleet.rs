@@ -11,9 +11,6 @@ use crate::errors::to_py;
 use crate::py_repr;
 use tscb::fleet::{self, Action, ApplyOptions, PlanOptions, Status};
 
-// The signatures below say 8 in so many words (Python's help shows it); core's default must agree.
-const _: () = assert!(fleet::DEFAULT_CONCURRENCY == 8);
-
 /// The desired state, in the schema of core's `tscb::fleet::FleetSpec` (the keys of the
 /// `tscb` command's fleet file): through `json.dumps` into that one serde type, so that no schema
 /// is written here. A wrong shape is a `TypeError`; a wrong value, core's error.
