@@ -64,5 +64,6 @@ python3 -m zipfile -e "$wheel_file" "$site" # (this CPython lacks binascii: no z
 ln -s "$(realpath /usr/lib/x86_64-linux-musl/libc.so)" "$tmp/lib/libc.musl-x86_64.so.1"
 start_sim
 (cd "$tmp" && env -i PATH=/usr/bin:/bin HOME="$tmp" LANG=C.UTF-8 LD_LIBRARY_PATH="$tmp/lib" PYTHONPATH="$site" \
-    TSCB_SIM_URL="$TSCB_SIM_URL" "$py" "$root/release/smoke.py" "$want_version")
+    THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN="$(sim_credential "bearer token")" \
+    THINGSPACE_SESSION_TOKEN="$(sim_credential "session token")" "$py" "$root/release/smoke.py" "$want_version")
 echo "musllinux x86_64 wheel: smoke test passed on CPython $("$py" -c 'import platform; print(platform.python_version())') built for musl"

@@ -314,7 +314,8 @@ mkdir -p "$tmp/home"
 clean=(env -i PATH=/usr/bin:/bin HOME="$tmp/home" LANG=C.UTF-8)
 [ "$("${clean[@]}" "$cli" --version)" = "tscb $version" ] || die "bin/tscb --version says $("${clean[@]}" "$cli" --version)"
 start_sim
-sim_env=(THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN=sim-bearer-token THINGSPACE_SESSION_TOKEN=sim-session-token)
+sim_env=(THINGSPACE_BASE_URL="$TSCB_SIM_URL" THINGSPACE_BEARER_TOKEN="$(sim_credential "bearer token")"
+    THINGSPACE_SESSION_TOKEN="$(sim_credential "session token")")
 "${clean[@]}" "${sim_env[@]}" "$cli" register --account TestAccount-2 --service CarrierService \
     --url https://cli.example.com/cb >"$tmp/cli.out" 2>&1 || die "bin/tscb register: $(cat "$tmp/cli.out")"
 "${clean[@]}" "${sim_env[@]}" "$cli" list --json --account TestAccount-2 >"$tmp/cli.out" 2>&1 || die "bin/tscb list: $(cat "$tmp/cli.out")"
