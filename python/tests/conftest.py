@@ -46,6 +46,7 @@ class Sim:
     def reset(self) -> None:
         self.admin("DELETE", "/__admin/faults")
         self.admin("DELETE", "/__admin/requests")
+        self.admin("DELETE", "/__admin/registrations")
 
     def client(self, **kwargs: Any) -> tscb.Client:
         options: dict[str, Any] = {

@@ -50,6 +50,10 @@ pub(crate) fn handle(shared: &Shared, req: &Request, local: SocketAddr) -> Respo
             shared.lock_state().requests.clear();
             Response::no_content()
         }
+        ("DELETE", "/__admin/registrations") => {
+            shared.lock_state().clear_registrations();
+            Response::no_content()
+        }
         ("POST", "/__admin/expire-sessions") => {
             shared.lock_state().expire_sessions();
             Response::no_content()

@@ -191,6 +191,13 @@ impl State {
         Ok(())
     }
 
+    /// Forgets every registration (`DELETE /__admin/registrations`), so that one test's
+    /// listeners are not the next one's.
+    pub(crate) fn clear_registrations(&mut self) {
+        self.registrations.clear();
+        self.registration_count = 0;
+    }
+
     pub(crate) fn registrations(&self, account: &str) -> Vec<Registration> {
         self.registrations.get(account).cloned().unwrap_or_default()
     }

@@ -313,3 +313,18 @@ fn admin_requests_sessions_and_accounts() {
     assert_eq!(admin(&sim, "GET", "/__admin/requests", &Value::Null).status, 200);
     assert!(sim.requests().iter().all(|r| !r.path.starts_with("/__admin")));
 }
+
+#[test]
+fn admin_registrations_are_forgotten_on_delete() {
+    let sim = Simulator::start().unwrap();
+    let body = r#"{"name":"CarrierService","url":"https://listener.example.com/cb"}"#;
+    common::register(&sim, "TestAccount-1", body);
+    let listed = m2m(&sim, "GET", &format!("{CALLBACKS}/TestAccount-1"), "");
+    assert_eq!(listed.json().as_array().map(Vec::len), Some(1), "{}", listed.text());
+    assert_eq!(admin(&sim, "DELETE", "/__admin/registrations", &Value::Null).status, 204);
+    let listed = m2m(&sim, "GET", &format!("{CALLBACKS}/TestAccount-1"), "");
+    assert_eq!(listed.status, 200);
+    assert!(!listed.text().contains("CarrierService"), "{}", listed.text());
+    // The count under max_registrations starts again too.
+    common::register(&sim, "TestAccount-1", body);
+}
