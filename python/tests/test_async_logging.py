@@ -12,8 +12,8 @@ import threading
 import pytest
 
 import tscb
-from conftest import ACCOUNT, LISTENER, SIM_CREDENTIALS, Sim, sim_secrets
-from test_logging import CALLBACK_PASSWORD
+from conftest import ACCOUNT, LISTENER, SIM_CREDENTIALS, Sim
+from test_logging import CALLBACK_PASSWORD, assert_records_of_a_call
 
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -59,17 +59,7 @@ def test_requests_at_debug_and_decisions_at_info(sim: Sim, caplog: pytest.LogCap
         loop_thread = asyncio.run(main())
     finally:
         logging.getLogger("tscb").removeFilter(tag)
-    records = [(r.name, r.levelname, r.getMessage()) for r in caplog.records]
-    assert ("tscb", "INFO", "fetching an OAuth token") in records
-    assert ("tscb", "INFO", "logging in (session login)") in records
-    messages = [m for _, _, m in records]
-    assert any(m.startswith(f"POST /api/m2m/v1/callbacks/{accounts[0]} -> 200 in ") for m in messages), messages
-    assert any(m.startswith(f"GET /api/m2m/v1/callbacks/{accounts[0]} -> 503 ") for m in messages), messages
-    retrying = f"retrying GET /api/m2m/v1/callbacks/{accounts[0]} in "
-    assert any(level == "INFO" and m.startswith(retrying) for _, level, m in records), records
-    for _, _, message in records:
-        for secret in [*sim_secrets(), CALLBACK_PASSWORD]:
-            assert secret not in message
+    assert_records_of_a_call(caplog, accounts[0])
     # Emitted where the task runs, with its context: each request id has its own calls; and
     # naming the line that awaited the call, as the blocking client's name the line calling it.
     assert {r.threadName for r in caplog.records} == {loop_thread}

@@ -12,6 +12,23 @@ from conftest import ACCOUNT, LISTENER, Sim, signing_in, sim_secrets
 CALLBACK_PASSWORD = "echo-pw-5678"
 
 
+def assert_records_of_a_call(caplog: pytest.LogCaptureFixture, account: str) -> None:
+    """The records of a sign-in, a register, a list answered 503 then retried and a deregister
+    on `account`: the sign-in and the retry at INFO, each request at DEBUG, no secret anywhere.
+    The blocking and the async client's tests both hold their records to this."""
+    records = [(r.name, r.levelname, r.getMessage()) for r in caplog.records]
+    assert ("tscb", "INFO", "fetching an OAuth token") in records
+    assert ("tscb", "INFO", "logging in (session login)") in records
+    messages = [m for _, _, m in records]
+    assert any(m.startswith(f"POST /api/m2m/v1/callbacks/{account} -> 200 in ") for m in messages), messages
+    assert any(m.startswith(f"GET /api/m2m/v1/callbacks/{account} -> 503 ") for m in messages), messages
+    retrying = f"retrying GET /api/m2m/v1/callbacks/{account} in "
+    assert any(level == "INFO" and m.startswith(retrying) for _, level, m in records), records
+    for _, _, message in records:
+        for secret in [*sim_secrets(), CALLBACK_PASSWORD]:
+            assert secret not in message
+
+
 def test_requests_at_debug_and_decisions_at_info(sim: Sim, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="tscb")
     client = signing_in(sim.base_url)
@@ -19,17 +36,7 @@ def test_requests_at_debug_and_decisions_at_info(sim: Sim, caplog: pytest.LogCap
     sim.fault("respond", status=503, times=1, method="GET")
     client.list_callbacks(ACCOUNT)
     client.deregister_callback(ACCOUNT, "CarrierService")
-    records = [(r.name, r.levelname, r.getMessage()) for r in caplog.records]
-    assert ("tscb", "INFO", "fetching an OAuth token") in records
-    assert ("tscb", "INFO", "logging in (session login)") in records
-    messages = [m for _, _, m in records]
-    assert any(m.startswith(f"POST /api/m2m/v1/callbacks/{ACCOUNT} -> 200 in ") for m in messages), messages
-    assert any(m.startswith(f"GET /api/m2m/v1/callbacks/{ACCOUNT} -> 503 ") for m in messages), messages
-    retrying = f"retrying GET /api/m2m/v1/callbacks/{ACCOUNT} in "
-    assert any(level == "INFO" and m.startswith(retrying) for _, level, m in records), records
-    for _, _, message in records:
-        for secret in [*sim_secrets(), CALLBACK_PASSWORD]:
-            assert secret not in message
+    assert_records_of_a_call(caplog, ACCOUNT)
 
 
 def test_nothing_below_the_level_and_a_warning_for_a_login_not_sent(
