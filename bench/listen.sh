@@ -57,8 +57,12 @@ round() {
     after=$(cpu_ns "${pid_of[$name]}")
     echo $((after - before)) >>"$out/$name.cpu"
 }
-# per_message NAME: µs of CPU per message over NAME's rounds.
-per_message() { awk -v m="$messages" '{s += $1} END {printf "%.2f\n", s / 1000 / (NR * m)}' "$out/$1.cpu"; }
+# per_message NAME: µs of CPU per message, the median of NAME's rounds (a round that meets a
+# busier machine costs more: the runtime's workers switch and search more).
+per_message() {
+    awk -v m="$messages" '{printf "%.4f\n", $1 / 1000 / m}' "$out/$1.cpu" >"$out/$1.cpu-per-message"
+    median "$out/$1.cpu-per-message"
+}
 rm -f "$out/messages.jsonl"
 start minimal "$bench" minimal 127.0.0.1:0; minimal=$addr
 start stdout "$tscb" listen --listen 127.0.0.1:0 --any-source; stdout=$addr
