@@ -266,13 +266,15 @@ async fn answer(state: &State, peer: SocketAddr, request: Request<Incoming>) -> 
     let mut line = message.into_json_without_password();
     line.insert("receivedAt".into(), rfc3339(SystemTime::now()).into());
     line.insert("source".into(), source.to_string().into());
-    let line = json_line(&line, body.len());
     let started = Instant::now();
-    let kept = match &state.sink {
-        Sink::Writer(writer) => writer.write(key, line).await,
-        // A request waits for a free slot no longer than a slow body may take.
-        Sink::Exec(exec) => exec.deliver(&key, &line, BODY_TIMEOUT).await,
-        Sink::Nats(nats) => nats.publish(&key, line).await,
+    let kept = match json_line(&line, body.len()) {
+        Ok(line) => match &state.sink {
+            Sink::Writer(writer) => writer.write(key, line).await,
+            // A request waits for a free slot no longer than a slow body may take.
+            Sink::Exec(exec) => exec.deliver(&key, &line, BODY_TIMEOUT).await,
+            Sink::Nats(nats) => nats.publish(&key, line).await,
+        },
+        Err(e) => Err(e),
     };
     state.metrics.sink_seconds.observe(started.elapsed().as_secs_f64());
     match kept {
@@ -344,11 +346,12 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
 
 /// The message as one line of JSON. Straight into a buffer of about the body's size: `Value`'s
 /// `Display` goes through `fmt` and grows its string from nothing.
-fn json_line(map: &serde_json::Map<String, serde_json::Value>, size: usize) -> String {
+/// It cannot fail (string keys, into memory), but if it did the message is refused with a 500,
+/// never kept as an empty line.
+fn json_line(map: &serde_json::Map<String, serde_json::Value>, size: usize) -> std::io::Result<String> {
     let mut line = Vec::with_capacity(size + 96);
-    // Serialising a `Map` (string keys) into a `Vec` cannot fail, and the result is UTF-8.
-    serde_json::to_writer(&mut line, map).unwrap_or_default();
-    String::from_utf8(line).unwrap_or_default()
+    serde_json::to_writer(&mut line, map)?;
+    String::from_utf8(line).map_err(std::io::Error::other)
 }
 
 /// `2026-11-27T11:38:26.123Z`: RFC 3339 in UTC, to the millisecond.
