@@ -14,7 +14,8 @@
 //! `listen_bench nats-publish URL SUBJECT MESSAGES CONNECTIONS`: the minimal publisher that
 //! `tscb listen --nats` is compared with: MESSAGES lines of the same size as the listener's,
 //! each with its own Nats-Msg-Id, CONNECTIONS at a time each waiting for its ack, on one client
-//! (as the listener); prints the messages per second.
+//! (as the listener); prints the messages per second, then the CPU time it used for them in ns
+//! (all its threads: what the listener's CPU per message is compared with).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -166,7 +167,7 @@ fn nats_publish(url: &str, subject: &str, messages: usize, connections: usize) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     runtime.block_on(async {
         let js = async_nats::jetstream::new(async_nats::connect(url).await.unwrap());
-        let start = Instant::now();
+        let (start, cpu) = (Instant::now(), cpu_ns());
         let tasks: Vec<_> = (0..connections)
             .map(|worker| {
                 let (js, subject) = (js.clone(), subject.to_owned());
@@ -190,6 +191,16 @@ fn nats_publish(url: &str, subject: &str, messages: usize, connections: usize) {
         for task in tasks {
             task.await.unwrap();
         }
-        println!("{:.0}", messages as f64 / start.elapsed().as_secs_f64());
+        let rate = messages as f64 / start.elapsed().as_secs_f64();
+        println!("{rate:.0} {}", cpu_ns() - cpu);
     });
+}
+
+/// The CPU time (user and system) this process's threads have used, in ns.
+fn cpu_ns() -> u64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) }, 0);
+    let ns = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1000;
+    ns(usage.ru_utime) + ns(usage.ru_stime)
 }

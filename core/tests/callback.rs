@@ -63,6 +63,9 @@ fn the_documented_fault_example_parses() {
     assert!(msg.extra().is_empty());
     assert!(!msg.to_json_without_password().contains_key("password"));
     assert_eq!(msg.to_json_without_password()["requestId"], "076f7ea9-8230-49b1-9386-8dafaddc7d9e");
+    // The owning form is the same map, the password left out as well.
+    let borrowed = msg.to_json_without_password().clone();
+    assert_eq!(msg.into_json_without_password(), borrowed);
 }
 
 #[test]

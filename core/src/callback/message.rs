@@ -221,6 +221,12 @@ impl CallbackMessage {
         &self.body
     }
 
+    /// [`CallbackMessage::to_json_without_password`], taken rather than borrowed: for a listener
+    /// that adds its own fields and writes the message, without copying the whole tree.
+    pub fn into_json_without_password(self) -> Map<String, Value> {
+        self.body
+    }
+
     /// One message's identity across ThingSpace's resends: 64 lower-case hex digits.
     ///
     /// Resends raise `callbackCount` and are otherwise the same message, so the key is the
@@ -341,7 +347,14 @@ fn dedup_key(map: &Map<String, Value>) -> String {
     let mut canonical = Vec::with_capacity(256);
     write_object(&mut canonical, map, &NOT_IDENTITY);
     let digest = ring::digest::digest(&ring::digest::SHA256, &canonical);
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    // One string, not one per byte: this runs for every message a listener accepts.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut key = String::with_capacity(64);
+    for b in digest.as_ref() {
+        key.push(HEX[usize::from(b >> 4)] as char);
+        key.push(HEX[usize::from(b & 15)] as char);
+    }
+    key
 }
 
 fn write_object(out: &mut Vec<u8>, map: &Map<String, Value>, skip: &[&str]) {

@@ -25,7 +25,8 @@ const ACK_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Nats {
     client: async_nats::Client,
     jetstream: jetstream::Context,
-    subject: String,
+    /// Made once: a `Subject` is shared bytes, cloned per message without copying.
+    subject: async_nats::Subject,
 }
 
 /// How to reach NATS; the password is never printed.
@@ -114,7 +115,7 @@ impl Nats {
             "nats: {subject} is captured by the stream {stream} (duplicates dropped within {} s)",
             window.as_secs()
         ));
-        Ok(Nats { client, jetstream, subject: subject.to_owned() })
+        Ok(Nats { client, jetstream, subject: async_nats::Subject::from(subject) })
     }
 
     /// Publishes one message and waits for JetStream's ack: `Duplicate` when the stream already

@@ -261,16 +261,20 @@ async fn answer(state: &State, peer: SocketAddr, request: Request<Incoming>) -> 
         Ok(message) => message,
         Err(e) => return refused(state, source, &e),
     };
-    let mut line = message.to_json_without_password().clone();
+    let key = message.dedup_key().to_owned();
+    // Taken, not cloned: the message is not needed beyond its line and key.
+    let mut line = message.into_json_without_password();
     line.insert("receivedAt".into(), rfc3339(SystemTime::now()).into());
     line.insert("source".into(), source.to_string().into());
-    let line = serde_json::Value::Object(line).to_string();
     let started = Instant::now();
-    let kept = match &state.sink {
-        Sink::Writer(writer) => writer.write(message.dedup_key(), line).await,
-        // A request waits for a free slot no longer than a slow body may take.
-        Sink::Exec(exec) => exec.deliver(message.dedup_key(), &line, BODY_TIMEOUT).await,
-        Sink::Nats(nats) => nats.publish(message.dedup_key(), line).await,
+    let kept = match json_line(&line, body.len()) {
+        Ok(line) => match &state.sink {
+            Sink::Writer(writer) => writer.write(key, line).await,
+            // A request waits for a free slot no longer than a slow body may take.
+            Sink::Exec(exec) => exec.deliver(&key, &line, BODY_TIMEOUT).await,
+            Sink::Nats(nats) => nats.publish(&key, line).await,
+        },
+        Err(e) => Err(e),
     };
     state.metrics.sink_seconds.observe(started.elapsed().as_secs_f64());
     match kept {
@@ -338,6 +342,16 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
     *response.status_mut() = status;
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
     response
+}
+
+/// The message as one line of JSON. Straight into a buffer of about the body's size: `Value`'s
+/// `Display` goes through `fmt` and grows its string from nothing.
+/// It cannot fail (string keys, into memory), but if it did the message is refused with a 500,
+/// never kept as an empty line.
+fn json_line(map: &serde_json::Map<String, serde_json::Value>, size: usize) -> std::io::Result<String> {
+    let mut line = Vec::with_capacity(size + 96);
+    serde_json::to_writer(&mut line, map)?;
+    String::from_utf8(line).map_err(std::io::Error::other)
 }
 
 /// `2026-11-27T11:38:26.123Z`: RFC 3339 in UTC, to the millisecond.

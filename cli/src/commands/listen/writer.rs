@@ -79,10 +79,10 @@ impl Writer {
 
     /// Writes `line` (one JSON object, no newline) unless a message with `key` was written in
     /// the last hour; returns once it is flushed (and synced, for a file).
-    pub async fn write(&self, key: &str, line: String) -> std::io::Result<Written> {
+    pub async fn write(&self, key: String, line: String) -> std::io::Result<Written> {
         let (done, outcome) = oneshot::channel();
         let gone = || std::io::Error::other("the writer has stopped");
-        self.jobs.send(Order::Write(Job { key: key.to_owned(), line, done })).map_err(|_| gone())?;
+        self.jobs.send(Order::Write(Job { key, line, done })).map_err(|_| gone())?;
         outcome.await.map_err(|_| gone())?
     }
 }
