@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
+use crate::aio::Task;
 use crate::args::{self, Text};
 use crate::client::{client_class, guarded, Options};
 use crate::errors::to_py;
@@ -84,43 +85,51 @@ impl AsyncClient {
             let logged = Logged::new(call(client), crate::logging::wanted(py), for_call);
             crate::aio::submit(py, logged)
         });
-        let pending = Pending { start: Mutex::new(Some(start)), records };
+        let pending = Pending { start: Mutex::new(Some(start)), task: Mutex::new(None), records };
         coroutine(py)?.call1((pending,))
     }
 }
 
-type Start = Box<dyn for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyAny>> + Send>;
+type Start = Box<dyn for<'py> FnOnce(Python<'py>) -> PyResult<(Bound<'py, PyAny>, Task)> + Send>;
 
-/// A call not started yet: the coroutine starts it when first resumed, and emits its log
-/// records when it ends.
+/// A call not started yet: the coroutine starts it when first resumed, and ends it (its task,
+/// then its log records) when it ends.
 #[pyclass(module = "tscb._native", frozen)]
 struct Pending {
     start: Mutex<Option<Start>>,
+    task: Mutex<Option<Task>>,
     records: Records,
 }
 
 #[pymethods]
 impl Pending {
+    /// The asyncio future of the call's result.
     fn start<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let start = self.start.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
-        match start {
-            Some(start) => start(py),
-            None => Err(pyo3::exceptions::PyRuntimeError::new_err("this call was started already")),
-        }
+        let Some(start) = start else {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err("this call was started already"));
+        };
+        let (future, task) = start(py)?;
+        *self.task.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(task);
+        Ok(future)
     }
 
-    fn log(&self, py: Python<'_>) {
+    /// Cancels the call's request if it is still under way (the awaiting task was cancelled),
+    /// and emits its log records.
+    fn end(&self, py: Python<'_>) {
+        drop(self.task.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take());
         self.records.emit(py);
     }
 }
 
 /// `async def run(pending)`: a real coroutine, so that `asyncio.create_task`, `TaskGroup` and
-/// `inspect.iscoroutine` take the calls as they take any `async def`. Its `finally` emits the
-/// call's records on the event loop's thread, in the task's context, also when it is cancelled.
+/// `inspect.iscoroutine` take the calls as they take any `async def`. Its `finally` cancels the
+/// request of a cancelled task and emits the call's records on the event loop's thread, in the
+/// task's context.
 fn coroutine(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     static RUN: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     RUN.get_or_try_init(py, || {
-        let code = c"async def run(pending):\n    try:\n        return await pending.start()\n    finally:\n        pending.log()\n";
+        let code = c"async def run(pending):\n    try:\n        return await pending.start()\n    finally:\n        pending.end()\n";
         let module = PyModule::from_code(py, code, c"<tscb.AsyncClient>", c"tscb._async_call")?;
         Ok(module.getattr("run")?.unbind())
     })
