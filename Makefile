@@ -124,7 +124,12 @@ abi-baseline:
 
 ## The crates as crates.io will take them: tscb, tscb-sim and tscb-cli packaged and each built
 ## from its package against the others' packages (cargo publish --dry-run, verified).
+## Cargo unpacks each package it verifies into $CARGO_HOME/registry/src/-HASH/ (a registry of the
+## workspace's own packages, keyed by the target directory) and reuses an unpacked copy that is
+## there already: a second run would build tscb-cli against the tscb of the first. Those copies of
+## our own crates are removed first.
 publish-check:
+	rm -rf "$${CARGO_HOME:-$$HOME/.cargo}"/registry/src/-*/tscb-*
 	$(CARGO) publish --workspace --dry-run --locked
 
 clean:
