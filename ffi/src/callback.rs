@@ -1,5 +1,8 @@
 //! Receiving callbacks from C: `tscb_callback_message` (what ThingSpace POSTed) and
 //! `tscb_callback_verifier` (is it from ThingSpace, for us?). Parsing and checking live in core.
+//!
+//! (About 400 lines: one short exported accessor per message field, each with the comment that
+//! cbindgen copies into tscb.h; they share the private caches of `tscb_callback_message`.)
 
 use std::ffi::{c_char, CStr, CString};
 use std::sync::OnceLock;
