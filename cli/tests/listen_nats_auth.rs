@@ -172,7 +172,8 @@ fn a_client_certificate_needs_its_key_and_a_bad_key_file_is_named_but_not_shown(
         assert!(stderr.contains(missing), "{given} alone: {stderr}");
     }
 
-    let with = |cert: &str, key: &str| listen(&[&nats[..], &["--nats-cert", cert, "--nats-key", key]].concat());
+    let with =
+        |cert: &str, key: &str| listen(&[&nats[..], &["--nats-cert", cert, "--nats-key", key]].concat());
     let stderr = fails(with(&pems.client_cert, "/nonexistent/key.pem"));
     assert!(stderr.contains("could not read --nats-key /nonexistent/key.pem"), "{stderr}");
     let stderr = fails(with("/nonexistent/cert.pem", &pems.client_key));
