@@ -1,4 +1,5 @@
-//! `tscb listen --nats` as NATS users deploy it: TLS with their own CA (`--nats-ca`), a user and
+//! `tscb listen --nats` as NATS users deploy it: TLS with their own CA (`--nats-ca`), a client
+//! certificate for a server that verifies clients (`--nats-cert`, `--nats-key`), a user and
 //! password from the environment, and a credentials file (`--nats-creds`) for a user of an
 //! operator-mode server, whose operator, account and user JWTs the test makes and signs itself.
 //! No secret (password, NKey seed, JWT) may appear in anything the listener prints.
@@ -11,13 +12,26 @@ use std::time::{Duration, SystemTime};
 
 use common::listener::{message, post, scratch, Listener, PASSWORD};
 use common::nats::{create_stream, stored, NatsServer, SUBJECT};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose};
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+    KeyUsagePurpose,
+};
 use serde_json::json;
 
 const NATS_PASSWORD: &str = "nats-SECRET-77";
 
-/// A CA and a certificate it signed for 127.0.0.1, as PEM files in `dir`: (ca, cert, key).
-fn certificates(dir: &Path) -> (String, String, String) {
+/// PEM files in a scratch directory, all signed by one CA.
+struct Pems {
+    ca: String,
+    /// The server's, for 127.0.0.1.
+    cert: String,
+    key: String,
+    /// A client's, for mutual TLS.
+    client_cert: String,
+    client_key: String,
+}
+
+fn certificates(dir: &Path) -> Pems {
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca.distinguished_name.push(DnType::CommonName, "listen_nats_auth CA");
@@ -25,13 +39,24 @@ fn certificates(dir: &Path) -> (String, String, String) {
     let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
     let key = KeyPair::generate().unwrap();
     let cert = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap().signed_by(&key, &ca).unwrap();
-    let files = [("ca.pem", ca.pem()), ("cert.pem", cert.pem()), ("key.pem", key.serialize_pem())];
-    let [ca, cert, key] = files.map(|(name, pem)| {
+    let client_key = KeyPair::generate().unwrap();
+    let mut client = CertificateParams::new(Vec::<String>::new()).unwrap();
+    client.distinguished_name.push(DnType::CommonName, "tscb listen");
+    client.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let client_cert = client.signed_by(&client_key, &ca).unwrap();
+    let files = [
+        ("ca.pem", ca.pem()),
+        ("cert.pem", cert.pem()),
+        ("key.pem", key.serialize_pem()),
+        ("client-cert.pem", client_cert.pem()),
+        ("client-key.pem", client_key.serialize_pem()),
+    ];
+    let [ca, cert, key, client_cert, client_key] = files.map(|(name, pem)| {
         let path = dir.join(name);
         std::fs::write(&path, pem).unwrap();
         path.to_str().unwrap().to_owned()
     });
-    (ca, cert, key)
+    Pems { ca, cert, key, client_cert, client_key }
 }
 
 /// A TLS server with a user and password; the tests' client trusts `ca`.
@@ -62,7 +87,7 @@ fn fails(mut command: Command) -> String {
 #[test]
 fn over_tls_with_the_users_ca_and_a_password_from_the_environment_messages_are_stored() {
     let dir = scratch("nats-tls");
-    let (ca, cert, key) = certificates(&dir);
+    let Pems { ca, cert, key, .. } = certificates(&dir);
     let Some(server) = tls_server(&dir, &ca, &cert, &key) else { return };
     create_stream(&server, Duration::from_secs(30 * 60));
     let url = server.url();
@@ -87,6 +112,79 @@ fn over_tls_with_the_users_ca_and_a_password_from_the_environment_messages_are_s
     let stderr = fails(listen(&["--nats", &wrong, "--nats-subject", SUBJECT, "--nats-ca", &ca]));
     assert!(stderr.contains(&format!("could not connect to NATS at {url}")), "{stderr}");
     assert!(!stderr.contains(NATS_PASSWORD), "{stderr}");
+}
+
+/// A server that verifies clients (nats-server's `tls { verify: true }`): only a client with a
+/// certificate signed by `ca` gets in. No user or password: the certificate is the credential.
+fn mutual_tls_server(dir: &Path, pems: &Pems) -> Option<NatsServer> {
+    let Pems { ca, cert, key, client_cert, client_key } = pems;
+    let args = ["--tlsverify", "--tlscacert", ca, "--tlscert", cert, "--tlskey", key];
+    let (ca, client_cert, client_key) = (ca.clone(), client_cert.clone(), client_key.clone());
+    let connect = Box::new(move || {
+        async_nats::ConnectOptions::new()
+            .add_root_certificates(ca.clone().into())
+            .add_client_certificate(client_cert.clone().into(), client_key.clone().into())
+            .require_tls(true)
+    });
+    NatsServer::start_with(&dir.join("store"), None, args.as_slice(), "tls", connect)
+}
+
+/// The base64 lines of a PEM file: what must never be printed of a key.
+fn pem_body(path: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines().filter(|line| !line.starts_with("-----") && !line.is_empty()).map(str::to_owned).collect()
+}
+
+#[test]
+fn a_server_that_verifies_clients_takes_the_listener_with_its_client_certificate() {
+    let dir = scratch("nats-mtls");
+    let pems = certificates(&dir);
+    let Some(server) = mutual_tls_server(&dir, &pems) else { return };
+    create_stream(&server, Duration::from_secs(30 * 60));
+    let url = server.url();
+    let nats = ["--nats", url.as_str(), "--nats-subject", SUBJECT, "--nats-ca", &pems.ca];
+
+    // Without a client certificate the server closes the connection: no start, and it says so.
+    let stderr = fails(listen(&nats));
+    assert!(stderr.contains(&format!("could not connect to NATS at {url}")), "{stderr}");
+    assert!(stderr.contains("the server wants a client certificate: --nats-cert and --nats-key"), "{stderr}");
+
+    let mutual = ["--nats-cert", pems.client_cert.as_str(), "--nats-key", pems.client_key.as_str()];
+    let listener = Listener::spawn(listen(&[&nats[..], &mutual].concat()));
+    assert_eq!(post(listener.addr, "/", &message("m-1", 1, PASSWORD)).0, 200);
+    let ids: Vec<String> = stored(&server).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, ["m-1"]);
+    let stderr = listener.stderr();
+    assert!(pem_body(&pems.client_key).iter().all(|line| !stderr.contains(line)), "{stderr}");
+}
+
+#[test]
+fn a_client_certificate_needs_its_key_and_a_bad_key_file_is_named_but_not_shown() {
+    let dir = scratch("nats-mtls-files");
+    let pems = certificates(&dir);
+    // Checked before any connection: no server is needed, and none listens here.
+    let nats = ["--nats", "tls://127.0.0.1:1", "--nats-subject", SUBJECT];
+
+    for (given, missing) in [("--nats-cert", "--nats-key"), ("--nats-key", "--nats-cert")] {
+        let out = listen(&[&nats[..], &[given, &pems.client_cert]].concat()).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{given} alone: {stderr}");
+        assert!(stderr.contains(missing), "{given} alone: {stderr}");
+    }
+
+    let with =
+        |cert: &str, key: &str| listen(&[&nats[..], &["--nats-cert", cert, "--nats-key", key]].concat());
+    let stderr = fails(with(&pems.client_cert, "/nonexistent/key.pem"));
+    assert!(stderr.contains("could not read --nats-key /nonexistent/key.pem"), "{stderr}");
+    let stderr = fails(with("/nonexistent/cert.pem", &pems.client_key));
+    assert!(stderr.contains("could not read --nats-cert /nonexistent/cert.pem"), "{stderr}");
+    // A key file that is not a PEM key is named; what it holds is not shown.
+    let secret = dir.join("not-a-key.pem");
+    let text = "-----BEGIN PRIVATE KEY-----\nSECRET-KEY-MATERIAL!!\n-----END PRIVATE KEY-----\n";
+    std::fs::write(&secret, text).unwrap();
+    let stderr = fails(with(&pems.client_cert, secret.to_str().unwrap()));
+    assert!(stderr.contains(&format!("no PEM private key in --nats-key {}", secret.display())), "{stderr}");
+    assert!(!stderr.contains("SECRET-KEY-MATERIAL"), "{stderr}");
 }
 
 /// A JWT as nats-server reads them: `{"typ":"JWT","alg":"ed25519-nkey"}`, the claims, and the

@@ -96,6 +96,13 @@ pub(crate) struct ListenArgs {
     /// system's; TLS is then required
     #[arg(long, value_name = "PEM", requires = "nats")]
     nats_ca: Option<PathBuf>,
+    /// A client certificate chain (PEM) to show the NATS server (mutual TLS, for a server with
+    /// `tls { verify: true }`); needs --nats-key; TLS is then required
+    #[arg(long, value_name = "PEM", requires_all = ["nats", "nats_key"])]
+    nats_cert: Option<PathBuf>,
+    /// The private key of --nats-cert (PEM); never printed
+    #[arg(long, value_name = "PEM", requires_all = ["nats", "nats_cert"])]
+    nats_key: Option<PathBuf>,
     /// A NATS credentials file (JWT and NKey seed)
     #[arg(long, value_name = "FILE", requires = "nats")]
     nats_creds: Option<PathBuf>,
@@ -300,6 +307,7 @@ fn nats_options(args: &ListenArgs) -> Result<nats::Options<'_>, Failure> {
         url: args.nats.as_deref().unwrap_or_default(),
         subject: args.nats_subject.as_deref().unwrap_or_default(),
         ca: args.nats_ca.as_deref(),
+        client_certificate: args.nats_cert.as_deref().zip(args.nats_key.as_deref()),
         creds: args.nats_creds.as_deref(),
         user_password,
     })

@@ -34,6 +34,8 @@ pub struct Options<'a> {
     pub url: &'a str,
     pub subject: &'a str,
     pub ca: Option<&'a Path>,
+    /// A client certificate and its key (mutual TLS): (--nats-cert, --nats-key).
+    pub client_certificate: Option<(&'a Path, &'a Path)>,
     pub creds: Option<&'a Path>,
     pub user_password: Option<(String, String)>,
 }
@@ -71,6 +73,10 @@ impl Nats {
                 .map_err(|e| format!("could not read --nats-ca {}: {e}", path.display()))?;
             connect = connect.add_root_certificates(path.to_owned()).require_tls(true);
         }
+        if let Some((cert, key)) = options.client_certificate {
+            check_client_certificate(cert, key)?;
+            connect = connect.add_client_certificate(cert.to_owned(), key.to_owned()).require_tls(true);
+        }
         if let Some(path) = options.creds {
             connect = connect
                 .credentials_file(path)
@@ -80,10 +86,18 @@ impl Nats {
         if let Some((user, password)) = options.user_password {
             connect = connect.user_and_password(user, password);
         }
-        let client = connect
-            .connect(options.url)
-            .await
-            .map_err(|e| format!("could not connect to NATS at {shown}: {e}"))?;
+        let without_certificate = options.client_certificate.is_none();
+        let client = connect.connect(options.url).await.map_err(|e| {
+            let e = e.to_string();
+            // rustls reports the server's refusal of a client without a certificate only as a TLS
+            // alert ("BadCertificate", "CertificateRequired"): say what the server wants.
+            let hint = if without_certificate && e.contains("alert") && e.contains("Certificate") {
+                " (the server wants a client certificate: --nats-cert and --nats-key)"
+            } else {
+                ""
+            };
+            format!("could not connect to NATS at {shown}: {e}{hint}")
+        })?;
         let jetstream = jetstream::ContextBuilder::new().timeout(ACK_TIMEOUT).build(client.clone());
         let subject = options.subject;
         let add = format!(
@@ -142,6 +156,30 @@ impl Nats {
             .map_err(|e| io::Error::other(format!("JetStream did not acknowledge: {e}")))?;
         Ok(if ack.duplicate { Written::Duplicate } else { Written::Written })
     }
+}
+
+/// Reads --nats-cert and --nats-key once at start, so that a missing, unreadable or empty file
+/// is named as such: async-nats reads them only while connecting, and its error names neither
+/// the option nor the file. The key's parse error is not shown: its text can quote the key.
+fn check_client_certificate(cert: &Path, key: &Path) -> Result<(), String> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    use tscb::files::{read_bounded, Links, MAX_PEM_BYTES};
+    // Bounded: `--nats-key /dev/zero` must be an error, not an out-of-memory abort.
+    let read = |option: &str, path: &Path| {
+        read_bounded(path, MAX_PEM_BYTES, Links::Follow)
+            .map_err(|e| format!("could not read {option} {}: {e}", path.display()))
+    };
+    let cert_pem = read("--nats-cert", cert)?;
+    let key_pem = read("--nats-key", key)?;
+    match CertificateDer::pem_slice_iter(&cert_pem).collect::<Result<Vec<_>, _>>() {
+        Ok(certs) if !certs.is_empty() => {}
+        Ok(_) => return Err(format!("no PEM certificate in --nats-cert {}", cert.display())),
+        Err(e) => return Err(format!("could not read --nats-cert {}: {e}", cert.display())),
+    }
+    PrivateKeyDer::from_pem_slice(&key_pem)
+        .map(drop)
+        .map_err(|_| format!("no PEM private key in --nats-key {}", key.display()))
 }
 
 /// `nats://user:password@host:4222` as `nats://host:4222`: for messages and the log.
