@@ -92,7 +92,7 @@ pub(crate) struct ListenArgs {
     /// minutes or more (checked at start)
     #[arg(long, value_name = "SUBJECT", requires = "nats")]
     nats_subject: Option<String>,
-    /// A CA certificate (PEM) to trust for the NATS server's TLS certificate, beside the
+    /// A CA certificate (PEM) to trust for the NATS server's TLS certificate, instead of the
     /// system's; TLS is then required
     #[arg(long, value_name = "PEM", requires = "nats")]
     nats_ca: Option<PathBuf>,
