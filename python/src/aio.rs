@@ -54,15 +54,15 @@ struct Global {
     /// Which runtime this is; a client's connection pool belongs to one (see [`epoch`]).
     epoch: u64,
     runtime: tokio::runtime::Runtime,
+    /// Calls submitted to it whose task has not ended. The runtime's own, not the process's: a
+    /// child of fork() copies the parent's count of calls that only the parent will finish.
+    in_flight: Arc<AtomicUsize>,
     /// `/proc/self/task/<tid>` of each of its threads (Linux only), to wait until they are
     /// really gone before a fork: a thread that was joined still counts a little longer.
     threads: Threads,
 }
 
 type Threads = Arc<Mutex<Vec<std::path::PathBuf>>>;
-
-/// Calls submitted whose task has not ended, in every runtime of this process.
-static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 
 /// The last runtime's epoch.
 static EPOCH: AtomicU64 = AtomicU64::new(0);
@@ -84,9 +84,13 @@ pub(crate) fn epoch() -> Option<u64> {
     global(|g| g.epoch)
 }
 
-/// Builds this process's runtime if it has none running, and hands it `task`.
+/// Builds this process's runtime if it has none running, and hands it the task that `task`
+/// makes: counted in flight from then on (see [`Busy`]).
 /// Failing to start a thread is an `OSError` in Python, as it is for `threading`.
-fn spawn(task: impl Future<Output = ()> + Send + 'static) -> std::io::Result<tokio::task::AbortHandle> {
+fn spawn<F>(task: impl FnOnce(Busy) -> F) -> std::io::Result<tokio::task::AbortHandle>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
     let here = std::process::id();
     let mut global = GLOBAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     match global.as_ref() {
@@ -98,8 +102,11 @@ fn spawn(task: impl Future<Output = ()> + Send + 'static) -> std::io::Result<tok
         }
         None => *global = Some(build(here)?),
     }
-    let runtime = &global.as_ref().expect("built above").runtime;
-    Ok(runtime.spawn(task).abort_handle())
+    let global = global.as_ref().expect("built above");
+    // Counted under the lock that `before_fork` takes: it never stops the runtime between the
+    // count and the spawn.
+    let busy = Busy::new(&global.in_flight);
+    Ok(global.runtime.spawn(task(busy)).abort_handle())
 }
 
 fn build(pid: u32) -> std::io::Result<Global> {
@@ -112,7 +119,7 @@ fn build(pid: u32) -> std::io::Result<Global> {
         .on_thread_start(move || add_this_thread(&started))
         .build()?;
     let epoch = EPOCH.fetch_add(1, Ordering::Relaxed) + 1;
-    Ok(Global { pid, epoch, runtime, threads })
+    Ok(Global { pid, epoch, runtime, in_flight: Arc::default(), threads })
 }
 
 /// Adds `/proc/self/task/<tid>` of the calling thread (where there is one: Linux) to `threads`,
@@ -128,14 +135,11 @@ fn add_this_thread(threads: &Threads) {
 /// The `os.register_at_fork(before=...)` hook: stops this process's runtime and its threads if
 /// no call is in flight (see the module's comment), and returns once they are gone.
 fn before_fork(py: Python<'_>) {
-    if IN_FLIGHT.load(Ordering::SeqCst) != 0 {
-        return;
-    }
     let here = std::process::id();
     let taken = {
         let mut global = GLOBAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         match global.as_ref() {
-            Some(g) if g.pid == here => global.take(),
+            Some(g) if g.pid == here && g.in_flight.load(Ordering::SeqCst) == 0 => global.take(),
             _ => None,
         }
     };
@@ -167,20 +171,20 @@ pub(crate) fn register_fork_hook(py: Python<'_>) -> PyResult<()> {
     Ok(())
 }
 
-/// Counts a call in flight from its submission until its task ends (its result is then in a
-/// port, which needs no runtime) or is dropped.
-struct Busy;
+/// Counts a call in flight on its runtime from its submission until its task ends (its result
+/// is then in a port, which needs no runtime) or is dropped.
+struct Busy(Arc<AtomicUsize>);
 
 impl Busy {
-    fn new() -> Self {
-        IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
-        Busy
+    fn new(in_flight: &Arc<AtomicUsize>) -> Self {
+        in_flight.fetch_add(1, Ordering::SeqCst);
+        Busy(Arc::clone(in_flight))
     }
 }
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -215,9 +219,10 @@ impl Port {
     /// On a runtime thread: leaves `job` for the loop, and wakes it unless it has been already.
     fn push(&self, job: Job) {
         self.jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(job);
-        if !self.signalled.swap(true, Ordering::SeqCst) {
-            // Never full: at most one byte is ever unread.
-            let _ = (&self.wake).write(&[1]);
+        // Never full: a byte is written only after the loop has cleared the flag, that is read
+        // what was there. A write that fails clears it again, for the next result to retry.
+        if !self.signalled.swap(true, Ordering::SeqCst) && (&self.wake).write(&[1]).is_err() {
+            self.signalled.store(false, Ordering::SeqCst);
         }
     }
 
@@ -225,6 +230,12 @@ impl Port {
     /// before the jobs are taken, so that a job pushed meanwhile either is taken now or writes
     /// a new byte.
     fn drain(&self, py: Python<'_>) {
+        if self.pid != std::process::id() {
+            // A child of fork() running its copy of the parent's loop: the socket pair is the
+            // parent's too, and a byte read here would be the parent's wake-up, lost to it for
+            // good (its flag stays set). Left to the parent, which reads it.
+            return;
+        }
         let mut bytes = [0u8; 16];
         while matches!((&self.woken).read(&mut bytes), Ok(n) if n > 0) {}
         self.signalled.store(false, Ordering::SeqCst);
@@ -309,15 +320,14 @@ where
     let future = event_loop.call_method0(intern!(py, "create_future"))?;
     let to_complete = future.clone().unbind();
     let guarded = CatchPanic(Box::pin(call));
-    // Counted from now, not from the task's first poll: a fork must not stop the runtime with
-    // this call waiting in it.
-    let busy = Busy::new();
-    let task = async move {
+    // Counted from its spawn, not from the task's first poll: a fork must not stop the runtime
+    // with this call waiting in it.
+    let task = spawn(|busy| async move {
         let result = guarded.await;
         port.push(Box::new(move |py| complete(py, to_complete.bind(py), result)));
         drop(busy);
-    };
-    let task = spawn(task).map_err(PyErr::from)?;
+    })
+    .map_err(PyErr::from)?;
     Ok((future, Task(task)))
 }
 

@@ -3,7 +3,7 @@
 //! the call on the runtime of `aio.rs` and resumes with the result or the same exception as the
 //! blocking client. A coroutine that is never awaited sends nothing.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -19,8 +19,9 @@ use crate::model::{CallbackAck, RegisteredCallback};
 /// as an async context manager; may be shared by any number of tasks.
 #[pyclass(module = "tscb", frozen)]
 pub struct AsyncClient {
-    // None once closed. Locked only by threads holding the GIL, never across an await.
-    inner: Mutex<Option<Pooled>>,
+    // None once closed. Locked only by threads holding the GIL, never across an await. Shared
+    // with the calls not started yet, which take the client when they start (see `call`).
+    inner: Arc<Mutex<Option<Pooled>>>,
     base_url: String,
 }
 
@@ -38,7 +39,7 @@ impl AsyncClient {
             py.detach(|| guarded(|| options.into_builder()?.build_async())).map_err(|e| to_py(py, &e))?;
         let base_url = client.base_url().to_owned();
         Ok(AsyncClient {
-            inner: Mutex::new(Some(Pooled { client, pid: std::process::id(), epoch: None })),
+            inner: Arc::new(Mutex::new(Some(Pooled { client, pid: std::process::id(), epoch: None }))),
             base_url,
         })
     }
@@ -48,23 +49,7 @@ impl AsyncClient {
     /// In the same process, a pool whose runtime was stopped before a fork (its connections
     /// closed with it) is replaced too, and dropped.
     fn client(&self) -> Result<tscb::AsyncClient, tscb::Error> {
-        let here = std::process::id();
-        let running = crate::aio::epoch();
-        let mut guard = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let Some(pooled) = guard.as_mut() else {
-            return Err(tscb::Error::invalid_argument(tscb::codes::CLIENT_CLOSED, "the client was closed"));
-        };
-        if pooled.pid != here {
-            let fresh = pooled.client.with_new_connections()?;
-            std::mem::forget(std::mem::replace(&mut pooled.client, fresh));
-            (pooled.pid, pooled.epoch) = (here, running);
-        } else if pooled.epoch.is_some() && pooled.epoch != running {
-            pooled.client = pooled.client.with_new_connections()?;
-            pooled.epoch = running;
-        } else if running.is_some() {
-            pooled.epoch = running;
-        }
-        Ok(pooled.client.clone())
+        client_of(&self.inner)
     }
 
     /// The coroutine of one call: `call` gets its own handle on the client.
@@ -77,10 +62,13 @@ impl AsyncClient {
         F: std::future::Future<Output = Result<T, tscb::Error>> + Send + 'static,
         T: for<'a> IntoPyObject<'a> + Send + 'static,
     {
-        let client = self.client().map_err(|e| to_py(py, &e))?;
+        // The client is taken when the call starts, not now: a coroutine made before a fork and
+        // awaited in the child must get the child's connections, not the parent's.
+        let inner = Arc::clone(&self.inner);
         let records = Records::default();
         let for_call = records.clone();
         let start: Start = Box::new(move |py| {
+            let client = client_of(&inner).map_err(|e| to_py(py, &e))?;
             // The logger's level when the call starts, as for the blocking client.
             let logged = Logged::new(call(client), crate::logging::wanted(py), for_call);
             crate::aio::submit(py, logged)
@@ -88,6 +76,27 @@ impl AsyncClient {
         let pending = Pending { start: Mutex::new(Some(start)), task: Mutex::new(None), records };
         coroutine(py)?.call1((pending,))
     }
+}
+
+/// A handle for one call on the client in `inner` (see [`AsyncClient::client`]).
+fn client_of(inner: &Mutex<Option<Pooled>>) -> Result<tscb::AsyncClient, tscb::Error> {
+    let here = std::process::id();
+    let running = crate::aio::epoch();
+    let mut guard = inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let Some(pooled) = guard.as_mut() else {
+        return Err(tscb::Error::invalid_argument(tscb::codes::CLIENT_CLOSED, "the client was closed"));
+    };
+    if pooled.pid != here {
+        let fresh = pooled.client.with_new_connections()?;
+        std::mem::forget(std::mem::replace(&mut pooled.client, fresh));
+        (pooled.pid, pooled.epoch) = (here, running);
+    } else if pooled.epoch.is_some() && pooled.epoch != running {
+        pooled.client = pooled.client.with_new_connections()?;
+        pooled.epoch = running;
+    } else if running.is_some() {
+        pooled.epoch = running;
+    }
+    Ok(pooled.client.clone())
 }
 
 type Start = Box<dyn for<'py> FnOnce(Python<'py>) -> PyResult<(Bound<'py, PyAny>, Task)> + Send>;
