@@ -374,4 +374,24 @@ fn a_tls_key_that_cannot_be_read_is_named_without_its_content() {
         let expected = format!("could not read {named}: it is not a regular file (a character device)");
         assert!(stderr.contains(&expected), "{stderr}");
     }
+    // A key whose base64 does not decode: the parser's error named the character at fault
+    // ("InvalidCharacter(37)"), a piece of the key.
+    let bad = std::env::temp_dir().join(format!("tscb-bad-key-{}.pem", std::process::id()));
+    std::fs::write(
+        &bad,
+        "-----BEGIN PRIVATE KEY-----\nMIIEv%QIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["listen", "--listen", "127.0.0.1:0", "--tls-cert"])
+        .arg(data.join("listener-cert.pem"))
+        .arg("--tls-key")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    std::fs::remove_file(&bad).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("could not read the private key in {}", bad.display())), "{stderr}");
+    assert!(!stderr.contains("InvalidCharacter") && !stderr.contains('%'), "{stderr}");
 }

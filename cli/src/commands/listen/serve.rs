@@ -103,9 +103,10 @@ pub fn tls_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, 
     if certs.is_empty() {
         return Err(format!("no certificate in {}", cert.display()));
     }
-    // The error names the file, never its content.
+    // The error names the file, never its content: the parser's own error can quote a line of
+    // it (as --nats-key's check says too).
     let key = PrivateKeyDer::from_pem_slice(&key_pem)
-        .map_err(|e| format!("could not read the private key in {}: {e}", key.display()))?;
+        .map_err(|_| format!("could not read the private key in {}: no PEM private key", key.display()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
