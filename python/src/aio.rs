@@ -73,7 +73,7 @@ static GLOBAL: Mutex<Option<Global>> = Mutex::new(None);
 
 /// This process's runtime, if it has one running.
 fn global<T>(use_it: impl FnOnce(&Global) -> T) -> Option<T> {
-    let global = GLOBAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let global = crate::lock(&GLOBAL);
     global.as_ref().filter(|g| g.pid == std::process::id()).map(use_it)
 }
 
@@ -92,17 +92,15 @@ where
     F: Future<Output = ()> + Send + 'static,
 {
     let here = std::process::id();
-    let mut global = GLOBAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    match global.as_ref() {
-        Some(g) if g.pid == here => {}
-        // The parent's, copied by fork(): never drop it here (see the module's comment).
-        Some(_) => {
-            std::mem::forget(global.take());
-            *global = Some(build(here)?);
+    let mut global = crate::lock(&GLOBAL);
+    let global = match global.take() {
+        Some(g) if g.pid == here => global.insert(g),
+        other => {
+            // The parent's, copied by fork(): never dropped here (see the module's comment).
+            std::mem::forget(other);
+            global.insert(build(here)?)
         }
-        None => *global = Some(build(here)?),
-    }
-    let global = global.as_ref().expect("built above");
+    };
     // Counted under the lock that `before_fork` takes: it never stops the runtime between the
     // count and the spawn.
     let busy = Busy::new(&global.in_flight);
@@ -126,7 +124,7 @@ fn build(pid: u32) -> std::io::Result<Global> {
 /// and lets go of those of threads gone (the blocking pool's come and go).
 fn add_this_thread(threads: &Threads) {
     if let Ok(own) = std::fs::read_link("/proc/thread-self") {
-        let mut threads = threads.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut threads = crate::lock(threads);
         threads.retain(|t| t.exists());
         threads.push(std::path::Path::new("/proc").join(own));
     }
@@ -137,7 +135,7 @@ fn add_this_thread(threads: &Threads) {
 fn before_fork(py: Python<'_>) {
     let here = std::process::id();
     let taken = {
-        let mut global = GLOBAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut global = crate::lock(&GLOBAL);
         match global.as_ref() {
             Some(g) if g.pid == here && g.in_flight.load(Ordering::SeqCst) == 0 => global.take(),
             _ => None,
@@ -150,7 +148,7 @@ fn before_fork(py: Python<'_>) {
         // the bound, and then the fork warns, rightly.
         runtime.shutdown_timeout(Duration::from_secs(1));
         let deadline = Instant::now() + Duration::from_secs(1);
-        let threads = threads.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+        let threads = crate::lock(&threads).clone();
         while threads.iter().any(|t| t.exists()) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(1));
         }
@@ -218,7 +216,7 @@ impl Port {
 
     /// On a runtime thread: leaves `job` for the loop, and wakes it unless it has been already.
     fn push(&self, job: Job) {
-        self.jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(job);
+        crate::lock(&self.jobs).push(job);
         // Never full: a byte is written only after the loop has cleared the flag, that is read
         // what was there. A write that fails clears it again, for the next result to retry.
         if !self.signalled.swap(true, Ordering::SeqCst) && (&self.wake).write(&[1]).is_err() {
@@ -239,7 +237,7 @@ impl Port {
         let mut bytes = [0u8; 16];
         while matches!((&self.woken).read(&mut bytes), Ok(n) if n > 0) {}
         self.signalled.store(false, Ordering::SeqCst);
-        let jobs = std::mem::take(&mut *self.jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        let jobs = std::mem::take(&mut *crate::lock(&self.jobs));
         for job in jobs {
             // A job's failure is reported by the library itself; a panic must not end the loop.
             let _ = catch_unwind(AssertUnwindSafe(|| job(py)));
@@ -251,7 +249,6 @@ impl Port {
 /// reader callback with it).
 struct Watched {
     event_loop: Py<PyWeakrefReference>,
-    address: usize,
     port: Arc<Port>,
 }
 
@@ -263,7 +260,6 @@ std::thread_local! {
 /// The port of `event_loop`, running on this thread: made, and watched by the loop, on its
 /// first call.
 fn port_of(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<Port>> {
-    let address = event_loop.as_ptr() as usize;
     let here = std::process::id();
     PORTS.with(|ports| {
         let mut ports = ports.borrow_mut();
@@ -272,10 +268,8 @@ fn port_of(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<Port>>
             // there, so they are neither read nor closed here.
             ports.drain(..).for_each(std::mem::forget);
         }
-        let same = |w: &Watched| {
-            w.address == address && w.event_loop.bind(py).upgrade().is_some_and(|l| l.is(event_loop))
-        };
-        if let Some(watched) = ports.iter().find(|w| same(w)) {
+        let same = |w: &&Watched| w.event_loop.bind(py).upgrade().is_some_and(|l| l.is(event_loop));
+        if let Some(watched) = ports.iter().find(same) {
             return Ok(Arc::clone(&watched.port));
         }
         // Loops gone or closed have let go of their reader callbacks: their ports go too.
@@ -289,7 +283,7 @@ fn port_of(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<Port>>
             PyCFunction::new_closure(py, None, None, move |args, _kwargs| reader.drain(args.py()))?;
         event_loop.call_method1(intern!(py, "add_reader"), (port.woken.as_raw_fd(), callback))?;
         let event_loop = PyWeakrefReference::new(event_loop)?.unbind();
-        ports.push(Watched { event_loop, address, port: Arc::clone(&port) });
+        ports.push(Watched { event_loop, port: Arc::clone(&port) });
         Ok(port)
     })
 }

@@ -44,14 +44,6 @@ impl AsyncClient {
         })
     }
 
-    /// A handle for one call. In a process forked from the one that used the client, first a
-    /// pool of this process's own: the old one is leaked, never used nor dropped (see aio.rs).
-    /// In the same process, a pool whose runtime was stopped before a fork (its connections
-    /// closed with it) is replaced too, and dropped.
-    fn client(&self) -> Result<tscb::AsyncClient, tscb::Error> {
-        client_of(&self.inner)
-    }
-
     /// The coroutine of one call: `call` gets its own handle on the client.
     fn call<'py, T, F>(
         &self,
@@ -73,16 +65,19 @@ impl AsyncClient {
             let logged = Logged::new(call(client), crate::logging::wanted(py), for_call);
             crate::aio::submit(py, logged)
         });
-        let pending = Pending { start: Mutex::new(Some(start)), task: Mutex::new(None), records };
+        let pending = Pending { state: Mutex::new(State::NotStarted(start)), records };
         coroutine(py)?.call1((pending,))
     }
 }
 
-/// A handle for one call on the client in `inner` (see [`AsyncClient::client`]).
+/// A handle for one call on the client in `inner`. In a process forked from the one that used
+/// the client, first a pool of this process's own: the old one is leaked, never used nor dropped
+/// (see aio.rs). In the same process, a pool whose runtime was stopped before a fork (its
+/// connections closed with it) is replaced too, and dropped.
 fn client_of(inner: &Mutex<Option<Pooled>>) -> Result<tscb::AsyncClient, tscb::Error> {
     let here = std::process::id();
     let running = crate::aio::epoch();
-    let mut guard = inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut guard = crate::lock(inner);
     let Some(pooled) = guard.as_mut() else {
         return Err(tscb::Error::invalid_argument(tscb::codes::CLIENT_CLOSED, "the client was closed"));
     };
@@ -105,28 +100,35 @@ type Start = Box<dyn for<'py> FnOnce(Python<'py>) -> PyResult<(Bound<'py, PyAny>
 /// then its log records) when it ends.
 #[pyclass(module = "tscb._native", frozen)]
 struct Pending {
-    start: Mutex<Option<Start>>,
-    task: Mutex<Option<Task>>,
+    state: Mutex<State>,
     records: Records,
+}
+
+enum State {
+    NotStarted(Start),
+    /// Its task: dropping it cancels the request if it is still under way.
+    Started(Task),
+    Ended,
 }
 
 #[pymethods]
 impl Pending {
     /// The asyncio future of the call's result.
     fn start<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let start = self.start.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
-        let Some(start) = start else {
+        let State::NotStarted(start) = std::mem::replace(&mut *crate::lock(&self.state), State::Ended) else {
             return Err(pyo3::exceptions::PyRuntimeError::new_err("this call was started already"));
         };
         let (future, task) = start(py)?;
-        *self.task.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(task);
+        *crate::lock(&self.state) = State::Started(task);
         Ok(future)
     }
 
     /// Cancels the call's request if it is still under way (the awaiting task was cancelled),
     /// and emits its log records.
     fn end(&self, py: Python<'_>) {
-        drop(self.task.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take());
+        if let State::Started(task) = std::mem::replace(&mut *crate::lock(&self.state), State::Ended) {
+            drop(task);
+        }
         self.records.emit(py);
     }
 }
@@ -202,7 +204,7 @@ AsyncClient {
 
     /// A problem with the login guard file, once; None when there is none.
     fn login_guard_warning(&self, py: Python<'_>) -> PyResult<Option<String>> {
-        self.client().map(|c| c.login_guard_warning()).map_err(|e| to_py(py, &e))
+        client_of(&self.inner).map(|c| c.login_guard_warning()).map_err(|e| to_py(py, &e))
     }
 
     /// Ends the session: POST {base}/m2m/v1/session/logout.
@@ -245,7 +247,7 @@ impl AsyncClient {
     /// Lets go of the client. Its connections close when the last call under way ends; in a
     /// child of fork() the parent's pool is leaked rather than dropped (see aio.rs).
     fn close_now(&self) {
-        let taken = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        let taken = crate::lock(&self.inner).take();
         if let Some(pooled) = taken {
             if pooled.pid != std::process::id() {
                 std::mem::forget(pooled);

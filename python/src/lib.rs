@@ -14,6 +14,12 @@ mod fleet;
 mod logging;
 mod model;
 
+/// `mutex`, locked. A lock that a panicking thread held is taken as it is: every critical section
+/// here leaves its data whole (a push, a take, a swap), and a panic must not become another.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -136,7 +136,7 @@ impl Records {
     /// the GIL; the lock is never held while Python runs), naming the line that awaited the call
     /// rather than the library's coroutine.
     pub(crate) fn emit(&self, py: Python<'_>) {
-        let taken = std::mem::take(&mut *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        let taken = std::mem::take(&mut *crate::lock(&self.0));
         emit(py, taken, 2);
     }
 }
@@ -164,7 +164,7 @@ impl Drop for Polling<'_> {
         WANTED.set(LevelFilter::Off);
         let made = RECORDS.take();
         if !made.is_empty() {
-            self.0 .0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).extend(made);
+            crate::lock(&self.0 .0).extend(made);
         }
     }
 }
