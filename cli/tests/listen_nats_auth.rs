@@ -187,6 +187,45 @@ fn a_client_certificate_needs_its_key_and_a_bad_key_file_is_named_but_not_shown(
     assert!(!stderr.contains("SECRET-KEY-MATERIAL"), "{stderr}");
 }
 
+#[test]
+fn every_nats_file_is_read_bounded_and_a_wrong_one_is_named_before_any_connection() {
+    let dir = scratch("nats-files-bounded");
+    let pems = certificates(&dir);
+    // No server listens at port 1: each of these must fail on the file, before connecting.
+    let nats = ["--nats", "tls://127.0.0.1:1", "--nats-subject", SUBJECT];
+    let with = |option: &str, path: &str| {
+        let mut more = vec![option, path];
+        if option == "--nats-cert" {
+            more.extend(["--nats-key", pems.client_key.as_str()]);
+        }
+        fails(listen(&[&nats[..], &more].concat()))
+    };
+    let big = dir.join("big.pem");
+    std::fs::write(&big, vec![b'A'; 1024 * 1024 + 1]).unwrap();
+    let big = big.to_str().unwrap();
+    let no_certificate = dir.join("no-certificate.pem");
+    std::fs::write(&no_certificate, "not a certificate\n").unwrap();
+    let no_certificate = no_certificate.to_str().unwrap();
+
+    for option in ["--nats-ca", "--nats-cert", "--nats-creds"] {
+        // A device that never ends is refused, not read until the memory is gone.
+        let stderr = with(option, "/dev/zero");
+        assert!(
+            stderr.contains(&format!("could not read {option} /dev/zero: it is not a regular file")),
+            "{stderr}"
+        );
+        let stderr = with(option, big);
+        assert!(
+            stderr.contains(&format!("could not read {option} {big}: it is larger than 1 MiB")),
+            "{stderr}"
+        );
+    }
+    for option in ["--nats-ca", "--nats-cert"] {
+        let stderr = with(option, no_certificate);
+        assert!(stderr.contains(&format!("no PEM certificate in {option} {no_certificate}")), "{stderr}");
+    }
+}
+
 /// A JWT as nats-server reads them: `{"typ":"JWT","alg":"ed25519-nkey"}`, the claims, and the
 /// issuer's Ed25519 signature, each base64url without padding.
 fn jwt(issuer: &nkeys::KeyPair, subject: &str, name: &str, nats: serde_json::Value) -> String {

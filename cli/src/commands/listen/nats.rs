@@ -67,10 +67,11 @@ impl Nats {
                     log.line(format!("nats: {event}"));
                 }
             });
+        // Every file is read here first, bounded, and checked: async-nats reads them again at the
+        // connection without a bound (`--nats-ca /dev/zero` would fill the memory), and names a
+        // bad one only as a failed connection.
         if let Some(path) = options.ca {
-            // Read here, so that a missing file is named as such rather than as a failed connect.
-            std::fs::metadata(path)
-                .map_err(|e| format!("could not read --nats-ca {}: {e}", path.display()))?;
+            check_certificates("--nats-ca", path)?;
             connect = connect.add_root_certificates(path.to_owned()).require_tls(true);
         }
         if let Some((cert, key)) = options.client_certificate {
@@ -78,6 +79,8 @@ impl Nats {
             connect = connect.add_client_certificate(cert.to_owned(), key.to_owned()).require_tls(true);
         }
         if let Some(path) = options.creds {
+            // A JWT and a seed in PEM-like armour: the PEM bound is ample.
+            read_pem("--nats-creds", path)?;
             connect = connect
                 .credentials_file(path)
                 .await
@@ -163,23 +166,32 @@ impl Nats {
 /// the option nor the file. The key's parse error is not shown: its text can quote the key.
 fn check_client_certificate(cert: &Path, key: &Path) -> Result<(), String> {
     use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-    use tscb::files::{read_bounded, Links, MAX_PEM_BYTES};
-    // Bounded: `--nats-key /dev/zero` must be an error, not an out-of-memory abort.
-    let read = |option: &str, path: &Path| {
-        read_bounded(path, MAX_PEM_BYTES, Links::Follow)
-            .map_err(|e| format!("could not read {option} {}: {e}", path.display()))
-    };
-    let cert_pem = read("--nats-cert", cert)?;
-    let key_pem = read("--nats-key", key)?;
-    match CertificateDer::pem_slice_iter(&cert_pem).collect::<Result<Vec<_>, _>>() {
-        Ok(certs) if !certs.is_empty() => {}
-        Ok(_) => return Err(format!("no PEM certificate in --nats-cert {}", cert.display())),
-        Err(e) => return Err(format!("could not read --nats-cert {}: {e}", cert.display())),
-    }
+    use rustls_pki_types::PrivateKeyDer;
+    check_certificates("--nats-cert", cert)?;
+    let key_pem = read_pem("--nats-key", key)?;
     PrivateKeyDer::from_pem_slice(&key_pem)
         .map(drop)
         .map_err(|_| format!("no PEM private key in --nats-key {}", key.display()))
+}
+
+/// At least one PEM certificate in the file that `option` names.
+fn check_certificates(option: &str, path: &Path) -> Result<(), String> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    let pem = read_pem(option, path)?;
+    match CertificateDer::pem_slice_iter(&pem).collect::<Result<Vec<_>, _>>() {
+        Ok(certs) if !certs.is_empty() => Ok(()),
+        Ok(_) => Err(format!("no PEM certificate in {option} {}", path.display())),
+        Err(e) => Err(format!("could not read {option} {}: {e}", path.display())),
+    }
+}
+
+/// The file that `option` names, bounded: `--nats-key /dev/zero` must be an error, not an
+/// out-of-memory abort.
+fn read_pem(option: &str, path: &Path) -> Result<Vec<u8>, String> {
+    use tscb::files::{read_bounded, Links, MAX_PEM_BYTES};
+    read_bounded(path, MAX_PEM_BYTES, Links::Follow)
+        .map_err(|e| format!("could not read {option} {}: {e}", path.display()))
 }
 
 /// `nats://user:password@host:4222` as `nats://host:4222`: for messages and the log.
