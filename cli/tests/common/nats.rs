@@ -2,6 +2,7 @@
 //! tests of `tscb listen --nats`, started and stopped by them, and what they read from its stream.
 //! Skipped, with a message, where it is not installed.
 
+use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -43,30 +44,59 @@ impl NatsServer {
             eprintln!("skipped: nats-server is not installed (apt-get install nats-server)");
             return None;
         }
-        let port = port.unwrap_or_else(|| {
-            std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-        });
-        let child = Command::new("nats-server")
-            .args(more)
-            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut child = KillOnDrop(child);
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(child.0.try_wait().unwrap().is_none(), "nats-server {more:?} stopped at once");
-            assert!(start.elapsed() < PATIENCE, "nats-server did not start");
-            std::thread::sleep(Duration::from_millis(50));
+        // A port we chose may be taken by the time nats-server binds it (another test chose it
+        // too): then nats-server stops, and we try another. One we were given must work.
+        let chosen = port.is_none();
+        for _ in 0..3 {
+            let port = port.unwrap_or_else(|| {
+                std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+            });
+            // A name of its own, to know that what answers on the port is this server.
+            let name = format!("tscb-test-{}-{port}", std::process::id());
+            let child = Command::new("nats-server")
+                .args(more)
+                .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-n", &name, "-sd"])
+                .arg(dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let mut child = KillOnDrop(child);
+            let start = Instant::now();
+            while !greets(port, &name) {
+                if child.0.try_wait().unwrap().is_some() {
+                    break;
+                }
+                assert!(start.elapsed() < PATIENCE, "nats-server did not start");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            if child.0.try_wait().unwrap().is_none() {
+                return Some(NatsServer { _child: child, port, dir: dir.to_owned(), scheme, connect });
+            }
+            assert!(chosen, "nats-server {more:?} stopped at once on port {port}");
         }
-        Some(NatsServer { _child: child, port, dir: dir.to_owned(), scheme, connect })
+        panic!("nats-server {more:?} stopped at once on three ports");
     }
 
     pub fn url(&self) -> String {
         format!("{}://127.0.0.1:{}", self.scheme, self.port)
     }
+}
+
+/// Whether the nats-server called `name` answers on `port`: it greets every client with
+/// `INFO {..."server_name":"NAME"...}` (before any TLS). A connection alone proves nothing: to a
+/// port that nobody listens on yet, one can connect to itself (when the kernel picks that very
+/// port as its source), and another test's server may hold the port.
+fn greets(port: u16, name: &str) -> bool {
+    let Ok(stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    if stream.local_addr().ok() == stream.peer_addr().ok() {
+        return false;
+    }
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut line = String::new();
+    BufReader::new(stream.take(64 * 1024)).read_line(&mut line).is_ok()
+        && line.starts_with("INFO ")
+        && line.contains(&format!("\"server_name\":\"{name}\""))
 }
 
 pub fn runtime() -> tokio::runtime::Runtime {
