@@ -79,9 +79,9 @@ echo
 "${pin[@]}" "$py" bench/python/async_bench.py --base-url "$url" --modes sequential,concurrent
 # 256 tasks with every answer 50 ms late are bound by latency instead: what counts is how close
 # to 50 ms each call stays. Pinned to the CPU of the simulator's 256 threads, a client's threads
-# queue behind them for it, and the result was the scheduler's order (tscb and aiohttp within
-# 1% of each other, either ahead; bench/README.md). So the clients run as a service does, free
-# to use both CPUs, while the simulator stays pinned to CPU 0.
+# queue behind them for it, and the result was the scheduler's order (tscb / aiohttp 1.00-1.02
+# over 5 runs, 0.96-0.99 against nginx; bench/README.md). So the clients run as a service does,
+# free to use both CPUs, while the simulator stays pinned to CPU 0.
 if [ ${#pin[@]} -gt 0 ]; then echo "(the clients of the next mode not pinned, the simulator still on CPU 0)"; fi
 "$py" bench/python/async_bench.py --base-url "$url" --modes delayed
 
